@@ -1,0 +1,1 @@
+"""Retrieval-quality benchmark scripts (not tests): they print figures and never copy data."""

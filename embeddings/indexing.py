@@ -1,0 +1,284 @@
+"""Building and updating an index: chunk, embed what is new, publish a new version atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+
+import numpy as np
+from tqdm import tqdm
+
+from embeddings.articles import Article, Passage
+from embeddings.chunking import ChunkingConfig, chunk_article
+from embeddings.encoding import Encoder
+from embeddings.index import IndexDirectory, WriteSession
+from embeddings.lexical import LexicalIndex
+from embeddings.metadata import NewPassage
+
+TITLE_TOKENS = 48  # the most of a title that is embedded with each passage
+BATCH_ARTICLES = 128
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """What one indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    deleted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    passages_embedded: int = 0
+    passages_reused: int = 0
+    version: int | None = None
+    articles: int = 0
+    passages: int = 0
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+            "deleted": len(self.deleted),
+            "missing": self.missing,
+            "passages_embedded": self.passages_embedded,
+            "passages_reused": self.passages_reused,
+            "version": self.version,
+            "articles": self.articles,
+            "passages": self.passages,
+        }
+
+
+def passage_context(title: str, passage: Passage, position: int) -> str:
+    """The text actually embedded: the article title, then the passage (title not repeated)."""
+    if not title or (position == 0 and passage.text.startswith(title)):
+        return passage.text
+    return f"{title}\n{passage.text}"
+
+
+def normalized_hash(text: str) -> str:
+    """Hash of a passage's words, case- and spacing-insensitive: equal for syndicated copies."""
+    return hashlib.sha1(" ".join(text.lower().split()).encode()).hexdigest()[:20]
+
+
+class Indexer:
+    """Applies article additions, updates and deletions to an index directory.
+
+    Unchanged articles cost nothing; changed ones are re-chunked, and any passage whose embedded
+    text was already in the index reuses its stored vector instead of being embedded again.
+    """
+
+    def __init__(
+        self,
+        directory: IndexDirectory,
+        encoder: Encoder,
+        chunking: ChunkingConfig,
+        *,
+        backend: str = "faiss",
+        store_options: dict[str, object] | None = None,
+        title_context: bool = True,
+        lock_timeout: float = 600.0,
+        progress: bool = False,
+        stem: bool = True,
+    ) -> None:
+        self.directory, self.encoder, self.chunking = directory, encoder, chunking
+        self.backend, self.store_options, self.title_context = backend, store_options or {}, title_context
+        self.lock_timeout, self.progress, self.stem = lock_timeout, progress, stem
+
+    @property
+    def settings(self) -> dict[str, object]:
+        """Everything besides an article's own content that decides its passages and vectors."""
+        return {
+            **asdict(self.chunking),
+            "title_context": self.title_context,
+            "encoder": self.encoder.identity,
+        }
+
+    def upsert(
+        self,
+        articles: Iterable[Article],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> IndexReport:
+        """Add or replace articles.
+
+        With `prune`, indexed articles absent from `articles` are deleted; with `rebuild`, the new
+        version starts empty (e.g. after a model change), reusing nothing.
+        """
+        report = IndexReport()
+        with self.directory.acquire(self.lock_timeout):
+            self.directory.clean_leftovers()
+            session = self._begin(fresh=rebuild)
+            try:
+                seen: set[str] = set()
+                bar = tqdm(desc="embedding", unit="passage", disable=not self.progress, leave=False)
+                with ThreadPoolExecutor(1) as pool:  # chunk the next batch while this one embeds
+                    batches = _batches(articles, BATCH_ARTICLES)
+                    pending = pool.submit(self._prepare, session, next(batches, []), seen, report)
+                    while True:
+                        prepared = pending.result()
+                        if prepared is None:
+                            break
+                        pending = pool.submit(self._prepare, session, next(batches, []), seen, report)
+                        done = self._write(session, prepared, report)
+                        bar.update(done)
+                        if on_progress:
+                            on_progress(done)
+                bar.close()
+                if prune:
+                    stale = sorted(set(session.meta.article_ids()) - seen)
+                    self._delete(session, stale, report)
+                self._commit(session, report)
+            except BaseException:
+                session.abort()
+                raise
+            self.directory.clean_leftovers()
+        return report
+
+    def delete(self, ids: Sequence[str]) -> IndexReport:
+        """Remove articles (and their passages) by id; unknown ids are listed in `missing`."""
+        report = IndexReport()
+        with self.directory.acquire(self.lock_timeout):
+            self.directory.clean_leftovers()
+            session = self._begin()
+            try:
+                self._delete(session, list(dict.fromkeys(ids)), report)
+                self._commit(session, report)
+            except BaseException:
+                session.abort()
+                raise
+            self.directory.clean_leftovers()
+        return report
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _begin(self, fresh: bool = False) -> WriteSession:
+        return self.directory.begin(
+            self.encoder.identity,
+            self.encoder.dim,
+            self.backend,
+            self.settings,
+            self.store_options,
+            fresh=fresh,
+        )
+
+    def _prepare(
+        self, session: WriteSession, batch: list[Article], seen: set[str], report: IndexReport
+    ) -> list[tuple[Article, str, list[Passage], list[str]]] | None:
+        """Chunk the articles of a batch that are new or changed (runs beside the encoder)."""
+        if not batch:
+            return None
+        batch = list({a.id: a for a in batch if a.id not in seen}.values())  # last copy of an id wins
+        seen.update(a.id for a in batch)
+        hashes = {a.id: self._content_hash(a) for a in batch}
+        stored = session.meta.content_hashes([a.id for a in batch])
+        out = []
+        for article in batch:
+            if stored.get(article.id) == hashes[article.id]:
+                report.unchanged += 1
+                continue
+            (report.updated if article.id in stored else report.added).append(article.id)
+            title = self._title_prefix(article.title)
+            config = ChunkingConfig(
+                self.chunking.size,
+                self.chunking.overlap,
+                self.encoder.max_tokens,
+                self.encoder.count_tokens([title])[0] + 1 if title else 0,
+            )
+            passages = chunk_article(article, self.encoder.count_tokens, config)
+            texts = [passage_context(title, p, p.position) for p in passages]
+            out.append((article, hashes[article.id], passages, texts))
+        return out
+
+    def _write(
+        self,
+        session: WriteSession,
+        prepared: list[tuple[Article, str, list[Passage], list[str]]],
+        report: IndexReport,
+    ) -> int:
+        texts = [t for *_, ts in prepared for t in ts]
+        embed_hashes = [hashlib.sha1(t.encode()).hexdigest()[:20] for t in texts]
+        cached = session.meta.vector_ids_by_embed_hash(embed_hashes)
+        vectors = np.empty((len(texts), session.store.dim), np.float32)
+        reuse = [i for i, h in enumerate(embed_hashes) if h in cached]
+        if reuse:
+            vectors[reuse] = session.store.vectors(np.array([cached[embed_hashes[i]] for i in reuse]))
+        fresh = [i for i, h in enumerate(embed_hashes) if h not in cached]
+        if fresh:
+            vectors[fresh] = self.encoder.encode_documents([texts[i] for i in fresh])
+        report.passages_reused += len(reuse)
+        report.passages_embedded += len(fresh)
+
+        removed = session.meta.delete_articles([a.id for a, *_ in prepared])
+        session.store.remove(removed)
+        ids = session.allocate_ids(len(texts))
+        row = 0
+        for article, content_hash, passages, _ in prepared:
+            rows = [
+                NewPassage(
+                    int(ids[row + n]),
+                    article.id,
+                    p.position,
+                    p.start,
+                    p.end,
+                    normalized_hash(p.text),
+                    embed_hashes[row + n],
+                )
+                for n, p in enumerate(passages)
+            ]
+            session.meta.insert(article, content_hash, rows)
+            row += len(passages)
+        session.store.add(ids, vectors)
+        return len(texts)
+
+    def _delete(self, session: WriteSession, ids: list[str], report: IndexReport) -> None:
+        present = session.meta.content_hashes(ids)
+        report.missing += [i for i in ids if i not in present]
+        report.deleted += [i for i in ids if i in present]
+        session.store.remove(session.meta.delete_articles(list(present)))
+
+    def _commit(self, session: WriteSession, report: IndexReport) -> None:
+        if not (report.added or report.updated or report.deleted) and self.directory.exists():
+            session.abort()  # nothing changed: keep the live version rather than copy it
+            live = self.directory.open(self.encoder.identity, self.store_options)
+            report.version, report.articles = live.version, live.manifest.articles
+            report.passages = live.manifest.passages
+            live.close()
+            return
+        rows = list(session.meta.iter_passage_texts())
+        lexical = LexicalIndex.build(
+            np.array([r[0] for r in rows], dtype=np.int64),
+            [f"{title}\n{text}" if self.title_context else text for _, title, text in rows],
+            stem=self.stem,
+        )
+        manifest = session.commit(lexical)
+        report.version, report.articles, report.passages = (
+            manifest.version,
+            manifest.articles,
+            manifest.passages,
+        )
+
+    def _content_hash(self, article: Article) -> str:
+        fields = [article.id, article.title, article.text, str(article.date), article.source, article.url]
+        payload = json.dumps([fields, self.settings], sort_keys=True, default=str)
+        return hashlib.sha1(payload.encode()).hexdigest()
+
+    def _title_prefix(self, title: str) -> str:
+        if not self.title_context or not title:
+            return ""
+        words = title.split()
+        while words and self.encoder.count_tokens([" ".join(words)])[0] > TITLE_TOKENS:
+            words = words[: max(1, len(words) * 3 // 4)] if len(words) > 1 else []
+        return " ".join(words)
+
+
+def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch

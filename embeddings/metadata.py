@@ -1,0 +1,288 @@
+"""SQLite metadata store: articles and their passages, queried by id without loading the corpus."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.articles import Article
+
+FILENAME = "meta.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    date TEXT,
+    source TEXT,
+    url TEXT,
+    path TEXT,
+    content_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source COLLATE NOCASE);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text_hash TEXT NOT NULL,
+    embed_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id, position);
+CREATE INDEX IF NOT EXISTS passages_text_hash ON passages(text_hash);
+CREATE INDEX IF NOT EXISTS passages_embed_hash ON passages(embed_hash);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    """A passage joined with its article's metadata, as a query needs it."""
+
+    id: int
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+    text_hash: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPassage:
+    """A passage about to be written, with its id and content hashes."""
+
+    id: int
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text_hash: str
+    embed_hash: str
+
+
+class MetadataStore:
+    """One SQLite file; read-only snapshots open it immutable, writers inside a private copy."""
+
+    def __init__(self, path: Path, *, readonly: bool) -> None:
+        self.path = path
+        if readonly:
+            uri = f"file:{path}?mode=ro&immutable=1"
+            self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._conn.executescript(_SCHEMA)
+        # sqlite3 connections are not safe for concurrent use from several threads.
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _all(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def counts(self) -> tuple[int, int]:
+        """`(articles, passages)`."""
+        ((a,),), ((p,),) = (
+            self._all("SELECT count(*) FROM articles"),
+            self._all("SELECT count(*) FROM passages"),
+        )
+        return int(a), int(p)
+
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """Content hash of each given article id that is stored."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            out.update(self._all(f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", chunk))
+        return out
+
+    def article_ids(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT id FROM articles ORDER BY id")]
+
+    def article(self, article_id: str) -> Article | None:
+        rows = self._all(
+            "SELECT id, title, text, date, source, url, path FROM articles WHERE id = ?", (article_id,)
+        )
+        if not rows:
+            return None
+        i, title, text, date, source, url, path = rows[0]
+        return Article(i, title, text, _date(date), source, url, path)
+
+    def passage_ids(self, article_id: str) -> np.ndarray:
+        rows = self._all("SELECT id FROM passages WHERE article_id = ? ORDER BY position", (article_id,))
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        """Passages by id, joined with article metadata (text sliced in SQL, no corpus load)."""
+        out: dict[int, PassageRow] = {}
+        for chunk in _chunks([int(i) for i in ids]):
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(
+                "SELECT p.id, p.article_id, p.position, p.start, p.end,"
+                " substr(a.text, p.start + 1, p.end - p.start), p.text_hash,"
+                " a.title, a.date, a.source, a.url"
+                f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
+                chunk,
+            )
+            for r in rows:
+                out[r[0]] = PassageRow(*r[:8], _date(r[8]), r[9], r[10])
+        return out
+
+    def max_date(self) -> dt.date | None:
+        ((value,),) = self._all("SELECT max(date) FROM articles")
+        return _date(value)
+
+    def filtered_passage_ids(
+        self,
+        since: dt.date | None,
+        until: dt.date | None,
+        sources: Sequence[str] | None,
+        as_of: dt.date | None = None,
+    ) -> np.ndarray:
+        """Ids of passages whose article matches every given filter (dates inclusive).
+
+        `since`/`until` exclude undated articles; `as_of` excludes only articles dated after it.
+        """
+        where: list[str] = []
+        args: list[object] = []
+        if as_of is not None:
+            where.append("(a.date IS NULL OR a.date <= ?)")
+            args.append(as_of.isoformat())
+        if since is not None:
+            where.append("a.date >= ?")
+            args.append(since.isoformat())
+        if until is not None:
+            where.append("a.date <= ?")
+            args.append(until.isoformat())
+        if sources:
+            where.append(f"a.source COLLATE NOCASE IN ({','.join('?' * len(sources))})")
+            args.extend(sources)
+        sql = "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return np.array([r[0] for r in self._all(sql, args)], dtype=np.int64)
+
+    def vector_ids_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, int]:
+        """Some passage id whose embedded text had each given hash (the embedding cache)."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(list(set(hashes))):
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self._all(
+                    "SELECT embed_hash, min(id) FROM passages"
+                    f" WHERE embed_hash IN ({marks}) GROUP BY embed_hash",
+                    chunk,
+                )
+            )
+        return out
+
+    def duplicate_passages(self, text_hashes: Sequence[str]) -> dict[str, list[str]]:
+        """For each text hash, the ids of every article holding a passage with that text."""
+        out: dict[str, list[str]] = {}
+        for chunk in _chunks(list(set(text_hashes))):
+            marks = ",".join("?" * len(chunk))
+            for h, aid in self._all(
+                f"SELECT DISTINCT text_hash, article_id FROM passages WHERE text_hash IN ({marks})", chunk
+            ):
+                out.setdefault(h, []).append(aid)
+        return out
+
+    def iter_passage_texts(self) -> Iterator[tuple[int, str, str]]:
+        """`(passage id, article title, passage text)` for every passage, in id order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT p.id, a.title, substr(a.text, p.start + 1, p.end - p.start)"
+                " FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id"
+            ).fetchall()
+        yield from rows
+
+    def all_passage_ids(self) -> np.ndarray:
+        return np.array([r[0] for r in self._all("SELECT id FROM passages ORDER BY id")], dtype=np.int64)
+
+    def sources(self) -> list[tuple[str, int]]:
+        return self._all(
+            "SELECT source, count(*) FROM articles WHERE source IS NOT NULL GROUP BY source ORDER BY 2 DESC"
+        )
+
+    def orphans(self) -> int:
+        """Passages whose article is missing, plus articles without passages."""
+        (a,) = self._all("SELECT count(*) FROM passages WHERE article_id NOT IN (SELECT id FROM articles)")
+        (b,) = self._all("SELECT count(*) FROM articles WHERE id NOT IN (SELECT article_id FROM passages)")
+        return int(a[0]) + int(b[0])
+
+    # --- writes (only on a writer's private copy) -----------------------------------------
+
+    def delete_articles(self, ids: Sequence[str]) -> np.ndarray:
+        """Delete articles and their passages; returns the removed passage ids."""
+        removed: list[int] = []
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            removed += [
+                r[0] for r in self._all(f"SELECT id FROM passages WHERE article_id IN ({marks})", chunk)
+            ]
+            with self._lock:
+                self._conn.execute(f"DELETE FROM passages WHERE article_id IN ({marks})", chunk)
+                self._conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
+        return np.array(removed, dtype=np.int64)
+
+    def insert(self, article: Article, content_hash: str, passages: Sequence[NewPassage]) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO articles (id, title, text, date, source, url, path, content_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.id,
+                    article.title,
+                    article.text,
+                    article.date.isoformat() if article.date else None,
+                    article.source,
+                    article.url,
+                    article.path,
+                    content_hash,
+                ),
+            )
+            self._conn.executemany(
+                "INSERT INTO passages (id, article_id, position, start, end, text_hash, embed_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (p.id, p.article_id, p.position, p.start, p.end, p.text_hash, p.embed_hash)
+                    for p in passages
+                ],
+            )
+
+    def begin(self) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN")
+
+    def commit(self) -> None:
+        with self._lock:
+            self._conn.execute("COMMIT")
+
+    def max_passage_id(self) -> int:
+        (row,) = self._all("SELECT coalesce(max(id), -1) FROM passages")
+        return int(row[0])
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _chunks(items: list, size: int = 900) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

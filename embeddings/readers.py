@@ -1,0 +1,509 @@
+"""Read articles from .txt, .jsonl and .json files, reporting malformed input instead of failing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from embeddings.articles import Article
+from embeddings.errors import InvalidArticleError
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "SUFFIXES",
+    "Problem",
+    "derive_title",
+    "iter_articles",
+    "parse_date",
+    "parse_record",
+    "parse_text_article",
+    "read_articles",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_CHARS = 2_000_000
+SUFFIXES = (".txt", ".jsonl", ".json")
+TITLE_MAX_CHARS = 200
+
+# Known outlets: a pattern matching any spelling seen in the wild, and the canonical spelling.
+# Azernews comes first so that "azernews.az" is not read as "news.az".
+_SOURCES: tuple[tuple[str, str], ...] = (
+    (r"azer[ ]?news(?:\.az)?", "Azernews"),
+    (r"(?<![\w.])news\.az", "News.Az"),
+)
+_SOURCE = "(?:" + "|".join(f"(?:{pattern})" for pattern, _ in _SOURCES) + r")(?![\w])"
+_BARE_SOURCE_RE = re.compile(rf"^\W*{_SOURCE}\W*$", re.IGNORECASE)
+_SOURCE_BYLINE_RE = re.compile(rf"^by[ \t]+{_SOURCE}[ \t]*\.?$", re.IGNORECASE)
+_CREDIT_RE = re.compile(
+    rf"{_SOURCE}[ \t]+(?:informs|reports|reported|writes|has learned|learned)\b"
+    rf"|\b(?:told|via|according to|cited by|reported by)[ \t]+{_SOURCE}",
+    re.IGNORECASE,
+)
+# A trailing credit clause in a first sentence: ", News.az reports." or ", the ... told News.Az."
+_TITLE_CREDIT_RE = re.compile(
+    rf",[ \t]+(?:{_SOURCE}[ \t]+(?:informs|reports|writes)|[^,]{{0,80}}\btold[ \t]+{_SOURCE})[ \t]*\.?$",
+    re.IGNORECASE,
+)
+_AUTHOR_BYLINE_RE = re.compile(r"^By[ \t]+[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,4}$")
+_WIDGET_RE = re.compile(r"^\+[ \t]*↺?[ \t]*[−–-][ \t]*\d{1,3}[ \t]*px$")
+_DATE_LINE_RE = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{1,2}-\d{1,2})(?![\w-])[ \t]*(.*)$", re.IGNORECASE)
+_ISO_RE = re.compile(
+    r"^(?P<y>\d{4})(?P<sep>-?)(?P<m>\d{2})(?P=sep)(?P<d>\d{2})"
+    r"(?:[T ](?P<H>\d{2}):?(?P<M>\d{2})(?::?(?P<S>\d{2})(?:[.,]\d+)?)?"
+    r"(?:Z|[+-](?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?)?$"
+)
+_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?(\w))")
+# fmt: off
+_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "maj", "sgt", "capt", "adm", "gov", "sen", "rep",
+    "st", "jr", "sr", "inc", "ltd", "co", "corp", "vs", "etc", "no",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
+# fmt: on
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A file or record that was skipped, and why; `location` is `path` or `path:line`."""
+
+    location: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+def read_articles(
+    paths: Iterable[str | Path], *, max_chars: int = DEFAULT_MAX_CHARS
+) -> tuple[list[Article], list[Problem]]:
+    """Read every article under `paths`, collecting what had to be skipped.
+
+    Args:
+        paths: Files or folders (searched recursively for .txt, .jsonl and .json files).
+        max_chars: Longest article text accepted, in characters.
+
+    Returns:
+        The articles in reading order, and the problems met on the way.
+    """
+    problems: list[Problem] = []
+    articles = list(iter_articles(paths, max_chars=max_chars, on_problem=problems.append))
+    return articles, problems
+
+
+def iter_articles(
+    paths: Iterable[str | Path],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> Iterator[Article]:
+    """Stream articles from files and folders, one at a time.
+
+    A folder is searched recursively in sorted order; hidden files and folders are skipped, and
+    so are files with other suffixes. A missing path, an unreadable file, or a malformed record
+    is passed to `on_problem` (or logged as a warning when it is None) and skipped.
+
+    Args:
+        paths: Files or folders.
+        max_chars: Longest article text accepted, in characters.
+        on_problem: Called with each skipped file or record.
+
+    Yields:
+        Articles in path order, then file order.
+    """
+    report = on_problem if on_problem is not None else _log_problem
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            files = _walk(root, report)
+        elif root.exists():
+            files = iter((root,))
+        else:
+            report(Problem(str(root), "no such file or directory"))
+            continue
+        for file in files:
+            yield from _read_file(file, max_chars=max_chars, report=report)
+
+
+def parse_text_article(
+    raw: str, *, article_id: str, path: str | None = None, max_chars: int | None = None
+) -> Article:
+    """Parse a scraped text page: optional ` date YYYY-MM-DD` first line, then the body.
+
+    Debris (the font-size widget line, a bare source-credit line, a `By <source>` byline) is
+    removed; a credit such as "... told News.Az." stays in the text but sets `source`.
+
+    Args:
+        raw: The decoded file content.
+        article_id: Id to give the article (readers use the file stem).
+        path: Where the text came from, kept on the article and used in error locations.
+        max_chars: Longest cleaned text accepted; None for no limit.
+
+    Raises:
+        InvalidArticleError: The date is not a real date, or no text is left after cleaning.
+    """
+    location = path or article_id
+    lines = _normalise(raw).split("\n")
+    date: dt.date | None = None
+    match = _DATE_LINE_RE.match(lines[0])
+    if match:
+        try:
+            date = dt.date.fromisoformat(_pad_date(match.group(1)))
+        except ValueError as exc:
+            raise InvalidArticleError(f"{location}:1", f"invalid date {match.group(1)!r}") from exc
+        lines[0] = match.group(2)
+
+    source: str | None = None
+    kept: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if _WIDGET_RE.match(stripped):
+            continue
+        if _BARE_SOURCE_RE.match(stripped) or _SOURCE_BYLINE_RE.match(stripped):
+            source = source or _canonical_source(stripped, whole=False)
+            continue
+        kept.append(line)
+    text = _normalise("\n".join(kept))
+    if not text:
+        raise InvalidArticleError(location, "no article text")
+    if max_chars is not None and len(text) > max_chars:
+        raise InvalidArticleError(location, f"text longer than {max_chars} characters ({len(text)})")
+    if source is None:
+        credit = _CREDIT_RE.search(text)
+        source = _canonical_source(credit.group(0), whole=False) if credit else None
+    return Article(id=article_id, title=derive_title(text), text=text, date=date, source=source, path=path)
+
+
+def parse_record(
+    record: Mapping[str, Any],
+    *,
+    location: str,
+    path: str | None = None,
+    max_chars: int | None = None,
+) -> Article:
+    """Turn one JSON article record into an Article.
+
+    Fields: `id` (string or integer; derived from title and text when missing), `title` (derived
+    from the text when missing), `text` or `body` (required), `date` or `published_at` (ISO-8601,
+    date part kept, may be null), `source`, `url`. The text is kept as given, only stripped.
+
+    Args:
+        record: The decoded JSON object.
+        location: Where the record is (`path:line`), used in error messages.
+        path: The file the record came from, kept on the article.
+        max_chars: Longest text accepted; None for no limit.
+
+    Raises:
+        InvalidArticleError: The record is not an object, has no text, or a field has a bad value.
+    """
+    if not isinstance(record, Mapping):
+        raise InvalidArticleError(location, f"record is not an object (got {type(record).__name__})")
+    body = record.get("text")
+    if body is None:
+        body = record.get("body")
+    if body is None:
+        raise InvalidArticleError(location, "missing text")
+    if not isinstance(body, str):
+        raise InvalidArticleError(location, f"text is not a string (got {type(body).__name__})")
+    text = body.strip()
+    if not text:
+        raise InvalidArticleError(location, "empty text")
+    if "\x00" in text:
+        raise InvalidArticleError(location, "text contains NUL characters")
+    if max_chars is not None and len(text) > max_chars:
+        raise InvalidArticleError(location, f"text longer than {max_chars} characters ({len(text)})")
+
+    title = _optional_str(record, "title", location) or derive_title(text)
+    raw_date = record.get("date")
+    if raw_date is None:
+        raw_date = record.get("published_at")
+    if raw_date is not None and not isinstance(raw_date, str):
+        raise InvalidArticleError(location, f"date is not a string (got {type(raw_date).__name__})")
+    try:
+        date = parse_date(raw_date) if raw_date and raw_date.strip() else None
+    except ValueError as exc:
+        raise InvalidArticleError(location, str(exc)) from exc
+    source = _optional_str(record, "source", location)
+
+    raw_id = record.get("id")
+    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
+        raise InvalidArticleError(location, f"id is not a string or integer (got {type(raw_id).__name__})")
+    article_id = str(raw_id).strip() if raw_id is not None else ""
+    if not article_id:
+        article_id = hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16]
+    return Article(
+        id=article_id,
+        title=title,
+        text=text,
+        date=date,
+        source=_canonical_source(source, whole=True) if source else None,
+        url=_optional_str(record, "url", location),
+        path=path,
+    )
+
+
+def parse_date(value: str) -> dt.date:
+    """The date part of an ISO-8601 calendar date or date-time.
+
+    Accepts the extended and basic forms, with an optional time and offset: `2024-01-05`,
+    `20240105`, `2024-01-05T10:00:00Z`, `2024-01-05 10:00:00.123+02:00`. The offset is not applied:
+    the date is the one written.
+
+    Raises:
+        ValueError: Not such a form, or not a real date or time.
+    """
+    match = _ISO_RE.match(value.strip())
+    if not match:
+        raise ValueError(f"invalid date {value!r} (expected ISO-8601)")
+    fields = {key: int(found) for key, found in match.groupdict().items() if found and key != "sep"}
+    limits = {"H": 23, "M": 59, "S": 60, "oh": 23, "om": 59}
+    if any(fields[key] > top for key, top in limits.items() if key in fields):
+        raise ValueError(f"invalid date {value!r} (time out of range)")
+    try:
+        return dt.date(fields["y"], fields["m"], fields["d"])
+    except ValueError as exc:
+        raise ValueError(f"invalid date {value!r} ({exc})") from exc
+
+
+def derive_title(text: str) -> str:
+    """A title for an article that has none: its headline-like first line, else its first sentence.
+
+    Author bylines ("By Vugar Khalilov") are passed over. A first sentence longer than 200
+    characters is cut at a word boundary and ends with "…"; a trailing credit clause such as
+    ", News.az reports." is dropped.
+    """
+    body = _normalise(
+        "\n".join(line for line in text.split("\n") if not _AUTHOR_BYLINE_RE.match(line.strip()))
+    )
+    if not body:
+        return _shorten(" ".join(text.split()) or "untitled")
+    lines = [line.strip() for line in body.split("\n") if line.strip()]
+    if len(lines) > 1 and _is_headline(lines[0], lines[1]):
+        return _shorten(lines[0])
+    paragraph = body.split("\n\n", 1)[0]
+    sentence = " ".join(_first_sentence(paragraph).split())
+    sentence = _TITLE_CREDIT_RE.sub(".", sentence)
+    return _shorten(sentence)
+
+
+def _read_file(path: Path, *, max_chars: int, report: Callable[[Problem], None]) -> Iterator[Article]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".txt":
+            article = _read_text_file(path, max_chars=max_chars, report=report)
+            if article is not None:
+                yield article
+        elif suffix == ".jsonl":
+            yield from _read_jsonl(path, max_chars=max_chars, report=report)
+        elif suffix == ".json":
+            yield from _read_json(path, max_chars=max_chars, report=report)
+        else:
+            report(
+                Problem(str(path), f"unsupported file type {path.suffix!r} (expected {', '.join(SUFFIXES)})")
+            )
+    except OSError as exc:
+        report(Problem(str(path), f"cannot read file: {exc.strerror or exc}"))
+
+
+def _read_text_file(path: Path, *, max_chars: int, report: Callable[[Problem], None]) -> Article | None:
+    # UTF-8 needs at most 4 bytes a character: anything bigger cannot fit and is not read at all.
+    if path.stat().st_size > 4 * max_chars + 65_536:
+        report(Problem(str(path), f"file too large: over {max_chars} characters"))
+        return None
+    data = path.read_bytes()
+    text = _decode(data, str(path), report, number_lines=True)
+    if text is None:
+        return None
+    try:
+        return parse_text_article(text, article_id=path.stem, path=str(path), max_chars=max_chars)
+    except InvalidArticleError as exc:
+        report(Problem(exc.location, exc.reason))
+        return None
+
+
+def _read_jsonl(path: Path, *, max_chars: int, report: Callable[[Problem], None]) -> Iterator[Article]:
+    with path.open("rb") as stream:
+        for lineno, data in _lines(stream, limit=12 * max_chars + 65_536):
+            location = f"{path}:{lineno}"
+            if data is None:
+                report(Problem(location, "line too long"))
+                continue
+            if not data.strip():
+                continue
+            line = _decode(data, location, report, number_lines=False)
+            if line is None:
+                continue
+            article = _parse_json_text(line, location, path=str(path), max_chars=max_chars, report=report)
+            if article is not None:
+                yield article
+
+
+def _read_json(path: Path, *, max_chars: int, report: Callable[[Problem], None]) -> Iterator[Article]:
+    # A JSON document cannot be parsed piecewise with the standard library; use .jsonl for big corpora.
+    text = _decode(path.read_bytes(), str(path), report, number_lines=True)
+    if text is None:
+        return
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        report(Problem(str(path), _json_error(exc)))
+        return
+    if isinstance(document, dict):
+        records: list[Any] = [document]
+    elif isinstance(document, list):
+        records = document
+    else:
+        report(Problem(str(path), f"expected an object or a list of objects (got {type(document).__name__})"))
+        return
+    for index, record in enumerate(records):
+        location = f"{path}:[{index}]" if isinstance(document, list) else str(path)
+        try:
+            yield parse_record(record, location=location, path=str(path), max_chars=max_chars)
+        except InvalidArticleError as exc:
+            report(Problem(exc.location, exc.reason))
+
+
+def _parse_json_text(
+    line: str, location: str, *, path: str, max_chars: int, report: Callable[[Problem], None]
+) -> Article | None:
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        report(Problem(location, _json_error(exc)))
+        return None
+    try:
+        return parse_record(record, location=location, path=path, max_chars=max_chars)
+    except InvalidArticleError as exc:
+        report(Problem(exc.location, exc.reason))
+        return None
+
+
+def _lines(stream: BinaryIO, *, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """Number the lines of a binary stream; a line over `limit` bytes comes back as None, unread."""
+    lineno = 0
+    while True:
+        data = stream.readline(limit + 1)
+        if not data:
+            return
+        lineno += 1
+        if len(data) <= limit or data.endswith(b"\n"):
+            yield lineno, data
+            continue
+        while data and not data.endswith(b"\n"):
+            data = stream.readline(65_536)
+        yield lineno, None
+
+
+def _decode(
+    data: bytes, location: str, report: Callable[[Problem], None], *, number_lines: bool
+) -> str | None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        where = f"{location}:{line}" if number_lines else location
+        report(Problem(where, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"))
+        return None
+    if "\x00" in text:
+        report(Problem(location, "contains NUL bytes (binary or UTF-16 file?)"))
+        return None
+    return text
+
+
+def _walk(folder: Path, report: Callable[[Problem], None]) -> Iterator[Path]:
+    """Article files under `folder`, depth first, in the order of their sorted relative paths."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in scan)
+    except OSError as exc:
+        report(Problem(str(folder), f"cannot list folder: {exc.strerror or exc}"))
+        return
+    for name, is_dir in entries:
+        if name.startswith("."):
+            continue
+        if is_dir:
+            yield from _walk(folder / name, report)
+        elif Path(name).suffix.lower() in SUFFIXES:
+            yield folder / name
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _canonical_source(text: str, *, whole: bool) -> str:
+    """The canonical spelling of a known outlet named in `text` (or that is all of `text`)."""
+    text = text.strip()
+    for pattern, canonical in _SOURCES:
+        found = re.fullmatch if whole else re.search
+        if found(pattern, text, re.IGNORECASE):
+            return canonical
+    return text
+
+
+def _optional_str(record: Mapping[str, Any], key: str, location: str) -> str | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArticleError(location, f"{key} is not a string (got {type(value).__name__})")
+    return value.strip() or None
+
+
+def _pad_date(value: str) -> str:
+    year, month, day = value.split("-")
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def _is_headline(line: str, following: str) -> bool:
+    # A wrapped sentence continues on a line that starts in lower case; a headline does not.
+    return (
+        2 <= len(line.split()) <= 25
+        and len(line) <= TITLE_MAX_CHARS
+        and not line.endswith((".", ",", ";", ":", "…"))
+        and not following[:1].islower()
+    )
+
+
+def _first_sentence(paragraph: str) -> str:
+    for match in _SENTENCE_END_RE.finditer(paragraph):
+        if not (match.group(1).isupper() or match.group(1).isdigit()):
+            continue  # a sentence starts with a capital letter or a number
+        word = (paragraph[: match.start()].split() or [""])[-1]
+        parts = word.lstrip('("“‘').split(".")
+        if paragraph[match.start()] == "." and (
+            word.lower().lstrip('("“‘') in _ABBREVIATIONS or all(len(part) <= 1 for part in parts)
+        ):
+            continue  # "Gen. Munir", "A. Munir", "U.S. forces": not the end of a sentence
+        return paragraph[: match.end()]
+    return paragraph
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= TITLE_MAX_CHARS:
+        return text
+    cut = text[: TITLE_MAX_CHARS - 1]
+    space = cut.rfind(" ")
+    if space > TITLE_MAX_CHARS // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def _json_error(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} (column {exc.colno})"
+    return "invalid JSON: nested too deeply"
+
+
+def _log_problem(problem: Problem) -> None:
+    logger.warning("skipped %s", problem)

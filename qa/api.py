@@ -1,0 +1,269 @@
+"""HTTP API: a thin FastAPI layer over `QAService`; every bad request is a 4xx with a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import ipaddress
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from embeddings.errors import (
+    ArticleNotFoundError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    InvalidArticleError,
+    QAError,
+)
+from embeddings.readers import parse_record
+from qa.service import QAService
+from qa.settings import Settings
+
+_STATUS: dict[type[QAError], int] = {
+    ArticleNotFoundError: 404,
+    InvalidArticleError: 422,
+    IndexNotFoundError: 503,
+    IndexLockedError: 503,
+    IndexMismatchError: 503,
+}
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., description="A natural-language question.", examples=["Who won?"])
+    k: int = Field(5, description="Number of passages to return (1..100).")
+    since: dt.date | None = Field(None, description="Only articles published on or after this date.")
+    until: dt.date | None = Field(None, description="Only articles published on or before this date.")
+    sources: list[str] | None = Field(None, description="Only articles from these sources.")
+    as_of: dt.date | None = Field(None, description="Answer as of this date (default today).")
+
+
+class BatchQuestion(BaseModel):
+    id: str | None = None
+    question: str
+
+
+class BatchRequest(BaseModel):
+    questions: list[str | BatchQuestion] = Field(..., description="Questions, as strings or {id, question}.")
+    k: int = 5
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sources: list[str] | None = None
+    as_of: dt.date | None = None
+
+
+class ArticleRecord(BaseModel):
+    id: str | int | None = None
+    title: str | None = None
+    text: str | None = None
+    body: str | None = None
+    date: str | None = None
+    published_at: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+
+class ArticlesRequest(BaseModel):
+    articles: list[ArticleRecord] = Field(..., description="Articles to add or replace (by id).")
+
+
+def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> FastAPI:
+    """The application; `service_factory` runs at startup, so tests and `qa serve` choose the service."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.service = service_factory()
+        yield
+
+    app = FastAPI(
+        title="News QA",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Ask a news archive questions; get passages with date, source, title and url.",
+    )
+    app.state.settings = settings
+
+    def service(request: Request) -> QAService:
+        return request.app.state.service
+
+    Service = Annotated[QAService, Depends(service)]
+
+    def authorise(authorization: Annotated[str | None, Header()] = None) -> None:
+        token = settings.api_token.get_secret_value() if settings.api_token else None
+        if token:
+            given = (authorization or "").removeprefix("Bearer ").strip()
+            if not authorization or not hmac.compare_digest(given.encode(), token.encode()):
+                raise HTTPException(
+                    401, "a valid bearer token is required for writes", headers={"WWW-Authenticate": "Bearer"}
+                )
+        elif not _is_loopback(settings.host):
+            raise HTTPException(
+                403,
+                "writes are disabled: the server listens beyond loopback and no QA_API_TOKEN is configured",
+            )
+
+    def check_question(question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise HTTPException(422, "question must not be empty")
+        if len(question) > settings.max_question_chars:
+            raise HTTPException(422, f"question is longer than {settings.max_question_chars} characters")
+        return question
+
+    def check_k(k: int) -> int:
+        if not 1 <= k <= settings.max_k:
+            raise HTTPException(422, f"k must be between 1 and {settings.max_k}, got {k}")
+        return k
+
+    def check_dates(since: dt.date | None, until: dt.date | None) -> None:
+        if since and until and since > until:
+            raise HTTPException(422, f"since ({since}) is after until ({until})")
+
+    @app.exception_handler(QAError)
+    async def qa_error(request: Request, exc: QAError) -> JSONResponse:
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        messages = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse(
+            {"detail": "; ".join(messages), "errors": _jsonable(exc.errors())}, status_code=422
+        )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Callable[..., Any]) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return JSONResponse(
+                {"detail": f"request body over {settings.max_body_bytes} bytes"}, status_code=413
+            )
+        return await call_next(request)
+
+    @app.post("/ask", summary="Answer a question with the closest passages")
+    def ask(body: AskRequest, qa: Service) -> dict[str, Any]:
+        check_k(body.k)
+        check_dates(body.since, body.until)
+        return qa.ask(
+            check_question(body.question),
+            body.k,
+            since=body.since,
+            until=body.until,
+            sources=body.sources,
+            as_of=body.as_of,
+        ).to_dict()
+
+    @app.get("/search", summary="Similarity search (same hits as /ask)")
+    def search(
+        qa: Service,
+        q: Annotated[str, Query(description="The question.")],
+        k: int = 5,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        source: Annotated[list[str] | None, Query()] = None,
+        as_of: dt.date | None = None,
+    ) -> dict[str, Any]:
+        check_k(k)
+        check_dates(since, until)
+        return qa.ask(check_question(q), k, since=since, until=until, sources=source, as_of=as_of).to_dict()
+
+    @app.post("/ask/batch", summary="Answer many questions at once")
+    def ask_batch(body: BatchRequest, qa: Service) -> dict[str, Any]:
+        check_k(body.k)
+        check_dates(body.since, body.until)
+        if not body.questions:
+            raise HTTPException(422, "questions must not be empty")
+        if len(body.questions) > settings.max_batch:
+            raise HTTPException(422, f"at most {settings.max_batch} questions per batch")
+        items = [q if isinstance(q, BatchQuestion) else BatchQuestion(question=q) for q in body.questions]
+        questions = [check_question(q.question) for q in items]
+        answers = qa.ask_batch(
+            questions, body.k, since=body.since, until=body.until, sources=body.sources, as_of=body.as_of
+        )
+        return {"answers": [{"id": q.id, **a.to_dict()} for q, a in zip(items, answers, strict=True)]}
+
+    @app.get("/articles/{article_id}", summary="One indexed article")
+    def article(article_id: str, qa: Service) -> dict[str, Any]:
+        a = qa.article(article_id)
+        return {
+            "id": a.id,
+            "title": a.title,
+            "text": a.text,
+            "date": a.date.isoformat() if a.date else None,
+            "source": a.source,
+            "url": a.url,
+        }
+
+    @app.get("/articles/{article_id}/related", summary="Articles most similar to this one")
+    def related(article_id: str, qa: Service, k: int = 5) -> dict[str, Any]:
+        check_k(k)
+        return {"article_id": article_id, "related": [r.to_dict() for r in qa.related(article_id, k)]}
+
+    @app.post("/articles", summary="Add or update articles", dependencies=[Depends(authorise)])
+    def add_articles(body: ArticlesRequest, qa: Service) -> dict[str, Any]:
+        if not body.articles:
+            raise HTTPException(422, "articles must not be empty")
+        if len(body.articles) > settings.max_articles_per_request:
+            raise HTTPException(422, f"at most {settings.max_articles_per_request} articles per request")
+        articles, problems = [], []
+        for n, record in enumerate(body.articles):
+            try:
+                article = parse_record(record.model_dump(exclude_none=True), location=f"articles[{n}]")
+            except InvalidArticleError as exc:
+                problems.append(str(exc))
+                continue
+            if len(article.text) > settings.max_article_chars:
+                problems.append(f"articles[{n}]: text longer than {settings.max_article_chars} characters")
+            articles.append(article)
+        if problems:
+            raise HTTPException(422, "; ".join(problems))
+        return qa.add(articles).summary()
+
+    @app.delete("/articles/{article_id}", summary="Delete an article", dependencies=[Depends(authorise)])
+    def delete_article(article_id: str, qa: Service) -> dict[str, Any]:
+        report = qa.delete([article_id])
+        if report.missing:
+            raise ArticleNotFoundError(f"no article with id {article_id!r}")
+        return report.summary()
+
+    @app.get("/health", summary="Liveness and index readiness")
+    def health(qa: Service) -> dict[str, Any]:
+        if not qa.exists():
+            return {"status": "no index", "index": False}
+        return {"status": "ok", "index": True, "version": qa.snapshot().version}
+
+    @app.get("/stats", summary="Counts of articles and passages, model, index size")
+    def stats(qa: Service) -> dict[str, Any]:
+        return qa.stats()
+
+    return app
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _jsonable(errors: Any) -> Any:
+    return [
+        {k: (v if isinstance(v, (str, int, float, list, type(None))) else str(v)) for k, v in e.items()}
+        for e in errors
+    ]
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory qa.api:app_from_environment` (e.g. with several workers)."""
+    from qa.service import open_service
+
+    settings = Settings()
+    return create_app(settings, lambda: open_service(settings))

@@ -1,0 +1,75 @@
+"""`qa eval`: index a benchmark directory, answer its questions, score them like score.py does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from embeddings.readers import Problem, iter_articles
+from qa.service import QAService
+
+
+def evaluate(
+    qa: QAService,
+    data_dir: Path,
+    *,
+    k: int = 10,
+    as_of_from_date: bool = False,
+    results_path: Path | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> dict[str, Any]:
+    """Index `data_dir/corpus.jsonl`, answer `data_dir/queries.jsonl`, return the metrics."""
+    qa.add(iter_articles([data_dir / "corpus.jsonl"], on_problem=on_problem))
+    queries = [json.loads(line) for line in (data_dir / "queries.jsonl").open() if line.strip()]
+    results = answer_queries(qa, queries, k=k, as_of_from_date=as_of_from_date)
+    if results_path is not None:
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        results_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
+    return score(queries, results)
+
+
+def answer_queries(
+    qa: QAService, queries: Sequence[dict[str, Any]], *, k: int = 10, as_of_from_date: bool = False
+) -> list[dict[str, Any]]:
+    """One `{"id", "hits"}` record per query, hits as the API returns them."""
+    out = []
+    for q in queries:
+        as_of = dt.date.fromisoformat(q["date"][:10]) if as_of_from_date and q.get("date") else None
+        answer = qa.ask(q["question"], k, as_of=as_of)
+        out.append({"id": q["id"], "hits": [h.to_dict() for h in answer.hits]})
+    return out
+
+
+def score(queries: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The metrics of the shared benchmark's score.py, computed the same way."""
+    by_id = {r["id"]: r.get("hits", []) for r in results}
+    totals = dict.fromkeys(["Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5", "AnsRec@10"], 0.0)
+    highlights = any("highlight" in h for hits in by_id.values() for h in hits)
+    if highlights:
+        totals |= {"HiAnsRec@1": 0.0, "HiAnsRec@5": 0.0}
+    for q in queries:
+        hits = by_id.get(q["id"], [])
+        gold = set(q["gold_ids"])
+        ids = [str(h.get("article_id")) for h in hits]
+        for n in (1, 5, 10):
+            totals[f"Hits@{n}"] += any(i in gold for i in ids[:n])
+        rank = next((r for r, i in enumerate(ids[:10], 1) if i in gold), None)
+        totals["MRR@10"] += 1 / rank if rank else 0.0
+        answers = [a.lower() for a in q["answers"]]
+        for n in (5, 10):
+            totals[f"AnsRec@{n}"] += any(
+                a in (h.get("text") or "").lower() for h in hits[:n] for a in answers
+            )
+        if highlights:
+            for n in (1, 5):
+                totals[f"HiAnsRec@{n}"] += any(
+                    a in (h.get("highlight") or "").lower() for h in hits[:n] for a in answers
+                )
+    n = max(len(queries), 1)
+    return {key: round(v / n, 4) for key, v in totals.items()} | {
+        "queries": len(queries),
+        "answered": sum(q["id"] in by_id for q in queries),
+    }

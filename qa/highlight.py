@@ -1,0 +1,302 @@
+"""Pick the sentence of a passage that best answers a question (the highlight shown to users)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+
+from embeddings.errors import QAError
+
+__all__ = ["Highlight", "best_sentence", "split_sentences"]
+
+# Score weights (see best_sentence): the lexical score is a fraction of the question's idf mass,
+# so it lies in about [0, 1.5]; dense scores are cosine similarities in [-1, 1].
+BIGRAM_WEIGHT = 0.5
+ANSWER_TYPE_BONUS = 0.05
+LEXICAL_WEIGHT = 0.6
+DENSE_WEIGHT = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """A span of a passage: `passage[start:end] == text`."""
+
+    text: str
+    start: int
+    end: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentence splitting
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Titles and other abbreviations that are never followed by a sentence break.
+_TITLES = _word_set(
+    "mr mrs ms dr prof gen col lt sgt capt cmdr adm maj gov sen rep rev st jr sr hon pres supt det "
+    "insp cpl pvt brig lieut messrs mme mlle fr sra mt ft vs cf approx dept univ fig"
+)
+# Abbreviations that often end a sentence: break only before a typical sentence opener.
+_SOFT_ABBREVIATIONS = _word_set(
+    "inc ltd corp co plc llc bros etc al no jan feb mar apr jun jul aug sep sept oct nov dec a.m p.m"
+)
+_OPENERS = _word_set(
+    "the a an he she it they we i you his her its their our this that these those there in on at "
+    "but and however meanwhile after before when while if as so yet also then some many most "
+    "one two three no other"
+)
+
+_BREAK = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+_LAST_TOKEN = re.compile(r"(\S+?)[.!?…]+[\"'”’)\]]*$")
+_NEXT_WORD = re.compile(r"\s*[\"'“‘(\[]*(\S*?)[\W]*(?:\s|$)")
+_LINE = re.compile(r"[^\n]+")
+
+
+def _is_break(text: str, stop: int, end: int) -> bool:
+    """Whether the punctuation at `text[stop:end]` (followed by whitespace) ends a sentence."""
+    next_match = _NEXT_WORD.match(text, end)
+    next_word = next_match.group(1) if next_match else ""
+    if not next_word:
+        return True
+    if next_word[0].islower():
+        return False  # sentences do not start in lowercase: "Apple Inc. said", '"Why?" he asked'
+    if text[stop] != ".":
+        return True  # "!", "?" and "…" before anything else end a sentence
+    token_match = _LAST_TOKEN.search(text, max(0, stop - 30), end)
+    token = token_match.group(1) if token_match else ""
+    bare = token.lstrip("\"'“‘([").lower()
+    if bare in _TITLES:
+        return False
+    # "U.S.", single initials ("A. Munir") and company suffixes end a sentence only before a
+    # typical opener ("... in the U.S. The plan ...").
+    if bare in _SOFT_ABBREVIATIONS or (len(bare) == 1 and bare.isalpha()) or ("." in bare and len(bare) <= 6):
+        return next_word.lower() in _OPENERS
+    return True
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Split text into sentences, as character spans with surrounding whitespace excluded.
+
+    Breaks after ".", "!", "?" or "…" (and any closing quotes or brackets) followed by whitespace,
+    except after titles ("Gen.", "Mr."), initials ("A. Munir"), dotted acronyms ("U.S.") and
+    before a lowercase word; decimals ("3.5") have no whitespace and never break. Every newline is
+    a hard break.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        `(start, end)` pairs in order, each with `text[start:end]` a non-empty stripped sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        start, line_end = line.start(), line.end()
+        for punct in _BREAK.finditer(text, start, line_end):
+            if _is_break(text, punct.start(), punct.end()):
+                _append_stripped(text, start, punct.end(), spans)
+                start = punct.end()
+        _append_stripped(text, start, line_end, spans)
+    return spans
+
+
+def _append_stripped(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        spans.append((start, end))
+
+
+# ---------------------------------------------------------------------------------------------
+# Terms
+
+_STOPWORDS = _word_set(
+    "a about above after again against all am an and any are aren as at be because been before being "
+    "below between both but by can could did didn do does doesn doing don down during each few for "
+    "from further had has have having he her here hers herself him himself his how i if in into is it "
+    "its itself just me more most my myself no nor not now of off on once only or other our ours "
+    "ourselves out over own same she should so some such than that the their theirs them themselves "
+    "then there these they this those through to too under until up very was we were what when where "
+    "which while who whom why will with would you your yours yourself s t ll re ve d m also said says "
+    "say according many much whose per via among amid"
+)
+_WORD = re.compile(r"\w+")
+_CAPITALISED = re.compile(r"(?<=\s)[A-Z]\w+")
+_NUMBER = re.compile(r"\d")
+_ANSWER_CUE = re.compile(r"\b(?:who|whom|whose|which|what|where|how\s+many|how\s+much)\b", re.IGNORECASE)
+_NUMERIC_CUE = re.compile(r"\b(?:how\s+many|how\s+much|when|what\s+year)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """A light suffix stripper: plurals, -ing, -ed, then a final -e ("received" = "receive")."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 4:
+        word = word[:-2]
+    else:
+        return word[:-1] if word.endswith("e") and len(word) > 4 else word
+    # "running" -> "runn" -> "run"; "stopped" -> "stopp" -> "stop"
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+def _terms(text: str) -> list[str]:
+    """Lowercased, stemmed content words in order."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def best_sentence(
+    question: str,
+    passage: str,
+    *,
+    idf: Callable[[str], float] | None = None,
+    sentence_scores: Sequence[float] | None = None,
+) -> Highlight:
+    """Pick the sentence of `passage` that best answers `question`.
+
+    Lexical score of a sentence: the idf mass of question terms it contains, plus
+    `BIGRAM_WEIGHT` x the smaller idf of each question bigram it contains in order, divided by
+    the question's idf mass, then divided by `(max(n, 8) / 8) ** 0.25` for a sentence of `n`
+    content words (mild: long sentences do not win by size alone). Terms are lowercased, stemmed
+    content words (English stopwords removed). Answer-type cue: among matching sentences within
+    `ANSWER_TYPE_BONUS` of the best lexical score, those holding the kind of thing the question
+    asks for get `ANSWER_TYPE_BONUS`: a number for how many/how much/when/what year, a number or
+    a capitalised word (not the sentence's first) that is not a question term for
+    who/whom/whose/which/what/where.
+
+    With `sentence_scores` the final score is `LEXICAL_WEIGHT * lexical + DENSE_WEIGHT * dense`.
+    Ties go to the earlier sentence, so a passage with no match yields its first sentence.
+
+    Args:
+        question: The user's question.
+        passage: The passage text.
+        idf: Weight of a term, called with the lowercased stemmed term; defaults to an idf over
+            the passage's own sentences, `log(1 + (n + 1) / (df + 0.5))`.
+        sentence_scores: One score per sentence, aligned with `split_sentences(passage)`, shape
+            `(len(split_sentences(passage)),)`, e.g. dense cosine similarities.
+
+    Returns:
+        The chosen sentence; the whole stripped passage when it has no sentence boundary, and an
+        empty highlight at 0 when the passage is empty or whitespace.
+
+    Raises:
+        QAError: `sentence_scores` does not have one score per sentence.
+    """
+    spans = split_sentences(passage)
+    if sentence_scores is not None and len(sentence_scores) != len(spans):
+        raise QAError(f"sentence_scores has {len(sentence_scores)} scores for {len(spans)} sentences")
+    if not spans:
+        return Highlight("", 0, 0)
+    if len(spans) == 1:
+        start, end = spans[0]
+        return Highlight(passage[start:end], start, end)
+
+    scores = _lexical_scores(question, passage, spans, idf)
+    if sentence_scores is not None:
+        scores = [
+            LEXICAL_WEIGHT * lex + DENSE_WEIGHT * float(d)
+            for lex, d in zip(scores, sentence_scores, strict=True)
+        ]
+    best = max(range(len(spans)), key=lambda i: (scores[i], -i))
+    start, end = spans[best]
+    return Highlight(passage[start:end], start, end)
+
+
+def _lexical_scores(
+    question: str, passage: str, spans: list[tuple[int, int]], idf: Callable[[str], float] | None
+) -> list[float]:
+    q_seq = _terms(question)
+    q_terms = set(q_seq)
+    if not q_terms:
+        return [0.0] * len(spans)
+    q_bigrams = {pair for pair in pairwise(q_seq) if pair[0] != pair[1]}
+    lowered = passage.lower()
+    if len(lowered) == len(passage):  # lowercasing can change lengths ("İ"), shifting offsets
+        sentences = [
+            [_stem(w) for w in _WORD.findall(lowered, s, e) if w not in _STOPWORDS] for s, e in spans
+        ]
+    else:
+        sentences = [_terms(passage[s:e]) for s, e in spans]
+    matched = [q_terms.intersection(seq) for seq in sentences]
+
+    if idf is None:
+        n = len(spans)
+        df: dict[str, int] = dict.fromkeys(q_terms, 0)
+        for found in matched:
+            for term in found:
+                df[term] += 1
+        weight = {t: math.log(1.0 + (n + 1) / (df[t] + 0.5)) for t in q_terms}
+    else:
+        weight = {t: float(idf(t)) for t in q_terms}
+    mass = sum(weight.values()) or 1.0
+
+    scores: list[float] = []
+    for seq, found in zip(sentences, matched, strict=True):
+        if not found:
+            scores.append(0.0)
+            continue
+        score = sum(weight[t] for t in found)
+        if len(found) > 1 and q_bigrams:
+            score += BIGRAM_WEIGHT * sum(
+                min(weight[a], weight[b]) for a, b in set(pairwise(seq)) if (a, b) in q_bigrams
+            )
+        scores.append(score / mass / (max(len(seq), 8) / 8) ** 0.25)
+    _add_answer_type_bonus(question, passage, spans, q_terms, scores)
+    return scores
+
+
+def _add_answer_type_bonus(
+    question: str, passage: str, spans: list[tuple[int, int]], q_terms: set[str], scores: list[float]
+) -> None:
+    """Among sentences within the bonus of the best lexical score, favour those holding an answer.
+
+    Only near-ties can change order, so the (slower) entity check runs on those alone.
+    """
+    numeric_cue = _NUMERIC_CUE.search(question) is not None
+    if not numeric_cue and _ANSWER_CUE.search(question) is None:
+        return
+    top = max(scores)
+    if top <= 0.0:
+        return
+    for i, (start, end) in enumerate(spans):
+        if scores[i] <= 0.0 or scores[i] + ANSWER_TYPE_BONUS < top:
+            continue
+        if numeric_cue:
+            has_answer = _NUMBER.search(passage, start, end) is not None
+        else:
+            has_answer = _has_new_entity(passage[start:end], q_terms)
+        if has_answer:
+            scores[i] += ANSWER_TYPE_BONUS
+
+
+def _has_new_entity(sentence: str, q_terms: set[str]) -> bool:
+    """Whether the sentence names something the question does not (a capitalised word or a number)."""
+    if _NUMBER.search(sentence):
+        return True
+    for word in _CAPITALISED.findall(sentence):
+        lowered = word.lower()
+        if lowered not in _STOPWORDS and _stem(lowered) not in q_terms:
+            return True
+    return False

@@ -1,0 +1,121 @@
+"""The passages a user sees: the one place raw search results become hits with their article's metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from embeddings.metadata import PassageRow
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One answer passage, with where and when its article was published.
+
+    `highlight` is the sentence of `text` that best answers the question, at
+    `text[highlight_start:highlight_end]`; `duplicates` lists other articles carrying the same
+    passage (syndicated copies collapsed into this hit).
+    """
+
+    text: str
+    score: float
+    article_id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+    position: int
+    start: int
+    end: int
+    highlight: str = ""
+    highlight_start: int = 0
+    highlight_end: int = 0
+    duplicates: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_row(cls, row: PassageRow, score: float) -> Hit:
+        return cls(
+            row.text,
+            score,
+            row.article_id,
+            row.title,
+            row.date,
+            row.source,
+            row.url,
+            row.position,
+            row.start,
+            row.end,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "score": round(float(self.score), 6),
+            "article_id": self.article_id,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source,
+            "url": self.url,
+            "position": self.position,
+            "span": [self.start, self.end],
+            "highlight": self.highlight,
+            "highlight_span": [self.highlight_start, self.highlight_end],
+            "duplicates": list(self.duplicates),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Interpretation:
+    """A date window read from the question's own words ("in November 2023")."""
+
+    since: dt.date | None
+    until: dt.date | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The response to one question."""
+
+    question: str
+    hits: list[Hit]
+    as_of: dt.date
+    interpreted: Interpretation | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "as_of": self.as_of.isoformat(),
+            "interpreted": self.interpreted.to_dict() if self.interpreted else None,
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedArticle:
+    """An article similar to a given one, by its best-matching passages."""
+
+    article_id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source,
+            "url": self.url,
+            "score": round(float(self.score), 6),
+        }

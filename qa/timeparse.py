@@ -1,0 +1,487 @@
+"""Explicit time expressions in a news question turned into an inclusive date window."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["TimeWindow", "interpret_time"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """An inclusive date window; `None` on a side means open on that side.
+
+    `text` is the matched expression (several expressions are joined with "; ").
+    """
+
+    since: dt.date | None
+    until: dt.date | None
+    text: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+
+_MONTHS: dict[str, int] = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_FULL = "january|february|march|april|may|june|july|august|september|october|november|december"
+_ABBR = "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
+# Abbreviations only ever appear together with a day or a year (never as a bare month).
+_MON = rf"(?P<mon>(?:{_FULL})\b|(?:{_ABBR})\b\.?)"
+_ORD = r"(?:st|nd|rd|th)?"
+# Month words that are also common English words: lowercase ones count only next to a year
+# or after a time preposition ("Who may run", "a protest march on Sunday").
+_AMBIGUOUS_MONTHS = frozenset({"may", "march", "mar"})
+_AMBIGUOUS_PREPS = frozenset(
+    {"in", "on", "during", "since", "until", "till", "throughout", "from", "between"}
+)
+# "Theresa May 2019": a capitalised word that is no time word right before "May" makes it a surname.
+_NAME_BEFORE_MAY = re.compile(
+    r"\b(?!(?:In|On|During|Since|After|Before|Until|Till|Through|Throughout|From|Between|Of|By|The|"
+    r"Early|Late|Mid|Last|This|Next|And|Or|To|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+    r"Sunday)\b)[A-Z][a-z]+\s+$"
+)
+# "in may be" never happens, "this may be" does: a verb-like word after the month rules it out.
+_AFTER_MODAL = re.compile(
+    r"\s+(?:be|have|not|also|well|never|still|even|soon|help|take|make|need|want|lead|cause|see|get|"
+    r"go|come|become|seem|face|run|win|lose|use|affect|mean|require|include|prove|continue)\b",
+    re.IGNORECASE,
+)
+
+_NUMBER_WORDS: dict[str, int] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "few": 4, "several": 4,
+}  # fmt: skip
+_NUM = r"(?P<n>\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|few|several)"
+
+_YEAR_MIN, _YEAR_MAX = 1900, 2100
+# Words after a bare 4-digit number that make it a count, not a year ("in 2000 cases").
+_COUNT_NOUNS = (
+    r"people|persons|cases|deaths|vehicles|cars|units|times|troops|soldiers|jobs|homes|houses|"
+    r"dollars|euros|pounds|tons|tonnes|votes|members|workers|employees|residents|refugees|"
+    r"migrants|students|children|patients|km|miles|meters|metres|feet|words|pages|points"
+)
+
+# Context in front of an atom: an optional preposition, then an optional qualifier.
+_PREFIX = re.compile(
+    r"(?P<prep>\b(?:in|on|during|since|after|before|until|till|through|throughout|from|between|"
+    r"around|circa|prior\s+to|as\s+of|of|and|to|last|this|year)\s+)?"
+    r"(?P<qual>\b(?:early|late|mid)[\s-]+|"
+    r"\bthe\s+(?:end|start|beginning|middle|first\s+half|second\s+half|spring|summer|autumn|fall|"
+    r"winter)\s+of\s+)?$",
+    re.IGNORECASE,
+)
+_YEAR_PREPS = frozenset(
+    {"in", "during", "since", "after", "before", "until", "till", "through", "throughout", "from",
+     "between", "around", "circa", "prior to", "as of", "of", "year"}
+)  # fmt: skip
+_MONTH_PREPS = frozenset(
+    {"in", "on", "during", "since", "after", "before", "until", "till", "through", "throughout",
+     "from", "between", "of", "prior to", "as of", "last", "this"}
+)  # fmt: skip
+# Prepositions that are part of the expression's text (a caller may cut the span out).
+_SPAN_PREPS = frozenset(
+    {"in", "on", "during", "since", "after", "before", "until", "till", "through", "throughout",
+     "from", "between", "around", "circa", "prior to", "as of", "last", "this"}
+)  # fmt: skip
+_RANGE_GAP = re.compile(r"\s*(?:and|to|until|till|through|-|–|—)\s*", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Date arithmetic
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _previous_month(as_of: dt.date) -> tuple[dt.date, dt.date]:
+    start = _add_months(as_of.replace(day=1), -1)
+    return start, _month_end(start.year, start.month)
+
+
+def _recent_day(month: int, day: int, anchor: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The most recent `month`/`day` not after `anchor` (Feb 29 searches back to a leap year)."""
+    for year in range(anchor.year, anchor.year - 9, -1):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= anchor:
+            return candidate, candidate
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Atoms: one time expression each, resolved against an anchor date.
+
+_Resolver = Callable[[dt.date], tuple[dt.date, dt.date] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    start: int
+    end: int
+    resolve: _Resolver
+    kind: str  # "date", "month", "year", "bare_month", "relative"
+    month_word: str = ""  # the month as written, for the may/march check
+
+
+def _nothing(_anchor: dt.date) -> None:
+    return None
+
+
+def _fixed(since: dt.date, until: dt.date) -> _Resolver:
+    return lambda _anchor: (since, until)
+
+
+def _year_ok(text: str) -> bool:
+    return _YEAR_MIN <= int(text) <= _YEAR_MAX
+
+
+def _day_window(year: int, month: int, day: int) -> _Resolver | None:
+    if not _YEAR_MIN <= year <= _YEAR_MAX:
+        return None
+    try:
+        date = dt.date(year, month, day)
+    except ValueError:
+        return None
+    return _fixed(date, date)
+
+
+def _month_window(year: int, month: int) -> _Resolver | None:
+    if not _YEAR_MIN <= year <= _YEAR_MAX:
+        return None
+    return _fixed(dt.date(year, month, 1), _month_end(year, month))
+
+
+def _no_year_day(month: int, day: int) -> _Resolver | None:
+    try:
+        dt.date(2000, month, day)  # a leap year: Feb 29 is valid without a year
+    except ValueError:
+        return None
+    return lambda anchor: _recent_day(month, day, anchor)
+
+
+def _bare_month(month: int) -> _Resolver:
+    def resolve(anchor: dt.date) -> tuple[dt.date, dt.date]:
+        year = anchor.year if month <= anchor.month else anchor.year - 1
+        return dt.date(year, month, 1), _month_end(year, month)
+
+    return resolve
+
+
+def _absolute_atoms(question: str) -> list[tuple[int, _Atom]]:
+    """Every candidate absolute expression as (priority, atom); overlaps are resolved later."""
+    found: list[tuple[int, _Atom]] = []
+
+    def add(priority: int, match: re.Match[str], resolver: _Resolver | None, kind: str) -> None:
+        # An impossible date ("February 30, 2021") still claims its span, so that no shorter
+        # reading of it ("February") survives; it resolves to nothing.
+        month_word = match.group("mon") if "mon" in match.re.groupindex else ""
+        resolve = resolver if resolver is not None else _nothing
+        found.append((priority, _Atom(match.start(), match.end(), resolve, kind, month_word or "")))
+
+    for m in _ISO.finditer(question):
+        add(0, m, _day_window(int(m["y"]), int(m["m"]), int(m["d"])), "date")
+    for m in _MDY.finditer(question):
+        add(1, m, _day_window(int(m["y"]), _month_of(m), int(m["d"])), "date")
+    for m in _DMY.finditer(question):
+        add(1, m, _day_window(int(m["y"]), _month_of(m), int(m["d"])), "date")
+    for m in _MY.finditer(question):
+        add(2, m, _month_window(int(m["y"]), _month_of(m)), "month")
+    for m in _MD.finditer(question):
+        add(3, m, _no_year_day(_month_of(m), int(m["d"])), "day_no_year")
+    for m in _DM.finditer(question):
+        add(3, m, _no_year_day(_month_of(m), int(m["d"])), "day_no_year")
+    for m in _DECADE.finditer(question):
+        if _year_ok(m["y"]):
+            year = int(m["y"])
+            add(4, m, _fixed(dt.date(year, 1, 1), dt.date(year + 9, 12, 31)), "decade")
+    for m in _YEAR.finditer(question):
+        if _year_ok(m["y"]):
+            year = int(m["y"])
+            add(5, m, _fixed(dt.date(year, 1, 1), dt.date(year, 12, 31)), "year")
+    for m in _YEAR_RANGE.finditer(question):
+        first, last = int(m["y"]), int(m["y2"])
+        if last < 100:  # "2019-20"
+            last += first - first % 100
+        if _year_ok(m["y"]) and first < last <= _YEAR_MAX:
+            add(4, m, _fixed(dt.date(first, 1, 1), dt.date(last, 12, 31)), "year")
+    for m in _BARE_MONTH.finditer(question):
+        add(6, m, _bare_month(_month_of(m)), "bare_month")
+    return found
+
+
+def _month_of(match: re.Match[str]) -> int:
+    return _MONTHS[match["mon"].lower().rstrip(".")]
+
+
+_FLAGS = re.IGNORECASE
+_ISO = re.compile(r"(?<![\w/-])(?P<y>\d{4})([-/])(?P<m>\d{1,2})\2(?P<d>\d{1,2})(?![\w/-])", _FLAGS)
+_MDY = re.compile(rf"(?<!\w){_MON}\s+(?P<d>\d{{1,2}}){_ORD},?\s+(?P<y>\d{{4}})(?![\w%]|[.,]\d)", _FLAGS)
+_DMY = re.compile(
+    rf"(?<![\w.,$])(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?{_MON},?\s+(?P<y>\d{{4}})(?![\w%]|[.,]\d)", _FLAGS
+)
+_MY = re.compile(rf"(?<!\w){_MON},?\s+(?:of\s+)?(?P<y>\d{{4}})(?![\w%]|[.,]\d)", _FLAGS)
+_MD = re.compile(rf"(?<!\w){_MON}\s+(?P<d>\d{{1,2}}){_ORD}(?![\w%-]|[.,:]\d)", _FLAGS)
+_DM = re.compile(rf"(?<![\w.,$])(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?{_MON}", _FLAGS)
+_DECADE = re.compile(r"(?<![\w$€£.,])(?P<y>\d{3}0)['’]?s\b", _FLAGS)
+_YEAR = re.compile(
+    rf"(?<![\w$€£.,/])(?P<y>\d{{4}})(?![\w%]|[.,/]\d|\s*[-–]\s*\d|\s+(?:{_COUNT_NOUNS})\b)", _FLAGS
+)
+_YEAR_RANGE = re.compile(r"(?<![\w$€£.,/])(?P<y>\d{4})\s*[-–]\s*(?P<y2>\d{4}|\d{2})(?![\w%]|[.,/]\d)", _FLAGS)
+_BARE_MONTH = re.compile(rf"(?<!\w)(?P<mon>{_FULL})\b", _FLAGS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Relative expressions (always resolved against `as_of`).
+
+
+def _past(n: int, unit: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    if unit == "day":
+        return as_of - dt.timedelta(days=n), as_of
+    if unit == "week":
+        return as_of - dt.timedelta(weeks=n), as_of
+    if unit == "month":
+        return _add_months(as_of, -n), as_of
+    return _add_months(as_of, -12 * n), as_of
+
+
+def _ago(n: int, unit: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    # One unit of slack either side: "two weeks ago" is approximate in speech.
+    if unit == "day":
+        return as_of - dt.timedelta(days=n + 1), as_of - dt.timedelta(days=max(n - 1, 0))
+    if unit == "week":
+        return as_of - dt.timedelta(weeks=n + 1), as_of - dt.timedelta(weeks=max(n - 1, 0))
+    if unit == "month":
+        start = _add_months(as_of.replace(day=1), -n - 1)
+        end = _add_months(as_of.replace(day=1), -n + 1)
+        return start, min(_month_end(end.year, end.month), as_of)
+    year = as_of.year - n
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _n_of(match: re.Match[str]) -> int:
+    text = match["n"]
+    if text is None:
+        return 1
+    return int(text) if text.isdigit() else _NUMBER_WORDS[text.lower()]
+
+
+_RelativeRule = tuple[re.Pattern[str], Callable[[re.Match[str], dt.date], tuple[dt.date, dt.date]]]
+
+_RELATIVE: list[_RelativeRule] = [
+    (re.compile(r"\b(?:today|tonight|this\s+morning|this\s+afternoon|this\s+evening)\b", _FLAGS),
+     lambda _m, d: (d, d)),
+    # Yesterday's events are reported today as much as yesterday: keep both days.
+    (re.compile(r"\b(?:yesterday|last\s+night)\b", _FLAGS),
+     lambda _m, d: (d - dt.timedelta(days=1), d)),
+    (re.compile(r"\b(?:earlier\s+)?this\s+(?:past\s+)?week(?:end)?\b", _FLAGS),
+     lambda _m, d: (d - dt.timedelta(days=7), d)),
+    # "last week" asked on a Monday can mean 13 days back: be generous and keep two weeks.
+    (re.compile(r"\blast\s+week(?:end)?\b", _FLAGS),
+     lambda _m, d: (d - dt.timedelta(days=14), d)),
+    (re.compile(r"\b(?:earlier\s+)?this\s+month\b", _FLAGS),
+     lambda _m, d: (d.replace(day=1), d)),
+    (re.compile(r"\blast\s+month\b", _FLAGS),
+     lambda _m, d: _previous_month(d)),
+    (re.compile(r"\b(?:earlier\s+)?this\s+year\b", _FLAGS),
+     lambda _m, d: (dt.date(d.year, 1, 1), d)),
+    (re.compile(r"\blast\s+year\b", _FLAGS),
+     lambda _m, d: (dt.date(d.year - 1, 1, 1), dt.date(d.year - 1, 12, 31))),
+    (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(?:{_NUM}\s+)?(?P<unit>day|week|month|year)s?\b",
+                _FLAGS),
+     lambda m, d: _past(_n_of(m), m["unit"].lower(), d)),
+    (re.compile(rf"\b{_NUM}\s+(?P<unit>day|week|month|year)s?\s+ago\b", _FLAGS),
+     lambda m, d: _ago(_n_of(m), m["unit"].lower(), d)),
+]  # fmt: skip
+
+
+def _relative_atoms(question: str, as_of: dt.date) -> list[tuple[int, _Atom]]:
+    found: list[tuple[int, _Atom]] = []
+    for priority, (pattern, rule) in enumerate(_RELATIVE):
+        for m in pattern.finditer(question):
+            try:
+                since, until = rule(m, as_of)
+            except (ValueError, OverflowError):  # "999 years ago" before year 1
+                continue
+            found.append((priority, _Atom(m.start(), m.end(), _fixed(since, until), "relative")))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Putting it together
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    prep: str  # normalised preposition in front ("" when none)
+    qualified: bool  # "early", "late", "mid-", "the end of", ...
+    span_start: int  # where the expression's text starts (preposition/qualifier included)
+
+
+def _context(question: str, atom: _Atom) -> _Context:
+    window_start = max(0, atom.start - 40)
+    m = _PREFIX.search(question, window_start, atom.start)
+    if m is None:  # pragma: no cover - the pattern matches the empty string
+        return _Context("", False, atom.start)
+    prep = " ".join((m["prep"] or "").lower().split())
+    qualified = m["qual"] is not None
+    if prep in _SPAN_PREPS:
+        span_start = m.start("prep")
+    elif qualified:
+        span_start = m.start("qual")
+    else:
+        span_start = atom.start
+    return _Context(prep, qualified, span_start)
+
+
+def _is_strong(question: str, atom: _Atom, ctx: _Context) -> bool:
+    """Whether the atom counts on its own (years and bare months need a time context)."""
+    if atom.kind == "year":
+        return ctx.prep in _YEAR_PREPS or ctx.qualified or question[atom.end : atom.end + 2] in ("'s", "’s")
+    word = atom.month_word.rstrip(".")
+    if word == "May" and _NAME_BEFORE_MAY.search(question, max(0, atom.start - 30), atom.start):
+        return False
+    lowercase_ambiguous = word.lower() in _AMBIGUOUS_MONTHS and word[0].islower()
+    if atom.kind == "bare_month":
+        if lowercase_ambiguous:
+            return ctx.prep in _AMBIGUOUS_PREPS and _AFTER_MODAL.match(question, atom.end) is None
+        return ctx.prep in _MONTH_PREPS or ctx.qualified
+    if atom.kind == "day_no_year" and lowercase_ambiguous:
+        return ctx.prep in _AMBIGUOUS_PREPS
+    return True
+
+
+def _select(candidates: list[tuple[int, _Atom]]) -> list[_Atom]:
+    """Non-overlapping atoms, longest first; on equal length the lower priority number wins."""
+    chosen: list[_Atom] = []
+    for _priority, atom in sorted(candidates, key=lambda c: (c[1].start - c[1].end, c[0], c[1].start)):
+        if all(atom.end <= other.start or atom.start >= other.end for other in chosen):
+            chosen.append(atom)
+    return sorted(chosen, key=lambda a: a.start)
+
+
+def _modified(prep: str, since: dt.date, until: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    if prep in ("since", "from"):
+        return since, None
+    if prep == "after":
+        return until + dt.timedelta(days=1), None
+    if prep in ("before", "prior to"):
+        return None, since - dt.timedelta(days=1)
+    if prep in ("until", "till", "through"):
+        return None, until
+    return since, until
+
+
+def _bare_month_resolver(atom: _Atom, prep: str) -> _Resolver:
+    """'last November' is the most recent November that has ended; 'this November' is this year's."""
+    month = _MONTHS[atom.month_word.lower()]
+    if prep == "this":
+        return lambda anchor: (dt.date(anchor.year, month, 1), _month_end(anchor.year, month))
+    if prep == "last":
+        return lambda anchor: _bare_month(month)(_add_months(anchor.replace(day=1), -1))
+    return atom.resolve
+
+
+_Window = tuple[dt.date | None, dt.date | None, str]
+_LIST_GAP = re.compile(r"\s*(?:,|,?\s*and|,?\s*or)\s*", re.IGNORECASE)
+
+
+def _range(question: str, first: _Atom, ctx: _Context, second: _Atom, as_of: dt.date) -> _Window | None:
+    """'between X and Y' / 'from X to Y' as one window; Y needs no context of its own."""
+    if ctx.prep not in ("between", "from") or "relative" in (first.kind, second.kind):
+        return None
+    gap = question[first.end : second.start]
+    if _RANGE_GAP.fullmatch(gap) is None or (ctx.prep == "between" and "and" not in gap.lower()):
+        return None
+    end_window = second.resolve(as_of)
+    # A year-less start ("between March and May 2023") is the most recent one before the end.
+    start_window = first.resolve(end_window[1]) if end_window else None
+    if end_window is None or start_window is None:
+        return None
+    since, until = min(start_window[0], end_window[0]), max(start_window[1], end_window[1])
+    return since, until, question[ctx.span_start : second.end]
+
+
+def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
+    """Find explicit time expressions in a question and turn them into one date window.
+
+    Absolute forms: "2021-12-01", "December 1st, 2021", "1 December 2021", "November 2023",
+    "in 2019", "2023's", "the 1990s", "on November 1" / "in November" (no year: the most recent
+    one not after `as_of`). Modifiers: "since X" and "from X" (open end), "after X", "before X" /
+    "prior to X" (open start), "until/through X", "between X and Y", "from X to Y". Relative forms
+    (against `as_of`): today; yesterday (as_of-1..as_of); this week (as_of-7..as_of); last week
+    (as_of-14..as_of, generous on purpose); this/last month and year (calendar periods, "this"
+    ending at `as_of`); "the past N days/weeks/months/years"; "N weeks ago" (one unit of slack).
+    "early/late/mid 2023" is the whole year.
+
+    A 4-digit number is a year only in a year context (after in/of/since/before/after/during/
+    between/from/until/through/around, after a month name or early/late/mid, or as "2023's"), so
+    "16-year-old", "112,000 vehicles", "$2019", "Covid-19" or "iPhone 15" never match. Lowercase
+    "may"/"march" count only next to a day or year after a preposition, or next to a year.
+
+    When several expressions appear, the result is the widest window covering them all (an open
+    side anywhere stays open), so that filtering by it never drops an article one of them asks
+    about; `text` joins the matched expressions with "; ".
+
+    Args:
+        question: The user's question.
+        as_of: The date the question is asked on (anchors relative and year-less expressions).
+
+    Returns:
+        The window, or None when no time expression was found.
+    """
+    candidates = _absolute_atoms(question) + [(p + 10, a) for p, a in _relative_atoms(question, as_of)]
+    atoms = _select(candidates)
+    contexts = [_context(question, atom) for atom in atoms]
+
+    windows: list[_Window] = []
+    i = 0
+    last_end = -1  # end of the previous accepted absolute expression, for "in 2019 and 2020"
+    while i < len(atoms):
+        atom, ctx = atoms[i], contexts[i]
+        strong = _is_strong(question, atom, ctx) or (
+            last_end >= 0 and _LIST_GAP.fullmatch(question[last_end : atom.start]) is not None
+        )
+        if strong and i + 1 < len(atoms):
+            ranged = _range(question, atom, ctx, atoms[i + 1], as_of)
+            if ranged is not None:
+                windows.append(ranged)
+                last_end = atoms[i + 1].end
+                i += 2
+                continue
+        i += 1
+        if not strong:
+            continue
+        resolver = _bare_month_resolver(atom, ctx.prep) if atom.kind == "bare_month" else atom.resolve
+        resolved = resolver(as_of)
+        if resolved is None:
+            continue
+        windows.append((*_modified(ctx.prep, *resolved), question[ctx.span_start : atom.end]))
+        last_end = atom.end if atom.kind != "relative" else -1
+
+    if not windows:
+        return None
+    sinces = [w[0] for w in windows]
+    untils = [w[1] for w in windows]
+    return TimeWindow(
+        since=None if None in sinces else min(s for s in sinces if s is not None),
+        until=None if None in untils else max(u for u in untils if u is not None),
+        text="; ".join(w[2] for w in windows),
+    )

@@ -1,0 +1,286 @@
+"""Tests for qa.timeparse: explicit time expressions in questions become date windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from qa.timeparse import TimeWindow, interpret_time
+
+D = dt.date
+AS_OF = D(2023, 11, 20)  # a Monday
+
+
+def window(question: str, as_of: dt.date = AS_OF) -> tuple[dt.date | None, dt.date | None]:
+    found = interpret_time(question, as_of)
+    assert found is not None, question
+    return found.since, found.until
+
+
+# --- absolute expressions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What happened in November 2023?", D(2023, 11, 1), D(2023, 11, 30)),
+        ("Who won the vote in Nov. 2023?", D(2023, 11, 1), D(2023, 11, 30)),
+        ("What happened in November of 2022?", D(2022, 11, 1), D(2022, 11, 30)),
+        ("Who spoke on 1 December 2021?", D(2021, 12, 1), D(2021, 12, 1)),
+        ("Who spoke on December 1, 2021?", D(2021, 12, 1), D(2021, 12, 1)),
+        ("What was announced December 1st, 2021?", D(2021, 12, 1), D(2021, 12, 1)),
+        ("What was announced on the 1st of December 2021?", D(2021, 12, 1), D(2021, 12, 1)),
+        ("What was announced on Dec 1 2021?", D(2021, 12, 1), D(2021, 12, 1)),
+        ("What happened on 2021-12-01?", D(2021, 12, 1), D(2021, 12, 1)),
+        ("What happened on 2021/12/01?", D(2021, 12, 1), D(2021, 12, 1)),
+        ("Who won the league in 2019?", D(2019, 1, 1), D(2019, 12, 31)),
+        ("In 2019, who won the league?", D(2019, 1, 1), D(2019, 12, 31)),
+        ("What were the best films of 2022?", D(2022, 1, 1), D(2022, 12, 31)),
+        ("What was 2023's biggest merger?", D(2023, 1, 1), D(2023, 12, 31)),
+        ("What happened during 1999?", D(1999, 1, 1), D(1999, 12, 31)),
+        ("Which bands were popular in the 1990s?", D(1990, 1, 1), D(1999, 12, 31)),
+    ],
+)
+def test_absolute_expressions_give_their_period(question: str, since: dt.date, until: dt.date) -> None:
+    assert window(question) == (since, until)
+
+
+@pytest.mark.parametrize("question", ["in early 2023", "in late 2023", "in mid-2023", "by the end of 2023"])
+def test_early_late_mid_are_the_whole_year(question: str) -> None:
+    assert window(question) == (D(2023, 1, 1), D(2023, 12, 31))
+
+
+def test_matched_text_includes_the_preposition() -> None:
+    found = interpret_time("What happened in November 2023 in Gaza?", AS_OF)
+    assert found == TimeWindow(D(2023, 11, 1), D(2023, 11, 30), "in November 2023")
+
+
+def test_result_is_a_frozen_dataclass() -> None:
+    found = interpret_time("in 2019", AS_OF)
+    assert isinstance(found, TimeWindow)
+    with pytest.raises(AttributeError):
+        found.since = None  # type: ignore[misc]
+
+
+# --- modifiers and ranges -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What changed since March 2023?", D(2023, 3, 1), None),
+        ("What changed since 2020?", D(2020, 1, 1), None),
+        ("What happened after 2020?", D(2021, 1, 1), None),
+        ("What happened after March 2023?", D(2023, 4, 1), None),
+        ("Who led the party before 2020?", None, D(2019, 12, 31)),
+        ("Who led the party before March 2023?", None, D(2023, 2, 28)),
+        ("Who led prior to 2020?", None, D(2019, 12, 31)),
+        ("What happened until June 2022?", None, D(2022, 6, 30)),
+        ("What happened from 2021 onwards?", D(2021, 1, 1), None),
+        ("What changed since last year?", D(2022, 1, 1), None),
+    ],
+)
+def test_modifiers_open_one_side(question: str, since: dt.date | None, until: dt.date | None) -> None:
+    assert window(question) == (since, until)
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("Who ruled between 2019 and 2021?", D(2019, 1, 1), D(2021, 12, 31)),
+        ("Who ruled from 2019 to 2021?", D(2019, 1, 1), D(2021, 12, 31)),
+        ("Who ruled from 2019 through 2021?", D(2019, 1, 1), D(2021, 12, 31)),
+        ("Who ruled in 2019-2021?", D(2019, 1, 1), D(2021, 12, 31)),
+        ("Who won the 2019–20 title in 2019–20?", D(2019, 1, 1), D(2020, 12, 31)),
+        ("What happened from March to May 2023?", D(2023, 3, 1), D(2023, 5, 31)),
+        ("What happened between March 2022 and May 2023?", D(2022, 3, 1), D(2023, 5, 31)),
+        ("What happened between 1 March 2023 and 5 March 2023?", D(2023, 3, 1), D(2023, 3, 5)),
+    ],
+)
+def test_ranges_span_both_ends(question: str, since: dt.date, until: dt.date) -> None:
+    assert window(question) == (since, until)
+
+
+def test_range_text_covers_the_whole_expression() -> None:
+    found = interpret_time("Who ruled between 2019 and 2021 in Chile?", AS_OF)
+    assert found is not None and found.text == "between 2019 and 2021"
+
+
+def test_year_after_and_counts_only_in_a_range_or_a_list() -> None:
+    assert window("What happened in 2019 and 2020?") == (D(2019, 1, 1), D(2020, 12, 31))
+    # "and 2021" with no year context before it is not a year.
+    assert interpret_time("Scores were 3 and 2021 points", AS_OF) is None
+
+
+def test_between_needs_and() -> None:
+    # "between 2019 to 2021" is not a well-formed range: only the first year counts.
+    assert window("between 2019 to 2021") == (D(2019, 1, 1), D(2019, 12, 31))
+
+
+# --- relative expressions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What happened today?", AS_OF, AS_OF),
+        ("What happened yesterday?", D(2023, 11, 19), AS_OF),
+        ("What happened last night?", D(2023, 11, 19), AS_OF),
+        ("Who resigned this week?", D(2023, 11, 13), AS_OF),
+        ("Who resigned earlier this week?", D(2023, 11, 13), AS_OF),
+        ("Who resigned last week?", D(2023, 11, 6), AS_OF),
+        ("Who won this weekend?", D(2023, 11, 13), AS_OF),
+        ("Who resigned this month?", D(2023, 11, 1), AS_OF),
+        ("Who resigned last month?", D(2023, 10, 1), D(2023, 10, 31)),
+        ("Who resigned this year?", D(2023, 1, 1), AS_OF),
+        ("Who resigned last year?", D(2022, 1, 1), D(2022, 12, 31)),
+        ("What happened in the past 3 days?", D(2023, 11, 17), AS_OF),
+        ("What happened in the past two weeks?", D(2023, 11, 6), AS_OF),
+        ("What happened in the last 6 months?", D(2023, 5, 20), AS_OF),
+        ("What happened over the past year?", D(2022, 11, 20), AS_OF),
+        ("What happened over the past month?", D(2023, 10, 20), AS_OF),
+        ("What happened two weeks ago?", D(2023, 10, 30), D(2023, 11, 13)),
+        ("What happened 3 days ago?", D(2023, 11, 16), D(2023, 11, 18)),
+        ("What happened two years ago?", D(2021, 1, 1), D(2021, 12, 31)),
+    ],
+)
+def test_relative_expressions_use_as_of(question: str, since: dt.date, until: dt.date) -> None:
+    assert window(question) == (since, until)
+
+
+def test_last_month_in_january_is_december_of_previous_year() -> None:
+    assert window("Who resigned last month?", D(2024, 1, 15)) == (D(2023, 12, 1), D(2023, 12, 31))
+
+
+def test_last_month_in_march_of_a_leap_year_ends_on_february_29() -> None:
+    assert window("Who resigned last month?", D(2024, 3, 10)) == (D(2024, 2, 1), D(2024, 2, 29))
+    assert window("Who resigned last month?", D(2023, 3, 10)) == (D(2023, 2, 1), D(2023, 2, 28))
+
+
+def test_past_month_clamps_to_the_shorter_month() -> None:
+    assert window("in the past month", D(2024, 3, 31)) == (D(2024, 2, 29), D(2024, 3, 31))
+
+
+def test_last_week_across_a_year_boundary() -> None:
+    assert window("What happened last week?", D(2024, 1, 3)) == (D(2023, 12, 20), D(2024, 1, 3))
+
+
+def test_this_week_in_the_automaker_quiz_question() -> None:
+    question = "Which automaker recalled more than 112,000 vehicles this week due to a roll-away risk?"
+    found = interpret_time(question, D(2024, 1, 12))
+    assert found == TimeWindow(D(2024, 1, 5), D(2024, 1, 12), "this week")
+
+
+# --- year-less months and days --------------------------------------------------------------
+
+
+def test_month_without_year_is_the_most_recent_one_not_after_as_of() -> None:
+    assert window("What happened in November?") == (D(2023, 11, 1), D(2023, 11, 30))
+    assert window("What happened in October?") == (D(2023, 10, 1), D(2023, 10, 31))
+    assert window("What happened in December?") == (D(2022, 12, 1), D(2022, 12, 31))
+
+
+def test_last_and_this_with_a_month_name() -> None:
+    assert window("What happened last November?") == (D(2022, 11, 1), D(2022, 11, 30))
+    assert window("What happened last October?") == (D(2023, 10, 1), D(2023, 10, 31))
+    assert window("What happened this March?") == (D(2023, 3, 1), D(2023, 3, 31))
+
+
+def test_day_without_year_is_the_most_recent_one_not_after_as_of() -> None:
+    assert window("Who did the minister receive on November 1?") == (D(2023, 11, 1), D(2023, 11, 1))
+    assert window("What happened on November 20?") == (D(2023, 11, 20), D(2023, 11, 20))
+    assert window("What happened on November 21?") == (D(2022, 11, 21), D(2022, 11, 21))
+    assert window("What happened on the 5th of November?") == (D(2023, 11, 5), D(2023, 11, 5))
+    assert window("What happened on 25 December?") == (D(2022, 12, 25), D(2022, 12, 25))
+
+
+def test_february_29_without_year_goes_back_to_a_leap_year() -> None:
+    assert window("What happened on February 29?", D(2023, 6, 1)) == (D(2020, 2, 29), D(2020, 2, 29))
+    assert window("What happened on February 29?", D(2024, 3, 1)) == (D(2024, 2, 29), D(2024, 2, 29))
+
+
+def test_february_length_follows_leap_years() -> None:
+    assert window("in February 2024") == (D(2024, 2, 1), D(2024, 2, 29))
+    assert window("in February 2023") == (D(2023, 2, 1), D(2023, 2, 28))
+    assert window("in February 2000") == (D(2000, 2, 1), D(2000, 2, 29))
+    assert window("in February 1900") == (D(1900, 2, 1), D(1900, 2, 28))
+
+
+@pytest.mark.parametrize("question", ["on February 30, 2021", "on 2021-02-29", "on 2021-13-01", "on April 31"])
+def test_impossible_dates_are_ignored(question: str) -> None:
+    assert interpret_time(question, AS_OF) is None
+
+
+def test_year_less_range_start_is_anchored_to_its_end() -> None:
+    # Asked in April 2024, "between March and May" cannot mean May 2023 .. March 2024.
+    assert window("What happened between March and May?", D(2024, 6, 1)) == (D(2024, 3, 1), D(2024, 5, 31))
+
+
+# --- things that are not time expressions ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who beat 16-year-old darts prodigy Luke Littler in the world championship final?",
+        "Which automaker recalled more than 112,000 vehicles due to a roll-away risk?",
+        "How did 3 people survive the crash?",
+        "Who donated $2019 to the campaign?",
+        "How many Covid-19 cases were reported?",
+        "Which country ordered the F-35?",
+        "Who scored in Game 7?",
+        "What is new in the iPhone 15?",
+        "Who may run for president?",
+        "What this may mean for the talks",
+        "Who led the protest march?",
+        "Will thousands march in Paris?",
+        "Why did the sun set so early?",
+        "Why did Theresa May resign?",
+        "Who bought 2019 shares?",
+        "How were 2000 cases handled in 2000 cases?",
+        "What is the 2020 strategy?",
+        "Who won the 1500 m race?",
+        "Why were 2,019 people evacuated?",
+        "What is 2019.5 as a fraction?",
+        "",
+    ],
+)
+def test_non_time_numbers_and_words_do_not_fire(question: str) -> None:
+    assert interpret_time(question, AS_OF) is None
+
+
+def test_lowercase_may_and_march_count_after_a_preposition() -> None:
+    assert window("what happened in may?") == (D(2023, 5, 1), D(2023, 5, 31))
+    assert window("who will march in march?") == (D(2023, 3, 1), D(2023, 3, 31))
+    assert window("what happened on may 5?") == (D(2023, 5, 5), D(2023, 5, 5))
+    assert interpret_time("Who may 5 people elect?", AS_OF) is None
+
+
+def test_years_outside_1900_2100_are_not_years() -> None:
+    assert interpret_time("What happened in 1850?", AS_OF) is None
+    assert interpret_time("What happened in 2150?", AS_OF) is None
+    assert window("What happened in 1900?") == (D(1900, 1, 1), D(1900, 12, 31))
+
+
+# --- several expressions --------------------------------------------------------------------
+
+
+def test_several_expressions_combine_into_the_widest_window() -> None:
+    found = interpret_time("What changed between the talks in March 2022 and the deal in 2023?", AS_OF)
+    assert found is not None
+    assert (found.since, found.until) == (D(2022, 3, 1), D(2023, 12, 31))
+    assert found.text == "in March 2022; in 2023"
+
+
+def test_an_open_side_stays_open_when_combined() -> None:
+    assert window("What happened since 2020, especially in 2022?") == (D(2020, 1, 1), None)
+
+
+def test_the_longest_expression_wins_over_its_parts() -> None:
+    found = interpret_time("on December 1, 2021", AS_OF)
+    assert found == TimeWindow(D(2021, 12, 1), D(2021, 12, 1), "on December 1, 2021")
+
+
+def test_question_without_time_returns_none() -> None:
+    assert interpret_time("Who is the defense minister of Azerbaijan?", AS_OF) is None
