@@ -130,6 +130,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             [p for p in args.paths if p.exists()], on_problem=on_problem, max_chars=settings.max_article_chars
         ),
         prune=args.prune,
+        rebuild=args.rebuild,
     )
     summary = report.summary() | {"problems": len(problems), "index_dir": str(settings.index_dir)}
     if args.json:

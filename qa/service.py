@@ -209,6 +209,10 @@ class QAService:
 
     # --- query embedding cache --------------------------------------------------------------
 
+    def clear_query_cache(self) -> None:
+        with self._lock:
+            self._queries.clear()
+
     def _embed_query(self, question: str) -> np.ndarray:
         return self._embed_queries([question])[0]
 

@@ -207,7 +207,9 @@ def test_february_length_follows_leap_years() -> None:
     assert window("in February 1900") == (D(1900, 2, 1), D(1900, 2, 28))
 
 
-@pytest.mark.parametrize("question", ["on February 30, 2021", "on 2021-02-29", "on 2021-13-01", "on April 31"])
+@pytest.mark.parametrize(
+    "question", ["on February 30, 2021", "on 2021-02-29", "on 2021-13-01", "on April 31"]
+)
 def test_impossible_dates_are_ignored(question: str) -> None:
     assert interpret_time(question, AS_OF) is None
 

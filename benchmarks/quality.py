@@ -1,0 +1,139 @@
+"""Retrieval quality: the service's default configuration against BM25, dense and RRF references.
+
+usage: python -m benchmarks.quality DATA_DIR [--encoder onnx-int8] [--no-ablation] [--json OUT]
+
+Builds (incrementally, so a rerun embeds nothing) the service's index of DATA_DIR/corpus.jsonl
+under .bench/indexes/, answers DATA_DIR/queries.jsonl with the default configuration and with
+each ablation, scores everything with the shared score.py, and prints the margins over the best
+reference per metric. The references come from benchmarks.references (embeddings cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import DEFAULT_CACHE_DIR, REPO_ROOT, score
+from benchmarks.references import run_references
+from embeddings.readers import iter_articles
+from qa.evaluation import answer_queries
+from qa.retriever import RetrievalConfig
+from qa.service import QAService, open_service
+from qa.settings import Settings
+
+METRICS = ["Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5", "AnsRec@10", "HiAnsRec@1", "HiAnsRec@5"]
+TARGETS = {"MRR@10": 0.08, "Hits@10": 0.06, "Hits@5": 0.08, "AnsRec@5": 0.08}
+INDEX_ROOT = REPO_ROOT / ".bench" / "indexes"
+
+
+def open_index(data_dir: Path, encoder: str, *, title_context: bool = True, **overrides: Any) -> QAService:
+    """The service over an index of the benchmark corpus (built or brought up to date first)."""
+    tag = f"{data_dir.resolve().name}-{encoder}-{'title' if title_context else 'plain'}"
+    settings = Settings(index_dir=INDEX_ROOT / tag, encoder=encoder, title_context=title_context, **overrides)
+    qa = open_service(settings, progress=True)
+    started = time.perf_counter()
+    report = qa.add(iter_articles([data_dir / "corpus.jsonl"]))
+    seconds = time.perf_counter() - started
+    if report.passages_embedded:
+        print(f"indexed {tag}: {report.passages_embedded} passages embedded in {seconds:.0f}s"
+              f" ({report.passages_embedded / seconds:.1f} passages/s)")
+    return qa
+
+
+def evaluate(qa: QAService, data_dir: Path, retrieval: RetrievalConfig, *, as_of_from_date: bool = False
+             ) -> tuple[dict[str, Any], list[float]]:
+    """Metrics of one configuration and its per-question latencies in ms (query embedding included)."""
+    queries = [json.loads(line) for line in (data_dir / "queries.jsonl").open() if line.strip()]
+    qa.retrieval = retrieval
+    qa.clear_query_cache()
+    latencies: list[float] = []
+    results = []
+    for q in queries:
+        started = time.perf_counter()
+        results += answer_queries(qa, [q], k=10, as_of_from_date=as_of_from_date)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return score(data_dir / "queries.jsonl", results), latencies
+
+
+def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig]]:
+    """(name, title context, retrieval) rows, each adding one feature to the row before."""
+    plain = dataclasses.replace(default, lexical=False, max_per_article=1000, collapse_duplicates=False,
+                                time_boost=0.0)
+    return [
+        ("dense, passage text only", False, plain),
+        ("+ title context in embeddings", True, plain),
+        ("+ hybrid: BM25 (title+passage) fused by RRF", True, dataclasses.replace(plain, lexical=True)),
+        ("+ result shaping (1 passage/article, dup collapse)", True,
+         dataclasses.replace(plain, lexical=True, max_per_article=default.max_per_article,
+                             collapse_duplicates=True)),
+        ("+ time expressions as boosts (= default)", True, default),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--encoder", default=Settings().encoder)
+    parser.add_argument("--no-ablation", action="store_true")
+    parser.add_argument("--json", type=Path, help="write every figure here as JSON")
+    args = parser.parse_args(argv)
+
+    refs = run_references(args.data_dir, cache_dir=DEFAULT_CACHE_DIR)
+    best = {m: max(r.get(m, 0.0) for name, r in refs.items() if isinstance(r, dict)) for m in METRICS[:6]}
+    default = Settings().retrieval()
+    rows: dict[str, dict[str, Any]] = {f"ref: {k}": v for k, v in refs.items() if isinstance(v, dict)}
+
+    services = {True: open_index(args.data_dir, args.encoder)}
+    metrics, lat = evaluate(services[True], args.data_dir, default)
+    rows["service default (as_of = today)"] = metrics | _latency(lat)
+    metrics, lat = evaluate(services[True], args.data_dir, default, as_of_from_date=True)
+    rows["service default (as_of = question date)"] = metrics | _latency(lat)
+
+    if not args.no_ablation:
+        services[False] = open_index(args.data_dir, args.encoder, title_context=False)
+        for name, title, config in ablations(default):
+            metrics, lat = evaluate(services[title], args.data_dir, config)
+            rows[f"ablation: {name}"] = metrics | _latency(lat)
+        for name, config in [
+            ("dense only (no BM25), default otherwise", dataclasses.replace(default, lexical=False)),
+            ("BM25 weight 0.5", dataclasses.replace(default, lexical_weight=0.5)),
+            ("BM25 weight 2.0", dataclasses.replace(default, lexical_weight=2.0)),
+            ("2 passages per article", dataclasses.replace(default, max_per_article=2)),
+            ("no highlight", dataclasses.replace(default, highlight=False)),
+        ]:
+            metrics, lat = evaluate(services[True], args.data_dir, config)
+            rows[f"variant: {name}"] = metrics | _latency(lat)
+
+    _print(rows, best)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"rows": rows, "best_reference": best}, indent=2))
+
+
+def _latency(ms: list[float]) -> dict[str, float]:
+    ordered = sorted(ms)
+    return {"p50_ms": round(statistics.median(ordered), 2),
+            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2)}
+
+
+def _print(rows: dict[str, dict[str, Any]], best: dict[str, float]) -> None:
+    cols = [*METRICS, "p50_ms", "p95_ms"]
+    print(f"{'configuration':58}" + "".join(f"{c:>11}" for c in cols))
+    for name, m in rows.items():
+        print(f"{name[:58]:58}" + "".join(f"{m.get(c, float('nan')):>11.4f}" if c in m else f"{'-':>11}"
+                                          for c in cols))
+    default = rows["service default (as_of = today)"]
+    print("\nmargin of the default over the best reference (target):")
+    for metric, target in TARGETS.items():
+        margin = default[metric] - best[metric]
+        print(f"  {metric:9} {default[metric]:.4f} - {best[metric]:.4f} = {margin:+.4f}"
+              f"  (target +{target:.2f}: {'met' if margin >= target else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

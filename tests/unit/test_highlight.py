@@ -1,0 +1,237 @@
+"""Tests for qa.highlight: sentence spans and the choice of the answering sentence."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from embeddings.errors import QAError
+from qa.highlight import Highlight, best_sentence, split_sentences
+
+AZERBAIJAN = (
+    "Baku, November 2. Azerbaijan's economy grew 3.5% in the third quarter, officials said.\n"
+    "On November 1, Azerbaijan's Defense Minister Colonel General Zakir Hasanov received a "
+    "delegation led by Pakistan's Chief of Army Staff General Syed Asim Munir. The Pakistani "
+    "delegation is on an official visit to Azerbaijan. Prior to the meeting, the delegation "
+    "visited the Alley of Martyrs. The defense minister said cooperation would grow."
+)
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+# --- split_sentences ------------------------------------------------------------------------
+
+
+def test_spans_are_exact_and_exclude_surrounding_whitespace() -> None:
+    text = "  First one.   Second one!\tThird one?  "
+    spans = split_sentences(text)
+    assert spans == [(2, 12), (15, 26), (27, 37)]
+    assert [text[s:e] for s, e in spans] == ["First one.", "Second one!", "Third one?"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gen. Syed Asim Munir led the delegation.",
+        "Mr. Hasanov received Dr. Smith and Prof. Jones.",
+        "The economy grew 3.5 percent in the third quarter.",
+        "The delegation was led by General Syed A. Munir of Pakistan.",
+        "Officials from the U.S. State Department attended.",
+        "Shares of Apple Inc. rose while approx. three firms fell.",
+        "He lives at No. 10 Downing Street.",
+        "It was signed on Jan. 5 in Paris by Lt. Col. Smith.",
+        '"Why not?" he asked the minister.',
+    ],
+)
+def test_abbreviations_initials_and_decimals_do_not_split(text: str) -> None:
+    assert sentences(text) == [text]
+
+
+def test_split_after_acronym_before_a_sentence_opener() -> None:
+    assert sentences("He moved to the U.S. The plan failed.") == ["He moved to the U.S.", "The plan failed."]
+
+
+def test_split_after_ordinary_words_before_capitals_and_digits() -> None:
+    text = "Talks ended in Baku. Munir left. 12 people were hurt."
+    assert sentences(text) == ["Talks ended in Baku.", "Munir left.", "12 people were hurt."]
+
+
+def test_closing_quotes_and_brackets_stay_with_their_sentence() -> None:
+    text = 'He said "Stop." Then he left. She waited (briefly.) Nobody came.'
+    assert sentences(text) == ['He said "Stop."', "Then he left.", "She waited (briefly.)", "Nobody came."]
+
+
+def test_question_marks_exclamations_and_ellipses_split() -> None:
+    assert sentences("Really?! Yes... It happened. Wow! Done") == [
+        "Really?!",
+        "Yes...",
+        "It happened.",
+        "Wow!",
+        "Done",
+    ]
+
+
+def test_newlines_are_hard_breaks() -> None:
+    text = "Headline without a stop\nBody starts here. It goes on\n\n\nLast line"
+    assert sentences(text) == ["Headline without a stop", "Body starts here.", "It goes on", "Last line"]
+
+
+def test_newline_inside_an_abbreviated_name_still_breaks() -> None:
+    assert sentences("Meeting with Gen.\nMunir") == ["Meeting with Gen.", "Munir"]
+
+
+def test_empty_and_whitespace_text_has_no_sentences() -> None:
+    assert split_sentences("") == []
+    assert split_sentences(" \n\t \n") == []
+
+
+def test_text_without_boundary_is_one_stripped_sentence() -> None:
+    assert split_sentences("  no boundary here at all  ") == [(2, 25)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab AB.!?\n\"')3,")), max_size=80))
+def test_spans_are_ordered_stripped_and_cover_every_visible_character(text: str) -> None:
+    spans = split_sentences(text)
+    previous_end = 0
+    covered = [False] * len(text)
+    for start, end in spans:
+        assert previous_end <= start < end <= len(text)
+        assert text[start:end] == text[start:end].strip()
+        assert "\n" not in text[start:end]
+        for i in range(start, end):
+            covered[i] = True
+        previous_end = end
+    assert all(covered[i] or ch.isspace() for i, ch in enumerate(text))
+
+
+# --- best_sentence --------------------------------------------------------------------------
+
+
+def test_picks_the_sentence_answering_the_azerbaijan_question() -> None:
+    found = best_sentence("Who did Azerbaijan's defense minister receive on November 1?", AZERBAIJAN)
+    assert found.text.startswith("On November 1, Azerbaijan's Defense Minister")
+    assert found.text.endswith("General Syed Asim Munir.")
+    assert AZERBAIJAN[found.start : found.end] == found.text
+
+
+def test_stemming_matches_inflected_forms() -> None:
+    passage = (
+        "The company opened a new plant in Texas. "
+        "Ford is recalling 112,000 vehicles over a roll-away risk. "
+        "Analysts expect sales to rise."
+    )
+    found = best_sentence("Which automaker recalled more than 112,000 vehicles this week?", passage)
+    assert found.text == "Ford is recalling 112,000 vehicles over a roll-away risk."
+
+
+def test_numeric_question_prefers_the_sentence_with_a_number() -> None:
+    passage = "Floods hit the region on Monday. Floods killed 12 people in the region."
+    found = best_sentence("How many people did the floods kill in the region?", passage)
+    assert found.text == "Floods killed 12 people in the region."
+
+
+def test_answer_type_cue_breaks_a_near_tie_towards_a_new_name() -> None:
+    passage = "The minister met a delegation. The minister met Munir."
+    found = best_sentence("Who did the minister meet?", passage)
+    assert found.text == "The minister met Munir."
+
+
+def test_bigram_match_beats_scattered_words() -> None:
+    passage = (
+        "The minister of culture visited a defense plant. The defense minister visited a culture festival."
+    )
+    found = best_sentence("What did the defense minister visit?", passage)
+    assert found.text == "The defense minister visited a culture festival."
+
+
+def test_long_sentences_do_not_win_by_size_alone() -> None:
+    filler = " ".join(f"word{i}" for i in range(60))
+    long_sentence = f"The central bank raised interest rates and {filler}."
+    short_sentence = "The central bank raised interest rates."
+    found = best_sentence("Did the central bank raise interest rates?", f"{long_sentence} {short_sentence}")
+    assert found.text == short_sentence
+
+
+def test_idf_callable_changes_the_choice() -> None:
+    passage = "Liverpool lost at home. Anfield was quiet."
+    question = "Which side lost to them at Anfield, Liverpool?"
+    by_liverpool = best_sentence(question, passage, idf=lambda t: 5.0 if t == "liverpool" else 1.0)
+    by_anfield = best_sentence(question, passage, idf=lambda t: 5.0 if t == "anfield" else 0.1)
+    assert by_liverpool.text == "Liverpool lost at home."
+    assert by_anfield.text == "Anfield was quiet."
+
+
+def test_idf_is_called_with_stemmed_lowercase_terms() -> None:
+    seen: list[str] = []
+
+    def idf(term: str) -> float:
+        seen.append(term)
+        return 1.0
+
+    best_sentence("Which Vehicles were RECALLED?", "Cars were recalled. Trucks were not.", idf=idf)
+    assert sorted(seen) == ["recall", "vehicl"]
+
+
+def test_sentence_scores_can_outweigh_a_small_lexical_lead() -> None:
+    passage = "The minister met a delegation from Pakistan. They discussed joint drills."
+    question = "What did the minister and the Pakistani army chief talk about?"
+    lexical_only = best_sentence(question, passage)
+    combined = best_sentence(question, passage, sentence_scores=[0.1, 0.9])
+    assert lexical_only.text == "The minister met a delegation from Pakistan."
+    assert combined.text == "They discussed joint drills."
+
+
+def test_sentence_scores_must_align_with_sentences() -> None:
+    with pytest.raises(QAError, match="2 scores for 3 sentences"):
+        best_sentence("q", "One. Two. Three.", sentence_scores=[0.1, 0.2])
+
+
+def test_no_overlap_falls_back_to_the_first_sentence() -> None:
+    found = best_sentence("Who won the election?", "  Rain fell all day. The river rose.")
+    assert found == Highlight("Rain fell all day.", 2, 20)
+
+
+def test_ties_go_to_the_earlier_sentence_and_results_are_deterministic() -> None:
+    passage = "Talks ended. Talks ended. Talks ended."
+    results = {best_sentence("When did talks end?", passage) for _ in range(5)}
+    assert results == {Highlight("Talks ended.", 0, 12)}
+
+
+def test_passage_without_boundary_returns_the_whole_stripped_passage() -> None:
+    passage = "\n  a headline with no full stop  \n"
+    found = best_sentence("anything", passage)
+    assert found == Highlight("a headline with no full stop", 3, 31)
+    assert passage[found.start : found.end] == found.text
+
+
+@pytest.mark.parametrize("passage", ["", "   ", "\n\t\n"])
+def test_empty_or_whitespace_passage_gives_an_empty_highlight(passage: str) -> None:
+    assert best_sentence("Who won?", passage) == Highlight("", 0, 0)
+
+
+def test_question_of_only_stopwords_still_returns_a_sentence() -> None:
+    found = best_sentence("Who was it?", "It was him. It was her.")
+    assert found == Highlight("It was him.", 0, 11)
+
+
+def test_text_that_lowercases_to_another_length_keeps_exact_spans() -> None:
+    passage = "İstanbul hosted talks. The minister met Munir in İstanbul."
+    found = best_sentence("Who did the minister meet in Istanbul?", passage)
+    assert found.text == "The minister met Munir in İstanbul."
+    assert passage[found.start : found.end] == found.text
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    question=st.text(alphabet=st.sampled_from(list("abc AB?")), max_size=20),
+    passage=st.text(alphabet=st.sampled_from(list("abc ABC.!?\n3")), max_size=120),
+)
+def test_highlight_is_always_an_exact_slice(question: str, passage: str) -> None:
+    found = best_sentence(question, passage)
+    assert passage[found.start : found.end] == found.text
+    assert found.text == found.text.strip()
+    assert bool(found.text) == bool(passage.strip())
