@@ -96,6 +96,8 @@ def _split_long(
             out.extend(_split_chars(text, s, e, count_tokens, budget))
             run_start, run_end, run_tokens = e, e, 0
             continue
+        if not run_tokens:  # a run starts at its first word, not at the end of a giant one
+            run_start = s
         run_end, run_tokens = e, run_tokens + n
     if run_tokens:
         out.append((run_start, run_end, run_tokens))

@@ -15,11 +15,14 @@ never a mix.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 KEEP_VERSIONS = 2
+OPEN_ATTEMPTS = 5  # reopen when the version CURRENT named was removed while we opened it
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,13 @@ class Snapshot:
         self.meta.close()
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.directory.rglob("*") if p.is_file())
+        """Bytes on disk; files a writer has since removed (an old version) count as 0, not an error."""
+        total = 0
+        for base, _, files in os.walk(self.directory):
+            for name in files:
+                with contextlib.suppress(FileNotFoundError):
+                    total += os.stat(os.path.join(base, name)).st_size
+        return total
 
     def check(self) -> list[str]:
         """Consistency problems of this version (empty when vectors, rows and counts agree)."""
@@ -146,11 +156,21 @@ class IndexDirectory:
         self, encoder_identity: str | None = None, store_options: dict[str, object] | None = None
     ) -> Snapshot:
         """Open the live version; `encoder_identity`, when given, must match the one that built it."""
-        name = self.current_name()
-        directory = self.versions / name
-        if not (directory / MANIFEST).is_file():
-            raise IndexCorruptError(f"{self.root}: CURRENT names {name!r}, which is not a complete version")
-        snapshot = Snapshot.open(directory, store_options)
+        for attempt in range(OPEN_ATTEMPTS):
+            name = self.current_name()
+            directory = self.versions / name
+            try:
+                if not (directory / MANIFEST).is_file():
+                    raise IndexCorruptError(
+                        f"{self.root}: CURRENT names {name!r}, which is not a complete version"
+                    )
+                snapshot = Snapshot.open(directory, store_options)
+                break
+            except Exception:
+                # Writers publish newer versions and remove old ones; if that happened to the
+                # version read from CURRENT while it was opening, open the one CURRENT names now.
+                if attempt + 1 == OPEN_ATTEMPTS or self.current_name() == name:
+                    raise
         if encoder_identity is not None and snapshot.manifest.encoder != encoder_identity:
             snapshot.close()
             raise IndexMismatchError(
@@ -173,6 +193,15 @@ class IndexDirectory:
                 f"another writer holds {self.root / '.lock'} (waited {timeout:g}s)"
             ) from None
         return lock
+
+    @contextmanager
+    def locked(self, timeout: float) -> Iterator[None]:
+        """Hold the writer lock for the duration of a `with` block."""
+        lock = self.acquire(timeout)
+        try:
+            yield
+        finally:
+            lock.release()
 
     def clean_leftovers(self) -> list[str]:
         """Remove private work of writers that died and versions no longer needed (lock held)."""
@@ -206,20 +235,25 @@ class IndexDirectory:
     ) -> WriteSession:
         """Start a private copy of the live version (or, `fresh`, an empty index) to change."""
         tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.root))
-        version, next_id = 1, 0
-        if self.exists() and not fresh:
-            base = self.open(encoder_identity, store_options)
-            for item in base.directory.iterdir():
-                if item.is_file():
-                    shutil.copyfile(item, tmp / item.name)
-            store = load_store(base.manifest.backend, tmp, store_options)
-            version, next_id = base.version + 1, base.manifest.next_passage_id
-            base.close()
-        else:
-            store = create_store(backend, dim, store_options)
-            if self.exists():
-                version = int(self.current_name().lstrip("v")) + 1
-        meta = MetadataStore(tmp / META_FILE, readonly=False)
+        try:
+            version, next_id = 1, 0
+            if self.exists() and not fresh:
+                base = self.open(encoder_identity, store_options)
+                for item in base.directory.iterdir():
+                    if item.is_file():
+                        shutil.copyfile(item, tmp / item.name)
+                store = load_store(base.manifest.backend, tmp, store_options)
+                version, next_id = base.version + 1, base.manifest.next_passage_id
+                base.close()
+            else:
+                store = create_store(backend, dim, store_options)
+                if self.exists():
+                    version = int(self.current_name().lstrip("v")) + 1
+            meta = MetadataStore(tmp / META_FILE, readonly=False)
+        except BaseException:
+            # A refused start (model mismatch, corrupt base) must not leave its private copy behind.
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return WriteSession(self, tmp, encoder_identity, backend, chunking, store, meta, version, next_id)
 
 

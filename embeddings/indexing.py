@@ -112,7 +112,7 @@ class Indexer:
         version starts empty (e.g. after a model change), reusing nothing.
         """
         report = IndexReport()
-        with self.directory.acquire(self.lock_timeout):
+        with self.directory.locked(self.lock_timeout):
             self.directory.clean_leftovers()
             session = self._begin(fresh=rebuild)
             try:
@@ -143,8 +143,9 @@ class Indexer:
 
     def delete(self, ids: Sequence[str]) -> IndexReport:
         """Remove articles (and their passages) by id; unknown ids are listed in `missing`."""
+        self.directory.current_name()  # raises IndexNotFoundError: nothing to delete from
         report = IndexReport()
-        with self.directory.acquire(self.lock_timeout):
+        with self.directory.locked(self.lock_timeout):
             self.directory.clean_leftovers()
             session = self._begin()
             try:

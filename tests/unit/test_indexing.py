@@ -1,0 +1,325 @@
+"""Tests for embeddings.indexing and embeddings.index: incremental updates over atomic, locked versions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import indexing
+from embeddings.articles import Article, Passage
+from embeddings.chunking import ChunkingConfig
+from embeddings.errors import IndexLockedError, IndexMismatchError, IndexNotFoundError
+from embeddings.index import IndexDirectory, Snapshot
+from embeddings.indexing import Indexer, passage_context
+from tests.fakes import FakeEncoder
+
+CHUNKING = ChunkingConfig(size=24, overlap=6)
+TOPICS = ["flood", "election", "cricket", "budget", "earthquake", "vaccine", "railway", "drought"]
+
+
+def _article(n: int, *, title: str | None = None, text: str | None = None, url: str | None = None) -> Article:
+    topic = TOPICS[n % len(TOPICS)]
+    body = " ".join(
+        f"The {topic} report number {n} describes event {s} in district {n * 10 + s} today." for s in range(5)
+    )
+    return Article(
+        f"a{n}",
+        title or f"{topic.title()} news {n}",
+        text or body,
+        dt.date(2024, 1, 1 + n),
+        "Dawn",
+        url or f"https://news.test/{n}",
+    )
+
+
+def _corpus(n: int = 5) -> list[Article]:
+    return [_article(i) for i in range(n)]
+
+
+def _indexer(root: Path, encoder: FakeEncoder | None = None, *, lock_timeout: float = 600.0) -> Indexer:
+    return Indexer(IndexDirectory(root), encoder or FakeEncoder(), CHUNKING, lock_timeout=lock_timeout)
+
+
+@contextmanager
+def _live(root: Path, identity: str = "fake@0:test") -> Iterator[Snapshot]:
+    snapshot = IndexDirectory(root).open(identity)
+    try:
+        yield snapshot
+    finally:
+        snapshot.close()
+
+
+def _versions(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "versions").iterdir())
+
+
+def _files(directory: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(directory)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _passage_ids(root: Path, article_id: str) -> list[int]:
+    with _live(root) as snap:
+        return snap.meta.passage_ids(article_id).tolist()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture
+def indexed(root: Path, encoder: FakeEncoder) -> Indexer:
+    """An index over `_corpus()` at version 1."""
+    report = _indexer(root, encoder).upsert(_corpus())
+    assert report.version == 1
+    return _indexer(root, encoder)
+
+
+def test_first_run_embeds_every_passage_with_its_title(root: Path, encoder: FakeEncoder) -> None:
+    report = _indexer(root, encoder).upsert(_corpus())
+    assert report.added == [f"a{i}" for i in range(5)]
+    assert report.passages > 5 and report.passages_embedded == report.passages == sum(encoder.calls)
+    assert (report.version, report.articles, report.passages_reused) == (1, 5, 0)
+    with _live(root) as snap:
+        assert snap.check() == []
+        assert snap.manifest.encoder == "fake@0:test" and snap.manifest.dim == encoder.dim
+        rows = snap.meta.passages(snap.meta.all_passage_ids())
+        article = _article(2)
+        mine = sorted((r for r in rows.values() if r.article_id == "a2"), key=lambda r: r.position)
+        assert all(article.text[r.start : r.end] == r.text for r in mine)
+        passages = [Passage(r.article_id, r.position, r.start, r.end, r.text) for r in mine]
+        embedded = [passage_context(article.title, p, p.position) for p in passages]
+        assert all(t.startswith(article.title + "\n") for t in embedded)
+        stored = snap.store.vectors(np.array([r.id for r in mine]))
+        np.testing.assert_allclose(stored, encoder.encode_queries(embedded), atol=1e-6)
+
+
+def test_reindexing_unchanged_articles_embeds_nothing_and_publishes_nothing(
+    root: Path, encoder: FakeEncoder, indexed: Indexer
+) -> None:
+    calls, current = list(encoder.calls), (root / "CURRENT").read_text()
+    report = indexed.upsert(_corpus())
+    assert encoder.calls == calls
+    assert report.unchanged == 5 and not (report.added or report.updated or report.deleted)
+    assert (report.version, report.articles, report.passages_embedded) == (1, 5, 0)
+    assert (root / "CURRENT").read_text() == current and _versions(root) == ["v00000001"]
+
+
+def test_a_changed_article_replaces_its_passages(root: Path, indexed: Indexer) -> None:
+    old = _passage_ids(root, "a2")
+    others = {f"a{i}": _passage_ids(root, f"a{i}") for i in (0, 1, 3, 4)}
+    changed = _article(2, text="A completely new body. It has two sentences about monsoon rain.")
+    report = indexed.upsert([*_corpus()[:2], changed, *_corpus()[3:]])
+    assert (report.updated, report.unchanged, report.version) == (["a2"], 4, 2)
+    with _live(root) as snap:
+        assert snap.check() == []
+        new = snap.meta.passage_ids("a2").tolist()
+        assert new and not set(new) & set(old)
+        assert not set(old) & set(snap.store.ids().tolist())
+        assert not set(old) & set(snap.meta.all_passage_ids().tolist())
+        assert [r.text for r in snap.meta.passages(new).values()] == [changed.text]
+        assert {a: snap.meta.passage_ids(a).tolist() for a in others} == others
+        assert snap.lexical is not None and snap.lexical.search("monsoon", 3)[1].tolist() == new
+
+
+def test_a_changed_title_re_embeds_only_that_article(
+    root: Path, encoder: FakeEncoder, indexed: Indexer
+) -> None:
+    before = len(encoder.calls)
+    retitled = dataclasses.replace(_article(3), title="Quite a different headline")
+    report = indexed.upsert([*_corpus()[:3], retitled, _article(4)])
+    assert report.updated == ["a3"] and report.unchanged == 4
+    assert sum(encoder.calls[before:]) == report.passages_embedded == len(_passage_ids(root, "a3"))
+    assert report.passages_reused == 0
+
+
+def test_a_url_change_reuses_every_vector(root: Path, encoder: FakeEncoder, indexed: Indexer) -> None:
+    with _live(root) as snap:
+        old_vectors = snap.store.vectors(snap.meta.passage_ids("a1"))
+    calls = list(encoder.calls)
+    report = indexed.upsert([_article(1, url="https://elsewhere.test/1")])
+    assert report.updated == ["a1"] and encoder.calls == calls
+    assert report.passages_embedded == 0 and report.passages_reused == len(old_vectors) > 0
+    with _live(root) as snap:
+        assert snap.check() == []
+        assert snap.meta.article("a1").url == "https://elsewhere.test/1"  # type: ignore[union-attr]
+        np.testing.assert_array_equal(snap.store.vectors(snap.meta.passage_ids("a1")), old_vectors)
+
+
+class RecordingEncoder(FakeEncoder):
+    """Remembers every text it embedded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts += texts
+        return super().encode_documents(texts)
+
+
+def test_embedded_text_fits_the_model_even_with_a_long_title(root: Path) -> None:
+    encoder = RecordingEncoder()
+    title = " ".join(f"word{i}" for i in range(60))
+    report = _indexer(root, encoder).upsert([_article(0, title=title), _article(1)])
+    assert len(encoder.texts) == report.passages_embedded == report.passages > 2
+    counts = encoder.count_tokens(encoder.texts)
+    assert max(counts) <= encoder.max_tokens - 2
+    long_title = [t for t in encoder.texts if t.startswith("word0 ")]
+    assert long_title and all(encoder.count_tokens([t.split("\n")[0]])[0] <= 48 for t in long_title)
+
+
+def test_the_last_copy_of_a_repeated_id_wins(root: Path, encoder: FakeEncoder) -> None:
+    first, last = _article(0), _article(0, text="The final version of the story.")
+    report = _indexer(root, encoder).upsert([first, _article(1), last])
+    assert report.added == ["a0", "a1"]
+    with _live(root) as snap:
+        assert snap.meta.article("a0") == last
+
+
+def test_delete_removes_articles_and_reports_missing_ids(root: Path, indexed: Indexer) -> None:
+    gone = _passage_ids(root, "a1")
+    report = indexed.delete(["a1", "nope", "a1"])
+    assert (report.deleted, report.missing, report.articles, report.version) == (["a1"], ["nope"], 4, 2)
+    with _live(root) as snap:
+        assert snap.check() == []
+        assert snap.meta.article("a1") is None
+        assert not set(gone) & set(snap.store.ids().tolist())
+
+
+def test_deleting_only_unknown_ids_publishes_nothing(root: Path, indexed: Indexer) -> None:
+    report = indexed.delete(["nope"])
+    assert (report.deleted, report.missing, report.version) == ([], ["nope"], 1)
+    assert _versions(root) == ["v00000001"]
+
+
+def test_prune_deletes_articles_absent_from_the_run(root: Path, indexed: Indexer) -> None:
+    report = indexed.upsert(_corpus()[:3], prune=True)
+    assert report.deleted == ["a3", "a4"] and report.unchanged == 3 and report.articles == 3
+    with _live(root) as snap:
+        assert snap.check() == [] and snap.meta.article_ids() == ["a0", "a1", "a2"]
+
+
+def test_rebuild_reuses_nothing_and_can_switch_the_model(root: Path, indexed: Indexer) -> None:
+    other = FakeEncoder(identity="fake@1:other")
+    report = _indexer(root, other).upsert(_corpus()[:4], rebuild=True)
+    assert report.added == ["a0", "a1", "a2", "a3"] and report.passages_reused == 0
+    assert report.passages_embedded == report.passages == sum(other.calls)
+    assert report.version == 2
+    with _live(root, "fake@1:other") as snap:
+        assert snap.check() == [] and snap.manifest.articles == 4
+    with pytest.raises(IndexMismatchError):
+        IndexDirectory(root).open("fake@0:test")
+
+
+def test_another_encoder_identity_is_refused_with_a_helpful_message(root: Path, indexed: Indexer) -> None:
+    with pytest.raises(IndexMismatchError, match=r"'fake@0:test'.*'fake@9:else'.*--rebuild"):
+        IndexDirectory(root).open("fake@9:else")
+    with pytest.raises(IndexMismatchError, match="fake@9:else"):
+        _indexer(root, FakeEncoder(identity="fake@9:else")).upsert([_article(7)])
+    assert not list(root.glob("tmp-*"))
+    assert _versions(root) == ["v00000001"]
+    with _live(root) as snap:
+        assert snap.manifest.articles == 5
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_a_directory_without_an_index_is_not_found(tmp_path: Path, exists: bool) -> None:
+    root = tmp_path / "nothing"
+    if exists:
+        root.mkdir()
+    assert not IndexDirectory(root).exists()
+    with pytest.raises(IndexNotFoundError, match="no index"):
+        IndexDirectory(root).open()
+
+
+def test_leftovers_of_a_dead_writer_are_cleaned_by_the_next_write(root: Path, indexed: Indexer) -> None:
+    (root / "tmp-xyz").mkdir()
+    (root / "tmp-xyz" / "meta.sqlite").write_bytes(b"half written")
+    (root / "CURRENT.tmp").write_text("v00000099\n")
+    with _live(root) as snap:
+        assert snap.version == 1 and snap.check() == []
+    report = indexed.upsert([_article(9)])
+    assert report.version == 2
+    assert not (root / "tmp-xyz").exists() and not (root / "CURRENT.tmp").exists()
+    assert not list(root.glob("tmp-*"))
+
+
+def test_a_published_version_is_never_modified(root: Path, indexed: Indexer) -> None:
+    v1, v2 = root / "versions" / "v00000001", root / "versions" / "v00000002"
+    before = _files(v1)
+    assert {"manifest.json", "meta.sqlite", "vectors.faiss", "lexical/ids.npy"} <= set(before)
+    indexed.upsert([_article(2, text="Rewritten entirely. Nothing stays.")])
+    assert _files(v1) == before
+    before = _files(v2)
+    indexed.delete(["a0"])
+    assert (root / "CURRENT").read_text().strip() == "v00000003"
+    assert _files(v2) == before
+
+
+def test_only_the_last_two_versions_are_kept(root: Path, indexed: Indexer) -> None:
+    for n in range(10, 13):
+        indexed.upsert([_article(n)])
+    assert _versions(root) == ["v00000003", "v00000004"]
+    assert (root / "CURRENT").read_text().strip() == "v00000004"
+    with _live(root) as snap:
+        assert snap.manifest.articles == 8 and snap.check() == []
+
+
+def test_a_held_lock_makes_another_writer_fail_fast(root: Path, indexed: Indexer) -> None:
+    lock = IndexDirectory(root).acquire(5)
+    try:
+        with pytest.raises(IndexLockedError, match="another writer"):
+            _indexer(root, lock_timeout=0.1).upsert([_article(8)])
+        with pytest.raises(IndexLockedError):
+            _indexer(root, lock_timeout=0.1).delete(["a0"])
+    finally:
+        lock.release()
+    assert _indexer(root, lock_timeout=0.1).upsert([_article(8)]).version == 2
+
+
+class FailingEncoder(FakeEncoder):
+    """Fails on its `fail_on`-th call to encode_documents (1-based)."""
+
+    def __init__(self, fail_on: int) -> None:
+        super().__init__()
+        self.fail_on = fail_on
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if len(self.calls) + 1 == self.fail_on:
+            raise RuntimeError("encoder crashed")
+        return super().encode_documents(texts)
+
+
+def test_a_failing_encoder_leaves_the_live_version_intact(
+    root: Path, indexed: Indexer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexing, "BATCH_ARTICLES", 2)  # several batches, so it fails mid-run
+    before, current = _files(root / "versions" / "v00000001"), (root / "CURRENT").read_text()
+    failing = FailingEncoder(fail_on=2)
+    changed = [_article(n, text=f"Fresh text {n}. More words.") for n in range(8)]
+    with pytest.raises(RuntimeError, match="encoder crashed"):
+        _indexer(root, failing, lock_timeout=0.1).upsert(changed)
+    assert len(failing.calls) == 1  # the first batch was embedded and written, privately
+    assert (root / "CURRENT").read_text() == current
+    assert _versions(root) == ["v00000001"] and _files(root / "versions" / "v00000001") == before
+    assert not list(root.glob("tmp-*"))
+    with _live(root) as snap:
+        assert snap.check() == [] and snap.manifest.articles == 5
+        assert snap.meta.article("a0") == _article(0)
+    assert _indexer(root, lock_timeout=0.1).upsert(changed).version == 2  # and the lock was released

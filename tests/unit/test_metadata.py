@@ -1,0 +1,128 @@
+"""Tests for embeddings.metadata: filtering passages by date and source, duplicates, read-only reopen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from embeddings.articles import Article
+from embeddings.metadata import FILENAME, MetadataStore, NewPassage
+
+D = dt.date
+# id -> (date, source); each article gets two passages with ids 10*n and 10*n + 1.
+ARTICLES = {
+    "jan": (D(2024, 1, 10), "Dawn"),
+    "feb": (D(2024, 2, 15), "Reuters"),
+    "mar": (D(2024, 3, 20), "dawn"),
+    "undated": (None, "Reuters"),
+    "nosource": (D(2024, 2, 1), None),
+}
+PIDS = {aid: [10 * n, 10 * n + 1] for n, aid in enumerate(ARTICLES)}
+
+
+def _ids(*article_ids: str) -> list[int]:
+    return sorted(p for a in article_ids for p in PIDS[a])
+
+
+@pytest.fixture(scope="module")
+def meta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetadataStore]:
+    """The articles above, written once, then reopened read-only as a snapshot does."""
+    path = tmp_path_factory.mktemp("meta") / FILENAME
+    writer = MetadataStore(path, readonly=False)
+    writer.begin()
+    for aid, (date, source) in ARTICLES.items():
+        text = f"Shared wire copy. Local detail about {aid}."
+        article = Article(aid, f"Title {aid}", text, date, source, f"https://x.test/{aid}")
+        first, second = PIDS[aid]
+        writer.insert(
+            article,
+            f"hash-{aid}",
+            [
+                NewPassage(first, aid, 0, 0, 17, "h-shared", f"e-{first}"),
+                NewPassage(second, aid, 1, 18, len(text), f"h-{aid}", f"e-{second}"),
+            ],
+        )
+    writer.commit()
+    writer.close()
+    reader = MetadataStore(path, readonly=True)
+    yield reader
+    reader.close()
+
+
+def _filtered(
+    meta: MetadataStore,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    sources: list[str] | None = None,
+    as_of: dt.date | None = None,
+) -> list[int]:
+    ids = meta.filtered_passage_ids(since, until, sources, as_of=as_of)
+    assert ids.dtype == np.int64
+    return sorted(ids.tolist())
+
+
+def test_no_filter_returns_every_passage(meta: MetadataStore) -> None:
+    assert _filtered(meta) == _ids(*ARTICLES)
+    assert meta.counts() == (5, 10)
+
+
+def test_since_and_until_are_inclusive_and_exclude_undated(meta: MetadataStore) -> None:
+    assert _filtered(meta, since=D(2024, 2, 15)) == _ids("feb", "mar")
+    assert _filtered(meta, until=D(2024, 2, 1)) == _ids("jan", "nosource")
+    assert _filtered(meta, since=D(2024, 2, 1), until=D(2024, 2, 15)) == _ids("feb", "nosource")
+    assert _filtered(meta, since=D(2025, 1, 1)) == []
+
+
+def test_as_of_keeps_undated_articles(meta: MetadataStore) -> None:
+    assert _filtered(meta, as_of=D(2024, 2, 1)) == _ids("jan", "undated", "nosource")
+    assert _filtered(meta, as_of=D(2023, 1, 1)) == _ids("undated")
+
+
+def test_as_of_with_since_still_excludes_undated(meta: MetadataStore) -> None:
+    assert _filtered(meta, as_of=D(2024, 2, 20), since=D(2024, 2, 1)) == _ids("feb", "nosource")
+
+
+def test_sources_match_case_insensitively(meta: MetadataStore) -> None:
+    assert _filtered(meta, sources=["DAWN"]) == _ids("jan", "mar")
+    assert _filtered(meta, sources=["reuters", "dawn"]) == _ids("jan", "feb", "mar", "undated")
+    assert _filtered(meta, sources=["Nobody"]) == []
+    assert _filtered(meta, sources=[]) == _ids(*ARTICLES)  # an empty list means no source filter
+
+
+def test_filters_combine(meta: MetadataStore) -> None:
+    assert _filtered(meta, sources=["reuters"], since=D(2024, 1, 1)) == _ids("feb")
+    assert _filtered(meta, sources=["reuters"], as_of=D(2024, 1, 1)) == _ids("undated")
+
+
+def test_duplicate_passages_lists_every_article_holding_a_text(meta: MetadataStore) -> None:
+    dups = meta.duplicate_passages(["h-shared", "h-jan", "h-unknown"])
+    assert sorted(dups) == ["h-jan", "h-shared"]
+    assert sorted(dups["h-shared"]) == sorted(ARTICLES)
+    assert dups["h-jan"] == ["jan"]
+    assert meta.duplicate_passages([]) == {}
+
+
+def test_passages_are_sliced_from_the_article_with_its_metadata(meta: MetadataStore) -> None:
+    rows = meta.passages([20, 21, 999])
+    assert sorted(rows) == [20, 21]
+    assert rows[20].text == "Shared wire copy."
+    assert rows[21].text == "Local detail about mar."
+    assert (rows[21].article_id, rows[21].date, rows[21].source) == ("mar", D(2024, 3, 20), "dawn")
+    assert meta.article("undated") == Article(
+        "undated",
+        "Title undated",
+        "Shared wire copy. Local detail about undated.",
+        None,
+        "Reuters",
+        "https://x.test/undated",
+    )
+    assert meta.article("missing") is None
+
+
+def test_max_date_and_sources(meta: MetadataStore) -> None:
+    assert meta.max_date() == D(2024, 3, 20)
+    assert dict(meta.sources()) == {"Dawn": 1, "Reuters": 2, "dawn": 1}
+    assert meta.orphans() == 0
