@@ -13,6 +13,8 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embeddings.errors import (
     ArticleNotFoundError,
@@ -33,6 +35,15 @@ _STATUS: dict[type[QAError], int] = {
     IndexLockedError: 503,
     IndexMismatchError: 503,
 }
+
+
+def _service(request: Request) -> QAService:
+    return request.app.state.service
+
+
+# Module level, not inside create_app: with postponed annotations FastAPI resolves `qa: Service`
+# in the module's globals, and a local alias would silently become a required query parameter.
+Service = Annotated[QAService, Depends(_service)]
 
 
 class AskRequest(BaseModel):
@@ -73,6 +84,17 @@ class ArticlesRequest(BaseModel):
     articles: list[ArticleRecord] = Field(..., description="Articles to add or replace (by id).")
 
 
+class ErrorResponse(BaseModel):
+    """The body of every error response (documented so the OpenAPI schema matches what is sent)."""
+
+    detail: str = Field(..., description="One line saying what was wrong.")
+    errors: list[dict[str, Any]] | None = Field(None, description="Validation errors, field by field.")
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorResponse, "description": "Error"} for status in statuses}
+
+
 def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> FastAPI:
     """The application; `service_factory` runs at startup, so tests and `qa serve` choose the service."""
 
@@ -86,19 +108,15 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
         version="0.1.0",
         lifespan=lifespan,
         description="Ask a news archive questions; get passages with date, source, title and url.",
+        responses=_errors(400, 413, 422, 503),
     )
     app.state.settings = settings
-
-    def service(request: Request) -> QAService:
-        return request.app.state.service
-
-    Service = Annotated[QAService, Depends(service)]
 
     def authorise(authorization: Annotated[str | None, Header()] = None) -> None:
         token = settings.api_token.get_secret_value() if settings.api_token else None
         if token:
-            given = (authorization or "").removeprefix("Bearer ").strip()
-            if not authorization or not hmac.compare_digest(given.encode(), token.encode()):
+            scheme, _, given = (authorization or "").strip().partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
                 raise HTTPException(
                     401, "a valid bearer token is required for writes", headers={"WWW-Authenticate": "Bearer"}
                 )
@@ -137,14 +155,7 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
             {"detail": "; ".join(messages), "errors": _jsonable(exc.errors())}, status_code=422
         )
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[..., Any]) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return JSONResponse(
-                {"detail": f"request body over {settings.max_body_bytes} bytes"}, status_code=413
-            )
-        return await call_next(request)
+    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
 
     @app.post("/ask", summary="Answer a question with the closest passages")
     def ask(body: AskRequest, qa: Service) -> dict[str, Any]:
@@ -188,7 +199,7 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
         )
         return {"answers": [{"id": q.id, **a.to_dict()} for q, a in zip(items, answers, strict=True)]}
 
-    @app.get("/articles/{article_id}", summary="One indexed article")
+    @app.get("/articles/{article_id}", summary="One indexed article", responses=_errors(404))
     def article(article_id: str, qa: Service) -> dict[str, Any]:
         a = qa.article(article_id)
         return {
@@ -200,12 +211,19 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
             "url": a.url,
         }
 
-    @app.get("/articles/{article_id}/related", summary="Articles most similar to this one")
+    @app.get(
+        "/articles/{article_id}/related", summary="Articles most similar to this one", responses=_errors(404)
+    )
     def related(article_id: str, qa: Service, k: int = 5) -> dict[str, Any]:
         check_k(k)
         return {"article_id": article_id, "related": [r.to_dict() for r in qa.related(article_id, k)]}
 
-    @app.post("/articles", summary="Add or update articles", dependencies=[Depends(authorise)])
+    @app.post(
+        "/articles",
+        summary="Add or update articles",
+        dependencies=[Depends(authorise)],
+        responses=_errors(401, 403),
+    )
     def add_articles(body: ArticlesRequest, qa: Service) -> dict[str, Any]:
         if not body.articles:
             raise HTTPException(422, "articles must not be empty")
@@ -225,7 +243,12 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
             raise HTTPException(422, "; ".join(problems))
         return qa.add(articles).summary()
 
-    @app.delete("/articles/{article_id}", summary="Delete an article", dependencies=[Depends(authorise)])
+    @app.delete(
+        "/articles/{article_id}",
+        summary="Delete an article",
+        dependencies=[Depends(authorise)],
+        responses=_errors(401, 403, 404),
+    )
     def delete_article(article_id: str, qa: Service) -> dict[str, Any]:
         report = qa.delete([article_id])
         if report.missing:
@@ -245,6 +268,35 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
     return app
 
 
+class _BodyLimit:
+    """ASGI middleware: 413 for a request body over `limit` bytes, whether declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        detail = f"request body over {self.limit} bytes"
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            # A chunked body declares no length: count it as the endpoint reads it.
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413, detail)
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -255,10 +307,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def _jsonable(errors: Any) -> Any:
-    return [
-        {k: (v if isinstance(v, (str, int, float, list, type(None))) else str(v)) for k, v in e.items()}
-        for e in errors
-    ]
+    return [{k: _plain(v) for k, v in e.items()} for e in errors]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)  # `loc` is a tuple: keep it a JSON array, not its Python repr
+    return value if isinstance(value, (str, int, float, list, type(None))) else str(value)
 
 
 def app_from_environment() -> FastAPI:

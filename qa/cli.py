@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from embeddings.errors import QAError
 from embeddings.readers import Problem, iter_articles
 from qa.settings import Settings
@@ -20,7 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     overrides = {"index_dir": args.index_dir} if getattr(args, "index_dir", None) else {}
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        print(f"qa: error: bad configuration: {problems}", file=sys.stderr)
+        return 2
     try:
         return int(args.run(args, settings) or 0)
     except QAError as exc:
@@ -183,14 +190,14 @@ def _ask_batch(qa: Any, args: argparse.Namespace, filters: dict[str, Any]) -> in
             continue
         try:
             item = json.loads(line)
-            queries.append((str(item["id"]), str(item["question"]), item.get("date")))
-        except (ValueError, KeyError, TypeError) as exc:
+            as_of = args.as_of
+            if args.as_of_from_date and item.get("date"):
+                as_of = dt.date.fromisoformat(str(item["date"])[:10])
+            queries.append((str(item["id"]), str(item["question"]), as_of))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             print(f"qa: skipped {args.batch}:{n}: {exc}", file=sys.stderr)
-    qa.ask_batch([q for _, q, _ in queries], args.k, **filters)  # embeds all questions in one pass
-    for qid, question, date in queries:
-        as_of = args.as_of
-        if args.as_of_from_date and date:
-            as_of = dt.date.fromisoformat(str(date)[:10])
+    qa.prepare([q for _, q, _ in queries])  # embeds every question in one pass
+    for qid, question, as_of in queries:
         answer = qa.ask(question, args.k, as_of=as_of, **filters)
         record = {"id": qid, **answer.to_dict()}
         print(json.dumps(record, ensure_ascii=False) if args.json else f"{qid}\t{len(answer.hits)} hits")

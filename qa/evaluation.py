@@ -35,6 +35,7 @@ def answer_queries(
     qa: QAService, queries: Sequence[dict[str, Any]], *, k: int = 10, as_of_from_date: bool = False
 ) -> list[dict[str, Any]]:
     """One `{"id", "hits"}` record per query, hits as the API returns them."""
+    qa.prepare([q["question"] for q in queries])
     out = []
     for q in queries:
         as_of = dt.date.fromisoformat(q["date"][:10]) if as_of_from_date and q.get("date") else None

@@ -21,6 +21,8 @@ class RetrievalConfig:
 
     candidates: int = 100
     lexical: bool = True
+    fusion: str = "rrf"
+    article_weight: float = 0.0
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
@@ -77,6 +79,8 @@ def retrieve(
     rows = snapshot.meta.passages(scores)
     for pid, row in rows.items():
         scores[pid] *= _date_factor(row.date, window, as_of, config)
+    if config.article_weight:
+        _add_article_evidence(rows, scores, config.article_weight)
     if window is not None and config.time_filter:
         rows = {p: r for p, r in rows.items() if _inside(r.date, window)}
     ranked = sorted(rows.values(), key=lambda r: (-scores[r.id], r.id))
@@ -94,18 +98,44 @@ def _fuse(
     allowed: np.ndarray | None,
     config: RetrievalConfig,
 ) -> dict[int, float]:
-    """Reciprocal-rank fusion of the dense and lexical candidate lists (dense alone if no lexical)."""
-    _, d_ids = snapshot.store.search(query_vector.reshape(1, -1), n, allowed)
-    fused: dict[int, float] = {}
-    for rank, pid in enumerate(int(i) for i in d_ids[0] if i >= 0):
-        fused[pid] = config.dense_weight / (config.rrf_k + rank + 1)
+    """Fuse the dense and lexical candidate lists (dense alone when lexical is off).
+
+    `rrf`: weighted reciprocal-rank fusion. `linear`: a convex mix of the dense cosine and the
+    BM25 score scaled by the best BM25 score of the query (absent from a list counts as 0).
+    """
+    d_scores, d_ids = snapshot.store.search(query_vector.reshape(1, -1), n, allowed)
+    dense = [(int(i), float(s)) for s, i in zip(d_scores[0], d_ids[0], strict=True) if i >= 0]
+    lexical: list[tuple[int, float]] = []
     if config.lexical and snapshot.lexical is not None:
-        _, l_ids = snapshot.lexical.search(question, n, allowed)
-        for rank, pid in enumerate(int(i) for i in l_ids):
-            fused[pid] = fused.get(pid, 0.0) + config.lexical_weight / (config.rrf_k + rank + 1)
-    elif not fused:
-        return {}
+        l_scores, l_ids = snapshot.lexical.search(question, n, allowed)
+        lexical = [(int(i), float(s)) for s, i in zip(l_scores, l_ids, strict=True)]
+    fused: dict[int, float] = {}
+    if config.fusion == "linear":
+        top = lexical[0][1] if lexical else 1.0
+        for pid, score in dense:
+            fused[pid] = config.dense_weight * score
+        for pid, score in lexical:
+            fused[pid] = fused.get(pid, 0.0) + config.lexical_weight * score / top
+        return fused
+    for rank, (pid, _) in enumerate(dense):
+        fused[pid] = config.dense_weight / (config.rrf_k + rank + 1)
+    for rank, (pid, _) in enumerate(lexical):
+        fused[pid] = fused.get(pid, 0.0) + config.lexical_weight / (config.rrf_k + rank + 1)
     return fused
+
+
+def _add_article_evidence(rows: dict[int, PassageRow], scores: dict[int, float], weight: float) -> None:
+    """Credit every passage of an article with its article's next-best candidate passages.
+
+    An article that matches the question in several places is more likely about it than one
+    with a single lucky passage.
+    """
+    by_article: dict[str, list[float]] = {}
+    for pid, row in rows.items():
+        by_article.setdefault(row.article_id, []).append(scores[pid])
+    bonus = {a: sum(sorted(v, reverse=True)[1:3]) for a, v in by_article.items()}
+    for pid, row in rows.items():
+        scores[pid] += weight * bonus[row.article_id]
 
 
 def _inside(date: dt.date | None, window: tuple[dt.date | None, dt.date | None]) -> bool:

@@ -144,8 +144,13 @@ class QAService:
         return self.ask(question, k, **filters).hits  # type: ignore[arg-type]
 
     def ask_batch(self, questions: Sequence[str], k: int = 5, **filters: object) -> list[Answer]:
-        self._embed_queries(questions)
+        """Answer many questions; their embeddings are computed in one batch."""
+        self.prepare(questions)
         return [self.ask(q, k, **filters) for q in questions]  # type: ignore[arg-type]
+
+    def prepare(self, questions: Sequence[str]) -> None:
+        """Embed questions ahead of asking them, in one batch (the cache keeps the vectors)."""
+        self._embed_queries([q.strip() for q in questions])
 
     def article(self, article_id: str) -> Article:
         article = self.snapshot().meta.article(article_id)

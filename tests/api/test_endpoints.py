@@ -1,0 +1,428 @@
+"""Tests for qa.api: every endpoint's answer, every bad request's 4xx with a message, and auth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from qa.service import QAService
+from tests.conftest import ClientFactory
+
+HIT_KEYS = {
+    "text",
+    "score",
+    "article_id",
+    "title",
+    "date",
+    "source",
+    "url",
+    "position",
+    "span",
+    "highlight",
+    "highlight_span",
+    "duplicates",
+}
+LATER = "2025-01-01"
+NEW_ARTICLE = {
+    "id": "zeppelin",
+    "title": "Zeppelin lands",
+    "text": "A zeppelin airship made a landing in Ganja.",
+    "date": "2024-03-01",
+    "source": "Airship Weekly",
+    "url": "https://example.org/zeppelin",
+}
+
+
+def error(response: httpx.Response, status: int) -> str:
+    """The human-readable message of an error response that must have `status`."""
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail.strip()
+    return detail
+
+
+def ok(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def test_ask_returns_hits_with_article_metadata(client: TestClient) -> None:
+    body = ok(client.post("/ask", json={"question": "Which station did the Baku metro open?", "k": 3}))
+
+    assert body["question"] == "Which station did the Baku metro open?"
+    assert len(body["hits"]) == 3
+    assert all(set(hit) == HIT_KEYS for hit in body["hits"])
+    top = body["hits"][0]
+    assert top["article_id"] == "metro-opening"
+    assert (top["date"], top["source"], top["url"]) == (
+        "2023-11-01",
+        "News.Az",
+        "https://news.az/metro-opening",
+    )
+    assert top["title"] == "Baku metro opens a new station"
+
+
+def test_ask_applies_filters_and_reports_the_interpreted_window(client: TestClient) -> None:
+    body = ok(
+        client.post(
+            "/ask",
+            json={
+                "question": "What happened in November 2023?",
+                "k": 2,
+                "sources": ["Azernews"],
+                "as_of": LATER,
+            },
+        )
+    )
+
+    assert body["interpreted"] == {"since": "2023-11-01", "until": "2023-11-30", "text": "in November 2023"}
+    assert body["as_of"] == LATER
+    assert {h["source"] for h in body["hits"]} == {"Azernews"}
+    assert body["hits"][0]["article_id"] == "pipeline-b"
+
+
+def test_ask_reports_syndicated_copies_as_duplicates(client: TestClient) -> None:
+    hits = ok(client.post("/ask", json={"question": "Caspian pipeline crude oil exports", "as_of": LATER}))[
+        "hits"
+    ]
+
+    assert hits[0]["article_id"] == "pipeline-a"
+    assert hits[0]["duplicates"] == ["pipeline-b"]
+
+
+def test_search_matches_ask(client: TestClient) -> None:
+    params: dict[str, Any] = {"q": "metro station", "k": 3, "since": "2023-01-01", "source": ["News.Az"]}
+    searched = ok(client.get("/search", params=params))
+    asked = ok(
+        client.post(
+            "/ask", json={"question": "metro station", "k": 3, "since": "2023-01-01", "sources": ["News.Az"]}
+        )
+    )
+
+    assert searched == asked
+    assert len(searched["hits"]) == 3
+    assert {h["source"] for h in searched["hits"]} == {"News.Az"}
+
+
+def test_batch_answers_each_question_in_order_with_its_id(client: TestClient) -> None:
+    body = ok(
+        client.post(
+            "/ask/batch",
+            json={
+                "questions": ["football derby", {"id": "q2", "question": "cotton harvest"}],
+                "k": 2,
+                "as_of": LATER,
+            },
+        )
+    )
+
+    answers = body["answers"]
+    assert [a["id"] for a in answers] == [None, "q2"]
+    assert [a["question"] for a in answers] == ["football derby", "cotton harvest"]
+    assert [a["hits"][0]["article_id"] for a in answers] == ["football-win", "cotton-harvest"]
+    assert all(len(a["hits"]) == 2 for a in answers)
+
+
+def test_get_article_returns_the_stored_article(client: TestClient) -> None:
+    body = ok(client.get("/articles/archive-note"))
+
+    assert body == {
+        "id": "archive-note",
+        "title": "A note on metro history",
+        "text": "The first metro line of Baku was built decades ago. The metro history museum keeps old "
+        "station plans.",
+        "date": None,
+        "source": None,
+        "url": None,
+    }
+
+
+def test_related_lists_other_articles_best_first(client: TestClient) -> None:
+    body = ok(client.get("/articles/pipeline-a/related", params={"k": 3}))
+
+    assert body["article_id"] == "pipeline-a"
+    related = body["related"]
+    assert len(related) == 3
+    assert related[0]["article_id"] == "pipeline-b"
+    assert "pipeline-a" not in {r["article_id"] for r in related}
+    assert set(related[0]) == {"article_id", "title", "date", "source", "url", "score"}
+    scores = [r["score"] for r in related]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_health_and_stats(client: TestClient) -> None:
+    health = ok(client.get("/health"))
+    stats = ok(client.get("/stats"))
+
+    assert health == {"status": "ok", "index": True, "version": stats["version"]}
+    assert (stats["articles"], stats["passages"], stats["model"], stats["dim"]) == (8, 15, "fake@0:test", 64)
+    assert stats["sources"]["News.Az"] == 3
+
+
+def test_health_without_an_index_says_so(tmp_path: Any, fake_encoder: Any) -> None:
+    from qa.api import create_app
+    from qa.settings import Settings
+    from tests.conftest import build_service
+
+    empty = build_service(tmp_path / "empty", fake_encoder)
+    settings = Settings(index_dir=tmp_path / "empty")
+    with TestClient(create_app(settings, lambda: empty), raise_server_exceptions=False) as c:
+        assert ok(c.get("/health")) == {"status": "no index", "index": False}
+        assert "qa index" in error(c.post("/ask", json={"question": "anything"}), 503)
+
+
+def test_docs_and_openapi_are_served(client: TestClient) -> None:
+    docs = client.get("/docs")
+    schema = ok(client.get("/openapi.json"))
+
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert {
+        "/ask",
+        "/search",
+        "/ask/batch",
+        "/articles",
+        "/articles/{article_id}",
+        "/health",
+        "/stats",
+    } <= set(schema["paths"])
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def test_post_articles_indexes_them_for_the_next_question(client: TestClient) -> None:
+    summary = ok(client.post("/articles", json={"articles": [NEW_ARTICLE]}))
+
+    assert (summary["added"], summary["articles"]) == (1, 9)
+    hit = ok(client.post("/ask", json={"question": "zeppelin airship landing", "as_of": LATER}))["hits"][0]
+    assert (hit["article_id"], hit["date"], hit["source"], hit["url"]) == (
+        "zeppelin",
+        "2024-03-01",
+        "Airship Weekly",
+        "https://example.org/zeppelin",
+    )
+    assert ok(client.get("/articles/zeppelin"))["title"] == "Zeppelin lands"
+
+
+def test_delete_article_removes_it(client: TestClient) -> None:
+    summary = ok(client.delete("/articles/football-win"))
+
+    assert (summary["deleted"], summary["articles"]) == (1, 7)
+    error(client.get("/articles/football-win"), 404)
+    hits = ok(client.post("/ask", json={"question": "football derby", "k": 20, "as_of": LATER}))["hits"]
+    assert "football-win" not in {h["article_id"] for h in hits}
+
+
+# --- bad requests -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "mentions"),
+    [
+        ({"question": ""}, "empty"),
+        ({"question": "   \n\t "}, "empty"),
+        ({"question": "x" * 1001}, "1000"),
+        ({"question": "metro", "k": 0}, "k"),
+        ({"question": "metro", "k": 101}, "k"),
+        ({"question": "metro", "since": "2023-13-45"}, "since"),
+        ({"question": "metro", "until": "yesterday"}, "until"),
+        ({"question": "metro", "since": "2023-12-01", "until": "2023-11-01"}, "since"),
+        ({"question": "metro", "k": "three"}, "k"),
+        ({"question": 42}, "question"),
+        ({"question": "metro", "sources": "News.Az"}, "sources"),
+        ({}, "question"),
+        ([], "body"),
+    ],
+)
+def test_bad_ask_requests_are_422_with_a_message(client: TestClient, body: Any, mentions: str) -> None:
+    assert mentions in error(client.post("/ask", json=body), 422)
+
+
+def test_malformed_json_is_422_with_a_message(client: TestClient) -> None:
+    response = client.post(
+        "/ask", content=b'{"question": "metro",', headers={"content-type": "application/json"}
+    )
+
+    assert "JSON" in error(response, 422)
+    assert response.json()["errors"][0]["loc"][0] == "body"  # a JSON array, not a Python repr
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": ""},
+        {"q": "   "},
+        {"q": "x" * 1001},
+        {"q": "metro", "k": 0},
+        {"q": "metro", "k": 101},
+        {"q": "metro", "k": "many"},
+        {"q": "metro", "since": "2023-13-45"},
+        {"q": "metro", "since": "2024-01-02", "until": "2024-01-01"},
+    ],
+)
+def test_bad_search_requests_are_422_with_a_message(client: TestClient, params: dict[str, Any]) -> None:
+    error(client.get("/search", params=params), 422)
+
+
+@pytest.mark.parametrize(
+    ("body", "mentions"),
+    [
+        ({"questions": []}, "empty"),
+        ({"questions": ["metro"] * 101}, "100"),
+        ({"questions": ["metro", " "]}, "empty"),
+        ({"questions": ["metro"], "k": 0}, "k"),
+        ({"questions": ["metro"], "since": "2023-13-45"}, "since"),
+        ({"questions": "metro"}, "questions"),
+        ({"questions": [{"id": "q1"}]}, "question"),
+        ({}, "questions"),
+    ],
+)
+def test_bad_batches_are_422_with_a_message(client: TestClient, body: Any, mentions: str) -> None:
+    assert mentions in error(client.post("/ask/batch", json=body), 422)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/articles/nope"),
+        ("GET", "/articles/nope/related"),
+        ("DELETE", "/articles/nope"),
+    ],
+)
+def test_unknown_article_is_404_with_a_message(client: TestClient, method: str, path: str) -> None:
+    assert "nope" in error(client.request(method, path), 404)
+
+
+@pytest.mark.parametrize("k", [0, 101, "x"])
+def test_related_with_a_bad_k_is_422(client: TestClient, k: Any) -> None:
+    error(client.get("/articles/pipeline-a/related", params={"k": k}), 422)
+
+
+@pytest.mark.parametrize(
+    ("records", "mentions"),
+    [
+        ([{"id": "no-text", "title": "Headline only"}], "missing text"),
+        ([NEW_ARTICLE, {"id": "blank", "text": "   "}], "empty text"),
+        ([NEW_ARTICLE, {"id": "bad-date", "text": "Some text.", "date": "2023-13-45"}], "articles[1]"),
+        ([{"id": ["a", "list"], "text": "Some text."}], "id"),
+        ([], "empty"),
+    ],
+)
+def test_invalid_articles_are_422_and_nothing_is_indexed(
+    client: TestClient, service: QAService, records: list[Any], mentions: str
+) -> None:
+    version = service.snapshot().version
+
+    assert mentions in error(client.post("/articles", json={"articles": records}), 422)
+
+    assert service.snapshot().version == version
+    assert ok(client.get("/stats"))["articles"] == 8
+    error(client.get("/articles/zeppelin"), 404)
+
+
+def test_a_body_over_the_limit_is_413(make_client: ClientFactory) -> None:
+    client = make_client(max_body_bytes=2000)
+
+    response = client.post("/articles", json={"articles": [NEW_ARTICLE | {"text": "word " * 1000}]})
+
+    assert "2000" in error(response, 413)
+    error(client.get("/articles/zeppelin"), 404)
+    assert ok(client.post("/ask", json={"question": "metro"}))["hits"]  # small bodies still pass
+
+
+def test_a_streamed_body_over_the_limit_is_413_though_it_declares_no_length(
+    make_client: ClientFactory,
+) -> None:
+    client = make_client(max_body_bytes=2000)
+    big = json.dumps({"articles": [NEW_ARTICLE | {"text": "word " * 1000}]}).encode()
+    small = json.dumps({"question": "metro"}).encode()
+
+    def chunked(data: bytes) -> Iterator[bytes]:  # httpx sends an iterator with Transfer-Encoding: chunked
+        yield from (data[i : i + 500] for i in range(0, len(data), 500))
+
+    headers = {"content-type": "application/json"}
+    response = client.post("/articles", content=chunked(big), headers=headers)
+
+    assert "2000" in error(response, 413)
+    error(client.get("/articles/zeppelin"), 404)
+    assert ok(client.post("/ask", content=chunked(small), headers=headers))["hits"]
+
+
+def test_a_bad_content_length_is_rejected(make_client: ClientFactory) -> None:
+    client = make_client(max_body_bytes=2000)
+    headers = {"content-type": "application/json", "content-length": "a lot"}
+
+    error(client.post("/ask", content=b'{"question": "metro"}', headers=headers), 413)
+
+
+def test_unknown_routes_and_methods_are_4xx(client: TestClient) -> None:
+    error(client.get("/nowhere"), 404)
+    error(client.put("/ask", json={"question": "metro"}), 405)
+
+
+# --- authorisation --------------------------------------------------------------------------------
+
+
+def writes(client: TestClient, headers: dict[str, str]) -> list[httpx.Response]:
+    return [
+        client.post("/articles", json={"articles": [NEW_ARTICLE]}, headers=headers),
+        client.delete("/articles/football-win", headers=headers),
+    ]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "secret-token"}, {"Authorization": "Bearer "}],
+)
+def test_writes_need_the_right_bearer_token(
+    make_client: ClientFactory, service: QAService, headers: dict[str, str]
+) -> None:
+    client = make_client(api_token="secret-token")
+
+    for response in writes(client, headers):
+        assert "token" in error(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert service.stats()["articles"] == 8
+
+
+def test_writes_with_the_right_token_succeed_and_reads_stay_open(
+    make_client: ClientFactory, service: QAService
+) -> None:
+    client = make_client(api_token="secret-token", host="0.0.0.0")
+
+    assert [r.status_code for r in writes(client, {"Authorization": "Bearer secret-token"})] == [200, 200]
+    assert service.stats()["articles"] == 8  # one added, one deleted
+    assert ok(client.post("/ask", json={"question": "zeppelin"}))["hits"][0]["article_id"] == "zeppelin"
+    ok(client.get("/search", params={"q": "metro"}))
+    ok(client.post("/ask/batch", json={"questions": ["metro"]}))
+    ok(client.get("/articles/zeppelin"))
+    ok(client.get("/articles/zeppelin/related"))
+    ok(client.get("/health"))
+    ok(client.get("/stats"))
+
+
+def test_writes_are_forbidden_beyond_loopback_without_a_token(
+    make_client: ClientFactory, service: QAService
+) -> None:
+    client = make_client(host="0.0.0.0")
+
+    for response in writes(client, {}):
+        assert "QA_API_TOKEN" in error(response, 403)
+    assert service.stats()["articles"] == 8
+    ok(client.post("/ask", json={"question": "metro"}))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_writes_are_open_on_loopback_without_a_token(make_client: ClientFactory, host: str) -> None:
+    client = make_client(host=host)
+
+    assert [r.status_code for r in writes(client, {})] == [200, 200]

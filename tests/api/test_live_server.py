@@ -1,0 +1,124 @@
+"""One real uvicorn process over an index of the seed articles, built by the `qa` command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.model
+
+REPO = Path(__file__).resolve().parents[2]
+QUESTION = "Who did Azerbaijan's defense minister receive on November 1, 2023?"
+STARTUP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def qa_command() -> list[str]:
+    """The installed `qa` console script beside this interpreter, else the module."""
+    script = Path(sys.executable).with_name("qa")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
+    return env | extra
+
+
+def wait_until_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"uvicorn exited with {server.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{base}/health", timeout=2).json().get("index") is True:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"uvicorn not ready after {STARTUP_TIMEOUT} s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    index_dir = tmp_path / "index"
+    env = clean_environment()
+    built = subprocess.run(
+        [*qa_command(), "index", str(REPO / "seeds"), "--index-dir", str(index_dir), "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    assert '"articles": 5' in built.stdout
+
+    port = free_port()
+    log = tmp_path / "uvicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "qa.api:app_from_environment",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=clean_environment(QA_INDEX_DIR=str(index_dir)),
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    # Graceful: the lifespan ran to its end (uvicorn re-raises SIGTERM once it has shut down).
+    assert process.returncode in (0, -signal.SIGTERM), log.read_text(errors="replace")
+    assert "Application shutdown complete" in log.read_text(errors="replace")
+
+
+def test_a_real_server_answers_over_http(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=30) as http:
+        response = http.post("/ask", json={"question": QUESTION, "k": 3})
+        searched = http.get("/search", params={"q": QUESTION, "k": 3})
+        bad = http.post("/ask", json={"question": "", "k": 3})
+        stats = http.get("/stats")
+
+    assert response.status_code == 200, response.text
+    hit = response.json()["hits"][0]
+    assert (hit["article_id"], hit["date"], hit["source"]) == (
+        "001_367b22a23431d7a2",
+        "2023-11-01",
+        "News.Az",
+    )
+    assert "Munir" in hit["text"]
+    assert searched.json()["hits"] == response.json()["hits"]
+    assert bad.status_code == 422 and bad.json()["detail"]
+    assert stats.json()["articles"] == 5

@@ -1,0 +1,373 @@
+"""Tests for qa.service.QAService over a fake encoder: filters, time windows, duplicates, writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.articles import Article
+from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
+from qa.retriever import RetrievalConfig
+from qa.service import QAService
+from tests.conftest import SHARED_PARAGRAPH, build_service
+from tests.fakes import FakeEncoder
+
+LATER = dt.date(2025, 1, 1)  # an as-of date after every article, so nothing is hidden
+
+
+def by_id(articles: Sequence[Article]) -> dict[str, Article]:
+    return {a.id: a for a in articles}
+
+
+# --- ask ---------------------------------------------------------------------------------------
+
+
+def test_ask_returns_k_hits_with_their_articles_metadata(service: QAService, articles: list[Article]) -> None:
+    known = by_id(articles)
+
+    answer = service.ask("Which station did the Baku metro open?", k=4, as_of=LATER)
+
+    assert len(answer.hits) == 4
+    assert answer.hits[0].article_id == "metro-opening"
+    for hit in answer.hits:
+        article = known[hit.article_id]
+        assert (hit.title, hit.date, hit.source, hit.url) == (
+            article.title,
+            article.date,
+            article.source,
+            article.url,
+        )
+        assert hit.text and article.text[hit.start : hit.end] == hit.text
+        assert isinstance(hit.score, float) and hit.score > 0
+        assert hit.highlight in hit.text
+    scores = [h.score for h in answer.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_strips_the_question_and_reports_it(service: QAService) -> None:
+    answer = service.ask("  football derby  ", k=1, as_of=LATER)
+
+    assert answer.question == "football derby"
+    assert answer.as_of == LATER
+    assert answer.hits[0].article_id == "football-win"
+
+
+def test_ask_defaults_as_of_to_today(service: QAService) -> None:
+    assert service.ask("metro", k=1).as_of == dt.date.today()
+
+
+def test_search_returns_the_hits_of_ask(service: QAService) -> None:
+    question = "cotton harvest farmers"
+    assert service.search(question, 3, as_of=LATER) == service.ask(question, 3, as_of=LATER).hits
+
+
+def test_since_and_until_are_hard_filters(service: QAService) -> None:
+    since, until = dt.date(2023, 11, 1), dt.date(2023, 11, 30)
+
+    hits = service.ask("metro station in Baku", k=4, since=since, until=until, as_of=LATER).hits
+
+    # Four November articles exist (metro, defense, both pipeline copies) and undated ones are excluded.
+    assert len(hits) == 4
+    assert all(h.date is not None and since <= h.date <= until for h in hits)
+    assert "archive-note" not in {h.article_id for h in hits}
+
+
+def test_sources_filter_keeps_only_those_sources(service: QAService) -> None:
+    hits = service.ask("metro station in Baku", k=3, sources=["reuters"], as_of=LATER).hits
+
+    assert len(hits) == 3  # football-win plus passages of quake-report
+    assert {h.source for h in hits} == {"Reuters"}
+
+
+def test_filters_still_return_k_when_distractors_outrank_every_match(
+    tmp_path: Path, fake_encoder: FakeEncoder
+) -> None:
+    # Forty old articles match the question better than the three recent ones; with only a dozen
+    # candidates, filtering after the search would leave nothing. The filter must apply inside it.
+    old = [
+        Article(
+            f"old-{n:02d}",
+            f"Harbour bridge opening {n}",
+            f"The harbour bridge opening ceremony drew crowds to the harbour bridge, report {n}.",
+            dt.date(2022, 3, 1) + dt.timedelta(days=n),
+            "Old Times",
+        )
+        for n in range(40)
+    ]
+    recent = [
+        Article(
+            f"new-{n}",
+            f"City council news {n}",
+            f"The city council discussed budgets and a bridge repair, item {n}.",
+            dt.date(2024, 1, 10 + n),
+            "City Paper",
+        )
+        for n in range(3)
+    ]
+    qa = build_service(tmp_path / "index", fake_encoder, retrieval=RetrievalConfig(candidates=10))
+    qa.add(old + recent)
+    question = "When was the harbour bridge opening ceremony?"
+    assert all(h.article_id.startswith("old-") for h in qa.ask(question, k=3, as_of=LATER).hits)
+
+    by_date = qa.ask(question, k=3, since=dt.date(2024, 1, 1), as_of=LATER).hits
+    by_source = qa.ask(question, k=3, sources=["City Paper"], as_of=LATER).hits
+    until = qa.ask(question, k=3, until=dt.date(2022, 3, 2), as_of=LATER).hits
+
+    assert sorted(h.article_id for h in by_date) == ["new-0", "new-1", "new-2"]
+    assert sorted(h.article_id for h in by_source) == ["new-0", "new-1", "new-2"]
+    assert sorted(h.article_id for h in until) == ["old-00", "old-01"]  # only two exist
+
+
+def test_as_of_hides_later_articles_but_keeps_undated_ones(service: QAService) -> None:
+    as_of = dt.date(2023, 11, 1)
+
+    hits = service.ask("metro station history", k=20, as_of=as_of).hits
+
+    ids = {h.article_id for h in hits}
+    assert "archive-note" in ids  # undated
+    assert "metro-opening" in ids  # published on the as-of date itself
+    assert ids.isdisjoint({"defense-visit", "pipeline-a", "pipeline-b", "quake-report"})
+    assert all(h.date is None or h.date <= as_of for h in hits)
+
+
+def test_time_expression_in_the_question_is_interpreted_and_preferred(service: QAService) -> None:
+    answer = service.ask("What happened in November 2023?", k=3, as_of=LATER)
+
+    assert answer.interpreted is not None
+    assert answer.interpreted.since == dt.date(2023, 11, 1)
+    assert answer.interpreted.until == dt.date(2023, 11, 30)
+    assert "November 2023" in answer.interpreted.text
+    assert all(h.date is not None and h.date.month == 11 and h.date.year == 2023 for h in answer.hits)
+
+
+def test_explicit_since_until_override_the_questions_time_expression(service: QAService) -> None:
+    since, until = dt.date(2023, 5, 1), dt.date(2023, 8, 31)
+
+    answer = service.ask("What happened in November 2023?", k=2, since=since, until=until, as_of=LATER)
+
+    assert answer.interpreted is None
+    assert {h.article_id for h in answer.hits} == {"cotton-harvest", "football-win"}
+
+
+def test_interpret_false_ignores_time_expressions(service: QAService) -> None:
+    assert service.ask("news in November 2023", k=1, as_of=LATER, interpret=False).interpreted is None
+
+
+def test_syndicated_copies_collapse_into_one_hit_listing_the_other(service: QAService) -> None:
+    hits = service.ask("Caspian pipeline crude oil exports", k=5, as_of=LATER).hits
+
+    shared = [h for h in hits if h.text == SHARED_PARAGRAPH]
+    assert len(shared) == 1
+    (hit,) = shared
+    assert hit.article_id in {"pipeline-a", "pipeline-b"}
+    assert hit.duplicates == tuple({"pipeline-a", "pipeline-b"} - {hit.article_id})
+    assert all(h.duplicates == () for h in hits if h is not hit)
+
+
+def test_without_collapsing_both_copies_are_returned(tmp_path: Path, articles: list[Article]) -> None:
+    qa = build_service(
+        tmp_path / "index", FakeEncoder(), retrieval=RetrievalConfig(collapse_duplicates=False)
+    )
+    qa.add(articles)
+
+    hits = qa.ask("Caspian pipeline crude oil exports", k=5, as_of=LATER).hits
+
+    assert sorted(h.article_id for h in hits if h.text == SHARED_PARAGRAPH) == ["pipeline-a", "pipeline-b"]
+
+
+def test_max_per_article_caps_passages_of_one_article(tmp_path: Path, articles: list[Article]) -> None:
+    question = "earthquake in the mountain villages"
+    # quake-report has four passages, each about the earthquake.
+    default = build_service(tmp_path / "one", FakeEncoder())
+    default.add(articles)
+    two = build_service(tmp_path / "two", FakeEncoder(), retrieval=RetrievalConfig(max_per_article=2))
+    two.add(articles)
+
+    hits_one = default.ask(question, k=4, as_of=LATER).hits
+    hits_two = two.ask(question, k=4, as_of=LATER).hits
+
+    assert hits_one[0].article_id == "quake-report"
+    assert [h.article_id for h in hits_one].count("quake-report") == 1
+    assert len(hits_one) == 4
+    assert [h.article_id for h in hits_two].count("quake-report") == 2
+    assert len(hits_two) == 4
+
+
+def test_passages_over_the_cap_fill_in_only_when_nothing_else_is_left(service: QAService) -> None:
+    hits = service.ask("earthquake in the mountain villages", k=15, as_of=LATER).hits
+
+    ids = [h.article_id for h in hits]
+    first_repeat = next(n for n, aid in enumerate(ids) if aid in ids[:n])
+    assert len(set(ids[:first_repeat])) == first_repeat == 8  # every article once, then repeats
+    assert len(hits) == 14  # 15 passages, one syndicated copy collapsed
+
+
+# --- related, article ---------------------------------------------------------------------------
+
+
+def test_related_never_contains_the_article_itself_and_is_sorted(
+    service: QAService, articles: list[Article]
+) -> None:
+    for article in articles:
+        related = service.related(article.id, k=10)
+
+        ids = [r.article_id for r in related]
+        assert article.id not in ids
+        assert len(ids) == len(set(ids)) == len(articles) - 1
+        scores = [r.score for r in related]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_related_ranks_a_syndicated_copy_first_and_carries_metadata(
+    service: QAService, articles: list[Article]
+) -> None:
+    related = service.related("pipeline-a", k=2)
+
+    assert len(related) == 2
+    top = related[0]
+    copy = by_id(articles)["pipeline-b"]
+    assert (top.article_id, top.title, top.date, top.source, top.url) == (
+        copy.id,
+        copy.title,
+        copy.date,
+        copy.source,
+        copy.url,
+    )
+
+
+def test_article_returns_the_indexed_article(service: QAService, articles: list[Article]) -> None:
+    stored = service.article("archive-note")
+    original = by_id(articles)["archive-note"]
+
+    assert (stored.id, stored.title, stored.text, stored.date, stored.source, stored.url) == (
+        original.id,
+        original.title,
+        original.text,
+        None,
+        None,
+        None,
+    )
+
+
+def test_unknown_article_raises_article_not_found(service: QAService) -> None:
+    with pytest.raises(ArticleNotFoundError, match="nope"):
+        service.article("nope")
+    with pytest.raises(ArticleNotFoundError, match="nope"):
+        service.related("nope")
+
+
+def test_asking_without_an_index_raises_index_not_found(tmp_path: Path) -> None:
+    qa = build_service(tmp_path / "empty", FakeEncoder())
+
+    assert not qa.exists()
+    with pytest.raises(IndexNotFoundError, match="qa index"):
+        qa.ask("anything")
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+
+def test_added_article_is_visible_to_the_next_query(service: QAService) -> None:
+    question = "zeppelin airship landing"
+    assert all(h.article_id != "zeppelin" for h in service.ask(question, k=3, as_of=LATER).hits)
+
+    report = service.add(
+        [
+            Article(
+                "zeppelin",
+                "Zeppelin lands",
+                "A zeppelin airship made a landing in Ganja.",
+                dt.date(2024, 3, 1),
+            )
+        ]
+    )
+
+    assert report.added == ["zeppelin"]
+    assert service.ask(question, k=3, as_of=LATER).hits[0].article_id == "zeppelin"
+    assert service.stats()["articles"] == 9
+
+
+def test_updated_article_replaces_its_passages(service: QAService, articles: list[Article]) -> None:
+    old = by_id(articles)["football-win"]
+    new = dataclasses.replace(old, text="Qarabag lost the volleyball final in a tie break.")
+
+    report = service.add([new])
+
+    assert report.updated == ["football-win"]
+    assert service.article("football-win").text == new.text
+    hit = service.ask("volleyball final tie break", k=1, as_of=LATER).hits[0]
+    assert (hit.article_id, hit.text) == ("football-win", new.text)
+    assert all("derby" not in h.text for h in service.ask("football derby", k=10, as_of=LATER).hits)
+
+
+def test_deleted_article_disappears_from_the_next_query(service: QAService) -> None:
+    assert service.ask("football derby goals", k=1, as_of=LATER).hits[0].article_id == "football-win"
+
+    report = service.delete(["football-win", "never-indexed"])
+
+    assert report.deleted == ["football-win"]
+    assert report.missing == ["never-indexed"]
+    assert "football-win" not in {h.article_id for h in service.ask("football derby", k=20, as_of=LATER).hits}
+    with pytest.raises(ArticleNotFoundError):
+        service.article("football-win")
+    assert service.stats()["articles"] == 7
+
+
+def test_writes_by_another_service_are_seen(service: QAService, fake_encoder: FakeEncoder) -> None:
+    other = build_service(service.directory.root, fake_encoder)
+
+    other.delete(["cotton-harvest"])
+
+    assert "cotton-harvest" not in {h.article_id for h in service.ask("cotton", k=20, as_of=LATER).hits}
+
+
+def test_stats_and_check_describe_the_index(service: QAService) -> None:
+    stats = service.stats()
+
+    assert stats["articles"] == 8
+    assert stats["passages"] == 15
+    assert stats["model"] == "fake@0:test"
+    assert stats["dim"] == 64
+    assert stats["sources"] == {"News.Az": 3, "Azernews": 2, "Reuters": 2}
+    assert service.check() == []
+
+
+# --- query cache ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def query_calls(service: QAService, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every batch of questions the service's encoder is asked to embed."""
+    calls: list[list[str]] = []
+    encode = service.encoder.encode_queries
+
+    def counting(texts: Sequence[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return encode(texts)
+
+    monkeypatch.setattr(service.encoder, "encode_queries", counting)
+    return calls
+
+
+def test_a_repeated_question_is_embedded_once(service: QAService, query_calls: list[list[str]]) -> None:
+    first = service.ask("metro station", k=2, as_of=LATER)
+    second = service.ask("metro station", k=2, as_of=LATER)
+    service.ask(" metro station ", k=2, as_of=LATER)
+
+    assert query_calls == [["metro station"]]
+    assert first.hits == second.hits
+
+
+def test_a_batch_embeds_its_distinct_questions_in_one_call(
+    service: QAService, query_calls: list[list[str]]
+) -> None:
+    answers = service.ask_batch(["metro", "football", "metro"], k=1, as_of=LATER)
+
+    assert query_calls == [["metro", "football"]]
+    assert [a.question for a in answers] == ["metro", "football", "metro"]
+    assert answers[1].hits[0].article_id == "football-win"
