@@ -40,13 +40,16 @@ def open_index(data_dir: Path, encoder: str, *, title_context: bool = True, **ov
     report = qa.add(iter_articles([data_dir / "corpus.jsonl"]))
     seconds = time.perf_counter() - started
     if report.passages_embedded:
-        print(f"indexed {tag}: {report.passages_embedded} passages embedded in {seconds:.0f}s"
-              f" ({report.passages_embedded / seconds:.1f} passages/s)")
+        print(
+            f"indexed {tag}: {report.passages_embedded} passages embedded in {seconds:.0f}s"
+            f" ({report.passages_embedded / seconds:.1f} passages/s)"
+        )
     return qa
 
 
-def evaluate(qa: QAService, data_dir: Path, retrieval: RetrievalConfig, *, as_of_from_date: bool = False
-             ) -> tuple[dict[str, Any], list[float]]:
+def evaluate(
+    qa: QAService, data_dir: Path, retrieval: RetrievalConfig, *, as_of_from_date: bool = False
+) -> tuple[dict[str, Any], list[float]]:
     """Metrics of one configuration and its per-question latencies in ms (query embedding included)."""
     queries = [json.loads(line) for line in (data_dir / "queries.jsonl").open() if line.strip()]
     qa.retrieval = retrieval
@@ -62,21 +65,28 @@ def evaluate(qa: QAService, data_dir: Path, retrieval: RetrievalConfig, *, as_of
 
 def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig]]:
     """(name, title context, retrieval) rows, each adding one feature to the row before."""
-    plain = dataclasses.replace(default, lexical=False, max_per_article=1000, collapse_duplicates=False,
-                                time_boost=0.0)
+    plain = dataclasses.replace(
+        default, lexical=False, max_per_article=1000, collapse_duplicates=False, time_boost=0.0
+    )
     return [
         ("dense, passage text only", False, plain),
         ("+ title context in embeddings", True, plain),
         ("+ hybrid: BM25 (title+passage) fused by RRF", True, dataclasses.replace(plain, lexical=True)),
-        ("+ result shaping (1 passage/article, dup collapse)", True,
-         dataclasses.replace(plain, lexical=True, max_per_article=default.max_per_article,
-                             collapse_duplicates=True)),
+        (
+            "+ result shaping (1 passage/article, dup collapse)",
+            True,
+            dataclasses.replace(
+                plain, lexical=True, max_per_article=default.max_per_article, collapse_duplicates=True
+            ),
+        ),
         ("+ time expressions as boosts (= default)", True, default),
     ]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--encoder", default=Settings().encoder)
     parser.add_argument("--no-ablation", action="store_true")
@@ -117,22 +127,28 @@ def main(argv: list[str] | None = None) -> None:
 
 def _latency(ms: list[float]) -> dict[str, float]:
     ordered = sorted(ms)
-    return {"p50_ms": round(statistics.median(ordered), 2),
-            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2)}
+    return {
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2),
+    }
 
 
 def _print(rows: dict[str, dict[str, Any]], best: dict[str, float]) -> None:
     cols = [*METRICS, "p50_ms", "p95_ms"]
     print(f"{'configuration':58}" + "".join(f"{c:>11}" for c in cols))
     for name, m in rows.items():
-        print(f"{name[:58]:58}" + "".join(f"{m.get(c, float('nan')):>11.4f}" if c in m else f"{'-':>11}"
-                                          for c in cols))
+        print(
+            f"{name[:58]:58}"
+            + "".join(f"{m.get(c, float('nan')):>11.4f}" if c in m else f"{'-':>11}" for c in cols)
+        )
     default = rows["service default (as_of = today)"]
     print("\nmargin of the default over the best reference (target):")
     for metric, target in TARGETS.items():
         margin = default[metric] - best[metric]
-        print(f"  {metric:9} {default[metric]:.4f} - {best[metric]:.4f} = {margin:+.4f}"
-              f"  (target +{target:.2f}: {'met' if margin >= target else 'MISSED'})")
+        print(
+            f"  {metric:9} {default[metric]:.4f} - {best[metric]:.4f} = {margin:+.4f}"
+            f"  (target +{target:.2f}: {'met' if margin >= target else 'MISSED'})"
+        )
 
 
 if __name__ == "__main__":

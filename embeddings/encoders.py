@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,133 +11,22 @@ import numpy as np
 
 from embeddings.encoding import Encoder
 from embeddings.errors import ConfigurationError
+from embeddings.model_info import inspect_model
 from embeddings.onnx_export import INPUT_NAMES, OUTPUT_NAME, default_cache_dir, ensure_onnx, require
 
 __all__ = [
     "BACKENDS",
-    "ModelInfo",
     "OnnxEncoder",
     "SentenceTransformerEncoder",
-    "inspect_model",
+    "encode_bucketed",
     "l2_normalize",
     "length_batches",
     "load_encoder",
     "mean_pool",
-    "model_fingerprint",
+    "pad_encodings",
 ]
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
-_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-_SMALL_FILES = ("config.json", "sentence_bert_config.json", "tokenizer.json")
-_MIB = 1 << 20
-_POOLING_FLAGS = {
-    "pooling_mode_mean_tokens": "mean",
-    "pooling_mode_cls_token": "cls",
-    "pooling_mode_max_tokens": "max",
-    "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """What the encoders need to know about a sentence-transformers model directory."""
-
-    path: Path
-    name: str
-    fingerprint: str
-    transformer_dir: Path
-    pooling: str
-    other_modules: tuple[str, ...]
-    max_tokens: int
-    dim: int
-    lowercase: bool
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"cannot read model file {path}: {exc}") from exc
-
-
-def _model_name(model_dir: Path) -> str:
-    """The directory name, or its owner's for generic names (`model/`, a hub snapshot hash)."""
-    if re.fullmatch(r"[0-9a-f]{40}", model_dir.name):  # .../models--org--name/snapshots/<sha>
-        return model_dir.parents[1].name.split("--")[-1]
-    if model_dir.name in ("model", "models"):
-        return model_dir.parent.name
-    return model_dir.name
-
-
-def model_fingerprint(model_dir: Path, transformer_dir: Path | None = None) -> str:
-    """Short stable hash of a model's configs, tokenizer and weights (12 hex digits).
-
-    Weights are hashed by size plus their first and last MiB, which tells checkpoints apart in
-    milliseconds; small config files are hashed whole. Timestamps play no part.
-    """
-    transformer_dir = transformer_dir or model_dir
-    digest = hashlib.sha256()
-    small = [model_dir / "modules.json", *(transformer_dir / n for n in _SMALL_FILES)]
-    small += sorted(model_dir.glob("[0-9]*_*/config.json"))
-    for path in small:
-        if path.is_file():
-            digest.update(f"{path.relative_to(model_dir)}\0".encode())
-            digest.update(path.read_bytes())
-    for path in (transformer_dir / n for n in _WEIGHT_FILES):
-        if path.is_file():
-            size = path.stat().st_size
-            digest.update(f"{path.name}\0{size}\0".encode())
-            with path.open("rb") as handle:
-                digest.update(handle.read(_MIB))
-                handle.seek(max(size - _MIB, 0))
-                digest.update(handle.read(_MIB))
-    return digest.hexdigest()[:12]
-
-
-def inspect_model(model_dir: Path) -> ModelInfo:
-    """Validate a sentence-transformers directory and read what the encoders need from it.
-
-    Raises:
-        ConfigurationError: the directory is missing or is not a sentence-transformers model.
-    """
-    model_dir = Path(model_dir).expanduser().resolve()
-    if not model_dir.is_dir():
-        raise ConfigurationError(f"model directory {model_dir} does not exist")
-    if not (model_dir / "modules.json").is_file():
-        raise ConfigurationError(f"{model_dir} is not a sentence-transformers model (no modules.json)")
-    modules = {
-        m["type"].rsplit(".", 1)[-1]: m.get("path", "") for m in _read_json(model_dir / "modules.json")
-    }
-    if "Transformer" not in modules:
-        raise ConfigurationError(f"{model_dir} has no Transformer module in modules.json")
-    transformer_dir = model_dir / modules["Transformer"]
-    if not (transformer_dir / "config.json").is_file() or not any(
-        (transformer_dir / n).is_file() for n in _WEIGHT_FILES
-    ):
-        raise ConfigurationError(
-            f"{transformer_dir} lacks config.json or weights ({', '.join(_WEIGHT_FILES)})"
-        )
-    config = _read_json(transformer_dir / "config.json")
-    st_config_path = transformer_dir / "sentence_bert_config.json"
-    st_config = _read_json(st_config_path) if st_config_path.is_file() else {}
-    pooling, dim = "none", int(config.get("hidden_size", 0))
-    if "Pooling" in modules:
-        pool_config = _read_json(model_dir / modules["Pooling"] / "config.json")
-        pooling = pool_config.get("pooling_mode") or next(
-            (mode for flag, mode in _POOLING_FLAGS.items() if pool_config.get(flag)), "none"
-        )
-        dim = int(pool_config.get("word_embedding_dimension", pool_config.get("embedding_dimension", dim)))
-    return ModelInfo(
-        path=model_dir,
-        name=_model_name(model_dir),
-        fingerprint=model_fingerprint(model_dir, transformer_dir),
-        transformer_dir=transformer_dir,
-        pooling=pooling,
-        other_modules=tuple(m for m in modules if m not in ("Transformer", "Pooling", "Normalize")),
-        max_tokens=int(st_config.get("max_seq_length") or config.get("max_position_embeddings", 512)),
-        dim=dim,
-        lowercase=bool(st_config.get("do_lower_case", False)),
-    )
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
@@ -181,6 +66,28 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
+def pad_encodings(encodings: Sequence[Any], pad_id: int) -> dict[str, np.ndarray]:
+    """Right-pad tokenizer encodings (`.ids`, `.attention_mask`, `.type_ids`) to the longest one.
+
+    Returns:
+        `input_ids`, `attention_mask`, `token_type_ids`, each `(len(encodings), longest)` int64.
+    """
+    shape = (len(encodings), max(len(e.ids) for e in encodings))
+    ids = np.full(shape, pad_id, dtype=np.int64)
+    mask = np.zeros(shape, dtype=np.int64)
+    types = np.zeros(shape, dtype=np.int64)
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
+    return dict(zip(INPUT_NAMES, (ids, mask, types), strict=True))
+
+
+def _available_cpus() -> int:
+    """CPUs this process may run on (honours taskset/cpusets, unlike `os.cpu_count`)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 def _check_batch_size(batch_size: int) -> int:
     if batch_size < 1:
         raise ConfigurationError(f"batch_size must be at least 1, got {batch_size}")
@@ -191,9 +98,9 @@ class SentenceTransformerEncoder:
     """The model run by sentence-transformers on torch; the reference the ONNX backends match."""
 
     def __init__(self, model_dir: Path, *, batch_size: int = 32, device: str = "cpu") -> None:
+        self.batch_size = _check_batch_size(batch_size)
         info = inspect_model(model_dir)
         st = require("sentence_transformers", "sentence-transformers")
-        self.batch_size = _check_batch_size(batch_size)
         self._model = st.SentenceTransformer(str(info.path), device=device, local_files_only=True)
         dimension = getattr(self._model, "get_embedding_dimension", None)
         dimension = dimension or self._model.get_sentence_embedding_dimension
@@ -238,6 +145,7 @@ class OnnxEncoder:
         batch_size: int = 32,
         threads: int | None = None,
     ) -> None:
+        self.batch_size = _check_batch_size(batch_size)
         info = inspect_model(model_dir)
         if info.pooling != "mean" or info.other_modules:
             raise ConfigurationError(
@@ -249,11 +157,10 @@ class OnnxEncoder:
             raise ConfigurationError(f"{tokenizer_file} is missing; the onnx backends need a fast tokenizer")
         ort = require("onnxruntime", "onnxruntime")
         tokenizers = require("tokenizers", "tokenizers")
-        self.batch_size = _check_batch_size(batch_size)
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(info.path, info.fingerprint)
         self.path = ensure_onnx(info.transformer_dir, cache, info.fingerprint, quantize=quantize)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.intra_op_num_threads = threads or _available_cpus()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self._inputs = [i.name for i in self._session.get_inputs()]
@@ -289,19 +196,9 @@ class OnnxEncoder:
         encodings = self._tokenizer.encode_batch(self._prepare(texts))
 
         def run(indices: np.ndarray) -> np.ndarray:
-            batch = [encodings[i] for i in indices]
-            shape = (len(batch), max(len(e.ids) for e in batch))
-            ids, mask, types = (
-                np.full(shape, self._pad_id, np.int64),
-                np.zeros(shape, np.int64),
-                np.zeros(shape, np.int64),
-            )
-            for row, e in enumerate(batch):
-                n = len(e.ids)
-                ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
-            feeds = dict(zip(INPUT_NAMES, (ids, mask, types), strict=True))
+            feeds = pad_encodings([encodings[i] for i in indices], self._pad_id)
             (tokens,) = self._session.run([OUTPUT_NAME], {name: feeds[name] for name in self._inputs})
-            return l2_normalize(mean_pool(tokens, mask))
+            return l2_normalize(mean_pool(tokens, feeds["attention_mask"]))
 
         return encode_bucketed([len(e.ids) for e in encodings], self.batch_size, self.dim, run)
 

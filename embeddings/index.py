@@ -275,6 +275,7 @@ class WriteSession:
         self.directory, self.tmp, self.encoder, self.backend = directory, tmp, encoder, backend
         self.chunking, self.store, self.meta, self.version = chunking, store, meta, version
         self.next_id = next_id
+        self.dirty = False  # whether anything changed, i.e. whether committing is worth a version
         self.meta.begin()
 
     def allocate_ids(self, n: int) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 
@@ -84,10 +84,12 @@ class Indexer:
         lock_timeout: float = 600.0,
         progress: bool = False,
         stem: bool = True,
+        commit_every: int = 5000,
     ) -> None:
         self.directory, self.encoder, self.chunking = directory, encoder, chunking
         self.backend, self.store_options, self.title_context = backend, store_options or {}, title_context
         self.lock_timeout, self.progress, self.stem = lock_timeout, progress, stem
+        self.commit_every = commit_every  # passages embedded between published versions (0: at the end)
 
     @property
     def settings(self) -> dict[str, object]:
@@ -118,6 +120,7 @@ class Indexer:
             try:
                 seen: set[str] = set()
                 bar = tqdm(desc="embedding", unit="passage", disable=not self.progress, leave=False)
+                since_commit = 0
                 with ThreadPoolExecutor(1) as pool:  # chunk the next batch while this one embeds
                     batches = _batches(articles, BATCH_ARTICLES)
                     pending = pool.submit(self._prepare, session, next(batches, []), seen, report)
@@ -130,6 +133,13 @@ class Indexer:
                         bar.update(done)
                         if on_progress:
                             on_progress(done)
+                        since_commit += done
+                        if self.commit_every and since_commit >= self.commit_every:
+                            # Publish progress, so a long build that dies resumes instead of restarting.
+                            ahead: Future = Future()
+                            ahead.set_result(pending.result())
+                            self._commit(session, report)
+                            session, pending, since_commit = self._begin(), ahead, 0
                 bar.close()
                 if prune:
                     stale = sorted(set(session.meta.article_ids()) - seen)
@@ -216,6 +226,7 @@ class Indexer:
         report.passages_reused += len(reuse)
         report.passages_embedded += len(fresh)
 
+        session.dirty = session.dirty or bool(prepared)
         removed = session.meta.delete_articles([a.id for a, *_ in prepared])
         session.store.remove(removed)
         ids = session.allocate_ids(len(texts))
@@ -242,10 +253,11 @@ class Indexer:
         present = session.meta.content_hashes(ids)
         report.missing += [i for i in ids if i not in present]
         report.deleted += [i for i in ids if i in present]
+        session.dirty = session.dirty or bool(present)
         session.store.remove(session.meta.delete_articles(list(present)))
 
     def _commit(self, session: WriteSession, report: IndexReport) -> None:
-        if not (report.added or report.updated or report.deleted) and self.directory.exists():
+        if not session.dirty and self.directory.exists():
             session.abort()  # nothing changed: keep the live version rather than copy it
             live = self.directory.open(self.encoder.identity, self.store_options)
             report.version, report.articles = live.version, live.manifest.articles

@@ -23,7 +23,9 @@ class LexicalIndex:
         self.ids = ids
         self.stem = stem
         self._stemmer = Stemmer.Stemmer("english") if stem else None
-        self._position = {int(i): n for n, i in enumerate(ids)}
+        # Passage ids arrive in ascending order, so a position is a binary search, not a dict.
+        self._sorted = bool(np.all(ids[1:] > ids[:-1])) if len(ids) > 1 else True
+        self._order = None if self._sorted else np.argsort(ids, kind="stable")
 
     @classmethod
     def build(cls, ids: np.ndarray, texts: Sequence[str], *, stem: bool = True) -> LexicalIndex:
@@ -58,6 +60,17 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def _mask(self, allowed: np.ndarray) -> np.ndarray:
+        """Boolean `(n,)` mask of the rows whose passage id is in `allowed`."""
+        ids = self.ids if self._order is None else self.ids[self._order]
+        rows = np.searchsorted(ids, allowed)
+        rows = rows[(rows < len(ids)) & (ids[np.minimum(rows, len(ids) - 1)] == allowed)]
+        if self._order is not None:
+            rows = self._order[rows]
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[rows] = True
+        return mask
+
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k `(scores, ids)`, each `(<=k,)`, best first; only positive scores, only `allowed` ids."""
         if not len(self.ids) or k <= 0:
@@ -69,10 +82,7 @@ class LexicalIndex:
             return np.empty(0, np.float32), np.empty(0, np.int64)
         scores = self._retriever.get_scores(tokens).astype(np.float32, copy=False)
         if allowed is not None:
-            mask = np.zeros(len(scores), dtype=bool)
-            rows = [self._position[int(i)] for i in allowed if int(i) in self._position]
-            mask[rows] = True
-            scores = np.where(mask, scores, 0.0)
+            scores = np.where(self._mask(np.asarray(allowed, dtype=np.int64)), scores, 0.0)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
