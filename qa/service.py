@@ -239,11 +239,15 @@ class QAService:
 
 def open_service(settings: Settings, *, progress: bool = False) -> QAService:
     """A service configured entirely from `settings` (the edge of the program builds them)."""
+    import faiss
+
+    faiss.omp_set_num_threads(settings.search_threads)  # process-wide: one query, one core
     encoder = load_encoder(
         settings.model_dir,
         settings.encoder,
         cache_dir=settings.encoder_cache_dir,
         batch_size=settings.batch_size,
+        threads=settings.encoder_threads,
     )
     return QAService(
         settings.index_dir,

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     encoder: str = Field("onnx-int8", description="Encoder backend: onnx-int8, onnx or torch.")
     encoder_cache_dir: Path | None = Field(None, description="Where exported ONNX models are cached.")
     batch_size: int = Field(32, ge=1, le=1024)
+    encoder_threads: int | None = Field(None, ge=1, description="ONNX Runtime threads (default: all cores).")
+    search_threads: int = Field(1, ge=1, description="FAISS threads; 1 serves concurrent queries best.")
     backend: str = Field("faiss", description="Vector store backend.")
     seeds_dir: Path = Field(Path("seeds"), description="Articles `qa serve` indexes when no index exists.")
 

@@ -323,3 +323,29 @@ def test_a_failing_encoder_leaves_the_live_version_intact(
         assert snap.check() == [] and snap.manifest.articles == 5
         assert snap.meta.article("a0") == _article(0)
     assert _indexer(root, lock_timeout=0.1).upsert(changed).version == 2  # and the lock was released
+
+
+def test_a_long_run_publishes_progress_and_resumes_after_a_crash(root: Path, encoder: FakeEncoder) -> None:
+    articles = [
+        dataclasses.replace(_article(n % 28), id=f"a{n}", title=f"News {n}", text=f"Report {n}. " * 12)
+        for n in range(300)
+    ]
+    indexer = Indexer(
+        IndexDirectory(root), encoder, ChunkingConfig(size=24, overlap=6, max_tokens=64), commit_every=50
+    )
+
+    def dies_after(n: int) -> Iterator[Article]:
+        yield from articles[:n]
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        indexer.upsert(dies_after(200))
+    with _live(root) as snapshot:
+        done = snapshot.manifest.articles
+        assert 0 < done <= 200 and snapshot.check() == []
+    embedded_before = sum(encoder.calls)
+    report = indexer.upsert(articles)
+    assert report.unchanged == done and len(report.added) == 300 - done
+    assert sum(encoder.calls) > embedded_before
+    with _live(root) as snapshot:
+        assert snapshot.manifest.articles == 300 and snapshot.check() == []
