@@ -66,20 +66,27 @@ def evaluate(
 def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig]]:
     """(name, title context, retrieval) rows, each adding one feature to the row before."""
     plain = dataclasses.replace(
-        default, lexical=False, max_per_article=1000, collapse_duplicates=False, time_boost=0.0
+        default,
+        lexical=False,
+        max_per_article=1000,
+        collapse_duplicates=False,
+        time_boost=0.0,
+        recency_weight=0.0,
+        strip_time=False,
+        lexical_weight=1.0,
     )
+    hybrid = dataclasses.replace(plain, lexical=True)
+    weighted = dataclasses.replace(hybrid, lexical_weight=default.lexical_weight)
+    shaped = dataclasses.replace(weighted, max_per_article=default.max_per_article, collapse_duplicates=True)
+    timed = dataclasses.replace(shaped, time_boost=default.time_boost, strip_time=default.strip_time)
     return [
         ("dense, passage text only", False, plain),
         ("+ title context in embeddings", True, plain),
-        ("+ hybrid: BM25 (title+passage) fused by RRF", True, dataclasses.replace(plain, lexical=True)),
-        (
-            "+ result shaping (1 passage/article, dup collapse)",
-            True,
-            dataclasses.replace(
-                plain, lexical=True, max_per_article=default.max_per_article, collapse_duplicates=True
-            ),
-        ),
-        ("+ time expressions as boosts (= default)", True, default),
+        ("+ hybrid: BM25 (title+passage) fused by RRF", True, hybrid),
+        ("+ BM25 weight 1.5 in the fusion", True, weighted),
+        ("+ result shaping (1 passage/article, dup collapse)", True, shaped),
+        ("+ question time expressions (boost, stripped)", True, timed),
+        ("+ mild recency (0.5, half-life 180 d) = default", True, default),
     ]
 
 
@@ -111,10 +118,17 @@ def main(argv: list[str] | None = None) -> None:
             rows[f"ablation: {name}"] = metrics | _latency(lat)
         for name, config in [
             ("dense only (no BM25), default otherwise", dataclasses.replace(default, lexical=False)),
-            ("BM25 weight 0.5", dataclasses.replace(default, lexical_weight=0.5)),
+            ("BM25 weight 1.0", dataclasses.replace(default, lexical_weight=1.0)),
             ("BM25 weight 2.0", dataclasses.replace(default, lexical_weight=2.0)),
+            (
+                "linear fusion (cosine + 0.5 x BM25/max)",
+                dataclasses.replace(default, fusion="linear", lexical_weight=0.5),
+            ),
+            ("article evidence 0.5", dataclasses.replace(default, article_weight=0.5)),
             ("2 passages per article", dataclasses.replace(default, max_per_article=2)),
-            ("no highlight", dataclasses.replace(default, highlight=False)),
+            ("no duplicate collapse", dataclasses.replace(default, collapse_duplicates=False)),
+            ("time windows as hard filters", dataclasses.replace(default, time_filter=True)),
+            ("no highlight (latency)", dataclasses.replace(default, highlight=False)),
         ]:
             metrics, lat = evaluate(services[True], args.data_dir, config)
             rows[f"variant: {name}"] = metrics | _latency(lat)

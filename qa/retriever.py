@@ -23,15 +23,16 @@ class RetrievalConfig:
     lexical: bool = True
     fusion: str = "rrf"
     article_weight: float = 0.0
+    strip_time: bool = True
     rrf_k: int = 60
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    lexical_weight: float = 1.5
     max_per_article: int = 1
     collapse_duplicates: bool = True
     time_boost: float = 0.5
     time_filter: bool = False
-    recency_half_life_days: float = 0.0
-    recency_weight: float = 0.0
+    recency_half_life_days: float = 180.0
+    recency_weight: float = 0.5
     highlight: bool = True
 
 

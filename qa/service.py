@@ -127,14 +127,18 @@ class QAService:
             interpreted_out = None
         filters = Filters(since, until, tuple(sources or ()), as_of)
         allowed = allowed_ids(snapshot, filters, self._max_date)
+        # Once a time expression is a date window, its words ("this week") only add noise to matching.
+        text = _without(question, interpreted.text) if interpreted and self.retrieval.strip_time else question
         hits = retrieve(
             snapshot,
-            question,
-            self._embed_query(question),
+            text,
+            self._embed_query(text),
             k,
             allowed=allowed,
             window=window,
-            as_of=as_of,
+            # Recency is measured from the archive's own "now": the as-of date, or the newest
+            # article when the archive ends earlier (an archive of 2024 asked in 2026).
+            as_of=min(as_of, self._max_date) if self._max_date else as_of,
             config=self.retrieval,
         )
         return Answer(question, hits, as_of, interpreted_out)
@@ -235,6 +239,12 @@ class QAService:
             v = self._queries.get(q)
             out.append(v if v is not None else self.encoder.encode_queries([q])[0])
         return out
+
+
+def _without(question: str, expressions: str) -> str:
+    for expression in expressions.split("; "):
+        question = question.replace(expression, " ")
+    return " ".join(question.split()) or question
 
 
 def open_service(settings: Settings, *, progress: bool = False) -> QAService:

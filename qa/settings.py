@@ -33,13 +33,14 @@ class Settings(BaseSettings):
     candidates: int = Field(100, ge=10, le=2000)
     lexical: bool = Field(True, description="Fuse BM25 candidates with dense ones.")
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    lexical_weight: float = Field(1.5, ge=0.0, description="BM25 weight in the rank fusion (dense: 1).")
     max_per_article: int = Field(1, ge=1)
     collapse_duplicates: bool = True
     time_boost: float = Field(0.5, ge=0.0)
     time_filter: bool = Field(False, description="Make question time expressions hard filters.")
-    recency_half_life_days: float = Field(0.0, ge=0.0)
-    recency_weight: float = Field(0.0, ge=0.0)
+    recency_half_life_days: float = Field(180.0, ge=0.0)
+    recency_weight: float = Field(0.5, ge=0.0, description="Mild preference for recent articles (0: off).")
+    strip_time: bool = Field(True, description="Match the question without its time expressions.")
     highlight: bool = True
 
     host: str = "127.0.0.1"
@@ -69,5 +70,6 @@ class Settings(BaseSettings):
             time_filter=self.time_filter,
             recency_half_life_days=self.recency_half_life_days,
             recency_weight=self.recency_weight,
+            strip_time=self.strip_time,
             highlight=self.highlight,
         )
