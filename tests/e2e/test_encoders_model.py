@@ -14,6 +14,7 @@ import pytest
 from embeddings.encoders import OnnxEncoder, SentenceTransformerEncoder, load_encoder
 from embeddings.encoding import Encoder
 from embeddings.model_info import inspect_model
+from embeddings.onnx_export import onnx_path
 
 pytestmark = pytest.mark.model
 
@@ -119,7 +120,10 @@ def test_token_counts_agree_and_exclude_special_tokens(
 def test_cached_graph_is_reused_not_rewritten(model_dir: Path, cache_dir: Path, int8: OnnxEncoder) -> None:
     graphs = sorted(p.name for p in cache_dir.iterdir())
     fingerprint = inspect_model(model_dir).fingerprint
-    assert graphs == [f"{fingerprint}-fp32.onnx", f"{fingerprint}-int8.onnx"]
+    assert graphs == [
+        onnx_path(cache_dir, fingerprint, quantize=False).name,
+        onnx_path(cache_dir, fingerprint, quantize=True).name,
+    ]
     stamp = int8.path.stat().st_mtime_ns
     again = load_encoder(model_dir, "onnx-int8", cache_dir=cache_dir)
     assert again.identity == int8.identity

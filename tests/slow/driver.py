@@ -23,6 +23,7 @@ import numpy as np
 
 from embeddings.articles import Article
 from embeddings.chunking import ChunkingConfig
+from qa.retriever import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
 from tests.fakes import FakeEncoder
@@ -61,6 +62,9 @@ def make_service(
         index_dir,
         encoder,
         chunking=ChunkingConfig(size=20, overlap=0, max_tokens=encoder.max_tokens),
+        # Articles get random dates: a recency preference would reorder the title look-ups the
+        # harness uses to tell states apart, which is ranking, not durability.
+        retrieval=RetrievalConfig(recency_weight=0.0),
         reload_interval=reload_interval,
         lock_timeout=120.0,
     )
