@@ -166,19 +166,8 @@ def make_encoder(backend: str, threads: int, batch_size: int = 32) -> Encoder:
 
 def make_service(index_dir: Path, encoder_name: str, threads: int) -> QAService:
     """`open_service` with the default settings, except the encoder's thread count when `threads` > 0."""
-    settings = Settings(index_dir=index_dir, encoder=encoder_name)
-    if threads <= 0:
-        return open_service(settings)
-    encoder = make_encoder(encoder_name, threads, settings.batch_size)
-    return QAService(
-        settings.index_dir,
-        encoder,
-        chunking=settings.chunking(encoder.max_tokens),
-        retrieval=settings.retrieval(),
-        backend=settings.backend,
-        title_context=settings.title_context,
-        reload_interval=settings.reload_interval,
-        lock_timeout=settings.lock_timeout,
+    return open_service(
+        Settings(index_dir=index_dir, encoder=encoder_name, encoder_threads=threads if threads > 0 else None)
     )
 
 
