@@ -128,14 +128,19 @@ class MetadataStore:
         rows = self._all("SELECT id FROM passages WHERE article_id = ? ORDER BY position", (article_id,))
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
-        """Passages by id, joined with article metadata (text sliced in SQL, no corpus load)."""
+    def passages(self, ids: Iterable[int], *, with_text: bool = True) -> dict[int, PassageRow]:
+        """Passages by id, joined with article metadata (text sliced in SQL, no corpus load).
+
+        Ranking needs only the metadata; `with_text=False` leaves `text` empty and skips reading
+        article bodies, which is most of the cost.
+        """
+        text = "substr(a.text, p.start + 1, p.end - p.start)" if with_text else "''"
         out: dict[int, PassageRow] = {}
         for chunk in _chunks([int(i) for i in ids]):
             marks = ",".join("?" * len(chunk))
             rows = self._all(
                 "SELECT p.id, p.article_id, p.position, p.start, p.end,"
-                " substr(a.text, p.start + 1, p.end - p.start), p.text_hash,"
+                f" {text}, p.text_hash,"
                 " a.title, a.date, a.source, a.url"
                 f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
                 chunk,

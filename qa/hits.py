@@ -32,6 +32,7 @@ class Hit:
     highlight_start: int = 0
     highlight_end: int = 0
     duplicates: tuple[str, ...] = field(default_factory=tuple)
+    passage_id: int = -1
 
     @classmethod
     def from_row(cls, row: PassageRow, score: float) -> Hit:
@@ -46,6 +47,7 @@ class Hit:
             row.position,
             row.start,
             row.end,
+            passage_id=row.id,
         )
 
     def to_dict(self) -> dict[str, Any]:

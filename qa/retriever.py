@@ -77,7 +77,7 @@ def retrieve(
     scores = _fuse(snapshot, question, query_vector, n, allowed, config)
     if not scores:
         return []
-    rows = snapshot.meta.passages(scores)
+    rows = snapshot.meta.passages(scores, with_text=False)
     for pid, row in rows.items():
         scores[pid] *= _date_factor(row.date, window, as_of, config)
     if config.article_weight:
@@ -86,6 +86,8 @@ def retrieve(
         rows = {p: r for p, r in rows.items() if _inside(r.date, window)}
     ranked = sorted(rows.values(), key=lambda r: (-scores[r.id], r.id))
     hits = _shape(snapshot, ranked, scores, k, config)
+    texts = snapshot.meta.passages([h.passage_id for h in hits])
+    hits = [_replace(h, text=texts[h.passage_id].text) for h in hits]
     if config.highlight:
         hits = [_with_highlight(question, h) for h in hits]
     return hits

@@ -228,7 +228,9 @@ class QAService:
     def _embed_queries(self, questions: Sequence[str]) -> list[np.ndarray]:
         missing = list(dict.fromkeys(q for q in questions if q not in self._queries))
         if missing:
-            vectors = self.encoder.encode_queries(missing)
+            # One question at a time: int8 activations are quantised per batch, so a vector
+            # computed beside other questions would differ (slightly) from the same question alone.
+            vectors = [self.encoder.encode_queries([q])[0] for q in missing]
             with self._lock:
                 for q, v in zip(missing, vectors, strict=True):
                     self._queries[q] = v
