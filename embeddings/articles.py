@@ -22,6 +22,17 @@ class Article:
     url: str | None = None
     path: str | None = None
 
+    def to_record(self) -> dict[str, str | None]:
+        """The JSON record form (`id, title, text, date, source, url`) the readers and API accept."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source,
+            "url": self.url,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Passage:

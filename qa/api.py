@@ -201,15 +201,7 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
 
     @app.get("/articles/{article_id}", summary="One indexed article", responses=_errors(404))
     def article(article_id: str, qa: Service) -> dict[str, Any]:
-        a = qa.article(article_id)
-        return {
-            "id": a.id,
-            "title": a.title,
-            "text": a.text,
-            "date": a.date.isoformat() if a.date else None,
-            "source": a.source,
-            "url": a.url,
-        }
+        return qa.article(article_id).to_record()
 
     @app.get(
         "/articles/{article_id}/related", summary="Articles most similar to this one", responses=_errors(404)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -87,7 +87,7 @@ def retrieve(
     ranked = sorted(rows.values(), key=lambda r: (-scores[r.id], r.id))
     hits = _shape(snapshot, ranked, scores, k, config)
     texts = snapshot.meta.passages([h.passage_id for h in hits])
-    hits = [_replace(h, text=texts[h.passage_id].text) for h in hits]
+    hits = [replace(h, text=texts[h.passage_id].text) for h in hits]
     if config.highlight:
         hits = [_with_highlight(question, h) for h in hits]
     return hits
@@ -186,7 +186,7 @@ def _shape(
         others = tuple(sorted(a for a in duplicates.get(row.text_hash, ()) if a != row.article_id))
         hit = Hit.from_row(row, scores[row.id])
         if others:
-            hit = _replace(hit, duplicates=others)
+            hit = replace(hit, duplicates=others)
         count = per_article.get(row.article_id, 0)
         per_article[row.article_id] = count + 1
         (kept if count < config.max_per_article else overflow).append(hit)
@@ -197,10 +197,4 @@ def _shape(
 
 def _with_highlight(question: str, hit: Hit) -> Hit:
     h = best_sentence(question, hit.text)
-    return _replace(hit, highlight=h.text, highlight_start=h.start, highlight_end=h.end)
-
-
-def _replace(hit: Hit, **changes: object) -> Hit:
-    from dataclasses import replace
-
-    return replace(hit, **changes)
+    return replace(hit, highlight=h.text, highlight_start=h.start, highlight_end=h.end)

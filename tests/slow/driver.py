@@ -89,14 +89,7 @@ def make_article(article_id: str, seed: int, revision: int = 0) -> Article:
 
 def article_record(article: Article) -> dict[str, Any]:
     """The JSON record `POST /articles` and the `.jsonl` reader accept for `article`."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "text": article.text,
-        "date": article.date.isoformat() if article.date else None,
-        "source": article.source,
-        "url": article.url,
-    }
+    return article.to_record()
 
 
 def write_jsonl(path: Path, articles: Sequence[Article]) -> Path:
