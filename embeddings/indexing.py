@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 
@@ -163,17 +164,36 @@ class Indexer:
         """Remove articles (and their passages) by id; unknown ids are listed in `missing`."""
         self.directory.current_name()  # raises IndexNotFoundError: nothing to delete from
         report = IndexReport()
+        with self._writing() as session:
+            self._delete(session, list(dict.fromkeys(ids)), report)
+            self._commit(session, report)
+        return report
+
+    def optimize(self) -> IndexReport:
+        """Publish the live content again in the current layout, re-embedding nothing.
+
+        The new version has the metadata table layout of this release, the vector index kind
+        its size calls for under the current store options, and a freshly built lexical index.
+        """
+        self.directory.current_name()  # raises IndexNotFoundError
+        report = IndexReport()
+        with self._writing() as session:
+            session.dirty = True
+            self._commit(session, report)
+        return report
+
+    @contextmanager
+    def _writing(self) -> Iterator[WriteSession]:
+        """One write session under the lock; an exception aborts it and publishes nothing."""
         with self.directory.locked(self.lock_timeout):
             self.directory.clean_leftovers()
             session = self._begin()
             try:
-                self._delete(session, list(dict.fromkeys(ids)), report)
-                self._commit(session, report)
+                yield session
             except BaseException:
                 session.abort()
                 raise
             self.directory.clean_leftovers()
-        return report
 
     # --- steps ------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,6 +60,24 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def idf(self, words: Sequence[str]) -> dict[str, float]:
+        """BM25 (Lucene) idf of each lowercase word over the indexed passages, read from the index.
+
+        A word the index never saw (or a stopword) gets the idf of a term in no passage.
+        """
+        n = len(self.ids)
+        out: dict[str, float] = {}
+        if not n:
+            return dict.fromkeys(words, 0.0)
+        vocab = self._retriever.vocab_dict
+        indptr = self._retriever.scores["indptr"]
+        for word in words:
+            token = self._stemmer.stemWord(word) if self._stemmer else word
+            column = vocab.get(token)
+            df = int(indptr[column + 1] - indptr[column]) if column is not None else 0
+            out[word] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return out
 
     def _mask(self, allowed: np.ndarray) -> np.ndarray:
         """Boolean `(n,)` mask of the rows whose passage id is in `allowed`."""

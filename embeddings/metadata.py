@@ -14,18 +14,26 @@ import numpy as np
 from embeddings.articles import Article
 
 FILENAME = "meta.sqlite"
+UNDATED = 0  # day ordinal of an undated article (real ordinals start at 1 for 0001-01-01)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
+# `text` is the last column of `articles`: SQLite reads a row's columns in order, so a column stored
+# after a long body costs a walk through the body's overflow pages (2.5x slower candidate look-ups).
+_ARTICLES = """
+CREATE TABLE IF NOT EXISTS {name} (
     id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
-    text TEXT NOT NULL,
     date TEXT,
     source TEXT,
     url TEXT,
     path TEXT,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    text TEXT NOT NULL
 );
+"""
+_ARTICLE_COLUMNS = "id, title, date, source, url, path, content_hash, text"
+_SCHEMA = (
+    _ARTICLES.format(name="articles")
+    + """
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS passages (
@@ -41,6 +49,7 @@ CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id, position);
 CREATE INDEX IF NOT EXISTS passages_text_hash ON passages(text_hash);
 CREATE INDEX IF NOT EXISTS passages_embed_hash ON passages(embed_hash);
 """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +93,27 @@ class MetadataStore:
         else:
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._conn.executescript(_SCHEMA)
+            self._upgrade()
         # sqlite3 connections are not safe for concurrent use from several threads.
         self._lock = threading.Lock()
+        self._readonly = readonly
+        self._days: tuple[np.ndarray, np.ndarray] | None = None
 
     def close(self) -> None:
         self._conn.close()
+
+    def _upgrade(self) -> None:
+        """Rewrite an `articles` table of an older layout (body before metadata) in the current one."""
+        columns = [r[1] for r in self._conn.execute("PRAGMA table_info(articles)")]
+        if columns[-1] == "text":
+            return
+        self._conn.executescript(
+            "BEGIN;"
+            + _ARTICLES.format(name="articles_upgraded")
+            + f"INSERT INTO articles_upgraded ({_ARTICLE_COLUMNS}) SELECT {_ARTICLE_COLUMNS} FROM articles;"
+            "DROP TABLE articles;"
+            "ALTER TABLE articles_upgraded RENAME TO articles;" + _SCHEMA + "COMMIT;"
+        )
 
     def _all(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
         with self._lock:
@@ -160,28 +185,46 @@ class MetadataStore:
         sources: Sequence[str] | None,
         as_of: dt.date | None = None,
     ) -> np.ndarray:
-        """Ids of passages whose article matches every given filter (dates inclusive).
+        """Ids (ascending) of passages whose article matches every given filter (dates inclusive).
 
         `since`/`until` exclude undated articles; `as_of` excludes only articles dated after it.
+        Dates are compared in a per-passage day column read once per (immutable) snapshot, so a
+        date filter costs a vector comparison, not a join over the corpus.
         """
-        where: list[str] = []
-        args: list[object] = []
+        ids, days = self.passage_days()
+        keep = np.ones(len(ids), dtype=bool)
         if as_of is not None:
-            where.append("(a.date IS NULL OR a.date <= ?)")
-            args.append(as_of.isoformat())
+            keep &= (days == UNDATED) | (days <= as_of.toordinal())
         if since is not None:
-            where.append("a.date >= ?")
-            args.append(since.isoformat())
+            keep &= (days != UNDATED) & (days >= since.toordinal())
         if until is not None:
-            where.append("a.date <= ?")
-            args.append(until.isoformat())
+            keep &= (days != UNDATED) & (days <= until.toordinal())
         if sources:
-            where.append(f"a.source COLLATE NOCASE IN ({','.join('?' * len(sources))})")
-            args.extend(sources)
-        sql = "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return np.array([r[0] for r in self._all(sql, args)], dtype=np.int64)
+            rows = self._all(
+                "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
+                f" WHERE a.source COLLATE NOCASE IN ({','.join('?' * len(sources))})",
+                list(sources),
+            )
+            keep &= np.isin(ids, np.array([r[0] for r in rows], dtype=np.int64))
+        return ids[keep]
+
+    def passage_days(self) -> tuple[np.ndarray, np.ndarray]:
+        """`(ids, days)`: every passage id, ascending, and its article's date as a proleptic
+        ordinal (`UNDATED` when it has none); int64 and int32 arrays of the passage count.
+
+        A read-only store computes them once (its file is immutable) and keeps them.
+        """
+        if self._days is not None:
+            return self._days
+        rows = self._all(
+            "SELECT p.id, a.date FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id"
+        )
+        ordinal = {d: dt.date.fromisoformat(d).toordinal() for d in {r[1] for r in rows} if d}
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        days = np.fromiter((ordinal.get(r[1], UNDATED) for r in rows), dtype=np.int32, count=len(rows))
+        if self._readonly:
+            self._days = (ids, days)
+        return ids, days
 
     def vector_ids_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, int]:
         """Some passage id whose embedded text had each given hash (the embedding cache)."""

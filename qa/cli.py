@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+")
     p.add_argument("--json", action="store_true")
 
+    p = command(
+        "optimize",
+        cmd_optimize,
+        "rewrite the index in this release's layout and the vector index kind its size calls for"
+        " (nothing is re-embedded)",
+    )
+    p.add_argument("--json", action="store_true")
+
     p = command("check", cmd_check, "verify the index (vectors, metadata and counts agree)")
     p.add_argument("--json", action="store_true")
 
@@ -252,6 +260,15 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     for missing in report.missing:
         print(f"qa: no article with id {missing!r}", file=sys.stderr)
     return 1 if report.missing else 0
+
+
+def cmd_optimize(args: argparse.Namespace, settings: Settings) -> int:
+    report = _service(settings).optimize()
+    if args.json:
+        _print_json(report.summary())
+    else:
+        print(f"version {report.version}: {report.articles} articles, {report.passages} passages")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,7 +12,7 @@ from itertools import pairwise
 from embeddings.errors import QAError
 from embeddings.sentences import split_sentences
 
-__all__ = ["Highlight", "best_sentence", "split_sentences"]
+__all__ = ["Highlight", "best_sentence", "question_terms", "split_sentences"]
 
 # Score weights (see best_sentence). The lexical score is a fraction of the question's idf mass,
 # about [0, 1.5]; dense scores are cosine similarities, in practice [0, 1] for MiniLM. Lexical
@@ -80,6 +80,15 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
+def question_terms(question: str) -> dict[str, list[str]]:
+    """The question's terms (as `best_sentence` matches them), each with the lowercase words it came from."""
+    out: dict[str, list[str]] = {}
+    for word in _WORD.findall(question.lower()):
+        if word not in _STOPWORDS:
+            out.setdefault(_stem(word), []).append(word)
+    return out
+
+
 def _terms(text: str) -> list[str]:
     """Lowercased, stemmed content words in order."""
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
@@ -126,7 +135,7 @@ def best_sentence(
     Raises:
         QAError: `sentence_scores` does not have one score per sentence.
     """
-    spans = split_sentences(passage)
+    spans, sentences = _analyse(passage)
     if sentence_scores is not None and len(sentence_scores) != len(spans):
         raise QAError(f"sentence_scores has {len(sentence_scores)} scores for {len(spans)} sentences")
     if not spans:
@@ -135,7 +144,7 @@ def best_sentence(
         start, end = spans[0]
         return Highlight(passage[start:end], start, end)
 
-    scores = _lexical_scores(question, passage, spans, idf)
+    scores = _lexical_scores(question, passage, spans, sentences, idf)
     if sentence_scores is not None:
         scores = [
             LEXICAL_WEIGHT * lex + DENSE_WEIGHT * float(d)
@@ -146,14 +155,14 @@ def best_sentence(
     return Highlight(passage[start:end], start, end)
 
 
-def _lexical_scores(
-    question: str, passage: str, spans: list[tuple[int, int]], idf: Callable[[str], float] | None
-) -> list[float]:
-    q_seq = _terms(question)
-    q_terms = set(q_seq)
-    if not q_terms:
-        return [0.0] * len(spans)
-    q_bigrams = {pair for pair in pairwise(q_seq) if pair[0] != pair[1]}
+@lru_cache(maxsize=4096)
+def _analyse(passage: str) -> tuple[list[tuple[int, int]], list[list[str]]]:
+    """Sentence spans of a passage and each sentence's terms (`_terms`).
+
+    Cached by text: the passages of popular answers recur across questions, and this is most of
+    a highlight's cost. Callers must not mutate the returned lists.
+    """
+    spans = split_sentences(passage)
     lowered = passage.lower()
     if len(lowered) == len(passage):  # lowercasing can change lengths ("İ"), shifting offsets
         sentences = [
@@ -161,6 +170,21 @@ def _lexical_scores(
         ]
     else:
         sentences = [_terms(passage[s:e]) for s, e in spans]
+    return spans, sentences
+
+
+def _lexical_scores(
+    question: str,
+    passage: str,
+    spans: list[tuple[int, int]],
+    sentences: list[list[str]],
+    idf: Callable[[str], float] | None,
+) -> list[float]:
+    q_seq = _terms(question)
+    q_terms = set(q_seq)
+    if not q_terms:
+        return [0.0] * len(spans)
+    q_bigrams = {pair for pair in pairwise(q_seq) if pair[0] != pair[1]}
     matched = [q_terms.intersection(seq) for seq in sentences]
 
     if idf is None:

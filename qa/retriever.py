@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from embeddings.index import Snapshot
 from embeddings.metadata import PassageRow
-from qa.highlight import best_sentence
+from qa.highlight import best_sentence, question_terms
 from qa.hits import Hit
 
 
@@ -34,6 +34,7 @@ class RetrievalConfig:
     recency_half_life_days: float = 180.0
     recency_weight: float = 0.5
     highlight: bool = True
+    highlight_corpus_idf: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,8 @@ def retrieve(
     texts = snapshot.meta.passages([h.passage_id for h in hits])
     hits = [replace(h, text=texts[h.passage_id].text) for h in hits]
     if config.highlight:
-        hits = [_with_highlight(question, h) for h in hits]
+        idf = _corpus_idf(snapshot, question) if config.highlight_corpus_idf else None
+        hits = [_with_highlight(question, h, idf) for h in hits]
     return hits
 
 
@@ -195,6 +197,20 @@ def _shape(
     return (kept + overflow)[:k]
 
 
-def _with_highlight(question: str, hit: Hit) -> Hit:
-    h = best_sentence(question, hit.text)
+def _corpus_idf(snapshot: Snapshot, question: str) -> Callable[[str], float] | None:
+    """Weights of the question's terms for the highlight: their idf over the whole archive.
+
+    A name that occurs in a handful of passages says more about where the answer is than a word
+    every article uses, which the passage's own few sentences cannot tell apart.
+    """
+    if snapshot.lexical is None:
+        return None
+    terms = question_terms(question)
+    idf = snapshot.lexical.idf([w for words in terms.values() for w in words])
+    weights = {term: max(idf[w] for w in words) for term, words in terms.items()}
+    return lambda term: weights.get(term, 0.0)
+
+
+def _with_highlight(question: str, hit: Hit, idf: Callable[[str], float] | None) -> Hit:
+    h = best_sentence(question, hit.text, idf=idf)
     return replace(hit, highlight=h.text, highlight_start=h.start, highlight_end=h.end)

@@ -216,6 +216,12 @@ class QAService:
         self._refresh()
         return report
 
+    def optimize(self) -> IndexReport:
+        """Rewrite the live version in the current layout (see `Indexer.optimize`)."""
+        report = self.indexer.optimize()
+        self._refresh()
+        return report
+
     # --- query embedding cache --------------------------------------------------------------
 
     def clear_query_cache(self) -> None:

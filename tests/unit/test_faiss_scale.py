@@ -114,9 +114,9 @@ def test_allowed_smaller_than_k_pads_after_the_switch(
     assert found[:, 3:].tolist() == [[-1, -1], [-1, -1]] and np.all(np.isneginf(scores[:, 3:]))
 
 
-@pytest.mark.parametrize("mmap", [False, True])
+@pytest.mark.parametrize(("mmap", "mapped"), [(False, False), (True, True), ("exact", False), ("all", True)])
 def test_save_and_load_keep_the_kind_and_its_parameters(
-    approximate: tuple[FaissStore, np.ndarray, np.ndarray], tmp_path: Path, mmap: bool
+    approximate: tuple[FaissStore, np.ndarray, np.ndarray], tmp_path: Path, mmap: object, mapped: bool
 ) -> None:
     store, ids, _ = approximate
     store.save(tmp_path)
@@ -124,7 +124,7 @@ def test_save_and_load_keep_the_kind_and_its_parameters(
     assert info["kind"] == IVF_SQ8 and info["count"] == len(ids) and info["dim"] == DIM
     loaded = load_store("faiss", tmp_path, {**OPTIONS, "mmap": mmap})
     assert isinstance(loaded, FaissStore)
-    assert loaded.kind == IVF_SQ8 and loaded.params == store.params and loaded.mapped is mmap
+    assert loaded.kind == IVF_SQ8 and loaded.params == store.params and loaded.mapped is mapped
     assert np.array_equal(np.sort(loaded.ids()), ids)
     queries = _clustered(20, seed=5)
     for a, b in zip(store.search(queries, k=10), loaded.search(queries, k=10), strict=True):
@@ -140,7 +140,7 @@ def test_a_mapped_store_copies_itself_into_memory_on_the_first_write(
     second.mkdir()
     store.save(first)
     size = (first / "vectors.faiss").stat().st_size
-    loaded = load_store("faiss", first, OPTIONS)
+    loaded = load_store("faiss", first, {**OPTIONS, "mmap": "all"})
     assert isinstance(loaded, FaissStore) and loaded.mapped
     new = np.array([10**6], dtype=np.int64)
     loaded.add(new, vectors[:1])
@@ -159,7 +159,8 @@ def test_saving_an_unchanged_mapped_store_elsewhere_writes_its_data(
     first.mkdir()
     second.mkdir()
     store.save(first)
-    mapped = load_store("faiss", first, OPTIONS)
+    mapped = load_store("faiss", first, {**OPTIONS, "mmap": "all"})
+    assert isinstance(mapped, FaissStore) and mapped.mapped
     mapped.save(first)  # onto its own file: nothing to rewrite
     mapped.save(second)
     shutil.rmtree(first)
@@ -215,3 +216,18 @@ def test_options_are_validated_and_may_come_as_strings() -> None:
     store.add(ids, _clustered(1_001, seed=0))
     assert isinstance(store, FaissStore) and store.kind == IVF_SQ8
     assert store.params is not None and store.params.nprobe == 4 and store.params.calibrated_recall is None
+
+
+def test_an_exact_store_past_a_lowered_threshold_converts_when_saved(tmp_path: Path) -> None:
+    ids, vectors = np.arange(1_200, dtype=np.int64), _clustered(1_200, seed=3)
+    store = create_store("faiss", DIM, {"exact_threshold": 5_000})
+    store.add(ids, vectors)
+    store.save(tmp_path)
+    lowered = load_store("faiss", tmp_path, {"exact_threshold": 1_000})
+    assert isinstance(lowered, FaissStore) and lowered.kind == EXACT  # reading changes nothing
+    lowered.save(tmp_path)
+    converted = load_store("faiss", tmp_path, {"exact_threshold": 1_000})
+    assert isinstance(converted, FaissStore) and converted.kind == IVF_SQ8
+    assert np.array_equal(np.sort(converted.ids()), ids)
+    queries = _clustered(100, seed=9)
+    assert _recall(converted.search(queries, k=10)[1], _exact_top(vectors, ids, queries, 10)) >= 0.95

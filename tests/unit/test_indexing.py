@@ -349,3 +349,33 @@ def test_a_long_run_publishes_progress_and_resumes_after_a_crash(root: Path, enc
     assert sum(encoder.calls) > embedded_before
     with _live(root) as snapshot:
         assert snapshot.manifest.articles == 300 and snapshot.check() == []
+
+
+def test_optimize_republishes_the_same_content_in_the_kind_its_size_calls_for(
+    root: Path, encoder: FakeEncoder
+) -> None:
+    articles = [
+        _article(i, text=" ".join(f"Sentence {i} number {j} here." for j in range(150))) for i in range(28)
+    ]
+    Indexer(IndexDirectory(root), encoder, CHUNKING, store_options={"exact_threshold": 5_000}).upsert(
+        articles
+    )
+    with _live(root) as before:
+        ids = np.sort(before.store.ids())
+        vectors = before.store.vectors(ids)
+        assert before.store.kind == "exact" and 1_000 < len(ids) < 5_000  # type: ignore[attr-defined]
+    embedded = list(encoder.calls)
+    lowered = Indexer(IndexDirectory(root), encoder, CHUNKING, store_options={"exact_threshold": 1_000})
+    report = lowered.optimize()
+    assert report.version == 2 and encoder.calls == embedded  # nothing re-embedded
+    with _live(root) as after:
+        assert after.check() == []
+        assert after.store.kind == "ivf_sq8"  # type: ignore[attr-defined]
+        assert np.array_equal(np.sort(after.store.ids()), ids)
+        found = after.store.search(vectors[:20], 1)[1][:, 0]
+        assert np.mean(found == ids[:20]) >= 0.95
+
+
+def test_optimize_needs_an_index(root: Path) -> None:
+    with pytest.raises(IndexNotFoundError):
+        _indexer(root).optimize()

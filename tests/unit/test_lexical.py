@@ -83,3 +83,15 @@ def test_unstemmed_setting_survives_save_and_load(tmp_path: Path) -> None:
     loaded = LexicalIndex.load(tmp_path)
     assert not loaded.stem
     assert loaded.search("election", k=5)[1].tolist() == [13]
+
+
+def test_idf_ranks_rare_words_above_common_ones_and_survives_save(tmp_path: Path) -> None:
+    texts = ["the senate voted on the budget"] * 9 + ["the senate met Zelenskyy"]
+    index = LexicalIndex.build(np.arange(10), texts)
+    idf = index.idf(["senate", "budget", "zelenskyy", "unheard", "voting"])
+    assert idf["zelenskyy"] > idf["budget"] > idf["senate"] > 0
+    assert idf["unheard"] > idf["zelenskyy"]  # in no passage at all
+    assert idf["voting"] == idf["budget"]  # stemmed like the index: "voting" and "voted" are "vote"
+    index.save(tmp_path)
+    assert LexicalIndex.load(tmp_path).idf(["budget"]) == {"budget": idf["budget"]}
+    assert LexicalIndex.build(np.empty(0, np.int64), []).idf(["x"]) == {"x": 0.0}

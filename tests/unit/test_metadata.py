@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from embeddings.articles import Article
-from embeddings.metadata import FILENAME, MetadataStore, NewPassage
+from embeddings.metadata import FILENAME, UNDATED, MetadataStore, NewPassage
 
 D = dt.date
 # id -> (date, source); each article gets two passages with ids 10*n and 10*n + 1.
@@ -126,3 +128,39 @@ def test_max_date_and_sources(meta: MetadataStore) -> None:
     assert meta.max_date() == D(2024, 3, 20)
     assert dict(meta.sources()) == {"Dawn": 1, "Reuters": 2, "dawn": 1}
     assert meta.orphans() == 0
+
+
+def test_passage_days_align_ids_with_article_dates(meta: MetadataStore) -> None:
+    ids, days = meta.passage_days()
+    assert ids.tolist() == _ids(*ARTICLES)
+    by_id = dict(zip(ids.tolist(), days.tolist(), strict=True))
+    assert by_id[PIDS["feb"][1]] == D(2024, 2, 15).toordinal()
+    assert by_id[PIDS["undated"][0]] == UNDATED
+    assert meta.passage_days()[0] is ids  # read once per immutable snapshot
+
+
+def test_an_older_layout_is_upgraded_by_the_writer_without_losing_rows(tmp_path: Path) -> None:
+    path = tmp_path / FILENAME
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE articles (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL,"
+        " date TEXT, source TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL);"
+        "INSERT INTO articles VALUES ('a', 'Title', 'Body one. Body two.', '2024-01-02', 'Dawn',"
+        " 'https://x.test/a', NULL, 'h');"
+        "CREATE TABLE passages (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, position INTEGER NOT NULL,"
+        " start INTEGER NOT NULL, end INTEGER NOT NULL, text_hash TEXT NOT NULL, embed_hash TEXT NOT NULL);"
+        "INSERT INTO passages VALUES (0, 'a', 0, 10, 19, 't', 'e');"
+    )
+    old.commit()
+    old.close()
+    writer = MetadataStore(path, readonly=False)
+    columns = [r[1] for r in writer._conn.execute("PRAGMA table_info(articles)")]
+    writer.close()
+    assert columns == ["id", "title", "date", "source", "url", "path", "content_hash", "text"]
+    reader = MetadataStore(path, readonly=True)
+    assert reader.article("a") == Article(
+        "a", "Title", "Body one. Body two.", D(2024, 1, 2), "Dawn", "https://x.test/a"
+    )
+    assert reader.passages([0])[0].text == "Body two."
+    assert reader.filtered_passage_ids(None, None, ["dawn"]).tolist() == [0]
+    reader.close()
