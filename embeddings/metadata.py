@@ -14,6 +14,7 @@ import numpy as np
 from embeddings.articles import Article
 
 FILENAME = "meta.sqlite"
+DAYS_FILENAME = "passage_days.npy"  # (2, n) int64: passage ids ascending, their article's day ordinal
 UNDATED = 0  # day ordinal of an undated article (real ordinals start at 1 for 0001-01-01)
 
 # `text` is the last column of `articles`: SQLite reads a row's columns in order, so a column stored
@@ -210,21 +211,42 @@ class MetadataStore:
 
     def passage_days(self) -> tuple[np.ndarray, np.ndarray]:
         """`(ids, days)`: every passage id, ascending, and its article's date as a proleptic
-        ordinal (`UNDATED` when it has none); int64 and int32 arrays of the passage count.
+        ordinal (`UNDATED` when it has none); two int64 arrays of the passage count.
 
-        A read-only store computes them once (its file is immutable) and keeps them.
+        A read-only store maps the `DAYS_FILENAME` its writer left beside it (or, for versions
+        written before that file existed, computes the columns once) and keeps them.
         """
         if self._days is not None:
             return self._days
+        sidecar = self.path.with_name(DAYS_FILENAME)
+        if self._readonly and sidecar.is_file():
+            table = np.load(sidecar, mmap_mode="r")
+            self._days = (table[0], table[1])
+            return self._days
+        days = self._compute_days()
+        if self._readonly:
+            self._days = days
+        return days
+
+    def _compute_days(self) -> tuple[np.ndarray, np.ndarray]:
         rows = self._all(
             "SELECT p.id, a.date FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id"
         )
         ordinal = {d: dt.date.fromisoformat(d).toordinal() for d in {r[1] for r in rows} if d}
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        days = np.fromiter((ordinal.get(r[1], UNDATED) for r in rows), dtype=np.int32, count=len(rows))
-        if self._readonly:
-            self._days = (ids, days)
+        days = np.fromiter((ordinal.get(r[1], UNDATED) for r in rows), dtype=np.int64, count=len(rows))
         return ids, days
+
+    def write_days(self) -> None:
+        """Write the `passage_days` columns beside the database (writers, after their last change)."""
+        ids, days = self._compute_days()
+        np.save(self.path.with_name(DAYS_FILENAME), np.stack([ids, days]))
+
+    def days_are_current(self) -> bool:
+        """Whether the day columns in use agree with the rows (a check of the sidecar file)."""
+        ids, days = self.passage_days()
+        fresh_ids, fresh_days = self._compute_days()
+        return np.array_equal(ids, fresh_ids) and np.array_equal(days, fresh_days)
 
     def vector_ids_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, int]:
         """Some passage id whose embedded text had each given hash (the embedding cache)."""

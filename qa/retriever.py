@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from embeddings.index import Snapshot
-from embeddings.metadata import PassageRow
+from embeddings.metadata import UNDATED
 from qa.highlight import best_sentence, question_terms
 from qa.hits import Hit
 
@@ -68,6 +67,9 @@ def retrieve(
 ) -> list[Hit]:
     """The k best passages for a question.
 
+    Candidates are ranked with the snapshot's day column alone; metadata rows are read only for
+    as many of the best as shaping needs, and text only for the k returned.
+
     Args:
         query_vector: `(dim,)` unit vector of the question.
         allowed: passage ids a hit must come from (None: any).
@@ -75,18 +77,20 @@ def retrieve(
             (or required, with `config.time_filter`).
     """
     n = max(config.candidates, 4 * k)
-    scores = _fuse(snapshot, question, query_vector, n, allowed, config)
-    if not scores:
+    fused = _fuse(snapshot, question, query_vector, n, allowed, config)
+    if not fused:
         return []
-    rows = snapshot.meta.passages(scores, with_text=False)
-    for pid, row in rows.items():
-        scores[pid] *= _date_factor(row.date, window, as_of, config)
-    if config.article_weight:
-        _add_article_evidence(rows, scores, config.article_weight)
+    ids = np.fromiter(fused, dtype=np.int64, count=len(fused))
+    scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+    days = _days(snapshot, ids)
+    scores *= _date_factors(days, window, as_of, config)
     if window is not None and config.time_filter:
-        rows = {p: r for p, r in rows.items() if _inside(r.date, window)}
-    ranked = sorted(rows.values(), key=lambda r: (-scores[r.id], r.id))
-    hits = _shape(snapshot, ranked, scores, k, config)
+        inside = _inside(days, window)
+        ids, scores = ids[inside], scores[inside]
+    if config.article_weight:
+        scores = _with_article_evidence(snapshot, ids, scores, config.article_weight)
+    order = np.lexsort((ids, -scores))
+    hits = _shape(snapshot, ids[order].tolist(), scores[order].tolist(), k, config)
     texts = snapshot.meta.passages([h.passage_id for h in hits])
     hits = [replace(h, text=texts[h.passage_id].text) for h in hits]
     if config.highlight:
@@ -129,71 +133,101 @@ def _fuse(
     return fused
 
 
-def _add_article_evidence(rows: dict[int, PassageRow], scores: dict[int, float], weight: float) -> None:
+def _with_article_evidence(
+    snapshot: Snapshot, ids: np.ndarray, scores: np.ndarray, weight: float
+) -> np.ndarray:
     """Credit every passage of an article with its article's next-best candidate passages.
 
     An article that matches the question in several places is more likely about it than one
     with a single lucky passage.
     """
+    rows = snapshot.meta.passages(ids.tolist(), with_text=False)
+    articles = [rows[i].article_id for i in ids.tolist()]
     by_article: dict[str, list[float]] = {}
-    for pid, row in rows.items():
-        by_article.setdefault(row.article_id, []).append(scores[pid])
+    for article, score in zip(articles, scores.tolist(), strict=True):
+        by_article.setdefault(article, []).append(score)
     bonus = {a: sum(sorted(v, reverse=True)[1:3]) for a, v in by_article.items()}
-    for pid, row in rows.items():
-        scores[pid] += weight * bonus[row.article_id]
+    return scores + weight * np.array([bonus[a] for a in articles])
 
 
-def _inside(date: dt.date | None, window: tuple[dt.date | None, dt.date | None]) -> bool:
+def _days(snapshot: Snapshot, ids: np.ndarray) -> np.ndarray:
+    """Day ordinal of each passage's article (`UNDATED` where none), from the snapshot's day column."""
+    all_ids, all_days = snapshot.meta.passage_days()
+    if not len(all_ids):
+        return np.full(len(ids), UNDATED, dtype=np.int64)
+    at = np.minimum(np.searchsorted(all_ids, ids), len(all_ids) - 1)
+    return np.where(all_ids[at] == ids, all_days[at], UNDATED)
+
+
+def _inside(days: np.ndarray, window: tuple[dt.date | None, dt.date | None]) -> np.ndarray:
     since, until = window
-    return date is not None and (since is None or date >= since) and (until is None or date <= until)
+    inside = days != UNDATED
+    if since is not None:
+        inside &= days >= since.toordinal()
+    if until is not None:
+        inside &= days <= until.toordinal()
+    return inside
 
 
-def _date_factor(
-    date: dt.date | None,
+def _date_factors(
+    days: np.ndarray,
     window: tuple[dt.date | None, dt.date | None] | None,
     as_of: dt.date,
     config: RetrievalConfig,
-) -> float:
-    factor = 1.0
-    if window is not None and config.time_boost and _inside(date, window):
-        factor *= 1.0 + config.time_boost
-    if config.recency_weight and config.recency_half_life_days > 0 and date is not None:
-        age = max(0, (as_of - date).days)
-        factor *= 1.0 + config.recency_weight * math.pow(0.5, age / config.recency_half_life_days)
+) -> np.ndarray:
+    """Per candidate: ×(1 + time_boost) inside the question's window, ×(1 + w·2^(−age/half-life))."""
+    factor = np.ones(len(days))
+    if window is not None and config.time_boost:
+        factor[_inside(days, window)] *= 1.0 + config.time_boost
+    if config.recency_weight and config.recency_half_life_days > 0:
+        dated = days != UNDATED
+        age = np.maximum(0, as_of.toordinal() - days[dated])
+        factor[dated] *= 1.0 + config.recency_weight * np.power(0.5, age / config.recency_half_life_days)
     return factor
 
 
 def _shape(
     snapshot: Snapshot,
-    ranked: Sequence[PassageRow],
-    scores: dict[int, float],
+    ranked: Sequence[int],
+    scores: Sequence[float],
     k: int,
     config: RetrievalConfig,
 ) -> list[Hit]:
-    """Collapse syndicated copies and cap passages per article, so other articles get seen."""
-    duplicates = (
-        snapshot.meta.duplicate_passages([r.text_hash for r in ranked[: 4 * k]])
-        if config.collapse_duplicates
-        else {}
-    )
+    """Collapse syndicated copies and cap passages per article, so other articles get seen.
+
+    `ranked` holds passage ids best first; their rows are read `4k` at a time, as far down as
+    it takes to fill k hits (or to the end, when too few articles qualify).
+    """
     kept: list[Hit] = []
     overflow: list[Hit] = []
     seen_text: set[str] = set()
     per_article: dict[str, int] = {}
-    for row in ranked:
-        if config.collapse_duplicates:
-            if row.text_hash in seen_text:
+    step = 4 * k
+    for offset in range(0, len(ranked), step):
+        chunk = ranked[offset : offset + step]
+        rows = snapshot.meta.passages(chunk, with_text=False)
+        duplicates = (
+            snapshot.meta.duplicate_passages([r.text_hash for r in rows.values()])
+            if config.collapse_duplicates and offset == 0
+            else {}
+        )
+        for pid, score in zip(chunk, scores[offset : offset + step], strict=True):
+            row = rows.get(pid)
+            if row is None:  # a vector without its row: never in a checked index
                 continue
-            seen_text.add(row.text_hash)
-        others = tuple(sorted(a for a in duplicates.get(row.text_hash, ()) if a != row.article_id))
-        hit = Hit.from_row(row, scores[row.id])
-        if others:
-            hit = replace(hit, duplicates=others)
-        count = per_article.get(row.article_id, 0)
-        per_article[row.article_id] = count + 1
-        (kept if count < config.max_per_article else overflow).append(hit)
-        if len(kept) >= k:
-            break
+            if config.collapse_duplicates:
+                if row.text_hash in seen_text:
+                    continue
+                seen_text.add(row.text_hash)
+            others = tuple(sorted(a for a in duplicates.get(row.text_hash, ()) if a != row.article_id))
+            hit = Hit.from_row(row, score)
+            if others:
+                hit = replace(hit, duplicates=others)
+            count = per_article.get(row.article_id, 0)
+            per_article[row.article_id] = count + 1
+            (kept if count < config.max_per_article else overflow).append(hit)
+            if len(kept) >= k:
+                return kept
     return (kept + overflow)[:k]
 
 

@@ -273,6 +273,7 @@ def open_service(settings: Settings, *, progress: bool = False) -> QAService:
         chunking=settings.chunking(encoder.max_tokens),
         retrieval=settings.retrieval(),
         backend=settings.backend,
+        store_options=dict(settings.store_options),
         title_context=settings.title_context,
         reload_interval=settings.reload_interval,
         lock_timeout=settings.lock_timeout,

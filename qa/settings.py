@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     encoder_threads: int | None = Field(None, ge=1, description="ONNX Runtime threads (default: all cores).")
     search_threads: int = Field(1, ge=1, description="FAISS threads; 1 serves concurrent queries best.")
     backend: str = Field("faiss", description="Vector store backend.")
+    store_options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description='Vector store options as JSON, e.g. QA_STORE_OPTIONS=\'{"exact_threshold": 50000}\'.',
+    )
     seeds_dir: Path = Field(Path("seeds"), description="Articles `qa serve` indexes when no index exists.")
 
     chunk_size: int = Field(200, ge=16, le=512, description="Target passage length in model tokens.")
@@ -42,6 +46,7 @@ class Settings(BaseSettings):
     recency_weight: float = Field(0.5, ge=0.0, description="Mild preference for recent articles (0: off).")
     strip_time: bool = Field(True, description="Match the question without its time expressions.")
     highlight: bool = True
+    highlight_corpus_idf: bool = Field(True, description="Weigh highlight terms by their archive idf.")
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -72,4 +77,5 @@ class Settings(BaseSettings):
             recency_weight=self.recency_weight,
             strip_time=self.strip_time,
             highlight=self.highlight,
+            highlight_corpus_idf=self.highlight_corpus_idf,
         )

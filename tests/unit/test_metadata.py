@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from embeddings.articles import Article
-from embeddings.metadata import FILENAME, UNDATED, MetadataStore, NewPassage
+from embeddings.metadata import DAYS_FILENAME, FILENAME, UNDATED, MetadataStore, NewPassage
 
 D = dt.date
 # id -> (date, source); each article gets two passages with ids 10*n and 10*n + 1.
@@ -164,3 +164,21 @@ def test_an_older_layout_is_upgraded_by_the_writer_without_losing_rows(tmp_path:
     assert reader.passages([0])[0].text == "Body two."
     assert reader.filtered_passage_ids(None, None, ["dawn"]).tolist() == [0]
     reader.close()
+
+
+def test_a_writer_leaves_day_columns_that_readers_map_and_check(tmp_path: Path) -> None:
+    path = tmp_path / FILENAME
+    writer = MetadataStore(path, readonly=False)
+    writer.begin()
+    article = Article("a", "T", "One. Two.", D(2024, 5, 6), "Dawn")
+    writer.insert(article, "h", [NewPassage(7, "a", 0, 0, 4, "t", "e")])
+    writer.commit()
+    writer.write_days()
+    writer.close()
+    reader = MetadataStore(path, readonly=True)
+    ids, days = reader.passage_days()
+    assert isinstance(ids, np.memmap) and ids.tolist() == [7] and days.tolist() == [D(2024, 5, 6).toordinal()]
+    assert reader.days_are_current()
+    reader.close()
+    np.save(tmp_path / DAYS_FILENAME, np.array([[7], [UNDATED]]))  # a sidecar that lies
+    assert not MetadataStore(path, readonly=True).days_are_current()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from embeddings.articles import Article
+from embeddings.chunking import ChunkingConfig
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
 from qa.retriever import RetrievalConfig
 from qa.service import QAService
@@ -372,3 +373,39 @@ def test_a_batch_embeds_each_distinct_question_once_and_alone(
     assert query_calls == [["metro"], ["football"]]
     assert [a.question for a in answers] == ["metro", "football", "metro"]
     assert answers[1].hits[0].article_id == "football-win"
+
+
+def test_the_highlight_prefers_the_sentence_with_the_archives_rare_question_word(tmp_path: Path) -> None:
+    # "report" is in every article; "Zuckerberg" in one. Within the passage each occurs in one
+    # sentence, so only the archive's idf can tell which sentence answers.
+    filler = [
+        Article(
+            f"f{i}", f"Filler {i}", f"The report covers item {i}. Nothing else here.", dt.date(2024, 1, i + 1)
+        )
+        for i in range(8)
+    ]
+    target = Article(
+        "t",
+        "Target",
+        "The report was published on Monday. Zuckerberg testified before the Senate.",
+        dt.date(2024, 1, 20),
+    )
+    qa = build_service(
+        tmp_path / "index",
+        FakeEncoder(),
+        chunking=ChunkingConfig(size=200, overlap=0, max_tokens=256),
+    )
+    qa.add([*filler, target])
+    question = "What report did Zuckerberg give?"
+    hit = next(h for h in qa.ask(question, k=9).hits if h.article_id == "t")
+    assert hit.highlight == "Zuckerberg testified before the Senate."
+    qa.retrieval = dataclasses.replace(qa.retrieval, highlight_corpus_idf=False)
+    hit = next(h for h in qa.ask(question, k=9).hits if h.article_id == "t")
+    assert hit.highlight == "The report was published on Monday."
+
+
+def test_store_options_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.settings import Settings
+
+    monkeypatch.setenv("QA_STORE_OPTIONS", '{"exact_threshold": 5000, "mmap": "none"}')
+    assert Settings().store_options == {"exact_threshold": 5000, "mmap": "none"}
