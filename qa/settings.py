@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     backend: str = Field("faiss", description="Vector store backend.")
     store_options: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
-        description='Vector store options as JSON, e.g. QA_STORE_OPTIONS=\'{"exact_threshold": 50000}\'.',
+        description="Vector store options as JSON, e.g. QA_STORE_OPTIONS='{\"exact_threshold\": 50000}'.",
     )
     seeds_dir: Path = Field(Path("seeds"), description="Articles `qa serve` indexes when no index exists.")
 
