@@ -328,8 +328,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(index_dir: Path, encoder: str, *, access_log: bool, timeout: float = 180.0) -> Iterator[Server]:
-    """Spawn `uvicorn --factory qa.api:app_from_environment` and poll /search until it answers 200."""
+def serve(
+    index_dir: Path, encoder: str, *, access_log: bool, workers: int = 1, timeout: float = 180.0
+) -> Iterator[Server]:
+    """Spawn `uvicorn --factory qa.api:app_from_environment` and poll /search until it answers 200.
+
+    With `workers` > 1 uvicorn forks that many server processes behind one socket (as
+    `qa serve --workers N` does); each is started before the first answer counts only for one.
+    """
     import httpx
 
     port = free_port()
@@ -347,6 +353,8 @@ def serve(index_dir: Path, encoder: str, *, access_log: bool, timeout: float = 1
         str(port),
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     if not access_log:
         command.append("--no-access-log")
@@ -487,18 +495,27 @@ def server_maps_torch(pid: int) -> bool:
     return any("libtorch" in Path(m.path).name for m in psutil.Process(pid).memory_maps(grouped=True))
 
 
+def server_rss(pid: int) -> int:
+    """Resident bytes of a server process and its children (uvicorn's worker processes)."""
+    import psutil
+
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+
+
 def section_server(
     args: argparse.Namespace, report: Report, questions: list[str], sections: set[str]
 ) -> None:
     """Sections 3 and 4 against one uvicorn process: start-up, RSS, torch check, /search under load."""
-    import psutil
 
     if index_missing(args):
         return
-    with serve(args.index_dir, args.encoder, access_log=args.access_log) as server:
-        rss = psutil.Process(server.process.pid).memory_info().rss
+    with serve(args.index_dir, args.encoder, access_log=args.access_log, workers=args.workers) as server:
+        rss = server_rss(server.process.pid)
         cold = load(server.url, questions, 1, len(questions))  # every question once: fills the cache
-        rss_warm = psutil.Process(server.process.pid).memory_info().rss
+        for _ in range(args.workers - 1):  # each worker process has its own query cache
+            load(server.url, questions, args.workers, len(questions) * args.workers)
+        rss_warm = server_rss(server.process.pid)
         figures: dict[str, Any] = {}
         if "startup" in sections:
             print(f"  start-up to first answered /search: {server.startup_s:.2f}s")
@@ -526,7 +543,7 @@ def section_server(
                 rows[f"{clients} clients"] = _print_load(
                     f"{clients} client{'s' * (clients > 1)}, warm cache", result
                 )
-            rss_after = psutil.Process(server.process.pid).memory_info().rss
+            rss_after = server_rss(server.process.pid)
             print(f"  server RSS after the load: {rss_after / 2**20:.0f} MiB")
             eight = rows["8 clients"]
             report.target("HTTP /search req/s, 8 clients", eight["req_per_s"], 200.0, higher_is_better=True)
@@ -702,6 +719,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="encoders: timed rounds, best counts")
     parser.add_argument("--requests", type=int, default=400, help="http: requests per client setting")
     parser.add_argument("--access-log", action="store_true", help="http: keep uvicorn's access log on")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="http: uvicorn worker processes (default: as `qa serve`, 2 or 1 on one core)",
+    )
     parser.add_argument("--txtai-articles", type=int, default=300, help="txtai: articles indexed by both")
     parser.add_argument(
         "--scale-args", default="", help="scale: arguments for bench_scale.py (default: its 1M passages)"

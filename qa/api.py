@@ -84,6 +84,38 @@ class ArticlesRequest(BaseModel):
     articles: list[ArticleRecord] = Field(..., description="Articles to add or replace (by id).")
 
 
+class HitOut(BaseModel):
+    """One passage that answers the question, with its article's metadata."""
+
+    text: str = Field(..., description="The passage text.")
+    score: float = Field(..., description="Ranking score (higher is better; comparable within one answer).")
+    article_id: str
+    title: str
+    date: dt.date | None = Field(None, description="The article's publication date.")
+    source: str | None = None
+    url: str | None = None
+    position: int = Field(..., description="The passage's index within its article.")
+    span: list[int] = Field(..., description="[start, end) of the passage in the article text.")
+    highlight: str = Field(..., description="The sentence of the passage that best answers the question.")
+    highlight_span: list[int] = Field(..., description="[start, end) of the highlight in `text`.")
+    duplicates: list[str] = Field(..., description="Other articles carrying the same passage (syndication).")
+
+
+class InterpretedOut(BaseModel):
+    """A date window read from the question ("in November 2023"), used as a preference."""
+
+    since: dt.date | None
+    until: dt.date | None
+    text: str = Field(..., description="The words it was read from.")
+
+
+class AnswerOut(BaseModel):
+    question: str
+    as_of: dt.date
+    interpreted: InterpretedOut | None
+    hits: list[HitOut]
+
+
 class ErrorResponse(BaseModel):
     """The body of every error response (documented so the OpenAPI schema matches what is sent)."""
 
@@ -157,21 +189,27 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
 
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
 
-    @app.post("/ask", summary="Answer a question with the closest passages")
-    def ask(body: AskRequest, qa: Service) -> dict[str, Any]:
+    # Questions are answered on the event loop, not in the thread pool: a few milliseconds of
+    # CPU each, so the hop to a thread and back costs more than it frees (bench_speed: +19%
+    # requests/s). The answer is rendered straight to JSON; `AnswerOut` documents its shape.
+    answer_responses: dict[int | str, dict[str, Any]] = {200: {"model": AnswerOut}}
+
+    @app.post("/ask", summary="Answer a question with the closest passages", responses=answer_responses)
+    async def ask(body: AskRequest, qa: Service) -> JSONResponse:
         check_k(body.k)
         check_dates(body.since, body.until)
-        return qa.ask(
+        answer = qa.ask(
             check_question(body.question),
             body.k,
             since=body.since,
             until=body.until,
             sources=body.sources,
             as_of=body.as_of,
-        ).to_dict()
+        )
+        return JSONResponse(answer.to_dict())
 
-    @app.get("/search", summary="Similarity search (same hits as /ask)")
-    def search(
+    @app.get("/search", summary="Similarity search (same hits as /ask)", responses=answer_responses)
+    async def search(
         qa: Service,
         q: Annotated[str, Query(description="The question.")],
         k: int = 5,
@@ -179,10 +217,11 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
         until: dt.date | None = None,
         source: Annotated[list[str] | None, Query()] = None,
         as_of: dt.date | None = None,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         check_k(k)
         check_dates(since, until)
-        return qa.ask(check_question(q), k, since=since, until=until, sources=source, as_of=as_of).to_dict()
+        answer = qa.ask(check_question(q), k, since=since, until=until, sources=source, as_of=as_of)
+        return JSONResponse(answer.to_dict())
 
     @app.post("/ask/batch", summary="Answer many questions at once")
     def ask_batch(body: BatchRequest, qa: Service) -> dict[str, Any]:

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    workers: int | None = Field(
+        None, ge=1, description="`qa serve` processes (default: 2, or 1 on a one-core machine)."
+    )
     api_token: SecretStr | None = Field(None, description="Bearer token required by write endpoints.")
     reload_interval: float = Field(1.0, ge=0.0, description="Seconds between checks for a newer index.")
     lock_timeout: float = Field(60.0, ge=0.0)

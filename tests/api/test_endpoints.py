@@ -196,6 +196,26 @@ def test_docs_and_openapi_are_served(client: TestClient) -> None:
     } <= set(schema["paths"])
 
 
+def test_answers_match_their_documented_schema(client: TestClient) -> None:
+    from qa.api import AnswerOut
+
+    schema = ok(client.get("/openapi.json"))
+    for path, method in (("/ask", "post"), ("/search", "get")):
+        documented = schema["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+        assert documented["schema"] == {"$ref": "#/components/schemas/AnswerOut"}
+    body = {"question": "Which station did the Baku metro open in May 2023?", "k": 3}
+    for answer in (
+        ok(client.post("/ask", json=body)),
+        ok(client.get("/search", params={"q": body["question"]})),
+    ):
+        AnswerOut.model_validate(answer, strict=False)
+        assert answer["hits"] and set(answer) == set(AnswerOut.model_fields)
+        assert set(answer["hits"][0]) == {
+            "text", "score", "article_id", "title", "date", "source", "url",
+            "position", "span", "highlight", "highlight_span", "duplicates",
+        }  # fmt: skip
+
+
 # --- writes --------------------------------------------------------------------------------------
 
 
