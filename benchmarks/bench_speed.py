@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import REPO_ROOT, load_queries
+from benchmarks.references import engine_quality
 from embeddings.articles import Article
 from embeddings.chunking import ChunkingConfig, chunk_article
 from embeddings.encoders import BACKENDS, OnnxEncoder, load_encoder
@@ -234,11 +235,25 @@ def section_encoders(args: argparse.Namespace, report: Report) -> None:
         rate = len(texts) / s
         rows[name] = {"passages_per_s": rate, "seconds": s, "x_torch": base / s}
         print(f"  {name:>10}  {rate:7.1f} passages/s  x{base / s:.2f} vs torch fp32")
-    print(
-        "  quality per variant is not measured here: see docs/BENCHMARKS.md "
-        "(python -m benchmarks.quality DATA_DIR --encoder torch|onnx|onnx-int8)"
-    )
-    report.figures["encoders"] = {"passages": len(texts), "mean_tokens": float(np.mean(tokens)), "rows": rows}
+    quality = engine_quality(args.data_dir)
+    print("  dense retrieval quality per variant (benchmarks.references passages, exact search):")
+    for engine, metrics in quality.items():
+        if metrics is None:
+            print(f"  {engine:>10}  not cached: python -m benchmarks.references DATA_DIR --engine {engine}")
+        else:
+            print(f"  {engine:>10}  Hits@10 {metrics['Hits@10']:.4f}  MRR@10 {metrics['MRR@10']:.4f}")
+    fp32, int8 = quality.get("torch"), quality.get("onnx-int8")
+    if fp32 and int8:
+        for metric in ("Hits@10", "MRR@10"):
+            gap = fp32[metric] - int8[metric]
+            name = f"int8 {metric} loss vs torch fp32 (at most 0.01)"
+            report.target(name, gap, 0.01, higher_is_better=False)
+    report.figures["encoders"] = {
+        "passages": len(texts),
+        "mean_tokens": float(np.mean(tokens)),
+        "rows": rows,
+        "dense_quality": quality,
+    }
     report.target(
         "indexing: onnx-int8 / torch fp32 passages/s", base / seconds["onnx-int8"], 2.5, higher_is_better=True
     )

@@ -22,6 +22,7 @@ from benchmarks.common import (
     DEFAULT_CACHE_DIR,
     DEFAULT_RESULTS_DIR,
     BenchPassage,
+    cache_key,
     cached_embeddings,
     corpus_passages,
     load_corpus,
@@ -95,6 +96,19 @@ def _encoder(engine: str) -> Callable[[list[str]], np.ndarray]:
     ).astype(np.float32)
 
 
+def _tag(engine: str) -> str:
+    """Cache tag of an engine's vectors: fp32 through either engine is one function, int8 another."""
+    return "all-MiniLM-L6-v2/seq256/normalized" + ("/int8" if engine == "onnx-int8" else "")
+
+
+def _question_encoder(engine: str, encode: Callable[[list[str]], np.ndarray]) -> tuple[str, Callable]:
+    """Questions as the service embeds them: int8 one at a time (its activations are quantised
+    per batch, so a batch would give each question slightly different vectors)."""
+    if engine != "onnx-int8":
+        return "queries", encode
+    return "queries/one-at-a-time", lambda texts: np.concatenate([encode([t]) for t in texts])
+
+
 def dense_rankings(
     passages: Sequence[BenchPassage],
     questions: Sequence[str],
@@ -109,14 +123,35 @@ def dense_rankings(
     import faiss
 
     encode = _encoder(engine)
-    # fp32 through either engine is one function and shares a cache; int8 is another function.
-    tag = "all-MiniLM-L6-v2/seq256/normalized" + ("/int8" if engine == "onnx-int8" else "")
+    tag = _tag(engine)
     passage_vectors = cached_embeddings([p.text for p in passages], encode, cache_dir, f"{tag}/passages")
-    query_vectors = cached_embeddings(list(questions), encode, cache_dir, f"{tag}/queries")
+    role, encode_questions = _question_encoder(engine, encode)
+    query_vectors = cached_embeddings(list(questions), encode_questions, cache_dir, f"{tag}/{role}")
     index = faiss.IndexFlatIP(passage_vectors.shape[1])
     index.add(passage_vectors)
     _, ids = index.search(query_vectors, min(depth, len(passages)))
     return [[int(i) for i in row if i >= 0] for row in ids]
+
+
+def engine_quality(
+    data_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR, engines: Sequence[str] = ("torch", "onnx-int8")
+) -> dict[str, dict[str, Any] | None]:
+    """Dense-reference metrics per engine, from cached passage vectors only (None: not cached).
+
+    The controlled comparison of encoders: the same 200-word passages, exact search, nothing
+    else. `python -m benchmarks.references DATA --engine E` fills an engine's cache.
+    """
+    queries = load_queries(data_dir)
+    passages = corpus_passages(load_corpus(data_dir))
+    texts = [p.text for p in passages]
+    out: dict[str, dict[str, Any] | None] = {}
+    for engine in engines:
+        if not (Path(cache_dir) / f"{cache_key(texts, f'{_tag(engine)}/passages')}.npy").is_file():
+            out[engine] = None
+            continue
+        rankings = dense_rankings(passages, [q["question"] for q in queries], Path(cache_dir), engine=engine)
+        out[engine] = score(Path(data_dir) / "queries.jsonl", to_results(queries, rankings, passages))
+    return out
 
 
 def rrf_rankings(runs: Sequence[Sequence[Ranking]], k: int = RRF_K, depth: int = DEPTH) -> list[Ranking]:
