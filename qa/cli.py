@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from embeddings.errors import QAError
+from embeddings.index import IndexDirectory
 from embeddings.readers import Problem, iter_articles
 from qa.settings import Settings
 
@@ -229,10 +230,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host, port = args.host or settings.host, args.port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})
-    qa = _service(settings, progress=sys.stderr.isatty())
-    if not qa.exists():
+    if not IndexDirectory(settings.index_dir).exists():
         print(f"qa: no index at {settings.index_dir}; indexing {settings.seeds_dir} first", file=sys.stderr)
-        qa.add(iter_articles([settings.seeds_dir], on_problem=_report_problem))
+        _service(settings, progress=sys.stderr.isatty()).add(
+            iter_articles([settings.seeds_dir], on_problem=_report_problem)
+        )
     # Two processes answer concurrent requests on two cores (one is bound by the GIL): with 8
     # clients 323 vs 238 requests/s and p99 39 vs 60 ms (docs/BENCHMARKS.md).
     workers = args.workers or settings.workers or min(2, os.cpu_count() or 1)
@@ -242,7 +244,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from qa.api import create_app
 
-    uvicorn.run(create_app(settings, lambda: qa), host=host, port=port)
+    uvicorn.run(create_app(settings, lambda: _service(settings)), host=host, port=port)
     return 0
 
 

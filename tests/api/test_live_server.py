@@ -122,3 +122,34 @@ def test_a_real_server_answers_over_http(server: str) -> None:
     assert searched.json()["hits"] == response.json()["hits"]
     assert bad.status_code == 422 and bad.json()["detail"]
     assert stats.json()["articles"] == 5
+
+
+def test_qa_serve_indexes_the_seeds_when_there_is_no_index_and_serves_them(tmp_path: Path) -> None:
+    """What `make run` does: `qa serve` on an empty index directory (two workers by default)."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = clean_environment(QA_SEEDS_DIR=str(REPO / "seeds"), QA_WORKERS="2")
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*qa_command(), "serve", "--index-dir", str(tmp_path / "index"), "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}", process, log)
+        answer = httpx.post(f"http://127.0.0.1:{port}/ask", json={"question": QUESTION, "k": 1}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["hits"][0]["article_id"] == "001_367b22a23431d7a2"
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while log.read_text(errors="replace").count("Application startup complete") < 2:  # two workers
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.2)
+        assert "indexing" in log.read_text(errors="replace")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
