@@ -1,6 +1,7 @@
 """Retrieval quality: the service's default configuration against BM25, dense and RRF references.
 
-usage: python -m benchmarks.quality DATA_DIR [--encoder onnx-int8] [--no-ablation] [--json OUT]
+usage: python -m benchmarks.quality DATA_DIR [--encoder onnx-int8] [--no-ablation] [--title-ablation]
+       [--chunk-size-ablation TOKENS] [--json OUT]
 
 Builds (incrementally, so a rerun embeds nothing) the service's index of DATA_DIR/corpus.jsonl
 under .bench/indexes/, answers DATA_DIR/queries.jsonl with the default configuration and with
@@ -34,6 +35,8 @@ INDEX_ROOT = REPO_ROOT / ".bench" / "indexes"
 def open_index(data_dir: Path, encoder: str, *, title_context: bool = True, **overrides: Any) -> QAService:
     """The service over an index of the benchmark corpus (built or brought up to date first)."""
     tag = f"{data_dir.resolve().name}-{encoder}-{'title' if title_context else 'plain'}"
+    if "chunk_size" in overrides:
+        tag += f"-size{overrides['chunk_size']}"
     settings = Settings(index_dir=INDEX_ROOT / tag, encoder=encoder, title_context=title_context, **overrides)
     qa = open_service(settings, progress=True)
     started = time.perf_counter()
@@ -102,6 +105,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also build an index without title context (a second full embedding)",
     )
+    parser.add_argument(
+        "--chunk-size-ablation",
+        type=int,
+        metavar="TOKENS",
+        help="also score the default over an index with this passage size (another full embedding)",
+    )
     parser.add_argument("--json", type=Path, help="write every figure here as JSON")
     args = parser.parse_args(argv)
 
@@ -137,9 +146,17 @@ def main(argv: list[str] | None = None) -> None:
             ("no duplicate collapse", dataclasses.replace(default, collapse_duplicates=False)),
             ("time windows as hard filters", dataclasses.replace(default, time_filter=True)),
             ("no highlight (latency)", dataclasses.replace(default, highlight=False)),
+            (
+                "highlight weighs terms by passage idf, not archive idf",
+                dataclasses.replace(default, highlight_corpus_idf=False),
+            ),
         ]:
             metrics, lat = evaluate(services[True], args.data_dir, config)
             rows[f"variant: {name}"] = metrics | _latency(lat)
+        if args.chunk_size_ablation:
+            sized = open_index(args.data_dir, args.encoder, chunk_size=args.chunk_size_ablation)
+            metrics, lat = evaluate(sized, args.data_dir, default)
+            rows[f"variant: passages of up to {args.chunk_size_ablation} tokens"] = metrics | _latency(lat)
 
     _print(rows, best)
     if args.json:
