@@ -165,7 +165,7 @@ def run(seconds: float, threads: int, write_share: float, workdir: Path) -> dict
         _wait_healthy(url, server)
         httpx.post(f"{url}/ask", json={"question": QUESTIONS[0]}, timeout=60)  # warm up
         process = psutil.Process(server.pid)
-        rss_start = process.memory_info().rss
+        rss_start = _rss(process)
         tallies = [Tally() for _ in range(threads)]
         deadline = time.monotonic() + seconds
         workers = [
@@ -178,10 +178,10 @@ def run(seconds: float, threads: int, write_share: float, workdir: Path) -> dict
         for w in workers:
             w.join()
         elapsed = time.monotonic() - started
-        rss_end = process.memory_info().rss
+        rss_end = _rss(process)
         added = [a for t in tallies for a in t.added]
         problems = _verify(url, added)
-        rss_after_verify = process.memory_info().rss
+        rss_after_verify = _rss(process)
     finally:
         server.terminate()
         server.wait(30)
@@ -232,6 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0 if not figures["errors"] and not figures["verify_problems"] else 1
+
+
+def _rss(process: psutil.Process) -> int:
+    """Resident bytes of `qa serve` and its worker processes (it forks one per worker)."""
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
 if __name__ == "__main__":
