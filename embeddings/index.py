@@ -238,9 +238,10 @@ class IndexDirectory:
         """Start a private copy of the live version (or, `fresh`, an empty index) to change."""
         tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.root))
         try:
-            version, next_id = 1, 0
+            version, next_id, base_lexical = 1, 0, None
             if self.exists() and not fresh:
                 base = self.open(encoder_identity, store_options)
+                base_lexical = base.lexical  # its stored tokens spare the writer re-tokenizing
                 for item in base.directory.iterdir():
                     if item.is_file():
                         shutil.copyfile(item, tmp / item.name)
@@ -256,7 +257,9 @@ class IndexDirectory:
             # A refused start (model mismatch, corrupt base) must not leave its private copy behind.
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return WriteSession(self, tmp, encoder_identity, backend, chunking, store, meta, version, next_id)
+        session = WriteSession(self, tmp, encoder_identity, backend, chunking, store, meta, version, next_id)
+        session.base_lexical = base_lexical
+        return session
 
 
 class WriteSession:
@@ -278,6 +281,7 @@ class WriteSession:
         self.chunking, self.store, self.meta, self.version = chunking, store, meta, version
         self.next_id = next_id
         self.dirty = False  # whether anything changed, i.e. whether committing is worth a version
+        self.base_lexical: LexicalIndex | None = None  # the lexical index of the version begun from
         self.meta.begin()
 
     def allocate_ids(self, n: int) -> np.ndarray:

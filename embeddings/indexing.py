@@ -173,13 +173,14 @@ class Indexer:
         """Publish the live content again in the current layout, re-embedding nothing.
 
         The new version has the metadata table layout of this release, the vector index kind
-        its size calls for under the current store options, and a freshly built lexical index.
+        its size calls for under the current store options, and a lexical index built afresh
+        (writes reuse stored tokens, so its vocabulary keeps words of deleted passages).
         """
         self.directory.current_name()  # raises IndexNotFoundError
         report = IndexReport()
         with self._writing() as session:
             session.dirty = True
-            self._commit(session, report)
+            self._commit(session, report, fresh_lexical=True)  # also drops words no passage uses
         return report
 
     @contextmanager
@@ -284,7 +285,7 @@ class Indexer:
         session.dirty = session.dirty or bool(present)
         session.store.remove(session.meta.delete_articles(list(present)))
 
-    def _commit(self, session: WriteSession, report: IndexReport) -> None:
+    def _commit(self, session: WriteSession, report: IndexReport, *, fresh_lexical: bool = False) -> None:
         if not session.dirty and self.directory.exists():
             session.abort()  # nothing changed: keep the live version rather than copy it
             live = self.directory.open(self.encoder.identity, self.store_options)
@@ -292,12 +293,17 @@ class Indexer:
             report.passages = live.manifest.passages
             live.close()
             return
-        rows = list(session.meta.iter_passage_texts())
-        lexical = LexicalIndex.build(
-            np.array([r[0] for r in rows], dtype=np.int64),
-            [f"{title}\n{text}" if self.title_context else text for _, title, text in rows],
-            stem=self.stem,
-        )
+        ids = session.meta.all_passage_ids()
+
+        def texts_of(wanted: np.ndarray) -> list[str]:
+            rows = session.meta.passage_texts(wanted)
+            return [f"{title}\n{text}" if self.title_context else text for _, title, text in rows]
+
+        base = None if fresh_lexical else session.base_lexical
+        if base is not None and base.stem == self.stem:
+            lexical = base.updated(ids, texts_of)  # tokenizes only the passages added since base
+        else:
+            lexical = LexicalIndex.build(ids, texts_of(ids), stem=self.stem)
         manifest = session.commit(lexical)
         report.version, report.articles, report.passages = (
             manifest.version,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import bm25s
@@ -14,16 +14,32 @@ import Stemmer
 DIRNAME = "lexical"
 _IDS = "ids.npy"
 _CONFIG = "lexical.json"
+# Every passage's token ids (vocabulary positions), concatenated in `ids` order, and where each
+# passage's run starts: a writer re-tokenizes only new passages (see `LexicalIndex.updated`).
+_TOKENS = "tokens.npy"  # int32
+_OFFSETS = "offsets.npy"  # int64, len(ids) + 1
+
+Tokens = tuple[np.ndarray, np.ndarray]  # (flat token ids, offsets)
 
 
 class LexicalIndex:
     """BM25 over passage texts (English stopwords, Snowball stemming), keyed by passage id."""
 
-    def __init__(self, retriever: bm25s.BM25, ids: np.ndarray, stem: bool) -> None:
+    def __init__(
+        self,
+        retriever: bm25s.BM25,
+        ids: np.ndarray,
+        stem: bool,
+        *,
+        tokens: Tokens | None = None,
+        directory: Path | None = None,
+    ) -> None:
         self._retriever = retriever
         self.ids = ids
         self.stem = stem
         self._stemmer = Stemmer.Stemmer("english") if stem else None
+        self._tokens = tokens
+        self._directory = directory  # where `load` found it: its tokens are read only when needed
         # Passage ids arrive in ascending order, so a position is a binary search, not a dict.
         self._sorted = bool(np.all(ids[1:] > ids[:-1])) if len(ids) > 1 else True
         self._order = None if self._sorted else np.argsort(ids, kind="stable")
@@ -31,12 +47,53 @@ class LexicalIndex:
     @classmethod
     def build(cls, ids: np.ndarray, texts: Sequence[str], *, stem: bool = True) -> LexicalIndex:
         """Index `texts` (one per passage id in `ids`)."""
-        stemmer = Stemmer.Stemmer("english") if stem else None
-        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer, show_progress=False)
+        vocab: dict[str, int] = {}
+        docs = _token_ids(_tokenize(texts, stem), vocab)
+        return cls._indexed(np.asarray(ids, dtype=np.int64), docs, vocab, stem)
+
+    def updated(self, ids: np.ndarray, texts_of: Callable[[np.ndarray], Sequence[str]]) -> LexicalIndex:
+        """The index over `ids`: passages this one holds keep their stored tokens, and only the
+        others are read (`texts_of(those ids)`, one text each) and tokenized.
+
+        BM25's statistics (idf, average length) change with every passage, so the scores are
+        recomputed over all of them; tokenizing, most of a rebuild's cost, is what is saved. An
+        index saved before tokens were stored is rebuilt from `texts_of(ids)`.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        held = self._held_tokens()
+        if held is None:
+            return LexicalIndex.build(ids, texts_of(ids), stem=self.stem)
+        flat, offsets = held
+        own = self.ids if self._order is None else self.ids[self._order]
+        at = np.minimum(np.searchsorted(own, ids), max(len(own) - 1, 0))
+        kept = (own[at] == ids) if len(own) else np.zeros(len(ids), dtype=bool)
+        rows = at if self._order is None else self._order[at]
+        vocab = {w: i for w, i in self._retriever.vocab_dict.items()} if len(own) else {}
+        new_docs = iter(_token_ids(_tokenize(texts_of(ids[~kept]), self.stem), vocab))
+        docs = [
+            flat[offsets[row] : offsets[row + 1]].tolist() if keep else next(new_docs)
+            for row, keep in zip(rows.tolist(), kept.tolist(), strict=True)
+        ]
+        return LexicalIndex._indexed(ids, docs, vocab, self.stem)
+
+    @classmethod
+    def _indexed(
+        cls, ids: np.ndarray, docs: list[list[int]], vocab: dict[str, int], stem: bool
+    ) -> LexicalIndex:
         retriever = bm25s.BM25()
-        if len(texts):
-            retriever.index(tokens, show_progress=False)
-        return cls(retriever, np.asarray(ids, dtype=np.int64), stem)
+        if len(docs):
+            retriever.index(bm25s.tokenization.Tokenized(ids=docs, vocab=vocab), show_progress=False)
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(d) for d in docs])
+        flat = np.fromiter((t for d in docs for t in d), dtype=np.int32, count=int(offsets[-1]))
+        return cls(retriever, ids, stem, tokens=(flat, offsets))
+
+    def _held_tokens(self) -> Tokens | None:
+        if self._tokens is None and self._directory is not None:
+            base = self._directory / DIRNAME
+            if (base / _TOKENS).is_file() and (base / _OFFSETS).is_file():
+                self._tokens = (np.load(base / _TOKENS, mmap_mode="r"), np.load(base / _OFFSETS))
+        return self._tokens
 
     @staticmethod
     def exists(directory: Path) -> bool:
@@ -48,7 +105,7 @@ class LexicalIndex:
         config = json.loads((base / _CONFIG).read_text())
         ids = np.load(base / _IDS)
         retriever = bm25s.BM25.load(str(base), mmap=True, show_progress=False) if len(ids) else bm25s.BM25()
-        return cls(retriever, ids, bool(config["stem"]))
+        return cls(retriever, ids, bool(config["stem"]), directory=directory)
 
     def save(self, directory: Path) -> None:
         base = directory / DIRNAME
@@ -56,6 +113,10 @@ class LexicalIndex:
         if len(self.ids):
             self._retriever.save(str(base), show_progress=False)
         np.save(base / _IDS, self.ids)
+        held = self._held_tokens()
+        if held is not None:
+            np.save(base / _TOKENS, held[0])
+            np.save(base / _OFFSETS, held[1])
         (base / _CONFIG).write_text(json.dumps({"bm25s": bm25s.__version__, "stem": self.stem}))
 
     def __len__(self) -> int:
@@ -107,3 +168,16 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         top = top[scores[top] > 0]
         return scores[top], self.ids[top]
+
+
+def _tokenize(texts: Sequence[str], stem: bool) -> list[list[str]]:
+    """bm25s's tokens of each text: lowercased words, English stopwords removed, stemmed."""
+    if not len(texts):
+        return []
+    stemmer = Stemmer.Stemmer("english") if stem else None
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+
+
+def _token_ids(docs: list[list[str]], vocab: dict[str, int]) -> list[list[int]]:
+    """Each document's tokens as vocabulary positions; new words are appended to `vocab`."""
+    return [[vocab.setdefault(token, len(vocab)) for token in doc] for doc in docs]

@@ -273,6 +273,19 @@ class MetadataStore:
                 out.setdefault(h, []).append(aid)
         return out
 
+    def passage_texts(self, ids: np.ndarray) -> list[tuple[int, str, str]]:
+        """`(passage id, article title, passage text)` for the given ids, in ascending id order."""
+        out: list[tuple[int, str, str]] = []
+        for chunk in _chunks(sorted(int(i) for i in ids)):
+            marks = ",".join("?" * len(chunk))
+            out += self._all(
+                "SELECT p.id, a.title, substr(a.text, p.start + 1, p.end - p.start)"
+                " FROM passages p JOIN articles a ON a.id = p.article_id"
+                f" WHERE p.id IN ({marks}) ORDER BY p.id",
+                chunk,
+            )
+        return out
+
     def iter_passage_texts(self) -> Iterator[tuple[int, str, str]]:
         """`(passage id, article title, passage text)` for every passage, in id order."""
         with self._lock:

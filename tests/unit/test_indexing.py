@@ -379,3 +379,34 @@ def test_optimize_republishes_the_same_content_in_the_kind_its_size_calls_for(
 def test_optimize_needs_an_index(root: Path) -> None:
     with pytest.raises(IndexNotFoundError):
         _indexer(root).optimize()
+
+
+def test_writes_reuse_stored_tokens_and_leave_the_lexical_index_a_rebuild_would(
+    root: Path, indexed: Indexer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from embeddings.lexical import LexicalIndex
+    from embeddings.metadata import MetadataStore
+
+    read: list[int] = []
+    original = MetadataStore.passage_texts
+
+    def counting(self: MetadataStore, ids: np.ndarray) -> list[tuple[int, str, str]]:
+        read.extend(int(i) for i in ids)
+        return original(self, ids)
+
+    monkeypatch.setattr(MetadataStore, "passage_texts", counting)
+    changed = _article(1, text="A wholly new text about the harbour and its cranes.")
+    indexed.upsert([changed, _article(7)])
+    indexed.delete(["a2"])
+    with _live(root) as snap:
+        new_ids = set(snap.meta.passage_ids("a1").tolist()) | set(snap.meta.passage_ids("a7").tolist())
+        assert set(read) == new_ids  # nothing else was read back or tokenized
+        rows = snap.meta.passage_texts(snap.meta.all_passage_ids())
+        rebuilt = LexicalIndex.build(
+            np.array([r[0] for r in rows]), [f"{title}\n{text}" for _, title, text in rows]
+        )
+        for query in ("harbour cranes", "report district", "news event today"):
+            got, want = snap.lexical.search(query, 50), rebuilt.search(query, 50)  # type: ignore[union-attr]
+            assert got[1].tolist() == want[1].tolist()
+            np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
+        assert snap.check() == []

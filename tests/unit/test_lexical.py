@@ -95,3 +95,52 @@ def test_idf_ranks_rare_words_above_common_ones_and_survives_save(tmp_path: Path
     index.save(tmp_path)
     assert LexicalIndex.load(tmp_path).idf(["budget"]) == {"budget": idf["budget"]}
     assert LexicalIndex.build(np.empty(0, np.int64), []).idf(["x"]) == {"x": 0.0}
+
+
+def _scores(index: LexicalIndex, query: str) -> dict[int, float]:
+    scores, ids = index.search(query, 100)
+    return {int(i): round(float(s), 5) for s, i in zip(scores, ids, strict=True)}
+
+
+def test_an_update_tokenizes_only_new_passages_and_scores_like_a_rebuild(tmp_path: Path) -> None:
+    texts = {
+        1: "Senate passes the budget bill",
+        2: "The budget vote was close",
+        3: "Storm hits the coast",
+        4: "the of and",  # stopwords only: an empty document
+    }
+    first = LexicalIndex.build(np.array([1, 2, 3, 4]), list(texts.values()))
+    first.save(tmp_path)
+    texts |= {7: "A storm and a budget", 9: "Zelenskyy visits the Senate"}
+    del texts[2]
+    wanted = np.array(sorted(texts))
+    asked: list[list[int]] = []
+
+    def texts_of(ids: np.ndarray) -> list[str]:
+        asked.append(ids.tolist())
+        return [texts[int(i)] for i in ids]
+
+    updated = LexicalIndex.load(tmp_path).updated(wanted, texts_of)
+    assert asked == [[7, 9]]
+    rebuilt = LexicalIndex.build(wanted, [texts[int(i)] for i in wanted])
+    for query in ("budget", "storm coast", "senate Zelenskyy", "budget senate storm"):
+        assert _scores(updated, query) == _scores(rebuilt, query)
+    assert updated.idf(["budget", "zelenskyy"]) == rebuilt.idf(["budget", "zelenskyy"])
+    (tmp_path / "again").mkdir()
+    updated.save(tmp_path / "again")
+    again = LexicalIndex.load(tmp_path / "again").updated(wanted, texts_of)
+    assert asked == [[7, 9], []] and _scores(again, "storm") == _scores(rebuilt, "storm")
+
+
+def test_an_index_saved_without_tokens_is_rebuilt_from_every_text(tmp_path: Path) -> None:
+    LexicalIndex.build(np.array([1, 2]), ["budget vote", "storm coast"]).save(tmp_path)
+    for name in ("tokens.npy", "offsets.npy"):
+        (tmp_path / "lexical" / name).unlink()
+    asked: list[list[int]] = []
+
+    def texts_of(ids: np.ndarray) -> list[str]:
+        asked.append(ids.tolist())
+        return ["budget vote", "storm coast", "new budget"][: len(ids)]
+
+    updated = LexicalIndex.load(tmp_path).updated(np.array([1, 2, 5]), texts_of)
+    assert asked == [[1, 2, 5]] and set(_scores(updated, "budget")) == {1, 5}
