@@ -35,6 +35,7 @@ import itertools
 import json
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -62,7 +63,7 @@ from qa.retriever import RetrievalConfig
 from qa.service import QAService, open_service
 from qa.settings import Settings
 
-SECTIONS = ("encoders", "latency", "http", "startup", "scale", "txtai")
+SECTIONS = ("encoders", "latency", "http", "startup", "scale", "txtai", "writes")
 INDEX_ROOT = REPO_ROOT / ".bench" / "indexes"
 K = 10
 # The plain dense path the default configuration is compared with (the "at most 2x" comparison).
@@ -634,6 +635,36 @@ def txtai_latency(
     return latency
 
 
+def section_writes(args: argparse.Namespace, report: Report, articles: int = 3) -> None:
+    """Section 7: one-article writes into a copy of the index, with and without stored tokens."""
+    if index_missing(args):
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
+        copy = Path(tmp) / "index"
+        shutil.copytree(args.index_dir, copy)
+        qa = make_service(copy, args.encoder, args.threads)
+        started = time.perf_counter()
+        qa.optimize()  # stores the lexical tokens if the version predates them
+        optimize_s = time.perf_counter() - started
+        print(f"  qa optimize (copy of {qa.stats()['passages']} passages): {optimize_s:.2f}s")
+
+        def add(n: int) -> float:
+            body = f"The harbour installed {n} new cranes on Monday. " * 20
+            article = Article(f"bench-write-{n}", f"Harbour cranes {n}", body, dt.date(2024, 3, 1), "Wire")
+            started = time.perf_counter()
+            qa.add([article])
+            return time.perf_counter() - started
+
+        reused = [add(n) for n in range(articles)]
+        live = copy / "versions" / qa.directory.current_name() / "lexical"
+        for name in ("tokens.npy", "offsets.npy"):
+            (live / name).unlink()
+        rebuilt = add(articles)
+        print(f"  add one article: {', '.join(f'{s:.2f}' for s in reused)}s (stored tokens reused)")
+        print(f"  add one article without stored tokens (BM25 rebuilt from every text): {rebuilt:.2f}s")
+    report.figures["writes"] = {"optimize_s": optimize_s, "add_one_s": reused, "add_one_rebuild_s": rebuilt}
+
+
 def section_txtai(args: argparse.Namespace, report: Report, questions: list[str]) -> None:
     """Section 6: txtai and our service on the same articles, passages, model and questions."""
     try:
@@ -780,6 +811,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ),
         ("scale", "5. 1M passages", lambda: section_scale(args, report)),
         ("txtai", "6. txtai side by side", lambda: section_txtai(args, report, questions)),
+        ("writes", "7. writes into the benchmark index", lambda: section_writes(args, report)),
     ]
     for key, title, run in steps:
         if key in sections or (key == "server" and sections & {"http", "startup"}):
