@@ -19,6 +19,7 @@ from embeddings.encoding import Encoder
 from embeddings.index import IndexDirectory, WriteSession
 from embeddings.lexical import LexicalIndex
 from embeddings.metadata import NewPassage
+from embeddings.sentences import split_sentences
 
 # An article to write: itself, its content hash, its passages and the texts to embed for them.
 Prepared = tuple[Article, str, list[Passage], list[str]]
@@ -172,14 +173,16 @@ class Indexer:
     def optimize(self) -> IndexReport:
         """Publish the live content again in the current layout, re-embedding nothing.
 
-        The new version has the metadata table layout of this release, the vector index kind
-        its size calls for under the current store options, and a lexical index built afresh
-        (writes reuse stored tokens, so its vocabulary keeps words of deleted passages).
+        The new version has the metadata layout of this release (with every passage's sentence
+        spans), the vector index kind its size calls for under the current store options, and a
+        lexical index built afresh (writes reuse stored tokens, so its vocabulary keeps words of
+        deleted passages).
         """
         self.directory.current_name()  # raises IndexNotFoundError
         report = IndexReport()
         with self._writing() as session:
             session.dirty = True
+            session.meta.fill_sentences(split_sentences)
             self._commit(session, report, fresh_lexical=True)  # also drops words no passage uses
         return report
 
@@ -270,6 +273,7 @@ class Indexer:
                     p.end,
                     normalized_hash(p.text),
                     embed_hashes[row + n],
+                    split_sentences(p.text),  # the highlight's sentences, split once here
                 )
                 for n, p in enumerate(passages)
             ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS passages (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     text_hash TEXT NOT NULL,
-    embed_hash TEXT NOT NULL
+    embed_hash TEXT NOT NULL,
+    sentences BLOB
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id, position);
 CREATE INDEX IF NOT EXISTS passages_text_hash ON passages(text_hash);
@@ -68,6 +69,7 @@ class PassageRow:
     date: dt.date | None
     source: str | None
     url: str | None
+    sentences: tuple[tuple[int, int], ...] | None = None  # spans in `text`, stored at index time
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class NewPassage:
     end: int
     text_hash: str
     embed_hash: str
+    sentences: Sequence[tuple[int, int]] | None = None  # `split_sentences` of its text
 
 
 class MetadataStore:
@@ -105,6 +108,9 @@ class MetadataStore:
 
     def _upgrade(self) -> None:
         """Rewrite an `articles` table of an older layout (body before metadata) in the current one."""
+        passage_columns = [r[1] for r in self._conn.execute("PRAGMA table_info(passages)")]
+        if "sentences" not in passage_columns:  # rows written before keep NULL: split at query time
+            self._conn.execute("ALTER TABLE passages ADD COLUMN sentences BLOB")
         columns = [r[1] for r in self._conn.execute("PRAGMA table_info(articles)")]
         if columns[-1] == "text":
             return
@@ -160,7 +166,7 @@ class MetadataStore:
         Ranking needs only the metadata; `with_text=False` leaves `text` empty and skips reading
         article bodies, which is most of the cost.
         """
-        text = "substr(a.text, p.start + 1, p.end - p.start)" if with_text else "''"
+        text = "substr(a.text, p.start + 1, p.end - p.start), p.sentences" if with_text else "'', NULL"
         out: dict[int, PassageRow] = {}
         for chunk in _chunks([int(i) for i in ids]):
             marks = ",".join("?" * len(chunk))
@@ -172,7 +178,7 @@ class MetadataStore:
                 chunk,
             )
             for r in rows:
-                out[r[0]] = PassageRow(*r[:8], _date(r[8]), r[9], r[10])
+                out[r[0]] = PassageRow(*r[:6], *r[7:9], _date(r[9]), r[10], r[11], _spans(r[6]))
         return out
 
     def max_date(self) -> dt.date | None:
@@ -286,6 +292,20 @@ class MetadataStore:
             )
         return out
 
+    def fill_sentences(self, split: Callable[[str], Sequence[tuple[int, int]]]) -> int:
+        """Store `split(text)` for every passage that has no sentence spans (written by an older
+        release); returns how many were filled."""
+        rows = self._all(
+            "SELECT p.id, substr(a.text, p.start + 1, p.end - p.start)"
+            " FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.sentences IS NULL"
+        )
+        with self._lock:
+            self._conn.executemany(
+                "UPDATE passages SET sentences = ? WHERE id = ?",
+                [(np.asarray(split(text), dtype="<i4").tobytes(), pid) for pid, text in rows],
+            )
+        return len(rows)
+
     def iter_passage_texts(self) -> Iterator[tuple[int, str, str]]:
         """`(passage id, article title, passage text)` for every passage, in id order."""
         with self._lock:
@@ -341,10 +361,20 @@ class MetadataStore:
                 ),
             )
             self._conn.executemany(
-                "INSERT INTO passages (id, article_id, position, start, end, text_hash, embed_hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO passages"
+                " (id, article_id, position, start, end, text_hash, embed_hash, sentences)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (p.id, p.article_id, p.position, p.start, p.end, p.text_hash, p.embed_hash)
+                    (
+                        p.id,
+                        p.article_id,
+                        p.position,
+                        p.start,
+                        p.end,
+                        p.text_hash,
+                        p.embed_hash,
+                        None if p.sentences is None else np.asarray(p.sentences, dtype="<i4").tobytes(),
+                    )
                     for p in passages
                 ],
             )
@@ -360,6 +390,14 @@ class MetadataStore:
     def max_passage_id(self) -> int:
         (row,) = self._all("SELECT coalesce(max(id), -1) FROM passages")
         return int(row[0])
+
+
+def _spans(blob: bytes | None) -> tuple[tuple[int, int], ...] | None:
+    """Sentence spans stored as little-endian int32 (start, end) pairs; None when not stored."""
+    if blob is None:
+        return None
+    flat = np.frombuffer(blob, dtype="<i4").tolist()
+    return tuple(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -104,6 +104,7 @@ def best_sentence(
     *,
     idf: Callable[[str], float] | None = None,
     sentence_scores: Sequence[float] | None = None,
+    spans: Sequence[tuple[int, int]] | None = None,
 ) -> Highlight:
     """Pick the sentence of `passage` that best answers `question`.
 
@@ -127,6 +128,7 @@ def best_sentence(
             the passage's own sentences, `log(1 + (n + 1) / (df + 0.5))`.
         sentence_scores: One score per sentence, aligned with `split_sentences(passage)`, shape
             `(len(split_sentences(passage)),)`, e.g. dense cosine similarities.
+        spans: `split_sentences(passage)` when already known (the index stores it per passage).
 
     Returns:
         The chosen sentence; the whole stripped passage when it has no sentence boundary, and an
@@ -135,7 +137,7 @@ def best_sentence(
     Raises:
         QAError: `sentence_scores` does not have one score per sentence.
     """
-    spans, sentences = _analyse(passage)
+    spans, sentences = _analyse(passage, None if spans is None else tuple(spans))
     if sentence_scores is not None and len(sentence_scores) != len(spans):
         raise QAError(f"sentence_scores has {len(sentence_scores)} scores for {len(spans)} sentences")
     if not spans:
@@ -156,13 +158,15 @@ def best_sentence(
 
 
 @lru_cache(maxsize=4096)
-def _analyse(passage: str) -> tuple[list[tuple[int, int]], list[list[str]]]:
-    """Sentence spans of a passage and each sentence's terms (`_terms`).
+def _analyse(
+    passage: str, known: tuple[tuple[int, int], ...] | None
+) -> tuple[list[tuple[int, int]], list[list[str]]]:
+    """Sentence spans of a passage (`known`, else split here) and each sentence's terms (`_terms`).
 
     Cached by text: the passages of popular answers recur across questions, and this is most of
     a highlight's cost. Callers must not mutate the returned lists.
     """
-    spans = split_sentences(passage)
+    spans = list(known) if known is not None else split_sentences(passage)
     lowered = passage.lower()
     if len(lowered) == len(passage):  # lowercasing can change lengths ("İ"), shifting offsets
         sentences = [

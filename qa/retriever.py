@@ -91,11 +91,11 @@ def retrieve(
         scores = _with_article_evidence(snapshot, ids, scores, config.article_weight)
     order = np.lexsort((ids, -scores))
     hits = _shape(snapshot, ids[order].tolist(), scores[order].tolist(), k, config)
-    texts = snapshot.meta.passages([h.passage_id for h in hits])
-    hits = [replace(h, text=texts[h.passage_id].text) for h in hits]
+    rows = snapshot.meta.passages([h.passage_id for h in hits])
+    hits = [replace(h, text=rows[h.passage_id].text) for h in hits]
     if config.highlight:
         idf = _corpus_idf(snapshot, question) if config.highlight_corpus_idf else None
-        hits = [_with_highlight(question, h, idf) for h in hits]
+        hits = [_with_highlight(question, h, idf, rows[h.passage_id].sentences) for h in hits]
     return hits
 
 
@@ -245,6 +245,11 @@ def _corpus_idf(snapshot: Snapshot, question: str) -> Callable[[str], float] | N
     return lambda term: weights.get(term, 0.0)
 
 
-def _with_highlight(question: str, hit: Hit, idf: Callable[[str], float] | None) -> Hit:
-    h = best_sentence(question, hit.text, idf=idf)
+def _with_highlight(
+    question: str,
+    hit: Hit,
+    idf: Callable[[str], float] | None,
+    spans: Sequence[tuple[int, int]] | None,
+) -> Hit:
+    h = best_sentence(question, hit.text, idf=idf, spans=spans)
     return replace(hit, highlight=h.text, highlight_start=h.start, highlight_end=h.end)

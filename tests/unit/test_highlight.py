@@ -235,3 +235,14 @@ def test_highlight_is_always_an_exact_slice(question: str, passage: str) -> None
     assert passage[found.start : found.end] == found.text
     assert found.text == found.text.strip()
     assert bool(found.text) == bool(passage.strip())
+
+
+def test_given_spans_are_used_as_the_sentences() -> None:
+    passage = "Ford recalled cars. Toyota did not. Honda waited."
+    question = "Which automaker recalled cars?"
+    assert best_sentence(question, passage, spans=split_sentences(passage)) == best_sentence(
+        question, passage
+    )
+    # Spans that join the first two sentences make that joined span the answer.
+    joined = best_sentence(question, passage, spans=[(0, 35), (36, 49)])
+    assert (joined.text, joined.start, joined.end) == ("Ford recalled cars. Toyota did not.", 0, 35)

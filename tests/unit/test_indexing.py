@@ -410,3 +410,30 @@ def test_writes_reuse_stored_tokens_and_leave_the_lexical_index_a_rebuild_would(
             assert got[1].tolist() == want[1].tolist()
             np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
         assert snap.check() == []
+
+
+def test_each_passage_stores_its_sentence_spans_for_the_highlight(root: Path, indexed: Indexer) -> None:
+    from embeddings.sentences import split_sentences
+
+    with _live(root) as snap:
+        rows = snap.meta.passages(snap.meta.all_passage_ids())
+        assert rows and all(r.sentences == tuple(split_sentences(r.text)) for r in rows.values())
+        assert all(r.sentences is None for r in snap.meta.passages(list(rows), with_text=False).values())
+
+
+def test_optimize_fills_the_sentence_spans_of_rows_written_without_them(root: Path, indexed: Indexer) -> None:
+    import sqlite3
+
+    from embeddings.sentences import split_sentences
+
+    live = root / "versions" / IndexDirectory(root).current_name() / "meta.sqlite"
+    db = sqlite3.connect(live)
+    with db:
+        db.execute("UPDATE passages SET sentences = NULL")
+    db.close()
+    with _live(root) as snap:
+        assert all(r.sentences is None for r in snap.meta.passages(snap.meta.all_passage_ids()).values())
+    indexed.optimize()
+    with _live(root) as snap:
+        rows = snap.meta.passages(snap.meta.all_passage_ids())
+        assert all(r.sentences == tuple(split_sentences(r.text)) for r in rows.values())

@@ -155,13 +155,16 @@ def test_an_older_layout_is_upgraded_by_the_writer_without_losing_rows(tmp_path:
     old.close()
     writer = MetadataStore(path, readonly=False)
     columns = [r[1] for r in writer._conn.execute("PRAGMA table_info(articles)")]
+    passage_columns = [r[1] for r in writer._conn.execute("PRAGMA table_info(passages)")]
     writer.close()
     assert columns == ["id", "title", "date", "source", "url", "path", "content_hash", "text"]
+    assert passage_columns[-1] == "sentences"
     reader = MetadataStore(path, readonly=True)
     assert reader.article("a") == Article(
         "a", "Title", "Body one. Body two.", D(2024, 1, 2), "Dawn", "https://x.test/a"
     )
     assert reader.passages([0])[0].text == "Body two."
+    assert reader.passages([0])[0].sentences is None  # an old row: the highlight splits it itself
     assert reader.filtered_passage_ids(None, None, ["dawn"]).tolist() == [0]
     reader.close()
 
@@ -182,3 +185,19 @@ def test_a_writer_leaves_day_columns_that_readers_map_and_check(tmp_path: Path) 
     reader.close()
     np.save(tmp_path / DAYS_FILENAME, np.array([[7], [UNDATED]]))  # a sidecar that lies
     assert not MetadataStore(path, readonly=True).days_are_current()
+
+
+def test_sentence_spans_round_trip_through_the_store(tmp_path: Path) -> None:
+    path = tmp_path / FILENAME
+    writer = MetadataStore(path, readonly=False)
+    writer.begin()
+    article = Article("a", "T", "One two. Three four.", D(2024, 5, 6), "Dawn")
+    writer.insert(
+        article,
+        "h",
+        [NewPassage(1, "a", 0, 0, 20, "t", "e", [(0, 8), (9, 20)]), NewPassage(2, "a", 1, 9, 20, "u", "f")],
+    )
+    writer.commit()
+    writer.close()
+    rows = MetadataStore(path, readonly=True).passages([1, 2])
+    assert rows[1].sentences == ((0, 8), (9, 20)) and rows[2].sentences is None
