@@ -259,7 +259,10 @@ def open_service(settings: Settings, *, progress: bool = False) -> QAService:
     """A service configured entirely from `settings` (the edge of the program builds them)."""
     import faiss
 
-    faiss.omp_set_num_threads(settings.search_threads)  # process-wide: one query, one core
+    if settings.search_threads is not None:
+        # Process-wide, and shared with PyTorch's OpenMP: a single query's search is not
+        # parallel anyway (same p50 with 1 or 2 threads), so by default nothing is set.
+        faiss.omp_set_num_threads(settings.search_threads)
     encoder = load_encoder(
         settings.model_dir,
         settings.encoder,

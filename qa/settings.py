@@ -22,7 +22,12 @@ class Settings(BaseSettings):
     encoder_cache_dir: Path | None = Field(None, description="Where exported ONNX models are cached.")
     batch_size: int = Field(32, ge=1, le=1024)
     encoder_threads: int | None = Field(None, ge=1, description="ONNX Runtime threads (default: all cores).")
-    search_threads: int = Field(1, ge=1, description="FAISS threads; 1 serves concurrent queries best.")
+    search_threads: int | None = Field(
+        None,
+        ge=1,
+        description="OpenMP threads for FAISS (default: left alone). Process-wide: OpenMP is shared"
+        " with PyTorch, so 1 would also halve the `torch` encoder's speed on two cores.",
+    )
     backend: str = Field("faiss", description="Vector store backend.")
     store_options: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
