@@ -25,8 +25,8 @@ class Settings(BaseSettings):
     search_threads: int | None = Field(
         None,
         ge=1,
-        description="OpenMP threads for FAISS (default: left alone). Process-wide: OpenMP is shared"
-        " with PyTorch, so 1 would also halve the `torch` encoder's speed on two cores.",
+        description="OpenMP threads for FAISS (default: 1 with the ONNX encoders, untouched with"
+        " torch). Process-wide: OpenMP is shared with PyTorch.",
     )
     backend: str = Field("faiss", description="Vector store backend.")
     store_options: dict[str, str | int | float | bool] = Field(
