@@ -102,6 +102,9 @@ class MetadataStore:
         self._lock = threading.Lock()
         self._readonly = readonly
         self._days: tuple[np.ndarray, np.ndarray] | None = None
+        # A version written by an earlier release (read as it is) may lack the column.
+        passage_columns = {r[1] for r in self._conn.execute("PRAGMA table_info(passages)")}
+        self._sentences = "p.sentences" if "sentences" in passage_columns else "NULL"
 
     def close(self) -> None:
         self._conn.close()
@@ -166,7 +169,7 @@ class MetadataStore:
         Ranking needs only the metadata; `with_text=False` leaves `text` empty and skips reading
         article bodies, which is most of the cost.
         """
-        text = "substr(a.text, p.start + 1, p.end - p.start), p.sentences" if with_text else "'', NULL"
+        text = f"substr(a.text, p.start + 1, p.end - p.start), {self._sentences}" if with_text else "'', NULL"
         out: dict[int, PassageRow] = {}
         for chunk in _chunks([int(i) for i in ids]):
             marks = ",".join("?" * len(chunk))

@@ -153,6 +153,9 @@ def test_an_older_layout_is_upgraded_by_the_writer_without_losing_rows(tmp_path:
     )
     old.commit()
     old.close()
+    as_it_is = MetadataStore(path, readonly=True)  # a reader opens an old version unchanged
+    assert as_it_is.passages([0])[0].text == "Body two." and as_it_is.passages([0])[0].sentences is None
+    as_it_is.close()
     writer = MetadataStore(path, readonly=False)
     columns = [r[1] for r in writer._conn.execute("PRAGMA table_info(articles)")]
     passage_columns = [r[1] for r in writer._conn.execute("PRAGMA table_info(passages)")]
