@@ -64,11 +64,8 @@ class LexicalIndex:
         if held is None:
             return LexicalIndex.build(ids, texts_of(ids), stem=self.stem)
         flat, offsets = held
-        own = self.ids if self._order is None else self.ids[self._order]
-        at = np.minimum(np.searchsorted(own, ids), max(len(own) - 1, 0))
-        kept = (own[at] == ids) if len(own) else np.zeros(len(ids), dtype=bool)
-        rows = at if self._order is None else self._order[at]
-        vocab = {w: i for w, i in self._retriever.vocab_dict.items()} if len(own) else {}
+        rows, kept = self._rows(ids)
+        vocab = dict(self._retriever.vocab_dict) if len(self.ids) else {}
         new_docs = iter(_token_ids(_tokenize(texts_of(ids[~kept]), self.stem), vocab))
         docs = [
             flat[offsets[row] : offsets[row + 1]].tolist() if keep else next(new_docs)
@@ -140,15 +137,19 @@ class LexicalIndex:
             out[word] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return out
 
+    def _rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`(rows, found)`: each id's row in `self.ids` (meaningful where `found`), both `(len(ids),)`."""
+        if not len(self.ids):
+            return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+        own = self.ids if self._order is None else self.ids[self._order]
+        at = np.minimum(np.searchsorted(own, ids), len(own) - 1)
+        return (at if self._order is None else self._order[at]), own[at] == ids
+
     def _mask(self, allowed: np.ndarray) -> np.ndarray:
         """Boolean `(n,)` mask of the rows whose passage id is in `allowed`."""
-        ids = self.ids if self._order is None else self.ids[self._order]
-        rows = np.searchsorted(ids, allowed)
-        rows = rows[(rows < len(ids)) & (ids[np.minimum(rows, len(ids) - 1)] == allowed)]
-        if self._order is not None:
-            rows = self._order[rows]
+        rows, found = self._rows(allowed)
         mask = np.zeros(len(self.ids), dtype=bool)
-        mask[rows] = True
+        mask[rows[found]] = True
         return mask
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
