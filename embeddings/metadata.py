@@ -110,7 +110,8 @@ class MetadataStore:
         self._conn.close()
 
     def _upgrade(self) -> None:
-        """Rewrite an `articles` table of an older layout (body before metadata) in the current one."""
+        """Bring a file of an older layout up to this one: add the passages' `sentences` column and
+        rewrite an `articles` table that stores the body before the metadata."""
         passage_columns = [r[1] for r in self._conn.execute("PRAGMA table_info(passages)")]
         if "sentences" not in passage_columns:  # rows written before keep NULL: split at query time
             self._conn.execute("ALTER TABLE passages ADD COLUMN sentences BLOB")
@@ -237,6 +238,14 @@ class MetadataStore:
             self._days = days
         return days
 
+    def days_of(self, ids: np.ndarray) -> np.ndarray:
+        """Day ordinal of each given passage's article (`UNDATED` when undated or unknown)."""
+        all_ids, all_days = self.passage_days()
+        if not len(all_ids):
+            return np.full(len(ids), UNDATED, dtype=np.int64)
+        at = np.minimum(np.searchsorted(all_ids, ids), len(all_ids) - 1)
+        return np.where(all_ids[at] == ids, all_days[at], UNDATED)
+
     def _compute_days(self) -> tuple[np.ndarray, np.ndarray]:
         rows = self._all(
             "SELECT p.id, a.date FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id"
@@ -305,18 +314,9 @@ class MetadataStore:
         with self._lock:
             self._conn.executemany(
                 "UPDATE passages SET sentences = ? WHERE id = ?",
-                [(np.asarray(split(text), dtype="<i4").tobytes(), pid) for pid, text in rows],
+                [(_span_blob(split(text)), pid) for pid, text in rows],
             )
         return len(rows)
-
-    def iter_passage_texts(self) -> Iterator[tuple[int, str, str]]:
-        """`(passage id, article title, passage text)` for every passage, in id order."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT p.id, a.title, substr(a.text, p.start + 1, p.end - p.start)"
-                " FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id"
-            ).fetchall()
-        yield from rows
 
     def all_passage_ids(self) -> np.ndarray:
         return np.array([r[0] for r in self._all("SELECT id FROM passages ORDER BY id")], dtype=np.int64)
@@ -376,7 +376,7 @@ class MetadataStore:
                         p.end,
                         p.text_hash,
                         p.embed_hash,
-                        None if p.sentences is None else np.asarray(p.sentences, dtype="<i4").tobytes(),
+                        None if p.sentences is None else _span_blob(p.sentences),
                     )
                     for p in passages
                 ],
@@ -393,6 +393,11 @@ class MetadataStore:
     def max_passage_id(self) -> int:
         (row,) = self._all("SELECT coalesce(max(id), -1) FROM passages")
         return int(row[0])
+
+
+def _span_blob(spans: Sequence[tuple[int, int]]) -> bytes:
+    """Sentence spans as little-endian int32 (start, end) pairs (read back by `_spans`)."""
+    return np.asarray(spans, dtype="<i4").tobytes()
 
 
 def _spans(blob: bytes | None) -> tuple[tuple[int, int], ...] | None:

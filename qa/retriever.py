@@ -82,7 +82,7 @@ def retrieve(
         return []
     ids = np.fromiter(fused, dtype=np.int64, count=len(fused))
     scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
-    days = _days(snapshot, ids)
+    days = snapshot.meta.days_of(ids)
     scores *= _date_factors(days, window, as_of, config)
     if window is not None and config.time_filter:
         inside = _inside(days, window)
@@ -148,15 +148,6 @@ def _with_article_evidence(
         by_article.setdefault(article, []).append(score)
     bonus = {a: sum(sorted(v, reverse=True)[1:3]) for a, v in by_article.items()}
     return scores + weight * np.array([bonus[a] for a in articles])
-
-
-def _days(snapshot: Snapshot, ids: np.ndarray) -> np.ndarray:
-    """Day ordinal of each passage's article (`UNDATED` where none), from the snapshot's day column."""
-    all_ids, all_days = snapshot.meta.passage_days()
-    if not len(all_ids):
-        return np.full(len(ids), UNDATED, dtype=np.int64)
-    at = np.minimum(np.searchsorted(all_ids, ids), len(all_ids) - 1)
-    return np.where(all_ids[at] == ids, all_days[at], UNDATED)
 
 
 def _inside(days: np.ndarray, window: tuple[dt.date | None, dt.date | None]) -> np.ndarray:

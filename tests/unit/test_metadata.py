@@ -137,6 +137,8 @@ def test_passage_days_align_ids_with_article_dates(meta: MetadataStore) -> None:
     assert by_id[PIDS["feb"][1]] == D(2024, 2, 15).toordinal()
     assert by_id[PIDS["undated"][0]] == UNDATED
     assert meta.passage_days()[0] is ids  # read once per immutable snapshot
+    wanted = np.array([PIDS["feb"][1], 999, PIDS["undated"][0]])
+    assert meta.days_of(wanted).tolist() == [D(2024, 2, 15).toordinal(), UNDATED, UNDATED]
 
 
 def test_an_older_layout_is_upgraded_by_the_writer_without_losing_rows(tmp_path: Path) -> None:
