@@ -257,9 +257,9 @@ class IndexDirectory:
             # A refused start (model mismatch, corrupt base) must not leave its private copy behind.
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        session = WriteSession(self, tmp, encoder_identity, backend, chunking, store, meta, version, next_id)
-        session.base_lexical = base_lexical
-        return session
+        return WriteSession(
+            self, tmp, encoder_identity, backend, chunking, store, meta, version, next_id, base_lexical
+        )
 
 
 class WriteSession:
@@ -276,12 +276,13 @@ class WriteSession:
         meta: MetadataStore,
         version: int,
         next_id: int,
+        base_lexical: LexicalIndex | None = None,
     ) -> None:
         self.directory, self.tmp, self.encoder, self.backend = directory, tmp, encoder, backend
         self.chunking, self.store, self.meta, self.version = chunking, store, meta, version
         self.next_id = next_id
         self.dirty = False  # whether anything changed, i.e. whether committing is worth a version
-        self.base_lexical: LexicalIndex | None = None  # the lexical index of the version begun from
+        self.base_lexical = base_lexical  # the lexical index of the version begun from
         self.meta.begin()
 
     def allocate_ids(self, n: int) -> np.ndarray:

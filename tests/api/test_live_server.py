@@ -38,6 +38,16 @@ def clean_environment(**extra: str) -> dict[str, str]:
     return env | extra
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the server has not exited within 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_until_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
@@ -93,12 +103,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         wait_until_ready(base, process, log)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
     # Graceful: the lifespan ran to its end (uvicorn re-raises SIGTERM once it has shut down).
     assert process.returncode in (0, -signal.SIGTERM), log.read_text(errors="replace")
     assert "Application shutdown complete" in log.read_text(errors="replace")
@@ -147,9 +152,4 @@ def test_qa_serve_indexes_the_seeds_when_there_is_no_index_and_serves_them(tmp_p
             time.sleep(0.2)
         assert "indexing" in log.read_text(errors="replace")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
