@@ -11,6 +11,8 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from embeddings.bm25_build import ArrayBM25, FlatTokens, gather_runs
+
 DIRNAME = "lexical"
 _IDS = "ids.npy"
 _CONFIG = "lexical.json"
@@ -18,8 +20,6 @@ _CONFIG = "lexical.json"
 # passage's run starts: a writer re-tokenizes only new passages (see `LexicalIndex.updated`).
 _TOKENS = "tokens.npy"  # int32
 _OFFSETS = "offsets.npy"  # int64, len(ids) + 1
-
-Tokens = tuple[np.ndarray, np.ndarray]  # (flat token ids, offsets)
 
 
 class LexicalIndex:
@@ -31,7 +31,7 @@ class LexicalIndex:
         ids: np.ndarray,
         stem: bool,
         *,
-        tokens: Tokens | None = None,
+        tokens: FlatTokens | None = None,
         directory: Path | None = None,
     ) -> None:
         self._retriever = retriever
@@ -48,7 +48,7 @@ class LexicalIndex:
     def build(cls, ids: np.ndarray, texts: Sequence[str], *, stem: bool = True) -> LexicalIndex:
         """Index `texts` (one per passage id in `ids`)."""
         vocab: dict[str, int] = {}
-        docs = _token_ids(_tokenize(texts, stem), vocab)
+        docs = FlatTokens.from_lists(_token_ids(_tokenize(texts, stem), vocab))
         return cls._indexed(np.asarray(ids, dtype=np.int64), docs, vocab, stem)
 
     def updated(self, ids: np.ndarray, texts_of: Callable[[np.ndarray], Sequence[str]]) -> LexicalIndex:
@@ -63,33 +63,33 @@ class LexicalIndex:
         held = self._held_tokens()
         if held is None:
             return LexicalIndex.build(ids, texts_of(ids), stem=self.stem)
-        flat, offsets = held
         rows, kept = self._rows(ids)
         vocab = dict(self._retriever.vocab_dict) if len(self.ids) else {}
-        new_docs = iter(_token_ids(_tokenize(texts_of(ids[~kept]), self.stem), vocab))
-        docs = [
-            flat[offsets[row] : offsets[row + 1]].tolist() if keep else next(new_docs)
-            for row, keep in zip(rows.tolist(), kept.tolist(), strict=True)
-        ]
-        return LexicalIndex._indexed(ids, docs, vocab, self.stem)
+        new = FlatTokens.from_lists(_token_ids(_tokenize(texts_of(ids[~kept]), self.stem), vocab))
+        lengths = np.empty(len(ids), dtype=np.int64)
+        lengths[kept] = held.offsets[rows[kept] + 1] - held.offsets[rows[kept]]
+        lengths[~kept] = np.diff(new.offsets)
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = np.empty(int(offsets[-1]), dtype=np.int32)
+        starts = offsets[:-1]
+        gather_runs(held.flat, held.offsets[rows[kept]], lengths[kept], flat, starts[kept])
+        gather_runs(new.flat, new.offsets[:-1], lengths[~kept], flat, starts[~kept])
+        return LexicalIndex._indexed(ids, FlatTokens(flat, offsets), vocab, self.stem)
 
     @classmethod
-    def _indexed(
-        cls, ids: np.ndarray, docs: list[list[int]], vocab: dict[str, int], stem: bool
-    ) -> LexicalIndex:
-        retriever = bm25s.BM25()
-        if len(docs):
-            retriever.index(bm25s.tokenization.Tokenized(ids=docs, vocab=vocab), show_progress=False)
-        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum([len(d) for d in docs])
-        flat = np.fromiter((t for d in docs for t in d), dtype=np.int32, count=int(offsets[-1]))
-        return cls(retriever, ids, stem, tokens=(flat, offsets))
+    def _indexed(cls, ids: np.ndarray, docs: FlatTokens, vocab: dict[str, int], stem: bool) -> LexicalIndex:
+        retriever = ArrayBM25()
+        if docs.passages:
+            corpus = bm25s.tokenization.Tokenized(ids=docs, vocab=vocab)  # type: ignore[arg-type]
+            retriever.index(corpus, show_progress=False)
+        return cls(retriever, ids, stem, tokens=docs)
 
-    def _held_tokens(self) -> Tokens | None:
+    def _held_tokens(self) -> FlatTokens | None:
         if self._tokens is None and self._directory is not None:
             base = self._directory / DIRNAME
             if (base / _TOKENS).is_file() and (base / _OFFSETS).is_file():
-                self._tokens = (np.load(base / _TOKENS, mmap_mode="r"), np.load(base / _OFFSETS))
+                self._tokens = FlatTokens(np.load(base / _TOKENS, mmap_mode="r"), np.load(base / _OFFSETS))
         return self._tokens
 
     @staticmethod

@@ -144,3 +144,19 @@ def test_an_index_saved_without_tokens_is_rebuilt_from_every_text(tmp_path: Path
 
     updated = LexicalIndex.load(tmp_path).updated(np.array([1, 2, 5]), texts_of)
     assert asked == [[1, 2, 5]] and set(_scores(updated, "budget")) == {1, 5}
+
+
+def test_new_passages_between_held_ones_are_placed_in_id_order(tmp_path: Path) -> None:
+    texts = {2: "budget vote in the senate", 5: "storm on the coast", 8: "cricket in Lahore"}
+    LexicalIndex.build(np.array(sorted(texts)), list(texts.values())).save(tmp_path)
+    texts |= {1: "senate storm", 6: "Lahore budget budget"}
+    wanted = np.array([8, 1, 5, 6, 2])  # any order: each id keeps its own tokens
+
+    def texts_of(ids: np.ndarray) -> list[str]:
+        return [texts[int(i)] for i in ids]
+
+    updated = LexicalIndex.load(tmp_path).updated(wanted, texts_of)
+    rebuilt = LexicalIndex.build(wanted, texts_of(wanted))
+    for query in ("budget", "storm senate", "Lahore cricket", "coast"):
+        assert _scores(updated, query) == _scores(rebuilt, query)
+    assert updated.ids.tolist() == wanted.tolist()
