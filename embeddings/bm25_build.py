@@ -1,13 +1,13 @@
 """bm25s's BM25 index, built from flat token arrays with NumPy instead of per-passage Python loops.
 
 bm25s builds its score matrix one document at a time (a `Counter` and a set intersection per
-passage): about 18,000 passages a second here, so every write into a 32k-passage archive spent
-1.8 s recomputing it, and a million passages would take about a minute. `build_index_from_ids`
+passage): every write into the 32k-passage benchmark archive spent about 1.5 s recomputing it,
+and at a million passages it takes over a minute (`benchmarks/bench_bm25.py`). `build_index_from_ids`
 is the method bm25s documents as the one to override "to build the index in a different way";
 `ArrayBM25` overrides it to count term and document frequencies for all passages at once. The
-scores are still bm25s's: its idf and term-frequency functions for the configured method, its
-sparse-matrix layout and its CSC builder, and `tests/unit/test_bm25_build.py` checks that the
-matrix equals the one bm25s builds itself. Everything else (search, save, load) is bm25s's own.
+scores are still bm25s's: its idf and term-frequency functions for the configured method, laid
+out in its sparse (CSC) format, and `tests/unit/test_bm25_build.py` checks that the matrix equals
+the one bm25s builds itself, bit for bit. Everything else (search, save, load) is bm25s's own.
 """
 
 from __future__ import annotations
@@ -65,19 +65,18 @@ class ArrayBM25(bm25s.BM25):
         doc_len = np.diff(offsets)
         avg_doc_len = doc_len.mean() if n_docs else np.float64(0.0)
 
-        # One key per (passage, term) occurrence; the unique keys are the matrix's non-zeros and
-        # their counts the term frequencies.
+        # One key per (term, passage) occurrence. The sorted unique keys are the matrix's
+        # non-zeros already in bm25s's CSC order (by term, then passage), their counts the term
+        # frequencies: one sort does both the counting and the layout.
         doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), doc_len)
-        keys, tf = np.unique(doc_of * n_vocab + np.asarray(flat, dtype=np.int64), return_counts=True)
-        doc_idx = (keys // n_vocab).astype(self.int_dtype)
-        voc_idx = (keys % n_vocab).astype(self.int_dtype)
-
+        keys, tf = np.unique(np.asarray(flat, dtype=np.int64) * max(n_docs, 1) + doc_of, return_counts=True)
+        voc_idx, doc_idx = np.divmod(keys, max(n_docs, 1))
         doc_freq = np.bincount(voc_idx, minlength=n_vocab)
+
         compute_idf = _select_idf_scorer(self.idf_method)
         idf = np.zeros(n_vocab, dtype=self.dtype)
         present = np.flatnonzero(doc_freq)
         idf[present] = [compute_idf(int(df), N=n_docs) for df in doc_freq[present]]
-
         tfc = _select_tfc_scorer(self.method)(
             tf_array=tf.astype(self.dtype),
             l_d=doc_len[doc_idx],
@@ -86,9 +85,14 @@ class ArrayBM25(bm25s.BM25):
             b=self.b,
             delta=self.delta,
         )
-        scores = (idf[voc_idx] * tfc).astype(self.dtype)
-        data, indices, indptr = self._np_csc(data=scores, rows=doc_idx, cols=voc_idx, shape=(n_docs, n_vocab))
-        return {"data": data.astype(self.dtype), "indices": indices, "indptr": indptr, "num_docs": n_docs}
+        indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+        np.cumsum(doc_freq, out=indptr[1:])
+        return {
+            "data": (idf[voc_idx] * tfc).astype(self.dtype),
+            "indices": doc_idx.astype(self.int_dtype),
+            "indptr": indptr,
+            "num_docs": n_docs,
+        }
 
 
 def gather_runs(
