@@ -128,8 +128,8 @@ class Snapshot:
             problems.append(f"{missing} passages without a vector, {extra} vectors without a passage")
         if self.lexical is not None and not np.array_equal(np.sort(self.lexical.ids), row_ids):
             problems.append("lexical index does not cover exactly the stored passages")
-        if not self.meta.days_are_current():
-            problems.append("the passage date columns do not match the metadata rows")
+        if not self.meta.columns_are_current():
+            problems.append("the per-passage columns (dates, article and text numbers) do not match the rows")
         if orphans := self.meta.orphans():
             problems.append(f"{orphans} orphan rows (passages without article or articles without passages)")
         return problems
@@ -292,7 +292,7 @@ class WriteSession:
 
     def commit(self, lexical: LexicalIndex | None) -> Manifest:
         self.meta.commit()
-        self.meta.write_days()
+        self.meta.write_columns()
         articles, passages = self.meta.counts()
         self.meta.close()
         self.store.save(self.tmp)

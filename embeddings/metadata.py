@@ -14,7 +14,11 @@ import numpy as np
 from embeddings.articles import Article
 
 FILENAME = "meta.sqlite"
-DAYS_FILENAME = "passage_days.npy"  # (2, n) int64: passage ids ascending, their article's day ordinal
+# Per-passage columns written beside the database with each version, read once per snapshot so
+# ranking needs no SQL: passage ids ascending, then the columns. Versions written before a file
+# existed compute it once when first asked.
+DAYS_FILENAME = "passage_days.npy"  # (2, n) int64: ids, their article's day ordinal
+GROUPS_FILENAME = "passage_groups.npy"  # (3, n) int64: ids, article number, text number
 UNDATED = 0  # day ordinal of an undated article (real ordinals start at 1 for 0001-01-01)
 
 # `text` is the last column of `articles`: SQLite reads a row's columns in order, so a column stored
@@ -101,7 +105,7 @@ class MetadataStore:
         # sqlite3 connections are not safe for concurrent use from several threads.
         self._lock = threading.Lock()
         self._readonly = readonly
-        self._days: tuple[np.ndarray, np.ndarray] | None = None
+        self._columns_read: dict[str, tuple[np.ndarray, ...]] = {}
         # A version written by an earlier release (read as it is) may lack the column.
         passage_columns = {r[1] for r in self._conn.execute("PRAGMA table_info(passages)")}
         self._sentences = "p.sentences" if "sentences" in passage_columns else "NULL"
@@ -221,30 +225,52 @@ class MetadataStore:
 
     def passage_days(self) -> tuple[np.ndarray, np.ndarray]:
         """`(ids, days)`: every passage id, ascending, and its article's date as a proleptic
-        ordinal (`UNDATED` when it has none); two int64 arrays of the passage count.
-
-        A read-only store maps the `DAYS_FILENAME` its writer left beside it (or, for versions
-        written before that file existed, computes the columns once) and keeps them.
-        """
-        if self._days is not None:
-            return self._days
-        sidecar = self.path.with_name(DAYS_FILENAME)
-        if self._readonly and sidecar.is_file():
-            table = np.load(sidecar, mmap_mode="r")
-            self._days = (table[0], table[1])
-            return self._days
-        days = self._compute_days()
-        if self._readonly:
-            self._days = days
-        return days
+        ordinal (`UNDATED` when it has none); two int64 arrays of the passage count."""
+        ids, days = self._columns(DAYS_FILENAME, self._compute_days)
+        return ids, days
 
     def days_of(self, ids: np.ndarray) -> np.ndarray:
         """Day ordinal of each given passage's article (`UNDATED` when undated or unknown)."""
         all_ids, all_days = self.passage_days()
-        if not len(all_ids):
-            return np.full(len(ids), UNDATED, dtype=np.int64)
-        at = np.minimum(np.searchsorted(all_ids, ids), len(all_ids) - 1)
-        return np.where(all_ids[at] == ids, all_days[at], UNDATED)
+        return _lookup(all_ids, ids, all_days, UNDATED)
+
+    def passage_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`(ids, articles, texts)`: every passage id, ascending; a number per article (equal for
+        passages of one article) and per passage text (equal for equal `text_hash`, i.e. the same
+        words: syndicated copies); three int64 arrays of the passage count."""
+        ids, articles, texts = self._columns(GROUPS_FILENAME, self._compute_groups)
+        return ids, articles, texts
+
+    def groups_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`(articles, texts)` numbers of each given passage (see `passage_groups`); -1 when unknown."""
+        all_ids, articles, texts = self.passage_groups()
+        return _lookup(all_ids, ids, articles, -1), _lookup(all_ids, ids, texts, -1)
+
+    def text_copies(self, texts: np.ndarray) -> np.ndarray:
+        """How many passages of the archive carry each given text number (0 for -1)."""
+        if "copies" in self._columns_read:
+            (counts,) = self._columns_read["copies"]
+        else:
+            counts = np.bincount(self.passage_groups()[2], minlength=1)
+            if self._readonly:
+                self._columns_read["copies"] = (counts,)
+        known = (texts >= 0) & (texts < len(counts))
+        return np.where(known, counts[np.where(known, texts, 0)], 0)
+
+    def _columns(
+        self, filename: str, compute: Callable[[], tuple[np.ndarray, ...]]
+    ) -> tuple[np.ndarray, ...]:
+        """A read-only store maps the columns file its writer left beside it (or computes the
+        columns, for versions written before that file existed) and keeps them; a writer's
+        store computes them from its current rows."""
+        if filename in self._columns_read:
+            return self._columns_read[filename]
+        sidecar = self.path.with_name(filename)
+        if not self._readonly:
+            return compute()
+        columns = tuple(np.load(sidecar, mmap_mode="r")) if sidecar.is_file() else compute()
+        self._columns_read[filename] = columns
+        return columns
 
     def _compute_days(self) -> tuple[np.ndarray, np.ndarray]:
         rows = self._all(
@@ -255,16 +281,31 @@ class MetadataStore:
         days = np.fromiter((ordinal.get(r[1], UNDATED) for r in rows), dtype=np.int64, count=len(rows))
         return ids, days
 
-    def write_days(self) -> None:
-        """Write the `passage_days` columns beside the database (writers, after their last change)."""
-        ids, days = self._compute_days()
-        np.save(self.path.with_name(DAYS_FILENAME), np.stack([ids, days]))
+    def _compute_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = self._all("SELECT id, article_id, text_hash FROM passages ORDER BY id")
+        articles: dict[str, int] = {}
+        texts: dict[str, int] = {}
+        n = len(rows)
+        return (
+            np.fromiter((r[0] for r in rows), dtype=np.int64, count=n),
+            np.fromiter((articles.setdefault(r[1], len(articles)) for r in rows), dtype=np.int64, count=n),
+            np.fromiter((texts.setdefault(r[2], len(texts)) for r in rows), dtype=np.int64, count=n),
+        )
 
-    def days_are_current(self) -> bool:
-        """Whether the day columns in use agree with the rows (a check of the sidecar file)."""
-        ids, days = self.passage_days()
-        fresh_ids, fresh_days = self._compute_days()
-        return np.array_equal(ids, fresh_ids) and np.array_equal(days, fresh_days)
+    def write_columns(self) -> None:
+        """Write the per-passage column files beside the database (writers, after their last change)."""
+        for filename, compute in (
+            (DAYS_FILENAME, self._compute_days),
+            (GROUPS_FILENAME, self._compute_groups),
+        ):
+            np.save(self.path.with_name(filename), np.stack(compute()))
+
+    def columns_are_current(self) -> bool:
+        """Whether the per-passage columns in use agree with the rows (a check of the column files)."""
+        pairs = ((self.passage_days(), self._compute_days()), (self.passage_groups(), self._compute_groups()))
+        return all(
+            all(np.array_equal(a, b) for a, b in zip(used, fresh, strict=True)) for used, fresh in pairs
+        )
 
     def vector_ids_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, int]:
         """Some passage id whose embedded text had each given hash (the embedding cache)."""
@@ -393,6 +434,14 @@ class MetadataStore:
     def max_passage_id(self) -> int:
         (row,) = self._all("SELECT coalesce(max(id), -1) FROM passages")
         return int(row[0])
+
+
+def _lookup(all_ids: np.ndarray, ids: np.ndarray, column: np.ndarray, missing: int) -> np.ndarray:
+    """`column` at each of `ids` (found in the ascending `all_ids`), `missing` where absent."""
+    if not len(all_ids):
+        return np.full(len(ids), missing, dtype=np.int64)
+    at = np.minimum(np.searchsorted(all_ids, ids), len(all_ids) - 1)
+    return np.where(all_ids[at] == ids, column[at], missing)
 
 
 def _span_blob(spans: Sequence[tuple[int, int]]) -> bytes:

@@ -67,8 +67,8 @@ def retrieve(
 ) -> list[Hit]:
     """The k best passages for a question.
 
-    Candidates are ranked with the snapshot's day column alone; metadata rows are read only for
-    as many of the best as shaping needs, and text only for the k returned.
+    Candidates are ranked and shaped with the snapshot's per-passage columns (day, article,
+    text) alone; metadata rows and text are read only for the k returned.
 
     Args:
         query_vector: `(dim,)` unit vector of the question.
@@ -90,13 +90,12 @@ def retrieve(
     if config.article_weight:
         scores = _with_article_evidence(snapshot, ids, scores, config.article_weight)
     order = np.lexsort((ids, -scores))
-    hits = _shape(snapshot, ids[order].tolist(), scores[order].tolist(), k, config)
-    rows = snapshot.meta.passages([h.passage_id for h in hits])
-    hits = [replace(h, text=rows[h.passage_id].text) for h in hits]
-    if config.highlight:
-        idf = _corpus_idf(snapshot, question) if config.highlight_corpus_idf else None
-        hits = [_with_highlight(question, h, idf, rows[h.passage_id].sentences) for h in hits]
-    return hits
+    chosen = _shape(snapshot, ids[order], k, config)
+    hits = _hits(snapshot, ids[order][chosen], scores[order][chosen], config)
+    if not config.highlight:
+        return [hit for hit, _ in hits]
+    idf = _corpus_idf(snapshot, question) if config.highlight_corpus_idf else None
+    return [_with_highlight(question, hit, idf, spans) for hit, spans in hits]
 
 
 def _fuse(
@@ -141,9 +140,8 @@ def _with_article_evidence(
     An article that matches the question in several places is more likely about it than one
     with a single lucky passage.
     """
-    rows = snapshot.meta.passages(ids.tolist(), with_text=False)
-    articles = [rows[i].article_id for i in ids.tolist()]
-    by_article: dict[str, list[float]] = {}
+    articles = snapshot.meta.groups_of(ids)[0].tolist()
+    by_article: dict[int, list[float]] = {}
     for article, score in zip(articles, scores.tolist(), strict=True):
         by_article.setdefault(article, []).append(score)
     bonus = {a: sum(sorted(v, reverse=True)[1:3]) for a, v in by_article.items()}
@@ -177,49 +175,54 @@ def _date_factors(
     return factor
 
 
-def _shape(
-    snapshot: Snapshot,
-    ranked: Sequence[int],
-    scores: Sequence[float],
-    k: int,
-    config: RetrievalConfig,
-) -> list[Hit]:
-    """Collapse syndicated copies and cap passages per article, so other articles get seen.
+def _shape(snapshot: Snapshot, ranked: np.ndarray, k: int, config: RetrievalConfig) -> list[int]:
+    """Positions in `ranked` (passage ids, best first) of the k passages to show.
 
-    `ranked` holds passage ids best first; their rows are read `4k` at a time, as far down as
-    it takes to fill k hits (or to the end, when too few articles qualify).
+    Syndicated copies (equal text) collapse into the best of them, and each article shows at
+    most `max_per_article` passages while other articles can fill the k places; when too few can,
+    an article's further passages follow, best first. Decided on the snapshot's per-passage
+    article and text numbers alone: no row is read.
     """
-    kept: list[Hit] = []
-    overflow: list[Hit] = []
-    seen_text: set[str] = set()
-    per_article: dict[str, int] = {}
-    step = 4 * k
-    for offset in range(0, len(ranked), step):
-        chunk = ranked[offset : offset + step]
-        rows = snapshot.meta.passages(chunk, with_text=False)
-        duplicates = (
-            snapshot.meta.duplicate_passages([r.text_hash for r in rows.values()])
-            if config.collapse_duplicates and offset == 0
-            else {}
-        )
-        for pid, score in zip(chunk, scores[offset : offset + step], strict=True):
-            row = rows.get(pid)
-            if row is None:  # a vector without its row: never in a checked index
+    articles, texts = snapshot.meta.groups_of(ranked)
+    kept: list[int] = []
+    overflow: list[int] = []
+    seen_text: set[int] = set()
+    per_article: dict[int, int] = {}
+    for position, (article, text) in enumerate(zip(articles.tolist(), texts.tolist(), strict=True)):
+        if article < 0:  # a vector without its row: never in a checked index
+            continue
+        if config.collapse_duplicates:
+            if text in seen_text:
                 continue
-            if config.collapse_duplicates:
-                if row.text_hash in seen_text:
-                    continue
-                seen_text.add(row.text_hash)
-            others = tuple(sorted(a for a in duplicates.get(row.text_hash, ()) if a != row.article_id))
-            hit = Hit.from_row(row, score)
-            if others:
-                hit = replace(hit, duplicates=others)
-            count = per_article.get(row.article_id, 0)
-            per_article[row.article_id] = count + 1
-            (kept if count < config.max_per_article else overflow).append(hit)
-            if len(kept) >= k:
-                return kept
+            seen_text.add(text)
+        count = per_article.get(article, 0)
+        per_article[article] = count + 1
+        (kept if count < config.max_per_article else overflow).append(position)
+        if len(kept) >= k:
+            return kept
     return (kept + overflow)[:k]
+
+
+def _hits(
+    snapshot: Snapshot, ids: np.ndarray, scores: np.ndarray, config: RetrievalConfig
+) -> list[tuple[Hit, tuple[tuple[int, int], ...] | None]]:
+    """Hits for the chosen passages (one metadata read), each with its stored sentence spans;
+    with duplicate collapse, a hit lists the other articles that carry its text."""
+    rows = snapshot.meta.passages(ids.tolist())
+    duplicates = {}
+    if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
+        shared = snapshot.meta.text_copies(snapshot.meta.groups_of(ids)[1]) > 1
+        hashes = [rows[pid].text_hash for pid in ids[shared].tolist() if pid in rows]
+        duplicates = snapshot.meta.duplicate_passages(hashes) if hashes else {}
+    out = []
+    for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
+        row = rows.get(pid)
+        if row is None:
+            continue
+        hit = Hit.from_row(row, score)
+        others = tuple(sorted(a for a in duplicates.get(row.text_hash, ()) if a != row.article_id))
+        out.append((replace(hit, duplicates=others) if others else hit, row.sentences))
+    return out
 
 
 def _corpus_idf(snapshot: Snapshot, question: str) -> Callable[[str], float] | None:

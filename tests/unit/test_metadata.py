@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from embeddings.articles import Article
-from embeddings.metadata import DAYS_FILENAME, FILENAME, UNDATED, MetadataStore, NewPassage
+from embeddings.metadata import DAYS_FILENAME, FILENAME, GROUPS_FILENAME, UNDATED, MetadataStore, NewPassage
 
 D = dt.date
 # id -> (date, source); each article gets two passages with ids 10*n and 10*n + 1.
@@ -174,22 +174,44 @@ def test_an_older_layout_is_upgraded_by_the_writer_without_losing_rows(tmp_path:
     reader.close()
 
 
-def test_a_writer_leaves_day_columns_that_readers_map_and_check(tmp_path: Path) -> None:
+def test_a_writer_leaves_passage_columns_that_readers_map_and_check(tmp_path: Path) -> None:
     path = tmp_path / FILENAME
     writer = MetadataStore(path, readonly=False)
     writer.begin()
-    article = Article("a", "T", "One. Two.", D(2024, 5, 6), "Dawn")
-    writer.insert(article, "h", [NewPassage(7, "a", 0, 0, 4, "t", "e")])
+    writer.insert(
+        Article("a", "T", "One. Two.", D(2024, 5, 6), "Dawn"), "h", [NewPassage(7, "a", 0, 0, 4, "t", "e")]
+    )
+    writer.insert(Article("b", "T", "One.", None, "Dawn"), "h2", [NewPassage(9, "b", 0, 0, 4, "t", "e")])
     writer.commit()
-    writer.write_days()
+    writer.write_columns()
     writer.close()
     reader = MetadataStore(path, readonly=True)
     ids, days = reader.passage_days()
-    assert isinstance(ids, np.memmap) and ids.tolist() == [7] and days.tolist() == [D(2024, 5, 6).toordinal()]
-    assert reader.days_are_current()
+    assert isinstance(ids, np.memmap) and ids.tolist() == [7, 9]
+    assert days.tolist() == [D(2024, 5, 6).toordinal(), UNDATED]
+    group_ids, articles, texts = reader.passage_groups()
+    assert isinstance(group_ids, np.memmap) and group_ids.tolist() == [7, 9]
+    assert articles[0] != articles[1] and texts[0] == texts[1]  # two articles, one (syndicated) text
+    assert reader.columns_are_current()
     reader.close()
-    np.save(tmp_path / DAYS_FILENAME, np.array([[7], [UNDATED]]))  # a sidecar that lies
-    assert not MetadataStore(path, readonly=True).days_are_current()
+    np.save(tmp_path / DAYS_FILENAME, np.array([[7, 9], [UNDATED, UNDATED]]))  # a sidecar that lies
+    assert not MetadataStore(path, readonly=True).columns_are_current()
+    writer = MetadataStore(path, readonly=False)
+    writer.write_columns()
+    writer.close()
+    np.save(tmp_path / GROUPS_FILENAME, np.array([[7, 9], [0, 0], [0, 0]]))  # one that merges articles
+    assert not MetadataStore(path, readonly=True).columns_are_current()
+    (tmp_path / GROUPS_FILENAME).unlink()  # a version written before the file existed: computed
+    older = MetadataStore(path, readonly=True)
+    assert older.columns_are_current() and older.passage_groups()[2].tolist() == [0, 0]
+
+
+def test_groups_number_articles_and_texts_of_the_given_passages(meta: MetadataStore) -> None:
+    feb, undated = PIDS["feb"], PIDS["undated"]
+    articles, texts = meta.groups_of(np.array([feb[0], feb[1], undated[0], 999]))
+    assert articles[0] == articles[1] != articles[2] and articles[3] == -1 and texts[3] == -1
+    assert texts[0] == texts[2] != texts[1]  # every article's first passage is the shared wire copy
+    assert meta.passage_groups()[0] is meta.passage_groups()[0]  # read once per immutable snapshot
 
 
 def test_sentence_spans_round_trip_through_the_store(tmp_path: Path) -> None:
@@ -206,3 +228,8 @@ def test_sentence_spans_round_trip_through_the_store(tmp_path: Path) -> None:
     writer.close()
     rows = MetadataStore(path, readonly=True).passages([1, 2])
     assert rows[1].sentences == ((0, 8), (9, 20)) and rows[2].sentences is None
+
+
+def test_text_copies_count_the_passages_carrying_each_text(meta: MetadataStore) -> None:
+    _, texts = meta.groups_of(np.array([PIDS["feb"][0], PIDS["feb"][1], 999]))
+    assert meta.text_copies(texts).tolist() == [len(ARTICLES), 1, 0]  # the wire copy is in every article
