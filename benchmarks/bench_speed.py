@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import wrk_load
 from benchmarks.common import REPO_ROOT, load_queries
 from benchmarks.references import engine_quality
 from embeddings.articles import Article
@@ -559,6 +560,15 @@ def section_server(
                 rows[f"{clients} clients"] = _print_load(
                     f"{clients} client{'s' * (clients > 1)}, warm cache", result
                 )
+            if wrk_load.available():
+                wrk = wrk_load.run(server.url, questions, K, connections=8, seconds=args.wrk_seconds)
+                name = f"8 connections, wrk, {args.wrk_seconds} s"
+                print(
+                    f"  {name:34} {wrk['req_per_s']:7.1f} req/s  p50 {wrk['p50']:7.2f}  "
+                    f"p99 {wrk['p99']:7.2f} ms  errors {wrk['errors']}/{wrk['requests']}"
+                )
+                rows["8 connections, wrk"] = wrk
+                report.target("HTTP /search p99 ms, wrk, 8 conns", wrk["p99"], 50.0, higher_is_better=False)
             rss_after = server_rss(server.process.pid)
             print(f"  server RSS after the load: {rss_after / 2**20:.0f} MiB")
             eight = rows["8 clients"]
@@ -815,6 +825,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="encoders: timed rounds, best counts")
     parser.add_argument("--requests", type=int, default=400, help="http: requests per client setting")
     parser.add_argument("--access-log", action="store_true", help="http: keep uvicorn's access log on")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="http: wrk run (when installed)")
     parser.add_argument(
         "--workers",
         type=int,
