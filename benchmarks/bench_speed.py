@@ -27,23 +27,18 @@ Prints figures and pass/fail against the targets; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime as dt
 import gc
-import itertools
 import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +47,16 @@ import numpy as np
 
 from benchmarks import wrk_load
 from benchmarks.common import REPO_ROOT, load_queries
+from benchmarks.http_load import (
+    WARMUP_QUESTION,
+    K,
+    load,
+    percentiles,
+    print_load,
+    serve,
+    server_maps_torch,
+    server_rss,
+)
 from benchmarks.references import engine_quality
 from embeddings.articles import Article
 from embeddings.chunking import ChunkingConfig, chunk_article
@@ -66,10 +71,8 @@ from qa.settings import Settings
 
 SECTIONS = ("encoders", "latency", "http", "startup", "scale", "txtai", "writes")
 INDEX_ROOT = REPO_ROOT / ".bench" / "indexes"
-K = 10
 # The plain dense path the default configuration is compared with (the "at most 2x" comparison).
 DENSE = RetrievalConfig(lexical=False, highlight=False, collapse_duplicates=False, time_boost=0.0)
-WARMUP_QUESTION = "What happened this week?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +101,6 @@ class Report:
 
 
 # --- shared helpers ----------------------------------------------------------------------------
-
-
-def percentiles(ms: Sequence[float]) -> dict[str, float]:
-    """p50/p95/p99/mean of latencies in ms (empty input gives NaNs)."""
-    if not ms:
-        return {"n": 0, "p50": float("nan"), "p95": float("nan"), "p99": float("nan"), "mean": float("nan")}
-    a = np.asarray(ms, dtype=np.float64)
-    p50, p95, p99 = np.percentile(a, [50, 95, 99])
-    return {"n": len(a), "p50": float(p50), "p95": float(p95), "p99": float(p99), "mean": float(a.mean())}
 
 
 def _fmt(stats: dict[str, float]) -> str:
@@ -327,155 +321,6 @@ def section_latency(args: argparse.Namespace, report: Report, questions: list[st
 # --- 3 and 4. server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass(frozen=True, slots=True)
-class Server:
-    """A uvicorn process serving the index, and how long it took to answer its first /search."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    startup_s: float
-    log: Path
-
-
-@contextlib.contextmanager
-def serve(
-    index_dir: Path, encoder: str, *, access_log: bool, workers: int = 1, timeout: float = 180.0
-) -> Iterator[Server]:
-    """Spawn `uvicorn --factory qa.api:app_from_environment` and poll /search until it answers 200.
-
-    With `workers` > 1 uvicorn forks that many server processes behind one socket (as
-    `qa serve --workers N` does); each is started before the first answer counts only for one.
-    """
-    import httpx
-
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}  # defaults, not the caller's
-    env |= {"QA_INDEX_DIR": str(index_dir), "QA_ENCODER": encoder}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "qa.api:app_from_environment",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--workers",
-        str(workers),
-    ]
-    if not access_log:
-        command.append("--no-access-log")
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="bench-speed-server-") as tmp:
-        log = Path(tmp) / "server.log"
-        with log.open("wb") as sink:
-            started = time.perf_counter()
-            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            startup = _first_answer(httpx, url, process, started, timeout, log)
-            print(f"  server: {shlex.join(command)}")
-            yield Server(url, process, startup, log)
-        finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _first_answer(
-    httpx: Any, url: str, process: subprocess.Popen[bytes], started: float, timeout: float, log: Path
-) -> float:
-    with httpx.Client(base_url=url, timeout=30.0) as client:
-        while time.perf_counter() - started < timeout:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if client.get("/search", params={"q": WARMUP_QUESTION, "k": K}).status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.TransportError:
-                pass
-            time.sleep(0.02)
-    raise RuntimeError(f"no answer from {url}/search within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
-
-
-@dataclass(frozen=True, slots=True)
-class LoadResult:
-    """One load run: wall seconds, per-request latencies in ms, failed requests."""
-
-    clients: int
-    requests: int
-    seconds: float
-    latencies_ms: list[float]
-    errors: int
-    first_error: str | None
-
-
-def load(url: str, questions: Sequence[str], clients: int, requests: int) -> LoadResult:
-    """`requests` GET /search (questions cycling) from `clients` threads, each with its own connection."""
-    import httpx
-
-    counter = itertools.count()
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors: list[str] = []
-    gate = threading.Barrier(clients + 1)
-
-    def client_loop() -> None:
-        with httpx.Client(base_url=url, timeout=60.0) as client:
-            gate.wait()
-            while (i := next(counter)) < requests:
-                params = {"q": questions[i % len(questions)], "k": K}
-                started = time.perf_counter()
-                try:
-                    status = client.get("/search", params=params).status_code
-                    error = None if status == 200 else f"HTTP {status}"
-                except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                elapsed = (time.perf_counter() - started) * 1000
-                with lock:
-                    latencies.append(elapsed)
-                    if error:
-                        errors.append(error)
-
-    with ThreadPoolExecutor(clients) as pool:
-        futures = [pool.submit(client_loop) for _ in range(clients)]
-        gate.wait()
-        started = time.perf_counter()
-        for future in futures:
-            future.result()
-        seconds = time.perf_counter() - started
-    return LoadResult(clients, len(latencies), seconds, latencies, len(errors), errors[0] if errors else None)
-
-
-def _print_load(name: str, r: LoadResult) -> dict[str, Any]:
-    s = percentiles(r.latencies_ms)
-    rate = r.requests / r.seconds
-    print(
-        f"  {name:34} {rate:7.1f} req/s  p50 {s['p50']:7.2f}  p99 {s['p99']:7.2f} ms  "
-        f"errors {r.errors}/{r.requests}" + (f"  (first: {r.first_error})" if r.first_error else "")
-    )
-    return {
-        "clients": r.clients,
-        "requests": r.requests,
-        "req_per_s": rate,
-        "errors": r.errors,
-        "first_error": r.first_error,
-        **{k: s[k] for k in ("p50", "p95", "p99", "mean")},
-    }
-
-
 def torch_check(index_dir: Path, encoder: str) -> dict[str, Any]:
     """In a fresh interpreter: what the app's startup does, one ask, then which heavy modules are loaded."""
     code = (
@@ -503,21 +348,6 @@ def torch_check(index_dir: Path, encoder: str) -> dict[str, Any]:
     if done.returncode != 0:
         return {"error": done.stderr[-2000:]}
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def server_maps_torch(pid: int) -> bool:
-    """Whether the process has any libtorch shared object mapped (it imported torch)."""
-    import psutil
-
-    return any("libtorch" in Path(m.path).name for m in psutil.Process(pid).memory_maps(grouped=True))
-
-
-def server_rss(pid: int) -> int:
-    """Resident bytes of a server process and its children (uvicorn's worker processes)."""
-    import psutil
-
-    process = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
 def section_server(
@@ -551,13 +381,11 @@ def section_server(
             report.target("server start-up to first answer, s", server.startup_s, 3.0, higher_is_better=False)
         if "http" in sections:
             rows = {
-                "1 client, cold query cache": _print_load(
-                    f"1 client, cold cache ({len(questions)} req)", cold
-                )
+                "1 client, cold query cache": print_load(f"1 client, cold cache ({len(questions)} req)", cold)
             }
             for clients in (1, 8):
                 result = load(server.url, questions, clients, args.requests)
-                rows[f"{clients} clients"] = _print_load(
+                rows[f"{clients} clients"] = print_load(
                     f"{clients} client{'s' * (clients > 1)}, warm cache", result
                 )
             if wrk_load.available():
@@ -656,36 +484,6 @@ def txtai_child(job_path: str) -> None:
     embeddings.close()
     job["result"] = {"load_s": load_s, "index_s": index_s, "latencies_ms": latencies}
     job_file.write_text(json.dumps(job))
-
-
-def section_writes(args: argparse.Namespace, report: Report, articles: int = 3) -> None:
-    """Section 7: one-article writes into a copy of the index, with and without stored tokens."""
-    if index_missing(args):
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
-        copy = Path(tmp) / "index"
-        shutil.copytree(args.index_dir, copy)
-        qa = make_service(copy, args.encoder, args.threads)
-        started = time.perf_counter()
-        qa.optimize()  # stores the lexical tokens if the version predates them
-        optimize_s = time.perf_counter() - started
-        print(f"  qa optimize (copy of {qa.stats()['passages']} passages): {optimize_s:.2f}s")
-
-        def add(n: int) -> float:
-            body = f"The harbour installed {n} new cranes on Monday. " * 20
-            article = Article(f"bench-write-{n}", f"Harbour cranes {n}", body, dt.date(2024, 3, 1), "Wire")
-            started = time.perf_counter()
-            qa.add([article])
-            return time.perf_counter() - started
-
-        reused = [add(n) for n in range(articles)]
-        live = copy / "versions" / qa.directory.current_name() / "lexical"
-        for name in ("tokens.npy", "offsets.npy"):
-            (live / name).unlink()
-        rebuilt = add(articles)
-        print(f"  add one article: {', '.join(f'{s:.2f}' for s in reused)}s (stored tokens reused)")
-        print(f"  add one article without stored tokens (BM25 rebuilt from every text): {rebuilt:.2f}s")
-    report.figures["writes"] = {"optimize_s": optimize_s, "add_one_s": reused, "add_one_rebuild_s": rebuilt}
 
 
 def section_txtai_apart(args: argparse.Namespace, report: Report) -> None:
@@ -801,6 +599,39 @@ def section_txtai(args: argparse.Namespace, report: Report, questions: list[str]
         "latency": stats,
         "ratios": {"indexing": index_ratio, "search": search_ratio},
     }
+
+
+# --- 7. writes ---------------------------------------------------------------------------------
+
+
+def section_writes(args: argparse.Namespace, report: Report, articles: int = 3) -> None:
+    """Section 7: one-article writes into a copy of the index, with and without stored tokens."""
+    if index_missing(args):
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
+        copy = Path(tmp) / "index"
+        shutil.copytree(args.index_dir, copy)
+        qa = make_service(copy, args.encoder, args.threads)
+        started = time.perf_counter()
+        qa.optimize()  # stores the lexical tokens if the version predates them
+        optimize_s = time.perf_counter() - started
+        print(f"  qa optimize (copy of {qa.stats()['passages']} passages): {optimize_s:.2f}s")
+
+        def add(n: int) -> float:
+            body = f"The harbour installed {n} new cranes on Monday. " * 20
+            article = Article(f"bench-write-{n}", f"Harbour cranes {n}", body, dt.date(2024, 3, 1), "Wire")
+            started = time.perf_counter()
+            qa.add([article])
+            return time.perf_counter() - started
+
+        reused = [add(n) for n in range(articles)]
+        live = copy / "versions" / qa.directory.current_name() / "lexical"
+        for name in ("tokens.npy", "offsets.npy"):
+            (live / name).unlink()
+        rebuilt = add(articles)
+        print(f"  add one article: {', '.join(f'{s:.2f}' for s in reused)}s (stored tokens reused)")
+        print(f"  add one article without stored tokens (BM25 rebuilt from every text): {rebuilt:.2f}s")
+    report.figures["writes"] = {"optimize_s": optimize_s, "add_one_s": reused, "add_one_rebuild_s": rebuilt}
 
 
 # --- main --------------------------------------------------------------------------------------
