@@ -168,13 +168,9 @@ class MetadataStore:
         rows = self._all("SELECT id FROM passages WHERE article_id = ? ORDER BY position", (article_id,))
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def passages(self, ids: Iterable[int], *, with_text: bool = True) -> dict[int, PassageRow]:
-        """Passages by id, joined with article metadata (text sliced in SQL, no corpus load).
-
-        Ranking needs only the metadata; `with_text=False` leaves `text` empty and skips reading
-        article bodies, which is most of the cost.
-        """
-        text = f"substr(a.text, p.start + 1, p.end - p.start), {self._sentences}" if with_text else "'', NULL"
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        """Passages by id, joined with article metadata (text sliced in SQL, no corpus load)."""
+        text = f"substr(a.text, p.start + 1, p.end - p.start), {self._sentences}"
         out: dict[int, PassageRow] = {}
         for chunk in _chunks([int(i) for i in ids]):
             marks = ",".join("?" * len(chunk))
