@@ -264,7 +264,9 @@ class MetadataStore:
         sidecar = self.path.with_name(filename)
         if not self._readonly:
             return compute()
-        columns = tuple(np.load(sidecar, mmap_mode="r")) if sidecar.is_file() else compute()
+        # Plain array views of the mapped file: indexing an np.memmap costs a subclass hop per call.
+        mapped = np.load(sidecar, mmap_mode="r") if sidecar.is_file() else None
+        columns = tuple(np.asarray(row) for row in mapped) if mapped is not None else compute()
         self._columns_read[filename] = columns
         return columns
 

@@ -184,11 +184,9 @@ def _lexical_scores(
     sentences: list[list[str]],
     idf: Callable[[str], float] | None,
 ) -> list[float]:
-    q_seq = _terms(question)
-    q_terms = set(q_seq)
+    q_terms, q_bigrams, cue = _question(question)
     if not q_terms:
         return [0.0] * len(spans)
-    q_bigrams = {pair for pair in pairwise(q_seq) if pair[0] != pair[1]}
     matched = [q_terms.intersection(seq) for seq in sentences]
 
     if idf is None:
@@ -213,20 +211,35 @@ def _lexical_scores(
                 min(weight[a], weight[b]) for a, b in set(pairwise(seq)) if (a, b) in q_bigrams
             )
         scores.append(score / mass / (max(len(seq), 8) / 8) ** 0.25)
-    _add_answer_type_bonus(question, passage, spans, q_terms, scores)
+    if cue is not None:
+        _add_answer_type_bonus(cue == "number", passage, spans, q_terms, scores)
     return scores
 
 
+@lru_cache(maxsize=1024)
+def _question(question: str) -> tuple[frozenset[str], frozenset[tuple[str, str]], str | None]:
+    """A question's terms, its ordered term bigrams, and the kind of answer it asks for
+    ("number", "entity" or None); computed once per question, not once per hit."""
+    seq = _terms(question)
+    bigrams = frozenset(pair for pair in pairwise(seq) if pair[0] != pair[1])
+    if _NUMERIC_CUE.search(question):
+        cue: str | None = "number"
+    else:
+        cue = "entity" if _ANSWER_CUE.search(question) else None
+    return frozenset(seq), bigrams, cue
+
+
 def _add_answer_type_bonus(
-    question: str, passage: str, spans: list[tuple[int, int]], q_terms: set[str], scores: list[float]
+    numeric_cue: bool,
+    passage: str,
+    spans: list[tuple[int, int]],
+    q_terms: frozenset[str],
+    scores: list[float],
 ) -> None:
     """Among sentences within the bonus of the best lexical score, favour those holding an answer.
 
     Only near-ties can change order, so the (slower) entity check runs on those alone.
     """
-    numeric_cue = _NUMERIC_CUE.search(question) is not None
-    if not numeric_cue and _ANSWER_CUE.search(question) is None:
-        return
     top = max(scores)
     if top <= 0.0:
         return
@@ -241,7 +254,7 @@ def _add_answer_type_bonus(
             scores[i] += ANSWER_TYPE_BONUS
 
 
-def _has_new_entity(sentence: str, q_terms: set[str]) -> bool:
+def _has_new_entity(sentence: str, q_terms: frozenset[str]) -> bool:
     """Whether the sentence names something the question does not (a capitalised word or a number)."""
     if _NUMBER.search(sentence):
         return True

@@ -35,7 +35,15 @@ class Hit:
     passage_id: int = -1
 
     @classmethod
-    def from_row(cls, row: PassageRow, score: float) -> Hit:
+    def from_row(
+        cls,
+        row: PassageRow,
+        score: float,
+        *,
+        duplicates: tuple[str, ...] = (),
+        highlight: tuple[str, int, int] = ("", 0, 0),
+    ) -> Hit:
+        """The hit for a metadata row; `highlight` is `(text, start, end)` within the row's text."""
         return cls(
             row.text,
             score,
@@ -47,6 +55,8 @@ class Hit:
             row.position,
             row.start,
             row.end,
+            *highlight,
+            duplicates=duplicates,
             passage_id=row.id,
         )
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -91,11 +91,7 @@ def retrieve(
         scores = _with_article_evidence(snapshot, ids, scores, config.article_weight)
     order = np.lexsort((ids, -scores))
     chosen = _shape(snapshot, ids[order], k, config)
-    hits = _hits(snapshot, ids[order][chosen], scores[order][chosen], config)
-    if not config.highlight:
-        return [hit for hit, _ in hits]
-    idf = _corpus_idf(snapshot, question) if config.highlight_corpus_idf else None
-    return [_with_highlight(question, hit, idf, spans) for hit, spans in hits]
+    return _hits(snapshot, question, ids[order][chosen], scores[order][chosen], config)
 
 
 def _fuse(
@@ -204,24 +200,28 @@ def _shape(snapshot: Snapshot, ranked: np.ndarray, k: int, config: RetrievalConf
 
 
 def _hits(
-    snapshot: Snapshot, ids: np.ndarray, scores: np.ndarray, config: RetrievalConfig
-) -> list[tuple[Hit, tuple[tuple[int, int], ...] | None]]:
-    """Hits for the chosen passages (one metadata read), each with its stored sentence spans;
-    with duplicate collapse, a hit lists the other articles that carry its text."""
+    snapshot: Snapshot, question: str, ids: np.ndarray, scores: np.ndarray, config: RetrievalConfig
+) -> list[Hit]:
+    """Hits for the chosen passages (one metadata read), each with its highlight; with duplicate
+    collapse, a hit lists the other articles that carry its text."""
     rows = snapshot.meta.passages(ids.tolist())
-    duplicates = {}
+    duplicates: dict[str, list[str]] = {}
     if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
         shared = snapshot.meta.text_copies(snapshot.meta.groups_of(ids)[1]) > 1
         hashes = [rows[pid].text_hash for pid in ids[shared].tolist() if pid in rows]
         duplicates = snapshot.meta.duplicate_passages(hashes) if hashes else {}
+    idf = _corpus_idf(snapshot, question) if config.highlight and config.highlight_corpus_idf else None
     out = []
     for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
         row = rows.get(pid)
         if row is None:
             continue
-        hit = Hit.from_row(row, score)
         others = tuple(sorted(a for a in duplicates.get(row.text_hash, ()) if a != row.article_id))
-        out.append((replace(hit, duplicates=others) if others else hit, row.sentences))
+        mark = ("", 0, 0)
+        if config.highlight:
+            h = best_sentence(question, row.text, idf=idf, spans=row.sentences)
+            mark = (h.text, h.start, h.end)
+        out.append(Hit.from_row(row, score, duplicates=others, highlight=mark))
     return out
 
 
@@ -237,13 +237,3 @@ def _corpus_idf(snapshot: Snapshot, question: str) -> Callable[[str], float] | N
     idf = snapshot.lexical.idf([w for words in terms.values() for w in words])
     weights = {term: max(idf[w] for w in words) for term, words in terms.items()}
     return lambda term: weights.get(term, 0.0)
-
-
-def _with_highlight(
-    question: str,
-    hit: Hit,
-    idf: Callable[[str], float] | None,
-    spans: Sequence[tuple[int, int]] | None,
-) -> Hit:
-    h = best_sentence(question, hit.text, idf=idf, spans=spans)
-    return replace(hit, highlight=h.text, highlight_start=h.start, highlight_end=h.end)
