@@ -97,6 +97,12 @@ def score(queries_path: Path, results: list[dict[str, Any]]) -> dict[str, Any]:
     return module.score(_read_jsonl(queries_path), results)
 
 
+def words_at(results: list[dict[str, Any]], k: int = 5) -> float:
+    """Mean words per hit text over the top k hits of every result (how much text AnsRec@k reads)."""
+    counts = [len((h.get("text") or "").split()) for r in results for h in r.get("hits", [])[:k]]
+    return round(sum(counts) / max(len(counts), 1), 1)
+
+
 def write_results(path: Path, results: list[dict[str, Any]]) -> None:
     """Write one results JSON object per line (the format score.py reads)."""
     path = Path(path)

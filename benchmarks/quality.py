@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import DEFAULT_CACHE_DIR, REPO_ROOT, score
+from benchmarks.common import DEFAULT_CACHE_DIR, REPO_ROOT, score, words_at
 from benchmarks.references import run_references
 from embeddings.readers import iter_articles
 from qa.evaluation import answer_queries
@@ -63,7 +63,7 @@ def evaluate(
         started = time.perf_counter()
         results += answer_queries(qa, [q], k=10, as_of_from_date=as_of_from_date)
         latencies.append((time.perf_counter() - started) * 1000)
-    return score(data_dir / "queries.jsonl", results), latencies
+    return score(data_dir / "queries.jsonl", results) | {"Words@5": words_at(results)}, latencies
 
 
 def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig]]:
@@ -73,6 +73,7 @@ def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig
         lexical=False,
         max_per_article=1000,
         collapse_duplicates=False,
+        merge_adjacent=False,
         time_boost=0.0,
         recency_weight=0.0,
         strip_time=False,
@@ -82,6 +83,7 @@ def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig
     weighted = dataclasses.replace(hybrid, lexical_weight=default.lexical_weight)
     shaped = dataclasses.replace(weighted, max_per_article=default.max_per_article, collapse_duplicates=True)
     timed = dataclasses.replace(shaped, time_boost=default.time_boost, strip_time=default.strip_time)
+    recent = dataclasses.replace(default, merge_adjacent=False)
     return [
         ("dense, passage text only", False, plain),
         ("+ title context in embeddings", True, plain),
@@ -89,7 +91,8 @@ def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig
         ("+ BM25 weight 1.5 in the fusion", True, weighted),
         ("+ result shaping (1 passage/article, dup collapse)", True, shaped),
         ("+ question time expressions (boost, stripped)", True, timed),
-        ("+ mild recency (0.5, half-life 180 d) = default", True, default),
+        ("+ mild recency (0.5, half-life 180 d)", True, recent),
+        ("+ adjacent passage merged into a hit when it ranked too = default", True, default),
     ]
 
 
@@ -173,7 +176,7 @@ def _latency(ms: list[float]) -> dict[str, float]:
 
 
 def _print(rows: dict[str, dict[str, Any]], best: dict[str, float]) -> None:
-    cols = [*METRICS, "p50_ms", "p95_ms"]
+    cols = [*METRICS, "Words@5", "p50_ms", "p95_ms"]
     print(f"{'configuration':58}" + "".join(f"{c:>11}" for c in cols))
     for name, m in rows.items():
         print(

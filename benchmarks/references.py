@@ -28,6 +28,7 @@ from benchmarks.common import (
     load_corpus,
     load_queries,
     score,
+    words_at,
     write_results,
 )
 
@@ -230,7 +231,10 @@ def run_references(
         results = to_results(queries, rankings, passages)
         if out_dir is not None:
             write_results(Path(out_dir) / f"{name}.jsonl", results)
-        report[name] = score(data_dir / "queries.jsonl", results) | {"seconds": round(timings[name], 2)}
+        report[name] = score(data_dir / "queries.jsonl", results) | {
+            "Words@5": words_at(results),
+            "seconds": round(timings[name], 2),
+        }
     return report
 
 

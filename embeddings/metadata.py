@@ -185,6 +185,13 @@ class MetadataStore:
                 out[r[0]] = PassageRow(*r[:6], *r[7:9], _date(r[9]), r[10], r[11], _spans(r[6]))
         return out
 
+    def article_slice(self, article_id: str, start: int, end: int) -> str:
+        """`article.text[start:end]` of one article, sliced in SQL ("" for an unknown id)."""
+        rows = self._all(
+            "SELECT substr(text, ?, ?) FROM articles WHERE id = ?", (start + 1, end - start, article_id)
+        )
+        return rows[0][0] if rows else ""
+
     def max_date(self) -> dt.date | None:
         ((value,),) = self._all("SELECT max(date) FROM articles")
         return _date(value)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from embeddings.index import Snapshot
-from embeddings.metadata import UNDATED
+from embeddings.metadata import UNDATED, PassageRow
 from qa.highlight import best_sentence, question_terms
 from qa.hits import Hit
 
@@ -28,6 +28,7 @@ class RetrievalConfig:
     lexical_weight: float = 1.5
     max_per_article: int = 1
     collapse_duplicates: bool = True
+    merge_adjacent: bool = True
     time_boost: float = 0.5
     time_filter: bool = False
     recency_half_life_days: float = 180.0
@@ -90,8 +91,10 @@ def retrieve(
     if config.article_weight:
         scores = _with_article_evidence(snapshot, ids, scores, config.article_weight)
     order = np.lexsort((ids, -scores))
-    chosen = _shape(snapshot, ids[order], k, config)
-    return _hits(snapshot, question, ids[order][chosen], scores[order][chosen], config)
+    ranked = ids[order]
+    chosen = _shape(snapshot, ranked, k, config)
+    neighbours = _adjacent(snapshot, ranked, chosen) if config.merge_adjacent else {}
+    return _hits(snapshot, question, ranked[chosen], scores[order][chosen], neighbours, config)
 
 
 def _fuse(
@@ -199,12 +202,63 @@ def _shape(snapshot: Snapshot, ranked: np.ndarray, k: int, config: RetrievalConf
     return (kept + overflow)[:k]
 
 
+def _adjacent(snapshot: Snapshot, ranked: np.ndarray, chosen: list[int]) -> dict[int, int]:
+    """For chosen passages, a neighbour to merge: `{passage id: neighbouring passage id}`.
+
+    A passage of the same article next to a chosen one (ids are allocated in position order;
+    `_hits` checks positions) that itself ranked above the last chosen hit, i.e. one that shaping
+    passed over only because its article was already shown. When both neighbours qualify, the
+    better ranked one.
+    """
+    if not chosen:
+        return {}
+    scanned = ranked[: max(chosen) + 1]
+    rank = {int(pid): r for r, pid in enumerate(scanned.tolist())}
+    articles = dict(zip(rank, snapshot.meta.groups_of(scanned)[0].tolist(), strict=True))
+    shown = {int(ranked[c]) for c in chosen}
+    out: dict[int, int] = {}
+    for pid in shown:
+        near = [
+            n for n in (pid - 1, pid + 1) if n in rank and n not in shown and articles[n] == articles[pid]
+        ]
+        if near:
+            out[pid] = min(near, key=rank.__getitem__)
+    return out
+
+
+def _merged(snapshot: Snapshot, row: PassageRow, neighbour: PassageRow) -> PassageRow:
+    """`row` extended over a neighbouring passage of its article (else unchanged): the article's
+    text from the first passage's start to the second's end, with the sentence spans of both
+    (the first's up to where the second begins)."""
+    if neighbour.article_id != row.article_id or abs(row.position - neighbour.position) != 1:
+        return row
+    first, second = (row, neighbour) if row.position < neighbour.position else (neighbour, row)
+    shift = second.start - first.start
+    if shift < 0:
+        return row
+    if second.start <= first.end:  # overlapping or touching: both texts are slices of the article
+        text = first.text[:shift] + second.text
+    else:  # whitespace between them, which neither passage holds
+        text = snapshot.meta.article_slice(row.article_id, first.start, second.end)
+    spans = None
+    if first.sentences is not None and second.sentences is not None:
+        head = tuple(span for span in first.sentences if span[1] <= shift)
+        spans = head + tuple((a + shift, b + shift) for a, b in second.sentences)
+    return replace(row, text=text, start=first.start, end=second.end, sentences=spans)
+
+
 def _hits(
-    snapshot: Snapshot, question: str, ids: np.ndarray, scores: np.ndarray, config: RetrievalConfig
+    snapshot: Snapshot,
+    question: str,
+    ids: np.ndarray,
+    scores: np.ndarray,
+    neighbours: dict[int, int],
+    config: RetrievalConfig,
 ) -> list[Hit]:
-    """Hits for the chosen passages (one metadata read), each with its highlight; with duplicate
-    collapse, a hit lists the other articles that carry its text."""
-    rows = snapshot.meta.passages(ids.tolist())
+    """Hits for the chosen passages (one metadata read), each merged with its neighbour from
+    `_adjacent` (unless other articles carry the same passage: a syndicated hit stays the shared
+    text) and given its highlight; with duplicate collapse, a hit lists those other articles."""
+    rows = snapshot.meta.passages([*ids.tolist(), *neighbours.values()])
     duplicates: dict[str, list[str]] = {}
     if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
         shared = snapshot.meta.text_copies(snapshot.meta.groups_of(ids)[1]) > 1
@@ -217,6 +271,8 @@ def _hits(
         if row is None:
             continue
         others = tuple(sorted(a for a in duplicates.get(row.text_hash, ()) if a != row.article_id))
+        if pid in neighbours and neighbours[pid] in rows and not others:  # a shared passage stays as shared
+            row = _merged(snapshot, row, rows[neighbours[pid]])
         mark = ("", 0, 0)
         if config.highlight:
             h = best_sentence(question, row.text, idf=idf, spans=row.sentences)

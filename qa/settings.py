@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(1.5, ge=0.0, description="BM25 weight in the rank fusion (dense: 1).")
     max_per_article: int = Field(1, ge=1)
     collapse_duplicates: bool = True
+    merge_adjacent: bool = Field(True, description="Extend a hit over an adjacent passage that also ranked.")
     time_boost: float = Field(0.5, ge=0.0)
     time_filter: bool = Field(False, description="Make question time expressions hard filters.")
     recency_half_life_days: float = Field(180.0, ge=0.0)
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
             lexical_weight=self.lexical_weight,
             max_per_article=self.max_per_article,
             collapse_duplicates=self.collapse_duplicates,
+            merge_adjacent=self.merge_adjacent,
             time_boost=self.time_boost,
             time_filter=self.time_filter,
             recency_half_life_days=self.recency_half_life_days,

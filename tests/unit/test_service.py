@@ -178,7 +178,8 @@ def test_without_collapsing_both_copies_are_returned(tmp_path: Path, articles: l
 
     hits = qa.ask("Caspian pipeline crude oil exports", k=5, as_of=LATER).hits
 
-    assert sorted(h.article_id for h in hits if h.text == SHARED_PARAGRAPH) == ["pipeline-a", "pipeline-b"]
+    # each copy is its own hit (and may extend over its own article's next passage)
+    assert sorted(h.article_id for h in hits if SHARED_PARAGRAPH in h.text) == ["pipeline-a", "pipeline-b"]
 
 
 def test_max_per_article_caps_passages_of_one_article(tmp_path: Path, articles: list[Article]) -> None:
@@ -409,3 +410,25 @@ def test_store_options_come_from_the_environment_as_json(monkeypatch: pytest.Mon
 
     monkeypatch.setenv("QA_STORE_OPTIONS", '{"exact_threshold": 5000, "mmap": "none"}')
     assert Settings().store_options == {"exact_threshold": 5000, "mmap": "none"}
+
+
+# --- adjacent passages -----------------------------------------------------------------------------
+
+
+def test_a_hit_extends_over_an_adjacent_passage_of_its_article_that_ranked_too(
+    tmp_path: Path, service: QAService, articles: list[Article]
+) -> None:
+    question = "earthquake in the mountain villages"  # quake-report's four passages all match
+    plain = build_service(tmp_path / "plain", FakeEncoder(), retrieval=RetrievalConfig(merge_adjacent=False))
+    plain.add(articles)
+    merged = {h.article_id: h for h in service.ask(question, k=4, as_of=LATER).hits}
+    single = {h.article_id: h for h in plain.ask(question, k=4, as_of=LATER).hits}
+
+    assert merged.keys() == single.keys()  # the same articles, in the same order of scores
+    quake, alone = merged["quake-report"], single["quake-report"]
+    article = by_id(articles)["quake-report"]
+    assert quake.position == alone.position and quake.score == alone.score
+    assert quake.start <= alone.start < alone.end <= quake.end
+    assert quake.end - quake.start > alone.end - alone.start
+    assert quake.text == article.text[quake.start : quake.end] and alone.text in quake.text
+    assert quake.text[quake.highlight_start : quake.highlight_end] == quake.highlight
