@@ -94,8 +94,12 @@ class HitOut(BaseModel):
     date: dt.date | None = Field(None, description="The article's publication date.")
     source: str | None = None
     url: str | None = None
-    position: int = Field(..., description="The passage's index within its article.")
-    span: list[int] = Field(..., description="[start, end) of the passage in the article text.")
+    position: int = Field(..., description="Index within its article of the passage that ranked.")
+    span: list[int] = Field(
+        ...,
+        description="[start, end) of `text` in the article text: the passage, extended over an"
+        " adjacent passage of the article that ranked too (setting merge_adjacent).",
+    )
     highlight: str = Field(..., description="The sentence of the passage that best answers the question.")
     highlight_span: list[int] = Field(..., description="[start, end) of the highlight in `text`.")
     duplicates: list[str] = Field(..., description="Other articles carrying the same passage (syndication).")

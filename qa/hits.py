@@ -13,9 +13,11 @@ from embeddings.metadata import PassageRow
 class Hit:
     """One answer passage, with where and when its article was published.
 
-    `highlight` is the sentence of `text` that best answers the question, at
-    `text[highlight_start:highlight_end]`; `duplicates` lists other articles carrying the same
-    passage (syndicated copies collapsed into this hit).
+    `text` is `article.text[start:end]`: the ranked passage (the `position`-th of its article),
+    or that passage extended over an adjacent one that ranked too. `highlight` is the sentence of
+    `text` that best answers the question, at `text[highlight_start:highlight_end]`;
+    `duplicates` lists other articles carrying the same passage (syndicated copies collapsed into
+    this hit).
     """
 
     text: str
