@@ -106,6 +106,7 @@ class MetadataStore:
         self._lock = threading.Lock()
         self._readonly = readonly
         self._columns_read: dict[str, tuple[np.ndarray, ...]] = {}
+        self._copies: np.ndarray | None = None  # passages per text number (read-only stores keep it)
         # A version written by an earlier release (read as it is) may lack the column.
         passage_columns = {r[1] for r in self._conn.execute("PRAGMA table_info(passages)")}
         self._sentences = "p.sentences" if "sentences" in passage_columns else "NULL"
@@ -251,12 +252,11 @@ class MetadataStore:
 
     def text_copies(self, texts: np.ndarray) -> np.ndarray:
         """How many passages of the archive carry each given text number (0 for -1)."""
-        if "copies" in self._columns_read:
-            (counts,) = self._columns_read["copies"]
-        else:
+        counts = self._copies
+        if counts is None:
             counts = np.bincount(self.passage_groups()[2], minlength=1)
             if self._readonly:
-                self._columns_read["copies"] = (counts,)
+                self._copies = counts
         known = (texts >= 0) & (texts < len(counts))
         return np.where(known, counts[np.where(known, texts, 0)], 0)
 

@@ -92,9 +92,11 @@ def retrieve(
         scores = _with_article_evidence(snapshot, ids, scores, config.article_weight)
     order = np.lexsort((ids, -scores))
     ranked = ids[order]
-    chosen = _shape(snapshot, ranked, k, config)
-    neighbours = _adjacent(snapshot, ranked, chosen) if config.merge_adjacent else {}
-    return _hits(snapshot, question, ranked[chosen], scores[order][chosen], neighbours, config)
+    articles, texts = snapshot.meta.groups_of(ranked)
+    chosen = _shape(articles, texts, k, config)
+    neighbours = _adjacent(ranked, articles, chosen) if config.merge_adjacent else {}
+    shared = snapshot.meta.text_copies(texts[chosen]) > 1
+    return _hits(snapshot, question, ranked[chosen], scores[order][chosen], shared, neighbours, config)
 
 
 def _fuse(
@@ -174,15 +176,14 @@ def _date_factors(
     return factor
 
 
-def _shape(snapshot: Snapshot, ranked: np.ndarray, k: int, config: RetrievalConfig) -> list[int]:
-    """Positions in `ranked` (passage ids, best first) of the k passages to show.
+def _shape(articles: np.ndarray, texts: np.ndarray, k: int, config: RetrievalConfig) -> list[int]:
+    """Positions, among ranked candidates (best first), of the k passages to show.
 
     Syndicated copies (equal text) collapse into the best of them, and each article shows at
     most `max_per_article` passages while other articles can fill the k places; when too few can,
-    an article's further passages follow, best first. Decided on the snapshot's per-passage
-    article and text numbers alone: no row is read.
+    an article's further passages follow, best first. Decided on the candidates' article and
+    text numbers (`MetadataStore.groups_of`) alone: no row is read.
     """
-    articles, texts = snapshot.meta.groups_of(ranked)
     kept: list[int] = []
     overflow: list[int] = []
     seen_text: set[int] = set()
@@ -202,7 +203,7 @@ def _shape(snapshot: Snapshot, ranked: np.ndarray, k: int, config: RetrievalConf
     return (kept + overflow)[:k]
 
 
-def _adjacent(snapshot: Snapshot, ranked: np.ndarray, chosen: list[int]) -> dict[int, int]:
+def _adjacent(ranked: np.ndarray, articles: np.ndarray, chosen: list[int]) -> dict[int, int]:
     """For chosen passages, a neighbour to merge: `{passage id: neighbouring passage id}`.
 
     A passage of the same article next to a chosen one (ids are allocated in position order;
@@ -212,14 +213,14 @@ def _adjacent(snapshot: Snapshot, ranked: np.ndarray, chosen: list[int]) -> dict
     """
     if not chosen:
         return {}
-    scanned = ranked[: max(chosen) + 1]
-    rank = {int(pid): r for r, pid in enumerate(scanned.tolist())}
-    articles = dict(zip(rank, snapshot.meta.groups_of(scanned)[0].tolist(), strict=True))
+    depth = max(chosen) + 1
+    rank = {int(pid): r for r, pid in enumerate(ranked[:depth].tolist())}
+    article_of = dict(zip(rank, articles[:depth].tolist(), strict=True))
     shown = {int(ranked[c]) for c in chosen}
     out: dict[int, int] = {}
     for pid in shown:
         near = [
-            n for n in (pid - 1, pid + 1) if n in rank and n not in shown and articles[n] == articles[pid]
+            n for n in (pid - 1, pid + 1) if n in rank and n not in shown and article_of[n] == article_of[pid]
         ]
         if near:
             out[pid] = min(near, key=rank.__getitem__)
@@ -252,16 +253,17 @@ def _hits(
     question: str,
     ids: np.ndarray,
     scores: np.ndarray,
+    shared: np.ndarray,
     neighbours: dict[int, int],
     config: RetrievalConfig,
 ) -> list[Hit]:
     """Hits for the chosen passages (one metadata read), each merged with its neighbour from
     `_adjacent` (unless other articles carry the same passage: a syndicated hit stays the shared
-    text) and given its highlight; with duplicate collapse, a hit lists those other articles."""
+    text) and given its highlight; with duplicate collapse, a hit lists those other articles.
+    `shared` marks the passages whose text more than one passage of the archive carries."""
     rows = snapshot.meta.passages([*ids.tolist(), *neighbours.values()])
     duplicates: dict[str, list[str]] = {}
     if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
-        shared = snapshot.meta.text_copies(snapshot.meta.groups_of(ids)[1]) > 1
         hashes = [rows[pid].text_hash for pid in ids[shared].tolist() if pid in rows]
         duplicates = snapshot.meta.duplicate_passages(hashes) if hashes else {}
     idf = _corpus_idf(snapshot, question) if config.highlight and config.highlight_corpus_idf else None
