@@ -57,6 +57,7 @@ from benchmarks.http_load import (
     server_maps_torch,
     server_rss,
 )
+from benchmarks.quality import INDEX_ROOT
 from benchmarks.references import engine_quality
 from embeddings.articles import Article
 from embeddings.chunking import ChunkingConfig, chunk_article
@@ -70,7 +71,6 @@ from qa.service import QAService, open_service
 from qa.settings import Settings
 
 SECTIONS = ("encoders", "latency", "http", "startup", "scale", "txtai", "writes")
-INDEX_ROOT = REPO_ROOT / ".bench" / "indexes"
 # The plain dense path the default configuration is compared with (the "at most 2x" comparison).
 DENSE = RetrievalConfig(lexical=False, highlight=False, collapse_duplicates=False, time_boost=0.0)
 
