@@ -204,8 +204,34 @@ def run_references(
         limit_articles: use only the first N articles (a quick check; figures are not comparable).
 
     Returns:
-        reference name ("bm25", "dense", "rrf") -> score.py metrics dict, plus "seconds" spent.
+        reference name ("bm25", "dense", "rrf") -> score.py metrics dict, plus "Words@5" and the
+        "seconds" spent.
     """
+    runs = reference_results(data_dir, cache_dir, limit_articles, engine)
+    if out_dir is not None:
+        for name, (results, _) in runs.items():
+            write_results(Path(out_dir) / f"{name}.jsonl", results)
+    return reference_report(data_dir, runs)
+
+
+def reference_report(
+    data_dir: Path, runs: dict[str, tuple[list[dict[str, Any]], float]]
+) -> dict[str, dict[str, Any]]:
+    """`reference_results` scored: name -> score.py metrics, "Words@5" and "seconds"."""
+    return {
+        name: score(Path(data_dir) / "queries.jsonl", results)
+        | {"Words@5": words_at(results), "seconds": round(seconds, 2)}
+        for name, (results, seconds) in runs.items()
+    }
+
+
+def reference_results(
+    data_dir: Path,
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+    limit_articles: int | None = None,
+    engine: str = "torch",
+) -> dict[str, tuple[list[dict[str, Any]], float]]:
+    """The three references' score.py results: name -> (one result per query, seconds spent)."""
     data_dir = Path(data_dir)
     articles = load_corpus(data_dir)
     if limit_articles is not None:
@@ -215,27 +241,19 @@ def run_references(
     questions = [q["question"] for q in queries]
     print(f"{len(articles)} articles, {len(passages)} passages, {len(queries)} queries", file=sys.stderr)
 
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     bm25 = bm25_rankings(passages, questions)
-    timings["bm25"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t1 = time.perf_counter()
     dense = dense_rankings(passages, questions, Path(cache_dir), engine=engine)
-    timings["dense"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t2 = time.perf_counter()
     rrf = rrf_rankings([bm25, dense])
-    timings["rrf"] = time.perf_counter() - t0
-
-    report: dict[str, dict[str, Any]] = {}
-    for name, rankings in zip(REFERENCES, (bm25, dense, rrf), strict=True):
-        results = to_results(queries, rankings, passages)
-        if out_dir is not None:
-            write_results(Path(out_dir) / f"{name}.jsonl", results)
-        report[name] = score(data_dir / "queries.jsonl", results) | {
-            "Words@5": words_at(results),
-            "seconds": round(timings[name], 2),
-        }
-    return report
+    t3 = time.perf_counter()
+    return {
+        name: (to_results(queries, rankings, passages), seconds)
+        for name, rankings, seconds in zip(
+            REFERENCES, (bm25, dense, rrf), (t1 - t0, t2 - t1, t3 - t2), strict=True
+        )
+    }
 
 
 def format_table(report: dict[str, dict[str, Any]]) -> str:
