@@ -6,7 +6,9 @@ usage: python -m benchmarks.quality DATA_DIR [--encoder onnx-int8] [--no-ablatio
 Builds (incrementally, so a rerun embeds nothing) the service's index of DATA_DIR/corpus.jsonl
 under .bench/indexes/, answers DATA_DIR/queries.jsonl with the default configuration and with
 each ablation, scores everything with the shared score.py, and prints the margins over the best
-reference per metric. The references come from benchmarks.references (embeddings cached).
+reference per metric, each with a paired-bootstrap 95 % interval over the questions. The
+references come from benchmarks.references (embeddings cached); their results are written to
+.bench/results/<DATA_DIR name>/.
 """
 
 from __future__ import annotations
@@ -139,8 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     runs = reference_results(args.data_dir, DEFAULT_CACHE_DIR, engine="onnx")
-    for name, (results, _) in runs.items():
-        write_results(DEFAULT_RESULTS_DIR / f"{name}.jsonl", results)
+    for name, (results, _) in runs.items():  # one folder per benchmark, so runs never mix
+        write_results(DEFAULT_RESULTS_DIR / args.data_dir.resolve().name / f"{name}.jsonl", results)
     refs = reference_report(args.data_dir, runs)
     best = {m: max(r.get(m, 0.0) for r in refs.values()) for m in METRICS[:6]}
     default = Settings().retrieval()
