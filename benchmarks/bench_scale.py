@@ -8,8 +8,10 @@ passage and articles of news-like length. Queries are 1,000 held-out draws from 
     python benchmarks/bench_scale.py                 # 1,000,000 passages (about 10 minutes, 2 cores)
     python benchmarks/bench_scale.py --passages 200000 --articles 20000
 
-Prints figures; asserts nothing. Query times are single queries (k=10) with FAISS on one thread,
-each including the `MetadataStore.passages` lookup of its hits.
+    python benchmarks/bench_scale.py --k 100 --k-exponents 0.5 0.25   # compare nprobe growth with k
+
+Prints figures; asserts nothing. Query times are single queries (k=10 unless --k) with FAISS on
+one thread, each including the `MetadataStore.passages` lookup of its hits.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import numpy as np
 
 from embeddings.articles import Article
 from embeddings.metadata import MetadataStore, NewPassage
-from embeddings.stores import create_store, load_store
+from embeddings.stores import create_store, faiss_ivf, load_store
 from embeddings.stores.faiss_store import FILENAME, FaissStore
 
 DIM = 384
@@ -146,11 +148,11 @@ def percentiles(times: list[float]) -> str:
 
 
 def time_queries(
-    search: Callable[[np.ndarray], np.ndarray], meta: MetadataStore, queries: np.ndarray
+    search: Callable[[np.ndarray], np.ndarray], meta: MetadataStore, queries: np.ndarray, k: int
 ) -> tuple[list[float], list[float], np.ndarray]:
-    """Per-query seconds of search alone and of search plus metadata lookup; the hits `(m, K)`."""
+    """Per-query seconds of search alone and of search plus metadata lookup; the hits `(m, k)`."""
     search_only, total = [], []
-    found = np.empty((len(queries), K), np.int64)
+    found = np.empty((len(queries), k), np.int64)
     for i in range(len(queries)):
         t0 = time.perf_counter()
         ids = search(queries[i : i + 1])
@@ -212,6 +214,14 @@ def main(argv: list[str] | None = None) -> None:
         nargs="*",
         default=[0.1, 0.01, 0.001],
         help="fractions of articles an `allowed` filter keeps (one run each)",
+    )
+    parser.add_argument("--k", type=int, default=K, help="hits per query (the service asks for 100)")
+    parser.add_argument(
+        "--k-exponents",
+        type=float,
+        nargs="*",
+        default=None,
+        help="search the same index once per faiss_ivf.K_EXPONENT (unfiltered nprobe growth with k)",
     )
     parser.add_argument("--exact-threshold", type=int, default=None)
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary directory")
@@ -275,14 +285,15 @@ def run(args: argparse.Namespace, n: int, per_article: int, work: Path, options:
     del store
     gc.collect()
 
+    k = args.k
     t = time.perf_counter()
-    truth = exact_top(base, ids, queries, K)
+    truth = exact_top(base, ids, queries, k)
     rng = np.random.default_rng(7)
     filters: list[tuple[str, np.ndarray | None, np.ndarray]] = [("unfiltered", None, truth)]
     for fraction in args.filters:  # whole articles, as a date or source filter would keep them
         allowed = ids[np.repeat(rng.random(args.articles) < fraction, per_article)]
         label = f"allowed {fraction:.1%} of articles ({len(allowed):,} ids)"
-        filters.append((label, allowed, exact_top(base[allowed], allowed, queries, K)))
+        filters.append((label, allowed, exact_top(base[allowed], allowed, queries, k)))
     print(f"exact ground truth in {time.perf_counter() - t:.1f} s")
     del base, data
     gc.collect()
@@ -299,21 +310,24 @@ def run(args: argparse.Namespace, n: int, per_article: int, work: Path, options:
 
     store = load_store("faiss", index_dir, options)
     meta = MetadataStore(meta_path, readonly=True)
-    for label, allow, expected in filters:
-        with _one_thread():
-            search_only, total, found = time_queries(
-                lambda q, a=allow: store.search(q, K, allowed=a)[1], meta, queries
-            )
-        print(f"{label}: recall@{K} {recall_at_k(found, expected):.4f}")
-        print(f"  search only      {percentiles(search_only)}")
-        print(f"  search + lookup  {percentiles(total)}")
+    for exponent in args.k_exponents or [faiss_ivf.K_EXPONENT]:
+        faiss_ivf.K_EXPONENT = exponent
+        print(f"k={k}, nprobe grows with (k/{faiss_ivf.CALIBRATION_K})^{exponent}:")
+        for label, allow, expected in filters:
+            with _one_thread():
+                search_only, total, found = time_queries(
+                    lambda q, a=allow: store.search(q, k, allowed=a)[1], meta, queries, k
+                )
+            print(f"{label}: recall@{k} {recall_at_k(found, expected):.4f}")
+            print(f"  search only      {percentiles(search_only)}")
+            print(f"  search + lookup  {percentiles(total)}")
     default_threads = [_timed(store.search, queries[i : i + 1]) for i in range(200)]
     print(f"unfiltered, FAISS on {faiss.omp_get_max_threads()} threads: {percentiles(default_threads)}")
     t = time.perf_counter()
-    _, batch_found = store.search(queries, K)
+    _, batch_found = store.search(queries, k)
     print(
         f"one batch of {len(queries):,} queries: {time.perf_counter() - t:.2f} s,"
-        f" recall@{K} {recall_at_k(batch_found, truth):.4f}"
+        f" recall@{k} {recall_at_k(batch_found, truth):.4f}"
     )
     meta.close()
 

@@ -11,7 +11,7 @@ import pytest
 
 from embeddings.errors import ConfigurationError, IndexCorruptError
 from embeddings.stores import create_store, load_store
-from embeddings.stores.faiss_ivf import choose_nlist
+from embeddings.stores.faiss_ivf import IvfParams, choose_nlist, search_nprobe
 from embeddings.stores.faiss_store import EXACT, INFO_FILENAME, IVF_SQ8, FaissStore
 
 DIM = 32
@@ -75,6 +75,30 @@ def test_recall_at_10_against_exact_search_stays_above_0_95(
     _, found = store.search(queries, k=10)
     assert found.shape == (300, 10) and (found >= 0).all()
     assert _recall(found, _exact_top(vectors, ids, queries, 10)) >= 0.95
+
+
+def test_recall_at_100_the_services_candidate_depth_stays_above_0_95(
+    approximate: tuple[FaissStore, np.ndarray, np.ndarray],
+) -> None:
+    store, ids, vectors = approximate
+    queries = _clustered(300, seed=98)
+
+    _, found = store.search(queries, k=100)
+
+    assert _recall(found, _exact_top(vectors, ids, queries, 100)) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("k", "selectivity", "expected"),
+    [(10, 1.0, 8), (5, 1.0, 8), (100, 1.0, 15), (10, 0.25, 16), (100, 0.25, 51), (100, 1e-6, 64)],
+)
+def test_nprobe_grows_with_k_and_with_the_filters_narrowness(
+    k: int, selectivity: float, expected: int
+) -> None:
+    params = IvfParams(nlist=64, nprobe=8, trained_count=4_000, calibrated_recall=0.97)
+
+    # unfiltered 8 x (k/10)^0.25; filtered 8 x sqrt(k / (10 selectivity)); rounded up, within [1, nlist]
+    assert search_nprobe(params, k, selectivity) == expected
 
 
 def test_remove_works_after_the_switch() -> None:
