@@ -239,7 +239,8 @@ class IndexDirectory:
         tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.root))
         try:
             version, next_id, base_lexical = 1, 0, None
-            if self.exists() and not fresh:
+            from_base = self.exists() and not fresh
+            if from_base:
                 base = self.open(encoder_identity, store_options)
                 base_lexical = base.lexical  # its stored tokens spare the writer re-tokenizing
                 for item in base.directory.iterdir():
@@ -258,7 +259,17 @@ class IndexDirectory:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return WriteSession(
-            self, tmp, encoder_identity, backend, chunking, store, meta, version, next_id, base_lexical
+            self,
+            tmp,
+            encoder_identity,
+            backend,
+            chunking,
+            store,
+            meta,
+            version,
+            next_id,
+            base_lexical,
+            incremental=from_base,
         )
 
 
@@ -277,12 +288,19 @@ class WriteSession:
         version: int,
         next_id: int,
         base_lexical: LexicalIndex | None = None,
+        *,
+        incremental: bool = False,
     ) -> None:
         self.directory, self.tmp, self.encoder, self.backend = directory, tmp, encoder, backend
         self.chunking, self.store, self.meta, self.version = chunking, store, meta, version
         self.next_id = next_id
         self.dirty = False  # whether anything changed, i.e. whether committing is worth a version
         self.base_lexical = base_lexical  # the lexical index of the version begun from
+        # Begun from a version (whose files `tmp` holds): bring its per-passage column files up
+        # to date rather than rescan every row (`MetadataStore.write_columns`). `qa optimize`
+        # turns it off to rescan, which also renumbers densely.
+        self.incremental = incremental
+        self._ids: np.ndarray | None = None
         self.meta.begin()
 
     def allocate_ids(self, n: int) -> np.ndarray:
@@ -290,9 +308,16 @@ class WriteSession:
         self.next_id += n
         return ids
 
+    def passage_ids(self) -> np.ndarray:
+        """Every passage id of the new version, ascending; call after the last change. Writes the
+        per-passage column files, which list them."""
+        if self._ids is None:
+            self._ids = self.meta.write_columns(incremental=self.incremental)
+        return self._ids
+
     def commit(self, lexical: LexicalIndex | None) -> Manifest:
+        self.passage_ids()
         self.meta.commit()
-        self.meta.write_columns()
         articles, passages = self.meta.counts()
         self.meta.close()
         self.store.save(self.tmp)

@@ -297,7 +297,9 @@ class Indexer:
             report.passages = live.manifest.passages
             live.close()
             return
-        ids = session.meta.all_passage_ids()
+        if fresh_lexical:
+            session.incremental = False
+        ids = session.passage_ids()
 
         def texts_of(wanted: np.ndarray) -> list[str]:
             rows = session.meta.passage_texts(wanted)

@@ -107,6 +107,9 @@ class MetadataStore:
         self._readonly = readonly
         self._columns_read: dict[str, tuple[np.ndarray, ...]] = {}
         self._copies: np.ndarray | None = None  # passages per text number (read-only stores keep it)
+        # A writer's own changes, from which it brings the column files it began with up to date.
+        self._removed: list[np.ndarray] = []
+        self._added: list[tuple[int, str, int, str]] = []  # passage id, article id, day, text hash
         # A version written by an earlier release (read as it is) may lack the column.
         passage_columns = {r[1] for r in self._conn.execute("PRAGMA table_info(passages)")}
         self._sentences = "p.sentences" if "sentences" in passage_columns else "NULL"
@@ -297,19 +300,92 @@ class MetadataStore:
             np.fromiter((texts.setdefault(r[2], len(texts)) for r in rows), dtype=np.int64, count=n),
         )
 
-    def write_columns(self) -> None:
-        """Write the per-passage column files beside the database (writers, after their last change)."""
-        for filename, compute in (
-            (DAYS_FILENAME, self._compute_days),
-            (GROUPS_FILENAME, self._compute_groups),
-        ):
-            np.save(self.path.with_name(filename), np.stack(compute()))
+    def write_columns(self, *, incremental: bool = False) -> np.ndarray:
+        """Write the per-passage column files beside the database (writers, after their last change).
+
+        With `incremental`, the column files beside the database (the version this writer began
+        from: `IndexDirectory.begin` copies them) are brought up to date with this writer's own
+        deletions and insertions: array work, and SQL only about the inserted passages' texts,
+        instead of reading every row. Without it, or when those files are missing or disagree
+        with the row count, every row is read.
+
+        Returns:
+            Every passage id, ascending `(n,)` int64.
+        """
+        columns = self._updated_columns() if incremental else None
+        if columns is None:
+            columns = {DAYS_FILENAME: self._compute_days(), GROUPS_FILENAME: self._compute_groups()}
+        for filename, arrays in columns.items():
+            np.save(self.path.with_name(filename), np.stack(arrays))
+        self._removed, self._added = [], []  # the files now hold these changes
+        return columns[DAYS_FILENAME][0]
+
+    def _updated_columns(self) -> dict[str, tuple[np.ndarray, ...]] | None:
+        """The columns of the files beside the database after this writer's changes (see
+        `write_columns`); None when the files are missing or do not fit the rows."""
+        days_file, groups_file = self.path.with_name(DAYS_FILENAME), self.path.with_name(GROUPS_FILENAME)
+        if not (days_file.is_file() and groups_file.is_file()):
+            return None
+        (ids, days), (group_ids, articles, texts) = np.load(days_file), np.load(groups_file)
+        if not np.array_equal(ids, group_ids):
+            return None
+        removed = np.concatenate(self._removed) if self._removed else np.empty(0, np.int64)
+        if len(removed):
+            keep = ~np.isin(ids, removed)
+            ids, days, articles, texts = ids[keep], days[keep], articles[keep], texts[keep]
+        gone = set(removed.tolist())
+        added = sorted(a for a in self._added if a[0] not in gone)  # rows deleted again are gone
+        if added:
+            new_ids = np.array([a[0] for a in added], dtype=np.int64)
+            if len(ids) and new_ids[0] <= ids[-1]:  # ids are allocated above every stored one
+                return None
+            new_articles = _numbered((a[1] for a in added), start=int(articles.max(initial=-1)) + 1)
+            new_texts = self._text_numbers([a[3] for a in added], int(new_ids[0]), ids, texts)
+            ids = np.concatenate([ids, new_ids])
+            days = np.concatenate([days, np.array([a[2] for a in added], dtype=np.int64)])
+            articles = np.concatenate([articles, new_articles])
+            texts = np.concatenate([texts, new_texts])
+        if len(ids) != self.counts()[1]:
+            return None
+        return {
+            DAYS_FILENAME: (ids, days),
+            GROUPS_FILENAME: (ids, _compact(articles), _compact(texts)),
+        }
+
+    def _text_numbers(
+        self, hashes: list[str], first_new: int, ids: np.ndarray, texts: np.ndarray
+    ) -> np.ndarray:
+        """Text numbers of newly added passages (`hashes`, in id order): a stored passage's number
+        when one of the kept passages (`ids`, `texts`) carries the same text, else a new one."""
+        stored: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(hashes))):
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT text_hash, min(id) FROM passages WHERE text_hash IN ({marks}) AND id < ?"
+                " GROUP BY text_hash",
+                [*chunk, first_new],
+            )
+            stored.update({h: int(texts[np.searchsorted(ids, pid)]) for h, pid in rows})
+        fresh: dict[str, int] = {}
+        start = int(texts.max(initial=-1)) + 1
+        numbers = [stored[h] if h in stored else fresh.setdefault(h, start + len(fresh)) for h in hashes]
+        return np.array(numbers, dtype=np.int64)
 
     def columns_are_current(self) -> bool:
-        """Whether the per-passage columns in use agree with the rows (a check of the column files)."""
-        pairs = ((self.passage_days(), self._compute_days()), (self.passage_groups(), self._compute_groups()))
-        return all(
-            all(np.array_equal(a, b) for a, b in zip(used, fresh, strict=True)) for used, fresh in pairs
+        """Whether the per-passage columns in use agree with the rows (a check of the column files).
+
+        Article and text numbers are labels: they agree when they group the passages alike."""
+        (ids, days), (group_ids, articles, texts) = self.passage_days(), self.passage_groups()
+        (fresh_ids, fresh_days), (_, fresh_articles, fresh_texts) = (
+            self._compute_days(),
+            self._compute_groups(),
+        )
+        return (
+            np.array_equal(ids, fresh_ids)
+            and np.array_equal(group_ids, fresh_ids)
+            and np.array_equal(days, fresh_days)
+            and np.array_equal(_first_seen(articles), fresh_articles)
+            and np.array_equal(_first_seen(texts), fresh_texts)
         )
 
     def vector_ids_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, int]:
@@ -391,9 +467,13 @@ class MetadataStore:
             with self._lock:
                 self._conn.execute(f"DELETE FROM passages WHERE article_id IN ({marks})", chunk)
                 self._conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
-        return np.array(removed, dtype=np.int64)
+        out = np.array(removed, dtype=np.int64)
+        self._removed.append(out)
+        return out
 
     def insert(self, article: Article, content_hash: str, passages: Sequence[NewPassage]) -> None:
+        day = article.date.toordinal() if article.date else UNDATED
+        self._added += [(p.id, article.id, day, p.text_hash) for p in passages]
         with self._lock:
             self._conn.execute(
                 "INSERT INTO articles (id, title, text, date, source, url, path, content_hash)"
@@ -447,6 +527,30 @@ def _lookup(all_ids: np.ndarray, ids: np.ndarray, column: np.ndarray, missing: i
         return np.full(len(ids), missing, dtype=np.int64)
     at = np.minimum(np.searchsorted(all_ids, ids), len(all_ids) - 1)
     return np.where(all_ids[at] == ids, column[at], missing)
+
+
+def _numbered(values: Iterable[str], start: int) -> np.ndarray:
+    """Numbers for `values`, equal for equal values, from `start` in order of first sight."""
+    seen: dict[str, int] = {}
+    return np.array([seen.setdefault(v, start + len(seen)) for v in values], dtype=np.int64)
+
+
+def _first_seen(labels: np.ndarray) -> np.ndarray:
+    """`labels` renumbered 0, 1, 2... in order of first appearance (equal labels stay equal)."""
+    if not len(labels):
+        return labels
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse]
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    """`labels` as they are, or renumbered densely once writes have left them sparse (numbers of
+    deleted passages are never reused, and readers count passages per number)."""
+    if not len(labels) or labels.max() < 2 * len(labels):
+        return labels
+    return np.unique(labels, return_inverse=True)[1].astype(np.int64)
 
 
 def _span_blob(spans: Sequence[tuple[int, int]]) -> bytes:

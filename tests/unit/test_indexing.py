@@ -17,6 +17,7 @@ from embeddings.chunking import ChunkingConfig
 from embeddings.errors import IndexLockedError, IndexMismatchError, IndexNotFoundError
 from embeddings.index import IndexDirectory, Snapshot
 from embeddings.indexing import Indexer, passage_context
+from embeddings.metadata import MetadataStore
 from tests.fakes import FakeEncoder
 
 CHUNKING = ChunkingConfig(size=24, overlap=6)
@@ -436,3 +437,39 @@ def test_optimize_fills_the_sentence_spans_of_rows_written_without_them(root: Pa
     with _live(root) as snap:
         rows = snap.meta.passages(snap.meta.all_passage_ids())
         assert all(r.sentences == tuple(split_sentences(r.text)) for r in rows.values())
+
+
+def test_column_files_stay_true_to_the_rows_across_many_writes(
+    root: Path, indexed: Indexer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each write updates the base version's per-passage columns from its own changes; after any
+    mix of new, changed, syndicated, undated and deleted articles they must equal a full rescan."""
+    updated = MetadataStore._updated_columns
+    incremental: list[bool] = []
+
+    def spy(self: MetadataStore) -> object:
+        columns = updated(self)
+        incremental.append(columns is not None)
+        return columns
+
+    monkeypatch.setattr(MetadataStore, "_updated_columns", spy)
+    rng = np.random.default_rng(5)
+    wire = _article(0).text  # articles carrying this text share passages with a0
+    for step in range(12):
+        n = int(rng.integers(0, 12))
+        kind = step % 4
+        if kind == 0:
+            report = indexed.upsert([_article(n)])
+        elif kind == 1:
+            report = indexed.upsert([dataclasses.replace(_article(n), text=wire, date=None)])
+        elif kind == 2:
+            report = indexed.upsert([_article(n, text=f"Changed at step {step}. " + _article(n).text)])
+        else:
+            report = indexed.delete([f"a{n}", f"a{(n + 5) % 12}"])
+        with _live(root) as snap:
+            assert snap.check() == [], (step, kind, report)
+            assert snap.meta.passage_groups()[0].tolist() == snap.meta.all_passage_ids().tolist()
+    assert len(incremental) >= 10 and all(incremental)  # no write fell back to a rescan
+    with _live(root) as snap:
+        texts = snap.meta.passage_groups()[2]
+        assert snap.meta.text_copies(texts).max() > 1  # syndicated copies share a text number

@@ -242,3 +242,118 @@ def test_sentence_spans_round_trip_through_the_store(tmp_path: Path) -> None:
 def test_text_copies_count_the_passages_carrying_each_text(meta: MetadataStore) -> None:
     _, texts = meta.groups_of(np.array([PIDS["feb"][0], PIDS["feb"][1], 999]))
     assert meta.text_copies(texts).tolist() == [len(ARTICLES), 1, 0]  # the wire copy is in every article
+
+
+def _insert(writer: MetadataStore, article_id: str, date: dt.date | None, texts: dict[int, str]) -> None:
+    """An article whose passages (id -> text hash) are given."""
+    passages = [NewPassage(pid, article_id, n, 0, 4, h, h) for n, (pid, h) in enumerate(texts.items())]
+    writer.insert(Article(article_id, "T", "Body.", date, "Dawn"), article_id, passages)
+
+
+def _next_version(tmp_path: Path, base: Path, name: str) -> Path:
+    """A copy of a version's files, as `IndexDirectory.begin` makes for a writer."""
+    copy = tmp_path / name
+    copy.mkdir()
+    for item in base.parent.iterdir():
+        copy.joinpath(item.name).write_bytes(item.read_bytes())
+    return copy / FILENAME
+
+
+def test_a_writer_brings_the_column_files_it_began_with_up_to_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "v1").mkdir()
+    base = tmp_path / "v1" / FILENAME
+    writer = MetadataStore(base, readonly=False)
+    writer.begin()
+    _insert(writer, "a", D(2024, 1, 2), {0: "wire", 1: "a-only"})
+    _insert(writer, "b", None, {2: "wire", 3: "b-only"})
+    _insert(writer, "c", D(2024, 1, 3), {4: "c-only"})
+    writer.commit()
+    writer.write_columns()
+    writer.close()
+
+    path = _next_version(tmp_path, base, "v2")
+    writer = MetadataStore(path, readonly=False)
+    monkeypatch.setattr(writer, "_compute_days", lambda: pytest.fail("rescanned every row"))
+    monkeypatch.setattr(writer, "_compute_groups", lambda: pytest.fail("rescanned every row"))
+    writer.begin()
+    writer.delete_articles(["a"])
+    _insert(writer, "d", D(2024, 2, 1), {5: "a-only", 6: "b-only", 7: "wire"})  # texts seen before
+    _insert(writer, "e", None, {8: "new", 9: "new"})  # one text twice
+    _insert(writer, "gone", None, {10: "c-only"})
+    writer.delete_articles(["gone"])  # inserted and deleted within one write
+    ids = writer.write_columns(incremental=True)
+    writer.commit()
+    writer.close()
+
+    reader = MetadataStore(path, readonly=True)
+    assert ids.tolist() == reader.all_passage_ids().tolist() == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert reader.columns_are_current()
+    _, days = reader.passage_days()
+    assert (
+        days.tolist()
+        == [UNDATED, UNDATED, D(2024, 1, 3).toordinal()] + [D(2024, 2, 1).toordinal()] * 3 + [UNDATED] * 2
+    )
+    _, articles, texts = reader.passage_groups()
+    assert len({*articles[:2].tolist()}) == 1 and len(set(articles.tolist())) == 4
+    by_id = dict(zip(ids.tolist(), texts.tolist(), strict=True))
+    assert (
+        by_id[7] == by_id[2] and by_id[6] == by_id[3] and by_id[8] == by_id[9]
+    )  # equal texts, equal numbers
+    assert len(set(by_id.values())) == 5  # wire, b-only, c-only, a-only (only d's now), new
+    reader.close()
+
+
+def test_a_writer_rescans_when_the_column_files_are_missing_or_do_not_fit(tmp_path: Path) -> None:
+    (tmp_path / "v1").mkdir()
+    base = tmp_path / "v1" / FILENAME
+    writer = MetadataStore(base, readonly=False)
+    writer.begin()
+    _insert(writer, "a", D(2024, 1, 2), {0: "x", 1: "y"})
+    writer.commit()
+    writer.write_columns()
+    writer.close()
+    for broken in ("missing", "short"):
+        path = _next_version(tmp_path, base, broken)
+        if broken == "missing":
+            path.with_name(GROUPS_FILENAME).unlink()
+        else:
+            np.save(path.with_name(DAYS_FILENAME), np.array([[0], [UNDATED]]))
+            np.save(path.with_name(GROUPS_FILENAME), np.array([[0], [0], [0]]))
+        writer = MetadataStore(path, readonly=False)
+        writer.begin()
+        _insert(writer, "b", None, {2: "x"})
+        writer.write_columns(incremental=True)
+        writer.commit()
+        writer.close()
+        reader = MetadataStore(path, readonly=True)
+        assert reader.passage_days()[0].tolist() == [0, 1, 2] and reader.columns_are_current(), broken
+        reader.close()
+
+
+def test_numbers_left_sparse_by_deletions_are_renumbered_densely(tmp_path: Path) -> None:
+    (tmp_path / "v1").mkdir()
+    base = tmp_path / "v1" / FILENAME
+    writer = MetadataStore(base, readonly=False)
+    writer.begin()
+    for n in range(10):
+        _insert(writer, f"a{n}", None, {n: f"text{n}"})
+    writer.commit()
+    writer.write_columns()
+    writer.close()
+
+    path = _next_version(tmp_path, base, "v2")
+    writer = MetadataStore(path, readonly=False)
+    writer.begin()
+    writer.delete_articles([f"a{n}" for n in range(9)])
+    _insert(writer, "b", None, {10: "text9", 11: "fresh"})
+    writer.write_columns(incremental=True)
+    writer.commit()
+    writer.close()
+
+    reader = MetadataStore(path, readonly=True)
+    _, articles, texts = reader.passage_groups()
+    assert reader.columns_are_current()
+    assert articles.max() < 3 and texts.max() < 3  # not 10 and 11: readers count per number
+    assert reader.text_copies(texts).tolist() == [2, 2, 1]  # a9 and b share "text9"
