@@ -105,8 +105,10 @@ def grow(qa: QAService, articles: Iterator[Article], passages: int, batch: int) 
 
 
 def one_article(n: int) -> Article:
+    """A new article (a new id each call, even across runs over the same `--workdir`)."""
     body = f"The harbour installed {n} new cranes on Monday, the port authority said. " * 20
-    return Article(f"bench-write-{n}", f"Harbour cranes {n}", body, dt.date(2024, 3, 30), "Wire", None)
+    article_id = f"bench-write-{time.time_ns()}"
+    return Article(article_id, f"Harbour cranes {n}", body, dt.date(2024, 3, 30), "Wire", None)
 
 
 def profiled_write(qa: QAService, article: Article) -> tuple[float, dict[str, float]]:
