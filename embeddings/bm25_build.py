@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import bm25s
 import numpy as np
 from bm25s.scoring import _select_idf_scorer, _select_tfc_scorer
+from scipy import sparse
 
 
 class FlatTokens(NamedTuple):
@@ -65,13 +66,20 @@ class ArrayBM25(bm25s.BM25):
         doc_len = np.diff(offsets)
         avg_doc_len = doc_len.mean() if n_docs else np.float64(0.0)
 
-        # One key per (term, passage) occurrence. The sorted unique keys are the matrix's
-        # non-zeros already in bm25s's CSC order (by term, then passage), their counts the term
-        # frequencies: one sort does both the counting and the layout.
+        # A (passage, term) count matrix in CSC form holds the non-zeros in bm25s's order (by
+        # term, then passage) with the term frequencies as values. SciPy builds it with a
+        # counting sort by term that keeps each term's passages in input order (ascending), so
+        # repeats are adjacent and summed in place: linear time, where sorting every
+        # (term, passage) key took 4x longer at a million passages.
         doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), doc_len)
-        keys, tf = np.unique(np.asarray(flat, dtype=np.int64) * max(n_docs, 1) + doc_of, return_counts=True)
-        voc_idx, doc_idx = np.divmod(keys, max(n_docs, 1))
-        doc_freq = np.bincount(voc_idx, minlength=n_vocab)
+        counts = sparse.csc_matrix(
+            (np.ones(len(flat), dtype=np.int64), (doc_of, np.asarray(flat))), shape=(n_docs, n_vocab)
+        )
+        del doc_of
+        counts.sum_duplicates()
+        doc_idx, tf = counts.indices, counts.data
+        doc_freq = np.diff(counts.indptr)
+        voc_idx = np.repeat(np.arange(n_vocab, dtype=np.int64), doc_freq)
 
         compute_idf = _select_idf_scorer(self.idf_method)
         idf = np.zeros(n_vocab, dtype=self.dtype)
