@@ -250,6 +250,20 @@ def _insert(writer: MetadataStore, article_id: str, date: dt.date | None, texts:
     writer.insert(Article(article_id, "T", "Body.", date, "Dawn"), article_id, passages)
 
 
+def _first_version(tmp_path: Path, articles: dict[str, tuple[dt.date | None, dict[int, str]]]) -> Path:
+    """A version written in full (column files included): article id -> (date, passage texts)."""
+    (tmp_path / "v1").mkdir()
+    base = tmp_path / "v1" / FILENAME
+    writer = MetadataStore(base, readonly=False)
+    writer.begin()
+    for article_id, (date, texts) in articles.items():
+        _insert(writer, article_id, date, texts)
+    writer.commit()
+    writer.write_columns()
+    writer.close()
+    return base
+
+
 def _next_version(tmp_path: Path, base: Path, name: str) -> Path:
     """A copy of a version's files, as `IndexDirectory.begin` makes for a writer."""
     copy = tmp_path / name
@@ -262,16 +276,14 @@ def _next_version(tmp_path: Path, base: Path, name: str) -> Path:
 def test_a_writer_brings_the_column_files_it_began_with_up_to_date(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "v1").mkdir()
-    base = tmp_path / "v1" / FILENAME
-    writer = MetadataStore(base, readonly=False)
-    writer.begin()
-    _insert(writer, "a", D(2024, 1, 2), {0: "wire", 1: "a-only"})
-    _insert(writer, "b", None, {2: "wire", 3: "b-only"})
-    _insert(writer, "c", D(2024, 1, 3), {4: "c-only"})
-    writer.commit()
-    writer.write_columns()
-    writer.close()
+    base = _first_version(
+        tmp_path,
+        {
+            "a": (D(2024, 1, 2), {0: "wire", 1: "a-only"}),
+            "b": (None, {2: "wire", 3: "b-only"}),
+            "c": (D(2024, 1, 3), {4: "c-only"}),
+        },
+    )
 
     path = _next_version(tmp_path, base, "v2")
     writer = MetadataStore(path, readonly=False)
@@ -298,22 +310,14 @@ def test_a_writer_brings_the_column_files_it_began_with_up_to_date(
     _, articles, texts = reader.passage_groups()
     assert len({*articles[:2].tolist()}) == 1 and len(set(articles.tolist())) == 4
     by_id = dict(zip(ids.tolist(), texts.tolist(), strict=True))
-    assert (
-        by_id[7] == by_id[2] and by_id[6] == by_id[3] and by_id[8] == by_id[9]
-    )  # equal texts, equal numbers
+    # equal texts, equal numbers
+    assert by_id[7] == by_id[2] and by_id[6] == by_id[3] and by_id[8] == by_id[9]
     assert len(set(by_id.values())) == 5  # wire, b-only, c-only, a-only (only d's now), new
     reader.close()
 
 
 def test_a_writer_rescans_when_the_column_files_are_missing_or_do_not_fit(tmp_path: Path) -> None:
-    (tmp_path / "v1").mkdir()
-    base = tmp_path / "v1" / FILENAME
-    writer = MetadataStore(base, readonly=False)
-    writer.begin()
-    _insert(writer, "a", D(2024, 1, 2), {0: "x", 1: "y"})
-    writer.commit()
-    writer.write_columns()
-    writer.close()
+    base = _first_version(tmp_path, {"a": (D(2024, 1, 2), {0: "x", 1: "y"})})
     for broken in ("missing", "short"):
         path = _next_version(tmp_path, base, broken)
         if broken == "missing":
@@ -333,15 +337,7 @@ def test_a_writer_rescans_when_the_column_files_are_missing_or_do_not_fit(tmp_pa
 
 
 def test_numbers_left_sparse_by_deletions_are_renumbered_densely(tmp_path: Path) -> None:
-    (tmp_path / "v1").mkdir()
-    base = tmp_path / "v1" / FILENAME
-    writer = MetadataStore(base, readonly=False)
-    writer.begin()
-    for n in range(10):
-        _insert(writer, f"a{n}", None, {n: f"text{n}"})
-    writer.commit()
-    writer.write_columns()
-    writer.close()
+    base = _first_version(tmp_path, {f"a{n}": (None, {n: f"text{n}"}) for n in range(10)})
 
     path = _next_version(tmp_path, base, "v2")
     writer = MetadataStore(path, readonly=False)
