@@ -291,13 +291,10 @@ class MetadataStore:
 
     def _compute_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows = self._all("SELECT id, article_id, text_hash FROM passages ORDER BY id")
-        articles: dict[str, int] = {}
-        texts: dict[str, int] = {}
-        n = len(rows)
         return (
-            np.fromiter((r[0] for r in rows), dtype=np.int64, count=n),
-            np.fromiter((articles.setdefault(r[1], len(articles)) for r in rows), dtype=np.int64, count=n),
-            np.fromiter((texts.setdefault(r[2], len(texts)) for r in rows), dtype=np.int64, count=n),
+            np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+            _numbered((r[1] for r in rows), start=0),
+            _numbered((r[2] for r in rows), start=0),
         )
 
     def write_columns(self, *, incremental: bool = False) -> np.ndarray:
