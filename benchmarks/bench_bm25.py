@@ -22,8 +22,8 @@ import bm25s
 import numpy as np
 
 from benchmarks.quality import INDEX_ROOT
-from embeddings.bm25_build import ArrayBM25, FlatTokens
-from embeddings.index import IndexDirectory
+from embeddings.backends.local.bm25_build import ArrayBM25, FlatTokens
+from embeddings.backends.local.versions import IndexDirectory
 
 DEFAULT_INDEX = INDEX_ROOT / "realtimeqa-2024q1-onnx-int8-title"
 

@@ -34,9 +34,9 @@ import faiss
 import numpy as np
 
 from embeddings.articles import Article
-from embeddings.metadata import MetadataStore, NewPassage
-from embeddings.stores import create_store, faiss_ivf, load_store
-from embeddings.stores.faiss_store import FILENAME, FaissStore
+from embeddings.backends.local.rows import MetadataStore, NewPassage
+from embeddings.backends.local.stores import create_store, faiss_ivf, load_store
+from embeddings.backends.local.stores.faiss_store import FILENAME, FaissStore
 
 DIM = 384
 K = 10
@@ -180,7 +180,7 @@ def measure_load(directory: Path, mmap: bool, queries_path: Path) -> dict[str, f
         "import json, sys, time, numpy as np\n"
         "from pathlib import Path\n"
         "from benchmarks.bench_scale import rss_bytes\n"
-        "from embeddings.stores import load_store\n"
+        "from embeddings.backends.local.stores import load_store\n"
         "before = rss_bytes(); t = time.perf_counter()\n"
         f"store = load_store('faiss', Path({str(directory)!r}), {{'mmap': {mmap}}})\n"
         "load_s = time.perf_counter() - t; loaded = rss_bytes()\n"

@@ -60,13 +60,13 @@ from benchmarks.http_load import (
 from benchmarks.quality import INDEX_ROOT
 from benchmarks.references import engine_quality
 from embeddings.articles import Article
+from embeddings.backends.local.versions import IndexDirectory
 from embeddings.chunking import ChunkingConfig, chunk_article
 from embeddings.encoders import BACKENDS, OnnxEncoder, load_encoder
 from embeddings.encoding import Encoder
-from embeddings.index import IndexDirectory
-from embeddings.indexing import TITLE_TOKENS, passage_context
 from embeddings.readers import iter_articles
-from qa.retriever import RetrievalConfig
+from embeddings.writer import TITLE_TOKENS, passage_context
+from qa.retrieval import RetrievalConfig
 from qa.service import QAService, open_service
 from qa.settings import Settings
 
@@ -130,7 +130,7 @@ def title_prefix(title: str, encoder: Encoder) -> str:
 def embedded_texts(articles: Sequence[Article], encoder: Encoder, chunking: ChunkingConfig) -> list[str]:
     """The texts the service's indexer embeds for `articles`: its chunker, with title context.
 
-    Mirrors `embeddings.indexing.Indexer._prepare` (title prefix, budget reserved for it).
+    Mirrors `embeddings.writer.Indexer._prepare` (title prefix, budget reserved for it).
     """
     texts: list[str] = []
     for article in articles:
@@ -625,7 +625,7 @@ def section_writes(args: argparse.Namespace, report: Report, articles: int = 3) 
             return time.perf_counter() - started
 
         reused = [add(n) for n in range(articles)]
-        live = copy / "versions" / qa.directory.current_name() / "lexical"
+        live = copy / "versions" / qa.backend.live_version() / "lexical"
         for name in ("tokens.npy", "offsets.npy"):
             (live / name).unlink()
         rebuilt = add(articles)

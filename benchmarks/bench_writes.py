@@ -42,13 +42,13 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 # (label, source file suffix, function name): cumulative time of these in the profiled write
 STAGES = [
-    ("copy the live version", "embeddings/index.py", "begin"),
-    ("BM25 rebuild", "embeddings/lexical.py", "updated"),
-    ("BM25 save", "embeddings/lexical.py", "save"),
-    ("per-passage column files", "embeddings/metadata.py", "write_columns"),
-    ("vector store save", "embeddings/stores/faiss_store.py", "save"),
-    ("SQLite commit", "embeddings/metadata.py", "commit"),
-    ("fsync of the new version", "embeddings/index.py", "_fsync_tree"),
+    ("copy the live version", "embeddings/backends/local/backend.py", "begin"),
+    ("BM25 rebuild", "embeddings/backends/local/lexical.py", "updated"),
+    ("BM25 save", "embeddings/backends/local/lexical.py", "save"),
+    ("per-passage column files", "embeddings/backends/local/columns.py", "write"),
+    ("vector store save", "embeddings/backends/local/stores/faiss_store.py", "save"),
+    ("SQLite commit", "embeddings/backends/local/rows.py", "commit"),
+    ("fsync of the new version", "embeddings/backends/local/versions.py", "_fsync_tree"),
 ]
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 
 from embeddings.articles import Article
-from embeddings.index import CURRENT, KEEP_VERSIONS, IndexDirectory
+from embeddings.backends.local.versions import CURRENT, KEEP_VERSIONS, IndexDirectory
 from tests.slow.driver import article_record, make_article, make_service, write_jsonl
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -311,7 +311,7 @@ class CrashHarness:
                 qa.add(self.plan.final, prune=True)
             else:
                 qa.add(self.plan.changed)
-                if self.plan.deleted in qa.snapshot().meta.content_hashes([self.plan.deleted]):
+                if self.plan.deleted in qa.reader().rows.content_hashes([self.plan.deleted]):
                     qa.delete([self.plan.deleted])
         except Exception as exc:
             return False, [f"{type(exc).__name__}: {exc}"]

@@ -14,7 +14,6 @@ references come from benchmarks.references (embeddings cached); their results ar
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import statistics
 import time
@@ -36,7 +35,7 @@ from benchmarks.common import (
 from benchmarks.references import reference_report, reference_results
 from embeddings.readers import iter_articles
 from qa.evaluation import answer_queries
-from qa.retriever import RetrievalConfig
+from qa.retrieval import RetrievalConfig
 from qa.service import QAService, open_service
 from qa.settings import Settings
 
@@ -89,10 +88,13 @@ def evaluate(
     return score(data_dir / "queries.jsonl", results) | {"Words@5": words_at(results)}, latencies
 
 
+def _with(config: RetrievalConfig, **changes: Any) -> RetrievalConfig:
+    return config.model_copy(update=changes)
+
+
 def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig]]:
     """(name, title context, retrieval) rows, each adding one feature to the row before."""
-    plain = dataclasses.replace(
-        default,
+    plain = _with(default,
         lexical=False,
         max_per_article=1000,
         collapse_duplicates=False,
@@ -102,11 +104,11 @@ def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig
         strip_time=False,
         lexical_weight=1.0,
     )
-    hybrid = dataclasses.replace(plain, lexical=True)
-    weighted = dataclasses.replace(hybrid, lexical_weight=default.lexical_weight)
-    shaped = dataclasses.replace(weighted, max_per_article=default.max_per_article, collapse_duplicates=True)
-    timed = dataclasses.replace(shaped, time_boost=default.time_boost, strip_time=default.strip_time)
-    recent = dataclasses.replace(default, merge_adjacent=False)
+    hybrid = _with(plain, lexical=True)
+    weighted = _with(hybrid, lexical_weight=default.lexical_weight)
+    shaped = _with(weighted, max_per_article=default.max_per_article, collapse_duplicates=True)
+    timed = _with(shaped, time_boost=default.time_boost, strip_time=default.strip_time)
+    recent = _with(default, merge_adjacent=False)
     return [
         ("dense, passage text only", False, plain),
         ("+ title context in embeddings", True, plain),
@@ -165,21 +167,21 @@ def main(argv: list[str] | None = None) -> None:
             metrics, lat = evaluate(services[title], args.data_dir, config)
             rows[f"ablation: {name}"] = metrics | _latency(lat)
         for name, config in [
-            ("dense only (no BM25), default otherwise", dataclasses.replace(default, lexical=False)),
-            ("BM25 weight 1.0", dataclasses.replace(default, lexical_weight=1.0)),
-            ("BM25 weight 2.0", dataclasses.replace(default, lexical_weight=2.0)),
+            ("dense only (no BM25), default otherwise", _with(default, lexical=False)),
+            ("BM25 weight 1.0", _with(default, lexical_weight=1.0)),
+            ("BM25 weight 2.0", _with(default, lexical_weight=2.0)),
             (
                 "linear fusion (cosine + 0.5 x BM25/max)",
-                dataclasses.replace(default, fusion="linear", lexical_weight=0.5),
+                _with(default, fusion="linear", lexical_weight=0.5),
             ),
-            ("article evidence 0.5", dataclasses.replace(default, article_weight=0.5)),
-            ("2 passages per article", dataclasses.replace(default, max_per_article=2)),
-            ("no duplicate collapse", dataclasses.replace(default, collapse_duplicates=False)),
-            ("time windows as hard filters", dataclasses.replace(default, time_filter=True)),
-            ("no highlight (latency)", dataclasses.replace(default, highlight=False)),
+            ("article evidence 0.5", _with(default, article_weight=0.5)),
+            ("2 passages per article", _with(default, max_per_article=2)),
+            ("no duplicate collapse", _with(default, collapse_duplicates=False)),
+            ("time windows as hard filters", _with(default, time_filter=True)),
+            ("no highlight (latency)", _with(default, highlight=False)),
             (
                 "highlight weighs terms by passage idf, not archive idf",
-                dataclasses.replace(default, highlight_corpus_idf=False),
+                _with(default, highlight_corpus_idf=False),
             ),
         ]:
             metrics, lat = evaluate(services[True], args.data_dir, config)

@@ -1,19 +1,20 @@
-"""Reading articles, chunking them into passages, embedding them and keeping the on-disk index."""
+"""The offline side: read articles, chunk them, embed them, and hand them to an index backend."""
 
 from embeddings.articles import Article, Passage
+from embeddings.backends import Backend, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig, chunk_article
 from embeddings.encoding import Encoder
-from embeddings.index import IndexDirectory, Snapshot
-from embeddings.indexing import Indexer, IndexReport
+from embeddings.writer import Indexer, IndexReport
 
 __all__ = [
     "Article",
+    "Backend",
     "ChunkingConfig",
     "Encoder",
-    "IndexDirectory",
+    "IndexReader",
     "IndexReport",
     "Indexer",
     "Passage",
-    "Snapshot",
     "chunk_article",
+    "create_backend",
 ]

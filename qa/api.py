@@ -294,7 +294,7 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
     def health(qa: Service) -> dict[str, Any]:
         if not qa.exists():
             return {"status": "no index", "index": False}
-        return {"status": "ok", "index": True, "version": qa.snapshot().version}
+        return {"status": "ok", "index": True, "version": qa.version()}
 
     @app.get("/stats", summary="Counts of articles and passages, model, index size")
     def stats(qa: Service) -> dict[str, Any]:

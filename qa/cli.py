@@ -13,10 +13,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from embeddings.errors import QAError
-from embeddings.index import IndexDirectory
+from embeddings.backends import create_backend
+from embeddings.errors import InvalidRequestError, QAError
 from embeddings.readers import Problem, iter_articles
 from qa.settings import Settings
+from qa.validation import check_k
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
         print(f"qa: error: bad configuration: {problems}", file=sys.stderr)
         return 2
     try:
@@ -37,6 +38,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+
+
+def _variable(loc: Sequence[object]) -> str:
+    """The environment variable of a settings error's location (retrieval knobs are flat there)."""
+    names = [str(part) for part in loc]
+    if len(names) > 1 and names[0] == "retrieval":
+        names = names[1:]
+    return "QA_" + "_".join(names).upper()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -167,9 +176,6 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if (args.question is None) == (args.batch is None):
         print("qa ask: give a QUESTION or --batch FILE", file=sys.stderr)
         return 2
-    if args.k < 1 or args.k > settings.max_k:
-        print(f"qa ask: -k must be between 1 and {settings.max_k}", file=sys.stderr)
-        return 2
     qa = _service(settings)
     filters = {"since": args.since, "until": args.until, "sources": args.sources}
     if args.batch is not None:
@@ -207,9 +213,14 @@ def _ask_batch(qa: Any, args: argparse.Namespace, filters: dict[str, Any]) -> in
             queries.append((str(item["id"]), str(item["question"]), as_of))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             print(f"qa: skipped {args.batch}:{n}: {exc}", file=sys.stderr)
+    check_k(args.k, qa.max_k)  # once, rather than refusing every question for it
     qa.prepare([q for _, q, _ in queries])  # embeds every question in one pass
     for qid, question, as_of in queries:
-        answer = qa.ask(question, args.k, as_of=as_of, **filters)
+        try:
+            answer = qa.ask(question, args.k, as_of=as_of, **filters)
+        except InvalidRequestError as exc:
+            print(f"qa: skipped {qid}: {exc}", file=sys.stderr)
+            continue
         record = {"id": qid, **answer.to_dict()}
         print(json.dumps(record, ensure_ascii=False) if args.json else f"{qid}\t{len(answer.hits)} hits")
     return 0
@@ -230,7 +241,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host, port = args.host or settings.host, args.port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})
-    if not IndexDirectory(settings.index_dir).exists():
+    if not create_backend(settings.backend, **settings.backend_options()).exists():
         print(f"qa: no index at {settings.index_dir}; indexing {settings.seeds_dir} first", file=sys.stderr)
         _service(settings, progress=sys.stderr.isatty()).add(
             iter_articles([settings.seeds_dir], on_problem=_report_problem)
@@ -282,7 +293,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     qa = _service(settings)
     problems = qa.check()
     if args.json:
-        _print_json({"ok": not problems, "problems": problems, "version": qa.snapshot().version})
+        _print_json({"ok": not problems, "problems": problems, "version": qa.version()})
     else:
         print("ok" if not problems else "\n".join(problems))
     return 1 if problems else 0

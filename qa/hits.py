@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from embeddings.metadata import PassageRow
+from embeddings.backends.base import PassageRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The Python API: one object that opens an index directory and answers, relates, adds and deletes."""
+"""The Python API: one object over an index backend that answers, relates, adds and deletes."""
 
 from __future__ import annotations
 
@@ -12,86 +12,91 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.articles import Article
+from embeddings.backends import Backend, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import load_encoder
 from embeddings.encoding import Encoder
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
-from embeddings.index import IndexDirectory, Snapshot
-from embeddings.indexing import Indexer, IndexReport
-from qa.hits import Answer, Hit, Interpretation, RelatedArticle
-from qa.retriever import Filters, RetrievalConfig, allowed_ids, retrieve
+from embeddings.writer import Indexer, IndexReport
+from qa.hits import Answer, Hit, RelatedArticle
+from qa.retrieval import RetrievalConfig, load_reranker, read_query, retrieve
+from qa.retrieval import related as related_articles
 from qa.settings import Settings
-from qa.timeparse import interpret_time
+from qa.validation import check_dates, check_k, check_question
 
 QUERY_CACHE = 1024
 
 
 class QAService:
-    """Question answering over one index directory; thread-safe; sees other processes' writes.
+    """Question answering over one index; thread-safe; sees other processes' writes.
 
     Example:
         >>> qa = QAService(Path("index"), load_encoder(None))
         >>> qa.ask("Who won the election?", k=3).hits[0].title
+
+    Args:
+        index: the backend holding the index, or a directory for the `local` backend.
+        max_k, max_question_chars: limits every caller (Python, CLI, HTTP) is held to.
     """
 
     def __init__(
         self,
-        index_dir: Path,
+        index: Backend | Path | str,
         encoder: Encoder,
         *,
         chunking: ChunkingConfig | None = None,
         retrieval: RetrievalConfig | None = None,
-        backend: str = "faiss",
-        store_options: dict[str, object] | None = None,
         title_context: bool = True,
         reload_interval: float = 1.0,
         lock_timeout: float = 60.0,
         progress: bool = False,
+        max_k: int = 100,
+        max_question_chars: int = 1000,
     ) -> None:
-        self.directory = IndexDirectory(index_dir)
+        self.backend: Backend = (
+            create_backend("local", root=Path(index)) if isinstance(index, (str, Path)) else index
+        )
         self.encoder = encoder
         self.retrieval = retrieval or RetrievalConfig()
-        self.store_options = store_options or {}
+        self.reranker = load_reranker(self.retrieval.reranker)
         self.reload_interval = reload_interval
+        self.max_k, self.max_question_chars = max_k, max_question_chars
         self.indexer = Indexer(
-            self.directory,
+            self.backend,
             encoder,
             chunking or ChunkingConfig(max_tokens=encoder.max_tokens),
-            backend=backend,
-            store_options=self.store_options,
             title_context=title_context,
             lock_timeout=lock_timeout,
             progress=progress,
         )
-        self._snapshot: Snapshot | None = None
+        self._reader: IndexReader | None = None
         self._current: str | None = None
-        self._max_date: dt.date | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # --- index state -------------------------------------------------------------------------
 
-    def snapshot(self) -> Snapshot:
-        """The live index version; re-read when another writer published a newer one."""
+    def reader(self) -> IndexReader:
+        """The live index version; re-opened when a writer (any process) published a newer one."""
         now = time.monotonic()
-        if self._snapshot is not None and now - self._checked < self.reload_interval:
-            return self._snapshot
+        if self._reader is not None and now - self._checked < self.reload_interval:
+            return self._reader
         with self._lock:
             self._checked = now
-            name = self.directory.current_name() if self.directory.exists() else None
-            if name is None:
+            if not self.backend.exists():
                 raise IndexNotFoundError(
-                    f"no index at {self.directory.root} (build one with `qa index PATH`)"
+                    f"no index at {self.backend.describe()} (build one with `qa index PATH`)"
                 )
-            if name != self._current or self._snapshot is None:
-                # Requests that hold the old snapshot keep using it; it closes when unreferenced.
-                self._snapshot = self.directory.open(self.encoder.identity, self.store_options)
-                self._current, self._max_date = name, self._snapshot.meta.max_date()
-            return self._snapshot
+            name = self.backend.live_version()
+            if name != self._current or self._reader is None:
+                # Requests that hold the old reader keep using it; it closes when unreferenced.
+                self._reader = self.backend.open(self.encoder.identity)
+                self._current = name
+            return self._reader
 
     def exists(self) -> bool:
-        return self.directory.exists()
+        return self.backend.exists()
 
     def _refresh(self) -> None:
         self._checked = 0.0
@@ -114,34 +119,37 @@ class QAService:
         Explicit `since`/`until`/`sources` are hard filters. `as_of` (default today) hides
         articles published after it. Time expressions in the question ("in November 2023",
         "last week") become a preferred window unless `since`/`until` are given.
+
+        Raises:
+            InvalidRequestError: an empty or too long question, k out of range, since after until.
         """
-        question = question.strip()
+        question = check_question(question, self.max_question_chars)
+        check_k(k, self.max_k)
+        check_dates(since, until)
         as_of = as_of or dt.date.today()
-        snapshot = self.snapshot()
-        window = None
-        interpreted = interpret_time(question, as_of) if interpret else None
-        if interpreted and since is None and until is None:
-            window = (interpreted.since, interpreted.until)
-            interpreted_out = Interpretation(interpreted.since, interpreted.until, interpreted.text)
-        else:
-            interpreted_out = None
-        filters = Filters(since, until, tuple(sources or ()), as_of)
-        allowed = allowed_ids(snapshot, filters, self._max_date)
-        # Once a time expression is a date window, its words ("this week") only add noise to matching.
-        text = _without(question, interpreted.text) if interpreted and self.retrieval.strip_time else question
+        reader = self.reader()
+        query = read_query(
+            question,
+            as_of,
+            interpret=interpret,
+            explicit_dates=since is not None or until is not None,
+            strip_time=self.retrieval.strip_time,
+        )
+        newest = reader.max_date()
         hits = retrieve(
-            snapshot,
-            text,
-            self._embed_query(text),
+            reader,
+            query.text,
+            self._embed_query(query.text),
             k,
-            allowed=allowed,
-            window=window,
+            filters=Filters(since, until, tuple(sources or ()), as_of),
+            window=query.window,
             # Recency is measured from the archive's own "now": the as-of date, or the newest
             # article when the archive ends earlier (an archive of 2024 asked in 2026).
-            as_of=min(as_of, self._max_date) if self._max_date else as_of,
+            as_of=min(as_of, newest) if newest else as_of,
             config=self.retrieval,
+            reranker=self.reranker,
         )
-        return Answer(question, hits, as_of, interpreted_out)
+        return Answer(question, hits, as_of, query.interpreted)
 
     def search(self, question: str, k: int = 5, **filters: object) -> list[Hit]:
         """Similarity search for scripts: just the hits of `ask`."""
@@ -157,51 +165,38 @@ class QAService:
         self._embed_queries([q.strip() for q in questions])
 
     def article(self, article_id: str) -> Article:
-        article = self.snapshot().meta.article(article_id)
+        article = self.reader().article(article_id)
         if article is None:
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
         return article
 
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
         """The k articles most similar to `article_id` (never itself), by passage similarity."""
-        snapshot = self.snapshot()
-        own = snapshot.meta.passage_ids(article_id)
-        if not len(own):
-            raise ArticleNotFoundError(f"no article with id {article_id!r}")
-        centroid = snapshot.store.vectors(own).mean(axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        scores, ids = snapshot.store.search(centroid.reshape(1, -1), len(own) + 20 * k)
-        best: dict[str, float] = {}
-        rows = snapshot.meta.passages(int(i) for i in ids[0] if i >= 0)
-        for score, pid in zip(scores[0], ids[0], strict=True):
-            row = rows.get(int(pid))
-            if row is not None and row.article_id != article_id and row.article_id not in best:
-                best[row.article_id] = float(score)
-        out = []
-        for aid, score in sorted(best.items(), key=lambda kv: -kv[1])[:k]:
-            a = snapshot.meta.article(aid)
-            if a is not None:
-                out.append(RelatedArticle(a.id, a.title, a.date, a.source, a.url, score))
-        return out
+        check_k(k, self.max_k)
+        return related_articles(self.reader(), article_id, k)
 
     def stats(self) -> dict[str, object]:
-        snapshot = self.snapshot()
-        m = snapshot.manifest
+        reader = self.reader()
+        info = reader.info
         return {
-            "articles": m.articles,
-            "passages": m.passages,
-            "model": m.encoder,
-            "dim": m.dim,
-            "backend": m.backend,
-            "version": m.version,
-            "created": m.created,
-            "index_bytes": snapshot.size_bytes(),
-            "index_dir": str(self.directory.root),
-            "sources": dict(snapshot.meta.sources()[:20]),
+            "articles": info.articles,
+            "passages": info.passages,
+            "model": info.encoder,
+            "dim": info.dim,
+            "backend": info.store,
+            "version": info.version,
+            "created": info.created,
+            "index_bytes": reader.size_bytes(),
+            "index_dir": self.backend.describe(),
+            "sources": dict(reader.sources()[:20]),
         }
 
+    def version(self) -> int:
+        """The live version's number."""
+        return self.reader().info.version
+
     def check(self) -> list[str]:
-        return self.snapshot().check()
+        return self.reader().check()
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -217,7 +212,7 @@ class QAService:
         return report
 
     def optimize(self) -> IndexReport:
-        """Rewrite the live version in the current layout (see `Indexer.optimize`)."""
+        """Rewrite the live version in the backend's current layout (see `Indexer.optimize`)."""
         report = self.indexer.optimize()
         self._refresh()
         return report
@@ -249,24 +244,8 @@ class QAService:
         return out
 
 
-def _without(question: str, expressions: str) -> str:
-    for expression in expressions.split("; "):
-        question = question.replace(expression, " ")
-    return " ".join(question.split()) or question
-
-
 def open_service(settings: Settings, *, progress: bool = False) -> QAService:
     """A service configured entirely from `settings` (the edge of the program builds them)."""
-    import faiss
-
-    # OpenMP is one pool per process, shared by FAISS and PyTorch. A single query's search gains
-    # nothing from more threads, and an idle OpenMP worker spinning after an exact search slows
-    # ONNX Runtime's next question (8.3 vs 5.0 ms p50 on a small index), so with the ONNX
-    # encoders FAISS gets one thread. With the torch encoder the pool is PyTorch's: one thread
-    # there would halve indexing (42.7 -> 23.5 passages/s).
-    threads = settings.search_threads or (None if settings.encoder == "torch" else 1)
-    if threads is not None:
-        faiss.omp_set_num_threads(threads)
     encoder = load_encoder(
         settings.model_dir,
         settings.encoder,
@@ -275,14 +254,14 @@ def open_service(settings: Settings, *, progress: bool = False) -> QAService:
         threads=settings.encoder_threads,
     )
     return QAService(
-        settings.index_dir,
+        create_backend(settings.backend, **settings.backend_options()),
         encoder,
         chunking=settings.chunking(encoder.max_tokens),
-        retrieval=settings.retrieval(),
-        backend=settings.backend,
-        store_options=dict(settings.store_options),
+        retrieval=settings.retrieval,
         title_context=settings.title_context,
         reload_interval=settings.reload_interval,
         lock_timeout=settings.lock_timeout,
         progress=progress,
+        max_k=settings.max_k,
+        max_question_chars=settings.max_question_chars,
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from embeddings.chunking import ChunkingConfig
-from qa.retriever import RetrievalConfig
+from qa.retrieval.config import RetrievalConfig
 
 
 class Settings(BaseSettings):
@@ -28,7 +31,8 @@ class Settings(BaseSettings):
         description="OpenMP threads for FAISS (default: 1 with the ONNX encoders, untouched with"
         " torch). Process-wide: OpenMP is shared with PyTorch.",
     )
-    backend: str = Field("faiss", description="Vector store backend.")
+    backend: str = Field("local", description="Index backend: local (FAISS + BM25 + SQLite files).")
+    store: str = Field("faiss", description="Vector store of the local backend.")
     store_options: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
         description="Vector store options as JSON, e.g. QA_STORE_OPTIONS='{\"exact_threshold\": 50000}'.",
@@ -39,20 +43,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(40, ge=0, le=256, description="Tokens of overlap between passages.")
     title_context: bool = Field(True, description="Embed and match each passage with its article title.")
 
-    candidates: int = Field(100, ge=10, le=2000)
-    lexical: bool = Field(True, description="Fuse BM25 candidates with dense ones.")
-    dense_weight: float = 1.0
-    lexical_weight: float = Field(1.5, ge=0.0, description="BM25 weight in the rank fusion (dense: 1).")
-    max_per_article: int = Field(1, ge=1)
-    collapse_duplicates: bool = True
-    merge_adjacent: bool = Field(True, description="Extend a hit over an adjacent passage that also ranked.")
-    time_boost: float = Field(0.5, ge=0.0)
-    time_filter: bool = Field(False, description="Make question time expressions hard filters.")
-    recency_half_life_days: float = Field(180.0, ge=0.0)
-    recency_weight: float = Field(0.5, ge=0.0, description="Mild preference for recent articles (0: off).")
-    strip_time: bool = Field(True, description="Match the question without its time expressions.")
-    highlight: bool = True
-    highlight_corpus_idf: bool = Field(True, description="Weigh highlight terms by their archive idf.")
+    retrieval: RetrievalConfig = Field(
+        default_factory=RetrievalConfig,
+        description="Retrieval knobs; each is also read from its own variable, e.g. QA_RECENCY_WEIGHT.",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -72,20 +66,64 @@ class Settings(BaseSettings):
     def chunking(self, max_tokens: int) -> ChunkingConfig:
         return ChunkingConfig(self.chunk_size, self.chunk_overlap, max_tokens)
 
-    def retrieval(self) -> RetrievalConfig:
-        return RetrievalConfig(
-            candidates=self.candidates,
-            lexical=self.lexical,
-            dense_weight=self.dense_weight,
-            lexical_weight=self.lexical_weight,
-            max_per_article=self.max_per_article,
-            collapse_duplicates=self.collapse_duplicates,
-            merge_adjacent=self.merge_adjacent,
-            time_boost=self.time_boost,
-            time_filter=self.time_filter,
-            recency_half_life_days=self.recency_half_life_days,
-            recency_weight=self.recency_weight,
-            strip_time=self.strip_time,
-            highlight=self.highlight,
-            highlight_corpus_idf=self.highlight_corpus_idf,
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_retrieval(cls, data: Any) -> Any:
+        """Retrieval knobs given flat (`Settings(recency_weight=0)`, `QA_RECENCY_WEIGHT`) go into
+        `retrieval`; knobs given there (a `RetrievalConfig` or a mapping) take precedence."""
+        if not isinstance(data, dict):
+            return data
+        flat = {name: data.pop(name) for name in list(data) if name in RetrievalConfig.model_fields}
+        if flat:
+            given = data.get("retrieval") or {}
+            if isinstance(given, RetrievalConfig):
+                given = given.model_dump(exclude_unset=True)
+            data["retrieval"] = {**flat, **given}
+        return data
+
+    def backend_options(self) -> dict[str, object]:
+        """The keyword options of the configured backend (see `embeddings.backends`)."""
+        if self.backend == "local":
+            # OpenMP is one pool per process, shared by FAISS and PyTorch. A single query's search
+            # gains nothing from more threads, and an idle OpenMP worker spinning after an exact
+            # search slows ONNX Runtime's next question (8.3 vs 5.0 ms p50 on a small index), so
+            # with the ONNX encoders FAISS gets one thread. With the torch encoder the pool is
+            # PyTorch's: one thread there would halve indexing (42.7 -> 23.5 passages/s).
+            threads = self.search_threads or (None if self.encoder == "torch" else 1)
+            return {
+                "root": self.index_dir,
+                "store": self.store,
+                "store_options": dict(self.store_options),
+                "search_threads": threads,
+            }
+        return {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _FlatRetrievalSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
         )
+
+
+class _FlatRetrievalSource(PydanticBaseSettingsSource):
+    """Each retrieval knob from its own variable (`QA_RECENCY_WEIGHT=0`), nested by `_nest_retrieval`."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        names = {f"QA_{name.upper()}": name for name in RetrievalConfig.model_fields}
+        return {
+            names[key]: value for key, value in os.environ.items() if key.upper() in names and key in names
+        }

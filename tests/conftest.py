@@ -150,7 +150,7 @@ def make_client(service: QAService) -> Iterator[ClientFactory]:
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
-        settings = Settings(index_dir=service.directory.root, reload_interval=0, **overrides)
+        settings = Settings(index_dir=service.backend.root, reload_interval=0, **overrides)
         client = TestClient(create_app(settings, lambda: service), raise_server_exceptions=False)
         clients.append(client)
         return client.__enter__()
@@ -162,7 +162,7 @@ def make_client(service: QAService) -> Iterator[ClientFactory]:
 
 @pytest.fixture
 def client(service: QAService) -> Iterator[TestClient]:
-    settings = Settings(index_dir=service.directory.root, reload_interval=0)
+    settings = Settings(index_dir=service.backend.root, reload_interval=0)
     # Server errors come back as 500 responses (which tests assert never happen) instead of raising.
     with TestClient(create_app(settings, lambda: service), raise_server_exceptions=False) as c:
         yield c

@@ -23,7 +23,7 @@ import numpy as np
 
 from embeddings.articles import Article
 from embeddings.chunking import ChunkingConfig
-from qa.retriever import RetrievalConfig
+from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
 from tests.fakes import FakeEncoder

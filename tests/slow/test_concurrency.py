@@ -18,7 +18,8 @@ import psutil
 import pytest
 
 from benchmarks.crash_trials import REPO_ROOT, DriverProcess, free_port, wait_healthy
-from embeddings.index import CURRENT, Snapshot
+from embeddings.backends.local.reader import LocalReader
+from embeddings.backends.local.versions import CURRENT
 from tests.slow.driver import article_record, make_article, make_service, write_jsonl
 
 pytestmark = pytest.mark.slow
@@ -120,21 +121,23 @@ def test_a_reader_opening_a_version_a_writer_just_removed_opens_the_new_one(
     """Two commits between reading CURRENT and opening its version remove that version: reopen."""
     writer = make_service(tmp_path / "index")
     writer.add(BASE)
-    original = Snapshot.open.__func__  # type: ignore[attr-defined]
+    original = LocalReader.open.__func__  # type: ignore[attr-defined]
     calls = []
 
-    def open_after_two_commits(cls: type[Snapshot], directory: Path, options: object = None) -> Snapshot:
+    def open_after_two_commits(
+        cls: type[LocalReader], directory: Path, options: object = None
+    ) -> LocalReader:
         calls.append(directory.name)
         if len(calls) == 1:  # the reader's first open; the writer's own opens pass through
             writer.add([make_article("late-1", 0)])
             writer.add([make_article("late-2", 0)])  # the second commit removes `directory`
         return original(cls, directory, options)
 
-    monkeypatch.setattr(Snapshot, "open", classmethod(open_after_two_commits))
+    monkeypatch.setattr(LocalReader, "open", classmethod(open_after_two_commits))
     reader = make_service(tmp_path / "index")
-    snapshot = reader.snapshot()
+    snapshot = reader.reader()
     assert calls[0] != calls[-1] and not (tmp_path / "index" / "versions" / calls[0]).exists()
-    assert snapshot.meta.article("late-2") is not None
+    assert snapshot.rows.article("late-2") is not None
     assert reader.stats()["articles"] == len(BASE) + 2
 
 
@@ -142,7 +145,7 @@ def test_stats_of_a_version_removed_under_a_reader_do_not_fail(tmp_path: Path) -
     writer = make_service(tmp_path / "index")
     writer.add(BASE)
     reader = make_service(tmp_path / "index", reload_interval=3600)
-    held = reader.snapshot()
+    held = reader.reader()
     for n in range(3):
         writer.add([make_article(f"late-{n}", 0)])
     assert not held.directory.exists()
@@ -154,7 +157,7 @@ def test_stats_of_a_version_removed_under_a_reader_do_not_fail(tmp_path: Path) -
 def test_two_writer_processes_serialise_through_the_lock(tmp_path: Path) -> None:
     root = tmp_path / "index"
     make_service(root).add(BASE)
-    before = make_service(root).snapshot().version
+    before = make_service(root).reader().version
     batches = [
         [make_article(f"p{i:03d}", 0) for i in range(140)] + [make_article(a.id, 0, 1) for a in BASE[:10]],
         [make_article(f"q{i:03d}", 0) for i in range(140)] + [make_article(a.id, 0, 2) for a in BASE[10:20]],
@@ -174,9 +177,9 @@ def test_two_writer_processes_serialise_through_the_lock(tmp_path: Path) -> None
     first, second = sorted((w.markers for w in writers), key=min)
     assert len(first) == len(second) == 2 and max(first) < min(second)
 
-    snapshot = make_service(root).snapshot()
+    snapshot = make_service(root).reader()
     want = {a.id: a for a in BASE} | {a.id: a for b in batches for a in b}
-    seen = {i: snapshot.meta.article(i) for i in snapshot.meta.article_ids()}
+    seen = {i: snapshot.rows.article(i) for i in snapshot.rows.article_ids()}
     assert {i: (a.title, a.text) for i, a in seen.items() if a} == {
         i: (a.title, a.text) for i, a in want.items()
     }

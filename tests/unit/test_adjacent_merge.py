@@ -1,4 +1,4 @@
-"""Tests for merging a hit with an adjacent passage of its article (qa.retriever._merged)."""
+"""Tests for merging a hit with an adjacent passage of its article (qa.retrieval.shaping._merged)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
-from embeddings.metadata import PassageRow
-from qa.retriever import _merged
+from embeddings.backends import PassageRow
+from qa.retrieval.shaping import _merged
 
 ARTICLE = "First sentence here. Second one follows. Third closes it.\n\nA new paragraph starts. It ends."
 
@@ -36,16 +36,16 @@ def _row(position: int, start: int, end: int, *, article: str = "a", spans: bool
     )
 
 
-def _snapshot() -> Any:
+def _reader() -> Any:
     def article_slice(article_id: str, start: int, end: int) -> str:
         return ARTICLE[start:end]
 
-    return SimpleNamespace(meta=SimpleNamespace(article_slice=article_slice))
+    return SimpleNamespace(article_slice=article_slice)
 
 
 def test_an_overlapping_next_passage_extends_the_hit_to_the_article_span() -> None:
     hit, nxt = _row(0, 0, 40), _row(1, 21, 57)  # they share "Second one follows."
-    merged = _merged(_snapshot(), hit, nxt)
+    merged = _merged(_reader(), hit, nxt)
     assert (merged.start, merged.end, merged.text) == (0, 57, ARTICLE[0:57])
     assert (merged.id, merged.position) == (hit.id, hit.position)  # still the ranked passage
     assert merged.sentences is not None
@@ -55,17 +55,17 @@ def test_an_overlapping_next_passage_extends_the_hit_to_the_article_span() -> No
 
 def test_a_previous_passage_separated_by_whitespace_is_merged_through_the_article() -> None:
     prev, hit = _row(0, 0, 57), _row(1, 59, len(ARTICLE))  # "\n\n" between them
-    merged = _merged(_snapshot(), hit, prev)
+    merged = _merged(_reader(), hit, prev)
     assert (merged.start, merged.end, merged.text) == (0, len(ARTICLE), ARTICLE)
     assert merged.text[slice(*merged.sentences[-1])] == "It ends."  # type: ignore[misc]
 
 
 def test_passages_that_are_not_neighbours_in_one_article_are_left_alone() -> None:
     hit = _row(0, 0, 40)
-    assert _merged(_snapshot(), hit, _row(2, 21, 57)) is hit  # two positions apart
-    assert _merged(_snapshot(), hit, _row(1, 21, 57, article="b")) is hit  # another article
+    assert _merged(_reader(), hit, _row(2, 21, 57)) is hit  # two positions apart
+    assert _merged(_reader(), hit, _row(1, 21, 57, article="b")) is hit  # another article
 
 
 def test_without_stored_spans_the_merged_row_has_none_and_the_highlight_splits_it() -> None:
-    merged = _merged(_snapshot(), _row(0, 0, 40, spans=False), _row(1, 21, 57))
+    merged = _merged(_reader(), _row(0, 0, 40, spans=False), _row(1, 21, 57))
     assert merged.text == ARTICLE[0:57] and merged.sentences is None

@@ -1,4 +1,4 @@
-"""Tests for embeddings.bm25_build: the array-built BM25 matrix is exactly the one bm25s builds."""
+"""Tests for the local backend's bm25_build: the array-built BM25 matrix is exactly the one bm25s builds."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import Stemmer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embeddings.bm25_build import ArrayBM25, FlatTokens, gather_runs
+from embeddings.backends.local.bm25_build import ArrayBM25, FlatTokens, gather_runs
 from embeddings.readers import iter_articles
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"

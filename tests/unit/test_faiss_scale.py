@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embeddings.backends.local.stores import create_store, load_store
+from embeddings.backends.local.stores.faiss_ivf import IvfParams, choose_nlist, search_nprobe
+from embeddings.backends.local.stores.faiss_store import EXACT, INFO_FILENAME, IVF_SQ8, FaissStore
 from embeddings.errors import ConfigurationError, IndexCorruptError
-from embeddings.stores import create_store, load_store
-from embeddings.stores.faiss_ivf import IvfParams, choose_nlist, search_nprobe
-from embeddings.stores.faiss_store import EXACT, INFO_FILENAME, IVF_SQ8, FaissStore
 
 DIM = 32
 THRESHOLD = 2_000

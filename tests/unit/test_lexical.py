@@ -1,4 +1,4 @@
-"""Tests for embeddings.lexical: BM25 with stemming and stopwords, filtering, persistence."""
+"""Tests for embeddings.backends.local.lexical: BM25 with stemming and stopwords, filtering, persistence."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.lexical import LexicalIndex
+from embeddings.backends.local.lexical import LexicalIndex
 
 IDS = np.array([10, 11, 12, 13, 14], dtype=np.int64)
 TEXTS = [

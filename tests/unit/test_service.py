@@ -13,7 +13,7 @@ import pytest
 from embeddings.articles import Article
 from embeddings.chunking import ChunkingConfig
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
-from qa.retriever import RetrievalConfig
+from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from tests.conftest import SHARED_PARAGRAPH, build_service
 from tests.fakes import FakeEncoder
@@ -321,7 +321,7 @@ def test_deleted_article_disappears_from_the_next_query(service: QAService) -> N
 
 
 def test_writes_by_another_service_are_seen(service: QAService, fake_encoder: FakeEncoder) -> None:
-    other = build_service(service.directory.root, fake_encoder)
+    other = build_service(service.backend.root, fake_encoder)
 
     other.delete(["cotton-harvest"])
 
@@ -400,7 +400,7 @@ def test_the_highlight_prefers_the_sentence_with_the_archives_rare_question_word
     question = "What report did Zuckerberg give?"
     hit = next(h for h in qa.ask(question, k=9).hits if h.article_id == "t")
     assert hit.highlight == "Zuckerberg testified before the Senate."
-    qa.retrieval = dataclasses.replace(qa.retrieval, highlight_corpus_idf=False)
+    qa.retrieval = qa.retrieval.model_copy(update={"highlight_corpus_idf": False})
     hit = next(h for h in qa.ask(question, k=9).hits if h.article_id == "t")
     assert hit.highlight == "The report was published on Monday."
 

@@ -1,4 +1,4 @@
-"""Tests for embeddings.stores: the backend registry and the FAISS store contract."""
+"""Tests for embeddings.backends.local.stores: the backend registry and the FAISS store contract."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embeddings.backends.local.stores import BACKENDS, VectorStore, create_store, load_store
 from embeddings.errors import ConfigurationError
-from embeddings.stores import BACKENDS, VectorStore, create_store, load_store
 
 DIM = 16
 

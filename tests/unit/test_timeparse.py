@@ -1,4 +1,4 @@
-"""Tests for qa.timeparse: explicit time expressions in questions become date windows."""
+"""Tests for qa.retrieval.timeparse: explicit time expressions in questions become date windows."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from qa.timeparse import TimeWindow, interpret_time
+from qa.retrieval.timeparse import TimeWindow, interpret_time
 
 D = dt.date
 AS_OF = D(2023, 11, 20)  # a Monday

@@ -1,4 +1,4 @@
-"""Tests for embeddings.indexing and embeddings.index: incremental updates over atomic, locked versions."""
+"""Tests for embeddings.writer over the local backend: incremental updates over atomic, locked versions."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings import indexing
+from embeddings import writer
 from embeddings.articles import Article, Passage
+from embeddings.backends.local import LocalBackend
+from embeddings.backends.local.columns import ColumnFiles
+from embeddings.backends.local.reader import LocalReader
+from embeddings.backends.local.rows import MetadataStore
 from embeddings.chunking import ChunkingConfig
 from embeddings.errors import IndexLockedError, IndexMismatchError, IndexNotFoundError
-from embeddings.index import IndexDirectory, Snapshot
-from embeddings.indexing import Indexer, passage_context
-from embeddings.metadata import MetadataStore
+from embeddings.writer import Indexer, passage_context
 from tests.fakes import FakeEncoder
 
 CHUNKING = ChunkingConfig(size=24, overlap=6)
@@ -44,12 +46,12 @@ def _corpus(n: int = 5) -> list[Article]:
 
 
 def _indexer(root: Path, encoder: FakeEncoder | None = None, *, lock_timeout: float = 600.0) -> Indexer:
-    return Indexer(IndexDirectory(root), encoder or FakeEncoder(), CHUNKING, lock_timeout=lock_timeout)
+    return Indexer(LocalBackend(root), encoder or FakeEncoder(), CHUNKING, lock_timeout=lock_timeout)
 
 
 @contextmanager
-def _live(root: Path, identity: str = "fake@0:test") -> Iterator[Snapshot]:
-    snapshot = IndexDirectory(root).open(identity)
+def _live(root: Path, identity: str = "fake@0:test") -> Iterator[LocalReader]:
+    snapshot = LocalBackend(root).open(identity)
     try:
         yield snapshot
     finally:
@@ -70,7 +72,7 @@ def _files(directory: Path) -> dict[str, tuple[bytes, int]]:
 
 def _passage_ids(root: Path, article_id: str) -> list[int]:
     with _live(root) as snap:
-        return snap.meta.passage_ids(article_id).tolist()
+        return snap.rows.passage_ids(article_id).tolist()
 
 
 @pytest.fixture
@@ -99,7 +101,7 @@ def test_first_run_embeds_every_passage_with_its_title(root: Path, encoder: Fake
     with _live(root) as snap:
         assert snap.check() == []
         assert snap.manifest.encoder == "fake@0:test" and snap.manifest.dim == encoder.dim
-        rows = snap.meta.passages(snap.meta.all_passage_ids())
+        rows = snap.rows.passages(snap.rows.all_passage_ids())
         article = _article(2)
         mine = sorted((r for r in rows.values() if r.article_id == "a2"), key=lambda r: r.position)
         assert all(article.text[r.start : r.end] == r.text for r in mine)
@@ -129,12 +131,12 @@ def test_a_changed_article_replaces_its_passages(root: Path, indexed: Indexer) -
     assert (report.updated, report.unchanged, report.version) == (["a2"], 4, 2)
     with _live(root) as snap:
         assert snap.check() == []
-        new = snap.meta.passage_ids("a2").tolist()
+        new = snap.rows.passage_ids("a2").tolist()
         assert new and not set(new) & set(old)
         assert not set(old) & set(snap.store.ids().tolist())
-        assert not set(old) & set(snap.meta.all_passage_ids().tolist())
-        assert [r.text for r in snap.meta.passages(new).values()] == [changed.text]
-        assert {a: snap.meta.passage_ids(a).tolist() for a in others} == others
+        assert not set(old) & set(snap.rows.all_passage_ids().tolist())
+        assert [r.text for r in snap.rows.passages(new).values()] == [changed.text]
+        assert {a: snap.rows.passage_ids(a).tolist() for a in others} == others
         assert snap.lexical is not None and snap.lexical.search("monsoon", 3)[1].tolist() == new
 
 
@@ -151,15 +153,15 @@ def test_a_changed_title_re_embeds_only_that_article(
 
 def test_a_url_change_reuses_every_vector(root: Path, encoder: FakeEncoder, indexed: Indexer) -> None:
     with _live(root) as snap:
-        old_vectors = snap.store.vectors(snap.meta.passage_ids("a1"))
+        old_vectors = snap.store.vectors(snap.rows.passage_ids("a1"))
     calls = list(encoder.calls)
     report = indexed.upsert([_article(1, url="https://elsewhere.test/1")])
     assert report.updated == ["a1"] and encoder.calls == calls
     assert report.passages_embedded == 0 and report.passages_reused == len(old_vectors) > 0
     with _live(root) as snap:
         assert snap.check() == []
-        assert snap.meta.article("a1").url == "https://elsewhere.test/1"  # type: ignore[union-attr]
-        np.testing.assert_array_equal(snap.store.vectors(snap.meta.passage_ids("a1")), old_vectors)
+        assert snap.rows.article("a1").url == "https://elsewhere.test/1"  # type: ignore[union-attr]
+        np.testing.assert_array_equal(snap.store.vectors(snap.rows.passage_ids("a1")), old_vectors)
 
 
 class RecordingEncoder(FakeEncoder):
@@ -190,7 +192,7 @@ def test_the_last_copy_of_a_repeated_id_wins(root: Path, encoder: FakeEncoder) -
     report = _indexer(root, encoder).upsert([first, _article(1), last])
     assert report.added == ["a0", "a1"]
     with _live(root) as snap:
-        assert snap.meta.article("a0") == last
+        assert snap.rows.article("a0") == last
 
 
 def test_delete_removes_articles_and_reports_missing_ids(root: Path, indexed: Indexer) -> None:
@@ -199,7 +201,7 @@ def test_delete_removes_articles_and_reports_missing_ids(root: Path, indexed: In
     assert (report.deleted, report.missing, report.articles, report.version) == (["a1"], ["nope"], 4, 2)
     with _live(root) as snap:
         assert snap.check() == []
-        assert snap.meta.article("a1") is None
+        assert snap.rows.article("a1") is None
         assert not set(gone) & set(snap.store.ids().tolist())
 
 
@@ -213,7 +215,7 @@ def test_prune_deletes_articles_absent_from_the_run(root: Path, indexed: Indexer
     report = indexed.upsert(_corpus()[:3], prune=True)
     assert report.deleted == ["a3", "a4"] and report.unchanged == 3 and report.articles == 3
     with _live(root) as snap:
-        assert snap.check() == [] and snap.meta.article_ids() == ["a0", "a1", "a2"]
+        assert snap.check() == [] and snap.rows.article_ids() == ["a0", "a1", "a2"]
 
 
 def test_rebuild_reuses_nothing_and_can_switch_the_model(root: Path, indexed: Indexer) -> None:
@@ -225,12 +227,12 @@ def test_rebuild_reuses_nothing_and_can_switch_the_model(root: Path, indexed: In
     with _live(root, "fake@1:other") as snap:
         assert snap.check() == [] and snap.manifest.articles == 4
     with pytest.raises(IndexMismatchError):
-        IndexDirectory(root).open("fake@0:test")
+        LocalBackend(root).open("fake@0:test")
 
 
 def test_another_encoder_identity_is_refused_with_a_helpful_message(root: Path, indexed: Indexer) -> None:
     with pytest.raises(IndexMismatchError, match=r"'fake@0:test'.*'fake@9:else'.*--rebuild"):
-        IndexDirectory(root).open("fake@9:else")
+        LocalBackend(root).open("fake@9:else")
     with pytest.raises(IndexMismatchError, match="fake@9:else"):
         _indexer(root, FakeEncoder(identity="fake@9:else")).upsert([_article(7)])
     assert not list(root.glob("tmp-*"))
@@ -244,9 +246,9 @@ def test_a_directory_without_an_index_is_not_found(tmp_path: Path, exists: bool)
     root = tmp_path / "nothing"
     if exists:
         root.mkdir()
-    assert not IndexDirectory(root).exists()
+    assert not LocalBackend(root).exists()
     with pytest.raises(IndexNotFoundError, match="no index"):
-        IndexDirectory(root).open()
+        LocalBackend(root).open()
 
 
 def test_leftovers_of_a_dead_writer_are_cleaned_by_the_next_write(root: Path, indexed: Indexer) -> None:
@@ -283,7 +285,7 @@ def test_only_the_last_two_versions_are_kept(root: Path, indexed: Indexer) -> No
 
 
 def test_a_held_lock_makes_another_writer_fail_fast(root: Path, indexed: Indexer) -> None:
-    lock = IndexDirectory(root).acquire(5)
+    lock = LocalBackend(root).directory.acquire(5)
     try:
         with pytest.raises(IndexLockedError, match="another writer"):
             _indexer(root, lock_timeout=0.1).upsert([_article(8)])
@@ -310,7 +312,7 @@ class FailingEncoder(FakeEncoder):
 def test_a_failing_encoder_leaves_the_live_version_intact(
     root: Path, indexed: Indexer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indexing, "BATCH_ARTICLES", 2)  # several batches, so it fails mid-run
+    monkeypatch.setattr(writer, "BATCH_ARTICLES", 2)  # several batches, so it fails mid-run
     before, current = _files(root / "versions" / "v00000001"), (root / "CURRENT").read_text()
     failing = FailingEncoder(fail_on=2)
     changed = [_article(n, text=f"Fresh text {n}. More words.") for n in range(8)]
@@ -322,7 +324,7 @@ def test_a_failing_encoder_leaves_the_live_version_intact(
     assert not list(root.glob("tmp-*"))
     with _live(root) as snap:
         assert snap.check() == [] and snap.manifest.articles == 5
-        assert snap.meta.article("a0") == _article(0)
+        assert snap.rows.article("a0") == _article(0)
     assert _indexer(root, lock_timeout=0.1).upsert(changed).version == 2  # and the lock was released
 
 
@@ -332,7 +334,7 @@ def test_a_long_run_publishes_progress_and_resumes_after_a_crash(root: Path, enc
         for n in range(300)
     ]
     indexer = Indexer(
-        IndexDirectory(root), encoder, ChunkingConfig(size=24, overlap=6, max_tokens=64), commit_every=50
+        LocalBackend(root), encoder, ChunkingConfig(size=24, overlap=6, max_tokens=64), commit_every=50
     )
 
     def dies_after(n: int) -> Iterator[Article]:
@@ -358,15 +360,13 @@ def test_optimize_republishes_the_same_content_in_the_kind_its_size_calls_for(
     articles = [
         _article(i, text=" ".join(f"Sentence {i} number {j} here." for j in range(150))) for i in range(28)
     ]
-    Indexer(IndexDirectory(root), encoder, CHUNKING, store_options={"exact_threshold": 5_000}).upsert(
-        articles
-    )
+    Indexer(LocalBackend(root, store_options={"exact_threshold": 5_000}), encoder, CHUNKING).upsert(articles)
     with _live(root) as before:
         ids = np.sort(before.store.ids())
         vectors = before.store.vectors(ids)
         assert before.store.kind == "exact" and 1_000 < len(ids) < 5_000  # type: ignore[attr-defined]
     embedded = list(encoder.calls)
-    lowered = Indexer(IndexDirectory(root), encoder, CHUNKING, store_options={"exact_threshold": 1_000})
+    lowered = Indexer(LocalBackend(root, store_options={"exact_threshold": 1_000}), encoder, CHUNKING)
     report = lowered.optimize()
     assert report.version == 2 and encoder.calls == embedded  # nothing re-embedded
     with _live(root) as after:
@@ -385,8 +385,7 @@ def test_optimize_needs_an_index(root: Path) -> None:
 def test_writes_reuse_stored_tokens_and_leave_the_lexical_index_a_rebuild_would(
     root: Path, indexed: Indexer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from embeddings.lexical import LexicalIndex
-    from embeddings.metadata import MetadataStore
+    from embeddings.backends.local.lexical import LexicalIndex
 
     read: list[int] = []
     original = MetadataStore.passage_texts
@@ -400,9 +399,9 @@ def test_writes_reuse_stored_tokens_and_leave_the_lexical_index_a_rebuild_would(
     indexed.upsert([changed, _article(7)])
     indexed.delete(["a2"])
     with _live(root) as snap:
-        new_ids = set(snap.meta.passage_ids("a1").tolist()) | set(snap.meta.passage_ids("a7").tolist())
+        new_ids = set(snap.rows.passage_ids("a1").tolist()) | set(snap.rows.passage_ids("a7").tolist())
         assert set(read) == new_ids  # nothing else was read back or tokenized
-        rows = snap.meta.passage_texts(snap.meta.all_passage_ids())
+        rows = snap.rows.passage_texts(snap.rows.all_passage_ids())
         rebuilt = LexicalIndex.build(
             np.array([r[0] for r in rows]), [f"{title}\n{text}" for _, title, text in rows]
         )
@@ -417,7 +416,7 @@ def test_each_passage_stores_its_sentence_spans_for_the_highlight(root: Path, in
     from embeddings.sentences import split_sentences
 
     with _live(root) as snap:
-        rows = snap.meta.passages(snap.meta.all_passage_ids())
+        rows = snap.rows.passages(snap.rows.all_passage_ids())
         assert rows and all(r.sentences == tuple(split_sentences(r.text)) for r in rows.values())
 
 
@@ -426,16 +425,16 @@ def test_optimize_fills_the_sentence_spans_of_rows_written_without_them(root: Pa
 
     from embeddings.sentences import split_sentences
 
-    live = root / "versions" / IndexDirectory(root).current_name() / "meta.sqlite"
+    live = root / "versions" / LocalBackend(root).live_version() / "meta.sqlite"
     db = sqlite3.connect(live)
     with db:
         db.execute("UPDATE passages SET sentences = NULL")
     db.close()
     with _live(root) as snap:
-        assert all(r.sentences is None for r in snap.meta.passages(snap.meta.all_passage_ids()).values())
+        assert all(r.sentences is None for r in snap.rows.passages(snap.rows.all_passage_ids()).values())
     indexed.optimize()
     with _live(root) as snap:
-        rows = snap.meta.passages(snap.meta.all_passage_ids())
+        rows = snap.rows.passages(snap.rows.all_passage_ids())
         assert all(r.sentences == tuple(split_sentences(r.text)) for r in rows.values())
 
 
@@ -444,15 +443,15 @@ def test_column_files_stay_true_to_the_rows_across_many_writes(
 ) -> None:
     """Each write updates the base version's per-passage columns from its own changes; after any
     mix of new, changed, syndicated, undated and deleted articles they must equal a full rescan."""
-    updated = MetadataStore._updated_columns
+    updated = ColumnFiles._updated
     incremental: list[bool] = []
 
-    def spy(self: MetadataStore) -> object:
+    def spy(self: ColumnFiles) -> object:
         columns = updated(self)
         incremental.append(columns is not None)
         return columns
 
-    monkeypatch.setattr(MetadataStore, "_updated_columns", spy)
+    monkeypatch.setattr(ColumnFiles, "_updated", spy)
     rng = np.random.default_rng(5)
     wire = _article(0).text  # articles carrying this text share passages with a0
     for step in range(12):
@@ -468,8 +467,8 @@ def test_column_files_stay_true_to_the_rows_across_many_writes(
             report = indexed.delete([f"a{n}", f"a{(n + 5) % 12}"])
         with _live(root) as snap:
             assert snap.check() == [], (step, kind, report)
-            assert snap.meta.passage_groups()[0].tolist() == snap.meta.all_passage_ids().tolist()
+            assert snap.column_files.passage_groups()[0].tolist() == snap.rows.all_passage_ids().tolist()
     assert len(incremental) >= 10 and all(incremental)  # no write fell back to a rescan
     with _live(root) as snap:
-        texts = snap.meta.passage_groups()[2]
-        assert snap.meta.text_copies(texts).max() > 1  # syndicated copies share a text number
+        texts = snap.column_files.passage_groups()[2]
+        assert snap.text_copies(texts).max() > 1  # syndicated copies share a text number

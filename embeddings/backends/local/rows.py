@@ -1,4 +1,4 @@
-"""SQLite metadata store: articles and their passages, queried by id without loading the corpus."""
+"""SQLite rows of the local backend: articles and their passages, queried by id without loading the corpus."""
 
 from __future__ import annotations
 
@@ -12,14 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.articles import Article
+from embeddings.backends.base import UNDATED, PassageRow
 
 FILENAME = "meta.sqlite"
-# Per-passage columns written beside the database with each version, read once per snapshot so
-# ranking needs no SQL: passage ids ascending, then the columns. Versions written before a file
-# existed compute it once when first asked.
-DAYS_FILENAME = "passage_days.npy"  # (2, n) int64: ids, their article's day ordinal
-GROUPS_FILENAME = "passage_groups.npy"  # (3, n) int64: ids, article number, text number
-UNDATED = 0  # day ordinal of an undated article (real ordinals start at 1 for 0001-01-01)
 
 # `text` is the last column of `articles`: SQLite reads a row's columns in order, so a column stored
 # after a long body costs a walk through the body's overflow pages (2.5x slower candidate look-ups).
@@ -59,24 +54,6 @@ CREATE INDEX IF NOT EXISTS passages_embed_hash ON passages(embed_hash);
 
 
 @dataclass(frozen=True, slots=True)
-class PassageRow:
-    """A passage joined with its article's metadata, as a query needs it."""
-
-    id: int
-    article_id: str
-    position: int
-    start: int
-    end: int
-    text: str
-    text_hash: str
-    title: str
-    date: dt.date | None
-    source: str | None
-    url: str | None
-    sentences: tuple[tuple[int, int], ...] | None = None  # spans in `text`, stored at index time
-
-
-@dataclass(frozen=True, slots=True)
 class NewPassage:
     """A passage about to be written, with its id and content hashes."""
 
@@ -104,12 +81,10 @@ class MetadataStore:
             self._upgrade()
         # sqlite3 connections are not safe for concurrent use from several threads.
         self._lock = threading.Lock()
-        self._readonly = readonly
-        self._columns_read: dict[str, tuple[np.ndarray, ...]] = {}
-        self._copies: np.ndarray | None = None  # passages per text number (read-only stores keep it)
-        # A writer's own changes, from which it brings the column files it began with up to date.
-        self._removed: list[np.ndarray] = []
-        self._added: list[tuple[int, str, int, str]] = []  # passage id, article id, day, text hash
+        self.readonly = readonly
+        # A writer's own changes, from which `ColumnFiles` brings the files it began with up to date.
+        self.removed: list[np.ndarray] = []
+        self.added: list[tuple[int, str, int, str]] = []  # passage id, article id, day, text hash
         # A version written by an earlier release (read as it is) may lack the column.
         passage_columns = {r[1] for r in self._conn.execute("PRAGMA table_info(passages)")}
         self._sentences = "p.sentences" if "sentences" in passage_columns else "NULL"
@@ -200,190 +175,36 @@ class MetadataStore:
         ((value,),) = self._all("SELECT max(date) FROM articles")
         return _date(value)
 
-    def filtered_passage_ids(
-        self,
-        since: dt.date | None,
-        until: dt.date | None,
-        sources: Sequence[str] | None,
-        as_of: dt.date | None = None,
-    ) -> np.ndarray:
-        """Ids (ascending) of passages whose article matches every given filter (dates inclusive).
-
-        `since`/`until` exclude undated articles; `as_of` excludes only articles dated after it.
-        Dates are compared in a per-passage day column read once per (immutable) snapshot, so a
-        date filter costs a vector comparison, not a join over the corpus.
-        """
-        ids, days = self.passage_days()
-        keep = np.ones(len(ids), dtype=bool)
-        if as_of is not None:
-            keep &= (days == UNDATED) | (days <= as_of.toordinal())
-        if since is not None:
-            keep &= (days != UNDATED) & (days >= since.toordinal())
-        if until is not None:
-            keep &= (days != UNDATED) & (days <= until.toordinal())
-        if sources:
-            rows = self._all(
-                "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
-                f" WHERE a.source COLLATE NOCASE IN ({','.join('?' * len(sources))})",
-                list(sources),
-            )
-            keep &= np.isin(ids, np.array([r[0] for r in rows], dtype=np.int64))
-        return ids[keep]
-
-    def passage_days(self) -> tuple[np.ndarray, np.ndarray]:
-        """`(ids, days)`: every passage id, ascending, and its article's date as a proleptic
-        ordinal (`UNDATED` when it has none); two int64 arrays of the passage count."""
-        ids, days = self._columns(DAYS_FILENAME, self._compute_days)
-        return ids, days
-
-    def days_of(self, ids: np.ndarray) -> np.ndarray:
-        """Day ordinal of each given passage's article (`UNDATED` when undated or unknown)."""
-        all_ids, all_days = self.passage_days()
-        return _lookup(all_ids, ids, all_days, UNDATED)
-
-    def passage_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`(ids, articles, texts)`: every passage id, ascending; a number per article (equal for
-        passages of one article) and per passage text (equal for equal `text_hash`, i.e. the same
-        words: syndicated copies); three int64 arrays of the passage count."""
-        ids, articles, texts = self._columns(GROUPS_FILENAME, self._compute_groups)
-        return ids, articles, texts
-
-    def groups_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`(articles, texts)` numbers of each given passage (see `passage_groups`); -1 when unknown."""
-        all_ids, articles, texts = self.passage_groups()
-        return _lookup(all_ids, ids, articles, -1), _lookup(all_ids, ids, texts, -1)
-
-    def text_copies(self, texts: np.ndarray) -> np.ndarray:
-        """How many passages of the archive carry each given text number (0 for -1)."""
-        counts = self._copies
-        if counts is None:
-            counts = np.bincount(self.passage_groups()[2], minlength=1)
-            if self._readonly:
-                self._copies = counts
-        known = (texts >= 0) & (texts < len(counts))
-        return np.where(known, counts[np.where(known, texts, 0)], 0)
-
-    def _columns(
-        self, filename: str, compute: Callable[[], tuple[np.ndarray, ...]]
-    ) -> tuple[np.ndarray, ...]:
-        """A read-only store maps the columns file its writer left beside it (or computes the
-        columns, for versions written before that file existed) and keeps them; a writer's
-        store computes them from its current rows."""
-        if filename in self._columns_read:
-            return self._columns_read[filename]
-        sidecar = self.path.with_name(filename)
-        if not self._readonly:
-            return compute()
-        # Plain array views of the mapped file: indexing an np.memmap costs a subclass hop per call.
-        mapped = np.load(sidecar, mmap_mode="r") if sidecar.is_file() else None
-        columns = tuple(np.asarray(row) for row in mapped) if mapped is not None else compute()
-        self._columns_read[filename] = columns
-        return columns
-
-    def _compute_days(self) -> tuple[np.ndarray, np.ndarray]:
-        rows = self._all(
+    def passage_dates(self) -> list[tuple[int, str | None]]:
+        """`(passage id, article date)` of every passage, by ascending id."""
+        return self._all(
             "SELECT p.id, a.date FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id"
         )
-        ordinal = {d: dt.date.fromisoformat(d).toordinal() for d in {r[1] for r in rows} if d}
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        days = np.fromiter((ordinal.get(r[1], UNDATED) for r in rows), dtype=np.int64, count=len(rows))
-        return ids, days
 
-    def _compute_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = self._all("SELECT id, article_id, text_hash FROM passages ORDER BY id")
-        return (
-            np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
-            _numbered((r[1] for r in rows), start=0),
-            _numbered((r[2] for r in rows), start=0),
+    def passage_keys(self) -> list[tuple[int, str, str]]:
+        """`(passage id, article id, text hash)` of every passage, by ascending id."""
+        return self._all("SELECT id, article_id, text_hash FROM passages ORDER BY id")
+
+    def passage_ids_of_sources(self, sources: Sequence[str]) -> np.ndarray:
+        """Ids of the passages whose article's source is one of `sources` (case-insensitive)."""
+        rows = self._all(
+            "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
+            f" WHERE a.source COLLATE NOCASE IN ({','.join('?' * len(sources))})",
+            list(sources),
         )
+        return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def write_columns(self, *, incremental: bool = False) -> np.ndarray:
-        """Write the per-passage column files beside the database (writers, after their last change).
-
-        With `incremental`, the column files beside the database (the version this writer began
-        from: `IndexDirectory.begin` copies them) are brought up to date with this writer's own
-        deletions and insertions: array work, and SQL only about the inserted passages' texts,
-        instead of reading every row. Without it, or when those files are missing or disagree
-        with the row count, every row is read.
-
-        Returns:
-            Every passage id, ascending `(n,)` int64.
-        """
-        columns = self._updated_columns() if incremental else None
-        if columns is None:
-            columns = {DAYS_FILENAME: self._compute_days(), GROUPS_FILENAME: self._compute_groups()}
-        for filename, arrays in columns.items():
-            np.save(self.path.with_name(filename), np.stack(arrays))
-        self._removed, self._added = [], []  # the files now hold these changes
-        return columns[DAYS_FILENAME][0]
-
-    def _updated_columns(self) -> dict[str, tuple[np.ndarray, ...]] | None:
-        """The columns of the files beside the database after this writer's changes (see
-        `write_columns`); None when the files are missing or do not fit the rows."""
-        days_file, groups_file = self.path.with_name(DAYS_FILENAME), self.path.with_name(GROUPS_FILENAME)
-        if not (days_file.is_file() and groups_file.is_file()):
-            return None
-        (ids, days), (group_ids, articles, texts) = np.load(days_file), np.load(groups_file)
-        if not np.array_equal(ids, group_ids):
-            return None
-        removed = np.concatenate(self._removed) if self._removed else np.empty(0, np.int64)
-        if len(removed):
-            keep = ~np.isin(ids, removed)
-            ids, days, articles, texts = ids[keep], days[keep], articles[keep], texts[keep]
-        gone = set(removed.tolist())
-        added = sorted(a for a in self._added if a[0] not in gone)  # rows deleted again are gone
-        if added:
-            new_ids = np.array([a[0] for a in added], dtype=np.int64)
-            if len(ids) and new_ids[0] <= ids[-1]:  # ids are allocated above every stored one
-                return None
-            new_articles = _numbered((a[1] for a in added), start=int(articles.max(initial=-1)) + 1)
-            new_texts = self._text_numbers([a[3] for a in added], int(new_ids[0]), ids, texts)
-            ids = np.concatenate([ids, new_ids])
-            days = np.concatenate([days, np.array([a[2] for a in added], dtype=np.int64)])
-            articles = np.concatenate([articles, new_articles])
-            texts = np.concatenate([texts, new_texts])
-        if len(ids) != self.counts()[1]:
-            return None
-        return {
-            DAYS_FILENAME: (ids, days),
-            GROUPS_FILENAME: (ids, _compact(articles), _compact(texts)),
-        }
-
-    def _text_numbers(
-        self, hashes: list[str], first_new: int, ids: np.ndarray, texts: np.ndarray
-    ) -> np.ndarray:
-        """Text numbers of newly added passages (`hashes`, in id order): a stored passage's number
-        when one of the kept passages (`ids`, `texts`) carries the same text, else a new one."""
-        stored: dict[str, int] = {}
-        for chunk in _chunks(sorted(set(hashes))):
+    def first_passages_of_texts(self, text_hashes: Sequence[str], below: int) -> list[tuple[str, int]]:
+        """`(text hash, smallest passage id below `below` carrying it)` for the stored ones."""
+        out: list[tuple[str, int]] = []
+        for chunk in _chunks(sorted(set(text_hashes))):
             marks = ",".join("?" * len(chunk))
-            rows = self._all(
+            out += self._all(
                 f"SELECT text_hash, min(id) FROM passages WHERE text_hash IN ({marks}) AND id < ?"
                 " GROUP BY text_hash",
-                [*chunk, first_new],
+                [*chunk, below],
             )
-            stored.update({h: int(texts[np.searchsorted(ids, pid)]) for h, pid in rows})
-        fresh: dict[str, int] = {}
-        start = int(texts.max(initial=-1)) + 1
-        numbers = [stored[h] if h in stored else fresh.setdefault(h, start + len(fresh)) for h in hashes]
-        return np.array(numbers, dtype=np.int64)
-
-    def columns_are_current(self) -> bool:
-        """Whether the per-passage columns in use agree with the rows (a check of the column files).
-
-        Article and text numbers are labels: they agree when they group the passages alike."""
-        (ids, days), (group_ids, articles, texts) = self.passage_days(), self.passage_groups()
-        (fresh_ids, fresh_days), (_, fresh_articles, fresh_texts) = (
-            self._compute_days(),
-            self._compute_groups(),
-        )
-        return (
-            np.array_equal(ids, fresh_ids)
-            and np.array_equal(group_ids, fresh_ids)
-            and np.array_equal(days, fresh_days)
-            and np.array_equal(_first_seen(articles), fresh_articles)
-            and np.array_equal(_first_seen(texts), fresh_texts)
-        )
+        return out
 
     def vector_ids_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, int]:
         """Some passage id whose embedded text had each given hash (the embedding cache)."""
@@ -465,12 +286,12 @@ class MetadataStore:
                 self._conn.execute(f"DELETE FROM passages WHERE article_id IN ({marks})", chunk)
                 self._conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
         out = np.array(removed, dtype=np.int64)
-        self._removed.append(out)
+        self.removed.append(out)
         return out
 
     def insert(self, article: Article, content_hash: str, passages: Sequence[NewPassage]) -> None:
         day = article.date.toordinal() if article.date else UNDATED
-        self._added += [(p.id, article.id, day, p.text_hash) for p in passages]
+        self.added += [(p.id, article.id, day, p.text_hash) for p in passages]
         with self._lock:
             self._conn.execute(
                 "INSERT INTO articles (id, title, text, date, source, url, path, content_hash)"
@@ -516,38 +337,6 @@ class MetadataStore:
     def max_passage_id(self) -> int:
         (row,) = self._all("SELECT coalesce(max(id), -1) FROM passages")
         return int(row[0])
-
-
-def _lookup(all_ids: np.ndarray, ids: np.ndarray, column: np.ndarray, missing: int) -> np.ndarray:
-    """`column` at each of `ids` (found in the ascending `all_ids`), `missing` where absent."""
-    if not len(all_ids):
-        return np.full(len(ids), missing, dtype=np.int64)
-    at = np.minimum(np.searchsorted(all_ids, ids), len(all_ids) - 1)
-    return np.where(all_ids[at] == ids, column[at], missing)
-
-
-def _numbered(values: Iterable[str], start: int) -> np.ndarray:
-    """Numbers for `values`, equal for equal values, from `start` in order of first sight."""
-    seen: dict[str, int] = {}
-    return np.array([seen.setdefault(v, start + len(seen)) for v in values], dtype=np.int64)
-
-
-def _first_seen(labels: np.ndarray) -> np.ndarray:
-    """`labels` renumbered 0, 1, 2... in order of first appearance (equal labels stay equal)."""
-    if not len(labels):
-        return labels
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    return rank[inverse]
-
-
-def _compact(labels: np.ndarray) -> np.ndarray:
-    """`labels` as they are, or renumbered densely once writes have left them sparse (numbers of
-    deleted passages are never reused, and readers count passages per number)."""
-    if not len(labels) or labels.max() < 2 * len(labels):
-        return labels
-    return np.unique(labels, return_inverse=True)[1].astype(np.int64)
 
 
 def _span_blob(spans: Sequence[tuple[int, int]]) -> bytes:

@@ -11,7 +11,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from embeddings.bm25_build import ArrayBM25, FlatTokens, gather_runs
+from embeddings.backends.local.bm25_build import ArrayBM25, FlatTokens, gather_runs
 
 DIRNAME = "lexical"
 _IDS = "ids.npy"

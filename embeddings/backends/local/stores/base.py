@@ -1,4 +1,4 @@
-"""The vector-store contract every backend (FAISS today, a distributed engine later) implements."""
+"""The vector-store contract of the local backend (FAISS today)."""
 
 from __future__ import annotations
 

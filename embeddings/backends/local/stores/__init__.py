@@ -1,18 +1,18 @@
-"""Vector-store backends by name: a registry from config string to implementation."""
+"""Vector stores of the local backend by name: a registry from config string to implementation."""
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
 
+from embeddings.backends.local.stores.base import VectorStore
 from embeddings.errors import ConfigurationError
-from embeddings.stores.base import VectorStore
 
 __all__ = ["BACKENDS", "VectorStore", "create_store", "load_store"]
 
 # name -> (module, class, pip package that provides the engine)
 BACKENDS: dict[str, tuple[str, str, str]] = {
-    "faiss": ("embeddings.stores.faiss_store", "FaissStore", "faiss-cpu"),
+    "faiss": ("embeddings.backends.local.stores.faiss_store", "FaissStore", "faiss-cpu"),
 }
 
 

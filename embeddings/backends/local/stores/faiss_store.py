@@ -29,8 +29,14 @@ from typing import ClassVar
 import faiss
 import numpy as np
 
+from embeddings.backends.local.stores.faiss_ivf import (
+    IvfParams,
+    build_ivf,
+    choose_nlist,
+    ivf_ids,
+    search_nprobe,
+)
 from embeddings.errors import ConfigurationError, IndexCorruptError
-from embeddings.stores.faiss_ivf import IvfParams, build_ivf, choose_nlist, ivf_ids, search_nprobe
 
 FILENAME = "vectors.faiss"
 INFO_FILENAME = "vectors.json"
@@ -117,7 +123,7 @@ def _coerce(name: str, value: object) -> object:
 
 
 class FaissStore:
-    """Exact or IVF-SQ8 FAISS index by size; see `embeddings.stores.base.VectorStore`."""
+    """Exact or IVF-SQ8 FAISS index by size; see `embeddings.backends.local.stores.base.VectorStore`."""
 
     backend: ClassVar[str] = "faiss"
 

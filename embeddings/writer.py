@@ -1,4 +1,4 @@
-"""Building and updating an index: chunk, embed what is new, publish a new version atomically."""
+"""The writer: read articles, chunk them, embed what is new and hand them to a backend in one transaction."""
 
 from __future__ import annotations
 
@@ -14,11 +14,16 @@ import numpy as np
 from tqdm import tqdm
 
 from embeddings.articles import Article, Passage
+from embeddings.backends.base import (
+    ArticleWrite,
+    Backend,
+    IndexInfo,
+    IndexSpec,
+    PassageDraft,
+    WriteTransaction,
+)
 from embeddings.chunking import ChunkingConfig, chunk_article
 from embeddings.encoding import Encoder
-from embeddings.index import IndexDirectory, WriteSession
-from embeddings.lexical import LexicalIndex
-from embeddings.metadata import NewPassage
 from embeddings.sentences import split_sentences
 
 # An article to write: itself, its content hash, its passages and the texts to embed for them.
@@ -79,21 +84,17 @@ class Indexer:
 
     def __init__(
         self,
-        directory: IndexDirectory,
+        backend: Backend,
         encoder: Encoder,
         chunking: ChunkingConfig,
         *,
-        backend: str = "faiss",
-        store_options: dict[str, object] | None = None,
         title_context: bool = True,
         lock_timeout: float = 600.0,
         progress: bool = False,
-        stem: bool = True,
         commit_every: int = 5000,
     ) -> None:
-        self.directory, self.encoder, self.chunking = directory, encoder, chunking
-        self.backend, self.store_options, self.title_context = backend, store_options or {}, title_context
-        self.lock_timeout, self.progress, self.stem = lock_timeout, progress, stem
+        self.backend, self.encoder, self.chunking = backend, encoder, chunking
+        self.title_context, self.lock_timeout, self.progress = title_context, lock_timeout, progress
         self.commit_every = commit_every  # passages embedded between published versions (0: at the end)
 
     @property
@@ -119,9 +120,8 @@ class Indexer:
         version starts empty (e.g. after a model change), reusing nothing.
         """
         report = IndexReport()
-        with self.directory.locked(self.lock_timeout):
-            self.directory.clean_leftovers()
-            session = self._begin(fresh=rebuild)
+        with self.backend.writer(self.lock_timeout):
+            txn = self.backend.begin(self.spec, fresh=rebuild)
             try:
                 seen: set[str] = set()
                 bar = tqdm(desc="embedding", unit="passage", disable=not self.progress, leave=False)
@@ -129,90 +129,80 @@ class Indexer:
                 with ThreadPoolExecutor(1) as pool:  # chunk the next batch while this one embeds
                     batches = _batches(articles, BATCH_ARTICLES)
 
-                    def read_ahead(s: WriteSession) -> list[Prepared] | None:
-                        return self._prepare(s, next(batches, []), seen, report)
+                    def read_ahead(t: WriteTransaction) -> list[Prepared] | None:
+                        return self._prepare(t, next(batches, []), seen, report)
 
-                    pending = pool.submit(read_ahead, session)
+                    pending = pool.submit(read_ahead, txn)
                     while True:
                         prepared = pending.result()
                         if prepared is None:
                             break
-                        pending = pool.submit(read_ahead, session)
-                        done = self._write(session, prepared, report)
+                        pending = pool.submit(read_ahead, txn)
+                        done = self._write(txn, prepared, report)
                         bar.update(done)
                         if on_progress:
                             on_progress(done)
                         since_commit += done
                         if self.commit_every and since_commit >= self.commit_every:
                             # Publish progress, so a long build that dies resumes instead of restarting.
-                            # The batch being read ahead used the old copy only for look-ups
+                            # The batch being read ahead used the old transaction only for look-ups
                             # of unchanged content, which the published version still holds.
                             wait([pending])
-                            self._commit(session, report)
-                            session, since_commit = self._begin(), 0
+                            _record(report, txn.commit())
+                            txn, since_commit = self.backend.begin(self.spec), 0
                 bar.close()
                 if prune:
-                    stale = sorted(set(session.meta.article_ids()) - seen)
-                    self._delete(session, stale, report)
-                self._commit(session, report)
+                    stale = sorted(set(txn.article_ids()) - seen)
+                    self._delete(txn, stale, report)
+                _record(report, txn.commit())
             except BaseException:
-                session.abort()
+                txn.abort()
                 raise
-            self.directory.clean_leftovers()
         return report
 
     def delete(self, ids: Sequence[str]) -> IndexReport:
         """Remove articles (and their passages) by id; unknown ids are listed in `missing`."""
-        self.directory.current_name()  # raises IndexNotFoundError: nothing to delete from
+        self.backend.live_version()  # raises IndexNotFoundError: nothing to delete from
         report = IndexReport()
-        with self._writing() as session:
-            self._delete(session, list(dict.fromkeys(ids)), report)
-            self._commit(session, report)
+        with self._writing() as txn:
+            self._delete(txn, list(dict.fromkeys(ids)), report)
+            _record(report, txn.commit())
         return report
 
     def optimize(self) -> IndexReport:
         """Publish the live content again in the current layout, re-embedding nothing.
 
-        The new version has the metadata layout of this release (with every passage's sentence
-        spans), the vector index kind its size calls for under the current store options, and a
-        lexical index built afresh (writes reuse stored tokens, so its vocabulary keeps words of
-        deleted passages).
+        The new version has the backend's current layout (for the local backend: every passage's
+        sentence spans, the vector index kind its size calls for under the current store options,
+        and a lexical index built afresh: writes reuse stored tokens, so its vocabulary keeps words
+        of deleted passages).
         """
-        self.directory.current_name()  # raises IndexNotFoundError
+        self.backend.live_version()  # raises IndexNotFoundError
         report = IndexReport()
-        with self._writing() as session:
-            session.dirty = True
-            session.meta.fill_sentences(split_sentences)
-            self._commit(session, report, fresh_lexical=True)  # also drops words no passage uses
+        with self._writing() as txn:
+            txn.compact()
+            _record(report, txn.commit())
         return report
 
+    @property
+    def spec(self) -> IndexSpec:
+        return IndexSpec(self.encoder.identity, self.encoder.dim, self.settings)
+
     @contextmanager
-    def _writing(self) -> Iterator[WriteSession]:
-        """One write session under the lock; an exception aborts it and publishes nothing."""
-        with self.directory.locked(self.lock_timeout):
-            self.directory.clean_leftovers()
-            session = self._begin()
+    def _writing(self) -> Iterator[WriteTransaction]:
+        """One transaction under the writer lock; an exception aborts it and publishes nothing."""
+        with self.backend.writer(self.lock_timeout):
+            txn = self.backend.begin(self.spec)
             try:
-                yield session
+                yield txn
             except BaseException:
-                session.abort()
+                txn.abort()
                 raise
-            self.directory.clean_leftovers()
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _begin(self, fresh: bool = False) -> WriteSession:
-        return self.directory.begin(
-            self.encoder.identity,
-            self.encoder.dim,
-            self.backend,
-            self.settings,
-            self.store_options,
-            fresh=fresh,
-        )
-
     def _prepare(
-        self, session: WriteSession, batch: list[Article], seen: set[str], report: IndexReport
+        self, txn: WriteTransaction, batch: list[Article], seen: set[str], report: IndexReport
     ) -> list[Prepared] | None:
         """Chunk the articles of a batch that are new or changed (runs beside the encoder)."""
         if not batch:
@@ -220,7 +210,7 @@ class Indexer:
         batch = list({a.id: a for a in batch if a.id not in seen}.values())  # last copy of an id wins
         seen.update(a.id for a in batch)
         hashes = {a.id: self._content_hash(a) for a in batch}
-        stored = session.meta.content_hashes([a.id for a in batch])
+        stored = txn.content_hashes([a.id for a in batch])
         out = []
         for article in batch:
             if stored.get(article.id) == hashes[article.id]:
@@ -239,35 +229,25 @@ class Indexer:
             out.append((article, hashes[article.id], passages, texts))
         return out
 
-    def _write(
-        self,
-        session: WriteSession,
-        prepared: list[Prepared],
-        report: IndexReport,
-    ) -> int:
+    def _write(self, txn: WriteTransaction, prepared: list[Prepared], report: IndexReport) -> int:
+        """Embed the passages whose embedded text is new (others reuse their stored vector) and
+        hand the batch to the transaction."""
         texts = [t for *_, ts in prepared for t in ts]
         embed_hashes = [hashlib.sha1(t.encode()).hexdigest()[:20] for t in texts]
-        cached = session.meta.vector_ids_by_embed_hash(embed_hashes)
-        vectors = np.empty((len(texts), session.store.dim), np.float32)
+        cached = txn.cached_vectors(embed_hashes)
+        vectors = np.empty((len(texts), self.encoder.dim), np.float32)
         reuse = [i for i, h in enumerate(embed_hashes) if h in cached]
         if reuse:
-            vectors[reuse] = session.store.vectors(np.array([cached[embed_hashes[i]] for i in reuse]))
+            vectors[reuse] = np.stack([cached[embed_hashes[i]] for i in reuse])
         fresh = [i for i, h in enumerate(embed_hashes) if h not in cached]
         if fresh:
             vectors[fresh] = self.encoder.encode_documents([texts[i] for i in fresh])
         report.passages_reused += len(reuse)
         report.passages_embedded += len(fresh)
-
-        session.dirty = session.dirty or bool(prepared)
-        removed = session.meta.delete_articles([a.id for a, *_ in prepared])
-        session.store.remove(removed)
-        ids = session.allocate_ids(len(texts))
-        row = 0
+        writes, row = [], 0
         for article, content_hash, passages, _ in prepared:
-            rows = [
-                NewPassage(
-                    int(ids[row + n]),
-                    article.id,
+            drafts = [
+                PassageDraft(
                     p.position,
                     p.start,
                     p.end,
@@ -277,45 +257,15 @@ class Indexer:
                 )
                 for n, p in enumerate(passages)
             ]
-            session.meta.insert(article, content_hash, rows)
+            writes.append(ArticleWrite(article, content_hash, drafts, vectors[row : row + len(passages)]))
             row += len(passages)
-        session.store.add(ids, vectors)
+        txn.put(writes)
         return len(texts)
 
-    def _delete(self, session: WriteSession, ids: list[str], report: IndexReport) -> None:
-        present = session.meta.content_hashes(ids)
-        report.missing += [i for i in ids if i not in present]
-        report.deleted += [i for i in ids if i in present]
-        session.dirty = session.dirty or bool(present)
-        session.store.remove(session.meta.delete_articles(list(present)))
-
-    def _commit(self, session: WriteSession, report: IndexReport, *, fresh_lexical: bool = False) -> None:
-        if not session.dirty and self.directory.exists():
-            session.abort()  # nothing changed: keep the live version rather than copy it
-            live = self.directory.open(self.encoder.identity, self.store_options)
-            report.version, report.articles = live.version, live.manifest.articles
-            report.passages = live.manifest.passages
-            live.close()
-            return
-        if fresh_lexical:
-            session.incremental = False
-        ids = session.passage_ids()
-
-        def texts_of(wanted: np.ndarray) -> list[str]:
-            rows = session.meta.passage_texts(wanted)
-            return [f"{title}\n{text}" if self.title_context else text for _, title, text in rows]
-
-        base = None if fresh_lexical else session.base_lexical
-        if base is not None and base.stem == self.stem:
-            lexical = base.updated(ids, texts_of)  # tokenizes only the passages added since base
-        else:
-            lexical = LexicalIndex.build(ids, texts_of(ids), stem=self.stem)
-        manifest = session.commit(lexical)
-        report.version, report.articles, report.passages = (
-            manifest.version,
-            manifest.articles,
-            manifest.passages,
-        )
+    def _delete(self, txn: WriteTransaction, ids: list[str], report: IndexReport) -> None:
+        deleted = set(txn.delete(ids))
+        report.missing += [i for i in ids if i not in deleted]
+        report.deleted += [i for i in ids if i in deleted]
 
     def _content_hash(self, article: Article) -> str:
         fields = [article.id, article.title, article.text, str(article.date), article.source, article.url]
@@ -329,6 +279,10 @@ class Indexer:
         while words and self.encoder.count_tokens([" ".join(words)])[0] > TITLE_TOKENS:
             words = words[: max(1, len(words) * 3 // 4)] if len(words) > 1 else []
         return " ".join(words)
+
+
+def _record(report: IndexReport, info: IndexInfo) -> None:
+    report.version, report.articles, report.passages = info.version, info.articles, info.passages
 
 
 def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:

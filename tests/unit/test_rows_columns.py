@@ -1,4 +1,4 @@
-"""Tests for embeddings.metadata: filtering passages by date and source, duplicates, read-only reopen."""
+"""Tests for the local backend's SQLite rows and column files: filters, duplicates, reopen."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from embeddings.articles import Article
-from embeddings.metadata import DAYS_FILENAME, FILENAME, GROUPS_FILENAME, UNDATED, MetadataStore, NewPassage
+from embeddings.backends import UNDATED
+from embeddings.backends.local.columns import DAYS_FILENAME, GROUPS_FILENAME, ColumnFiles
+from embeddings.backends.local.rows import FILENAME, MetadataStore, NewPassage
 
 D = dt.date
 # id -> (date, source); each article gets two passages with ids 10*n and 10*n + 1.
@@ -24,6 +26,11 @@ ARTICLES = {
     "nosource": (D(2024, 2, 1), None),
 }
 PIDS = {aid: [10 * n, 10 * n + 1] for n, aid in enumerate(ARTICLES)}
+
+
+def cols(store: MetadataStore) -> ColumnFiles:
+    """The column files beside `store`, one object per store (so what it reads, it keeps)."""
+    return store.__dict__.setdefault("_test_columns", ColumnFiles(store))
 
 
 def _ids(*article_ids: str) -> list[int]:
@@ -62,7 +69,7 @@ def _filtered(
     sources: list[str] | None = None,
     as_of: dt.date | None = None,
 ) -> list[int]:
-    ids = meta.filtered_passage_ids(since, until, sources, as_of=as_of)
+    ids = cols(meta).filtered_ids(since, until, sources, as_of=as_of)
     assert ids.dtype == np.int64
     return sorted(ids.tolist())
 
@@ -132,14 +139,14 @@ def test_max_date_and_sources(meta: MetadataStore) -> None:
 
 
 def test_passage_days_align_ids_with_article_dates(meta: MetadataStore) -> None:
-    ids, days = meta.passage_days()
+    ids, days = cols(meta).passage_days()
     assert ids.tolist() == _ids(*ARTICLES)
     by_id = dict(zip(ids.tolist(), days.tolist(), strict=True))
     assert by_id[PIDS["feb"][1]] == D(2024, 2, 15).toordinal()
     assert by_id[PIDS["undated"][0]] == UNDATED
-    assert meta.passage_days()[0] is ids  # read once per immutable snapshot
+    assert cols(meta).passage_days()[0] is ids  # read once per immutable snapshot
     wanted = np.array([PIDS["feb"][1], 999, PIDS["undated"][0]])
-    assert meta.days_of(wanted).tolist() == [D(2024, 2, 15).toordinal(), UNDATED, UNDATED]
+    assert cols(meta).columns(wanted).days.tolist() == [D(2024, 2, 15).toordinal(), UNDATED, UNDATED]
 
 
 def test_an_older_layout_is_upgraded_by_the_writer_without_losing_rows(tmp_path: Path) -> None:
@@ -171,7 +178,7 @@ def test_an_older_layout_is_upgraded_by_the_writer_without_losing_rows(tmp_path:
     )
     assert reader.passages([0])[0].text == "Body two."
     assert reader.passages([0])[0].sentences is None  # an old row: the highlight splits it itself
-    assert reader.filtered_passage_ids(None, None, ["dawn"]).tolist() == [0]
+    assert cols(reader).filtered_ids(None, None, ["dawn"]).tolist() == [0]
     reader.close()
 
 
@@ -192,35 +199,37 @@ def test_a_writer_leaves_passage_columns_that_readers_map_and_check(tmp_path: Pa
     )
     writer.insert(Article("b", "T", "One.", None, "Dawn"), "h2", [NewPassage(9, "b", 0, 0, 4, "t", "e")])
     writer.commit()
-    writer.write_columns()
+    cols(writer).write()
     writer.close()
     reader = MetadataStore(path, readonly=True)
-    ids, days = reader.passage_days()
+    ids, days = cols(reader).passage_days()
     assert _mapped(ids) and ids.tolist() == [7, 9]
     assert days.tolist() == [D(2024, 5, 6).toordinal(), UNDATED]
-    group_ids, articles, texts = reader.passage_groups()
+    group_ids, articles, texts = cols(reader).passage_groups()
     assert _mapped(group_ids) and group_ids.tolist() == [7, 9]
     assert articles[0] != articles[1] and texts[0] == texts[1]  # two articles, one (syndicated) text
-    assert reader.columns_are_current()
+    assert cols(reader).are_current()
     reader.close()
     np.save(tmp_path / DAYS_FILENAME, np.array([[7, 9], [UNDATED, UNDATED]]))  # a sidecar that lies
-    assert not MetadataStore(path, readonly=True).columns_are_current()
+    assert not cols(MetadataStore(path, readonly=True)).are_current()
     writer = MetadataStore(path, readonly=False)
-    writer.write_columns()
+    cols(writer).write()
     writer.close()
     np.save(tmp_path / GROUPS_FILENAME, np.array([[7, 9], [0, 0], [0, 0]]))  # one that merges articles
-    assert not MetadataStore(path, readonly=True).columns_are_current()
+    assert not cols(MetadataStore(path, readonly=True)).are_current()
     (tmp_path / GROUPS_FILENAME).unlink()  # a version written before the file existed: computed
     older = MetadataStore(path, readonly=True)
-    assert older.columns_are_current() and older.passage_groups()[2].tolist() == [0, 0]
+    assert cols(older).are_current() and cols(older).passage_groups()[2].tolist() == [0, 0]
 
 
 def test_groups_number_articles_and_texts_of_the_given_passages(meta: MetadataStore) -> None:
     feb, undated = PIDS["feb"], PIDS["undated"]
-    articles, texts = meta.groups_of(np.array([feb[0], feb[1], undated[0], 999]))
+    articles, texts = cols(meta).columns(np.array([feb[0], feb[1], undated[0], 999]))[1:]
     assert articles[0] == articles[1] != articles[2] and articles[3] == -1 and texts[3] == -1
     assert texts[0] == texts[2] != texts[1]  # every article's first passage is the shared wire copy
-    assert meta.passage_groups()[0] is meta.passage_groups()[0]  # read once per immutable snapshot
+    assert (
+        cols(meta).passage_groups()[0] is cols(meta).passage_groups()[0]
+    )  # read once per immutable snapshot
 
 
 def test_sentence_spans_round_trip_through_the_store(tmp_path: Path) -> None:
@@ -240,8 +249,12 @@ def test_sentence_spans_round_trip_through_the_store(tmp_path: Path) -> None:
 
 
 def test_text_copies_count_the_passages_carrying_each_text(meta: MetadataStore) -> None:
-    _, texts = meta.groups_of(np.array([PIDS["feb"][0], PIDS["feb"][1], 999]))
-    assert meta.text_copies(texts).tolist() == [len(ARTICLES), 1, 0]  # the wire copy is in every article
+    _, texts = cols(meta).columns(np.array([PIDS["feb"][0], PIDS["feb"][1], 999]))[1:]
+    assert cols(meta).text_copies(texts).tolist() == [
+        len(ARTICLES),
+        1,
+        0,
+    ]  # the wire copy is in every article
 
 
 def _insert(writer: MetadataStore, article_id: str, date: dt.date | None, texts: dict[int, str]) -> None:
@@ -259,13 +272,13 @@ def _first_version(tmp_path: Path, articles: dict[str, tuple[dt.date | None, dic
     for article_id, (date, texts) in articles.items():
         _insert(writer, article_id, date, texts)
     writer.commit()
-    writer.write_columns()
+    cols(writer).write()
     writer.close()
     return base
 
 
 def _next_version(tmp_path: Path, base: Path, name: str) -> Path:
-    """A copy of a version's files, as `IndexDirectory.begin` makes for a writer."""
+    """A copy of a version's files, as `LocalBackend.begin` makes for a writer."""
     copy = tmp_path / name
     copy.mkdir()
     for item in base.parent.iterdir():
@@ -287,27 +300,27 @@ def test_a_writer_brings_the_column_files_it_began_with_up_to_date(
 
     path = _next_version(tmp_path, base, "v2")
     writer = MetadataStore(path, readonly=False)
-    monkeypatch.setattr(writer, "_compute_days", lambda: pytest.fail("rescanned every row"))
-    monkeypatch.setattr(writer, "_compute_groups", lambda: pytest.fail("rescanned every row"))
+    monkeypatch.setattr(cols(writer), "_compute_days", lambda: pytest.fail("rescanned every row"))
+    monkeypatch.setattr(cols(writer), "_compute_groups", lambda: pytest.fail("rescanned every row"))
     writer.begin()
     writer.delete_articles(["a"])
     _insert(writer, "d", D(2024, 2, 1), {5: "a-only", 6: "b-only", 7: "wire"})  # texts seen before
     _insert(writer, "e", None, {8: "new", 9: "new"})  # one text twice
     _insert(writer, "gone", None, {10: "c-only"})
     writer.delete_articles(["gone"])  # inserted and deleted within one write
-    ids = writer.write_columns(incremental=True)
+    ids = cols(writer).write(incremental=True)
     writer.commit()
     writer.close()
 
     reader = MetadataStore(path, readonly=True)
     assert ids.tolist() == reader.all_passage_ids().tolist() == [2, 3, 4, 5, 6, 7, 8, 9]
-    assert reader.columns_are_current()
-    _, days = reader.passage_days()
+    assert cols(reader).are_current()
+    _, days = cols(reader).passage_days()
     assert (
         days.tolist()
         == [UNDATED, UNDATED, D(2024, 1, 3).toordinal()] + [D(2024, 2, 1).toordinal()] * 3 + [UNDATED] * 2
     )
-    _, articles, texts = reader.passage_groups()
+    _, articles, texts = cols(reader).passage_groups()
     assert len({*articles[:2].tolist()}) == 1 and len(set(articles.tolist())) == 4
     by_id = dict(zip(ids.tolist(), texts.tolist(), strict=True))
     # equal texts, equal numbers
@@ -328,11 +341,11 @@ def test_a_writer_rescans_when_the_column_files_are_missing_or_do_not_fit(tmp_pa
         writer = MetadataStore(path, readonly=False)
         writer.begin()
         _insert(writer, "b", None, {2: "x"})
-        writer.write_columns(incremental=True)
+        cols(writer).write(incremental=True)
         writer.commit()
         writer.close()
         reader = MetadataStore(path, readonly=True)
-        assert reader.passage_days()[0].tolist() == [0, 1, 2] and reader.columns_are_current(), broken
+        assert cols(reader).passage_days()[0].tolist() == [0, 1, 2] and cols(reader).are_current(), broken
         reader.close()
 
 
@@ -344,12 +357,12 @@ def test_numbers_left_sparse_by_deletions_are_renumbered_densely(tmp_path: Path)
     writer.begin()
     writer.delete_articles([f"a{n}" for n in range(9)])
     _insert(writer, "b", None, {10: "text9", 11: "fresh"})
-    writer.write_columns(incremental=True)
+    cols(writer).write(incremental=True)
     writer.commit()
     writer.close()
 
     reader = MetadataStore(path, readonly=True)
-    _, articles, texts = reader.passage_groups()
-    assert reader.columns_are_current()
+    _, articles, texts = cols(reader).passage_groups()
+    assert cols(reader).are_current()
     assert articles.max() < 3 and texts.max() < 3  # not 10 and 11: readers count per number
-    assert reader.text_copies(texts).tolist() == [2, 2, 1]  # a9 and b share "text9"
+    assert cols(reader).text_copies(texts).tolist() == [2, 2, 1]  # a9 and b share "text9"

@@ -1,0 +1,241 @@
+"""The backend contract: what retrieval and the writer need of whatever holds an index.
+
+A backend holds everything of an index together (vectors, lexical postings, the filterable
+fields and the article rows) and answers at the level the retriever asks: "candidates for this
+question under these filters", "these rows", "these per-passage columns". The `local` backend
+keeps them in versioned directories on one machine; another engine (Milvus) fits behind the same
+three protocols without touching ranking, shaping or the edges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple, Protocol
+
+import numpy as np
+
+from embeddings.articles import Article
+
+UNDATED = 0  # day ordinal of an undated article (real ordinals start at 1 for 0001-01-01)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Hard restrictions on candidates: dates inclusive (undated articles excluded), sources
+    compared case-insensitively; `as_of` drops only articles dated after it."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sources: tuple[str, ...] = ()
+    as_of: dt.date | None = None
+
+
+class Candidates(NamedTuple):
+    """Dense and lexical candidate lists, each best first: ids `(<=n,)` int64, scores float."""
+
+    dense_ids: np.ndarray
+    dense_scores: np.ndarray
+    lexical_ids: np.ndarray
+    lexical_scores: np.ndarray
+
+
+class Columns(NamedTuple):
+    """Per-passage fields ranking needs, aligned with the ids asked for, `(len(ids),)` int64 each:
+    the article's day ordinal (`UNDATED` when undated or unknown), an article number (equal for
+    passages of one article) and a text number (equal for passages with the same words: syndicated
+    copies); -1 for an unknown id."""
+
+    days: np.ndarray
+    articles: np.ndarray
+    texts: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    """A passage joined with its article's metadata, as a query needs it."""
+
+    id: int
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+    text_hash: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+    sentences: tuple[tuple[int, int], ...] | None = None  # spans in `text`, stored at index time
+
+
+@dataclass(frozen=True, slots=True)
+class PassageDraft:
+    """A passage about to be written (the backend gives it its id)."""
+
+    position: int
+    start: int
+    end: int
+    text_hash: str  # of its words, case- and spacing-insensitive: equal for syndicated copies
+    embed_hash: str  # of the exact text embedded: equal means the same vector
+    sentences: Sequence[tuple[int, int]] | None = None  # sentence spans in its text
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleWrite:
+    """One article to add or replace, with its passages and their `(n, dim)` vectors."""
+
+    article: Article
+    content_hash: str
+    passages: Sequence[PassageDraft]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    """What decides an index's vectors: the encoder's identity and dimension, and the chunking and
+    title settings (recorded with the index; a different spec cannot reuse its vectors)."""
+
+    encoder: str
+    dim: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexInfo:
+    """What one published version of an index holds and what built it."""
+
+    version: int
+    encoder: str
+    dim: int
+    store: str
+    articles: int
+    passages: int
+    created: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+class IndexReader(Protocol):
+    """A read-only, consistent view of one index version; safe to share between threads."""
+
+    info: IndexInfo
+
+    def candidates(self, vector: np.ndarray, text: str | None, n: int, filters: Filters) -> Candidates:
+        """Up to `n` dense candidates for the `(dim,)` unit `vector` and up to `n` lexical (BM25)
+        candidates for `text` (none when `text` is None or the index has no lexical part), both
+        restricted by `filters`. `filters.as_of` on or after the newest article restricts nothing."""
+        ...
+
+    def columns(self, ids: np.ndarray) -> Columns:
+        """The per-passage columns of the given passage ids."""
+        ...
+
+    def text_copies(self, texts: np.ndarray) -> np.ndarray:
+        """How many passages of the index carry each given text number (0 for -1)."""
+        ...
+
+    def passages(self, ids: Sequence[int]) -> dict[int, PassageRow]:
+        """Rows of the given passage ids that exist."""
+        ...
+
+    def article_slice(self, article_id: str, start: int, end: int) -> str:
+        """`article.text[start:end]` ("" for an unknown article)."""
+        ...
+
+    def duplicates(self, text_hashes: Sequence[str]) -> dict[str, list[str]]:
+        """For each text hash, the ids of every article holding a passage with that text."""
+        ...
+
+    def idf(self, words: Sequence[str]) -> dict[str, float] | None:
+        """BM25 idf of each lowercase word over the passages (None without a lexical index)."""
+        ...
+
+    def article(self, article_id: str) -> Article | None: ...
+
+    def article_passages(self, article_id: str) -> np.ndarray:
+        """The article's passage ids in position order (empty for an unknown article)."""
+        ...
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored `(len(ids), dim)` vectors of existing passage ids."""
+        ...
+
+    def max_date(self) -> dt.date | None: ...
+
+    def sources(self) -> list[tuple[str, int]]:
+        """`(source, articles)` pairs, most articles first."""
+        ...
+
+    def size_bytes(self) -> int: ...
+
+    def check(self) -> list[str]:
+        """Consistency problems of this version, one line each (empty when sound)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class WriteTransaction(Protocol):
+    """Changes to an index that become visible together at `commit`, or not at all."""
+
+    def content_hashes(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The stored content hash of each given article that exists."""
+        ...
+
+    def article_ids(self) -> list[str]: ...
+
+    def cached_vectors(self, embed_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """A stored `(dim,)` vector for each embed hash some passage already has."""
+        ...
+
+    def put(self, writes: Sequence[ArticleWrite]) -> None:
+        """Add the articles, replacing stored articles of the same ids and their passages."""
+        ...
+
+    def delete(self, article_ids: Sequence[str]) -> list[str]:
+        """Delete articles and their passages; returns the ids that were present."""
+        ...
+
+    def compact(self) -> None:
+        """Rewrite everything in this release's layout at commit (nothing is re-embedded)."""
+        ...
+
+    def commit(self) -> IndexInfo:
+        """Publish the changes (or, when nothing changed, keep the live version); returns it."""
+        ...
+
+    def abort(self) -> None: ...
+
+
+class Backend(Protocol):
+    """Where an index lives: opens read views, serialises writers, starts transactions."""
+
+    name: ClassVar[str]
+
+    def exists(self) -> bool:
+        """Whether a published version exists."""
+        ...
+
+    def live_version(self) -> str:
+        """A cheap token naming the live version: it changes whenever a writer publishes
+        (raises `IndexNotFoundError` when there is no index)."""
+        ...
+
+    def open(self, encoder: str | None = None) -> IndexReader:
+        """The live version; `encoder`, when given, must be the identity that built it."""
+        ...
+
+    def writer(self, timeout: float) -> AbstractContextManager[None]:
+        """Hold the writer lock (one writer at a time) for a `with` block."""
+        ...
+
+    def begin(self, spec: IndexSpec, *, fresh: bool = False) -> WriteTransaction:
+        """A transaction over the live content (or, `fresh`, over an empty index); call inside
+        `writer()`."""
+        ...
+
+    def describe(self) -> str:
+        """Where the index is, for messages (e.g. a directory or a URI)."""
+        ...

@@ -1,0 +1,145 @@
+"""The `local` backend: FAISS + bm25s + SQLite in versioned directories on one machine."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+
+from embeddings.backends.base import IndexInfo, IndexSpec
+from embeddings.backends.local.reader import LocalReader
+from embeddings.backends.local.stores import create_store, load_store
+from embeddings.backends.local.transaction import LocalTransaction
+from embeddings.backends.local.versions import MANIFEST, IndexDirectory
+from embeddings.errors import IndexCorruptError, IndexMismatchError
+
+OPEN_ATTEMPTS = 5  # reopen when the version CURRENT named was removed while we opened it
+
+
+class LocalBackend:
+    """Implements `embeddings.backends.base.Backend` in the directory `root`.
+
+    Args:
+        root: the index directory (see `versions` for its layout).
+        store: the vector store of new indexes (an existing index keeps the one that built it).
+        store_options: options of that store (see `stores.faiss_store.FaissOptions`).
+        search_threads: OpenMP threads FAISS uses in this process (None: leave as is).
+        stem: whether BM25 stems words (Snowball, English).
+    """
+
+    name: ClassVar[str] = "local"
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        store: str = "faiss",
+        store_options: dict[str, object] | None = None,
+        search_threads: int | None = None,
+        stem: bool = True,
+    ) -> None:
+        self.directory = IndexDirectory(Path(root))
+        self.store, self.store_options, self.stem = store, dict(store_options or {}), stem
+        if search_threads is not None:
+            import faiss
+
+            faiss.omp_set_num_threads(search_threads)
+
+    @property
+    def root(self) -> Path:
+        return self.directory.root
+
+    def describe(self) -> str:
+        return str(self.directory.root)
+
+    def exists(self) -> bool:
+        return self.directory.exists()
+
+    def live_version(self) -> str:
+        return self.directory.current_name()
+
+    def open(self, encoder: str | None = None) -> LocalReader:
+        for attempt in range(OPEN_ATTEMPTS):
+            name = self.directory.current_name()
+            path = self.directory.versions / name
+            try:
+                if not (path / MANIFEST).is_file():
+                    raise IndexCorruptError(
+                        f"{self.root}: CURRENT names {name!r}, which is not a complete version"
+                    )
+                reader = LocalReader.open(path, self.store_options)
+                break
+            except Exception:
+                # Writers publish newer versions and remove old ones; if that happened to the
+                # version read from CURRENT while it was opening, open the one CURRENT names now.
+                if attempt + 1 == OPEN_ATTEMPTS or self.directory.current_name() == name:
+                    raise
+        if encoder is not None and reader.info.encoder != encoder:
+            reader.close()
+            raise IndexMismatchError(
+                f"index at {self.root} was built with {reader.info.encoder!r} but the configured"
+                f" encoder is {encoder!r}: configure that model,"
+                " or rebuild with `qa index --rebuild PATH...`"
+            )
+        return reader
+
+    @contextmanager
+    def writer(self, timeout: float) -> Iterator[None]:
+        """Hold the writer lock; leftovers of writers that died are removed first, and versions
+        no longer needed after a block that succeeded."""
+        with self.directory.locked(timeout):
+            self.directory.clean_leftovers()
+            yield
+            self.directory.clean_leftovers()
+
+    def begin(self, spec: IndexSpec, *, fresh: bool = False) -> LocalTransaction:
+        """A private copy of the live version (or, `fresh`, an empty index) to change."""
+        tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.root))
+        try:
+            version, next_id, base_lexical, store_name = 1, 0, None, self.store
+            from_base = self.exists() and not fresh
+            if from_base:
+                base = self.open(spec.encoder)
+                base_lexical = base.lexical  # its stored tokens spare the writer re-tokenizing
+                for item in base.directory.iterdir():
+                    if item.is_file():
+                        shutil.copyfile(item, tmp / item.name)
+                version, next_id = base.version + 1, base.manifest.next_passage_id
+                store_name = base.manifest.backend
+                base.close()
+            elif self.exists():
+                version = int(self.live_version().lstrip("v")) + 1
+            if from_base:
+                store = load_store(store_name, tmp, self.store_options)
+            else:
+                store = create_store(store_name, spec.dim, self.store_options)
+            return LocalTransaction(
+                self.directory,
+                tmp,
+                spec,
+                store_name,
+                store,
+                version,
+                next_id,
+                base_lexical,
+                incremental=from_base,
+                stem=self.stem,
+                live=lambda: self._live_info(spec.encoder),
+            )
+        except BaseException:
+            # A refused start (model mismatch, corrupt base) must not leave its private copy behind.
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _live_info(self, encoder: str) -> IndexInfo | None:
+        """The live version's info (None without one): what a write that changed nothing reports."""
+        if not self.exists():
+            return None
+        reader = self.open(encoder)
+        try:
+            return reader.info
+        finally:
+            reader.close()

@@ -1,0 +1,162 @@
+"""A read-only view of one local index version: FAISS vectors, BM25, SQLite rows and column files."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.articles import Article
+from embeddings.backends.base import Candidates, Columns, Filters, IndexInfo, PassageRow
+from embeddings.backends.local.columns import ColumnFiles
+from embeddings.backends.local.lexical import LexicalIndex
+from embeddings.backends.local.rows import FILENAME as ROWS_FILE
+from embeddings.backends.local.rows import MetadataStore
+from embeddings.backends.local.stores import VectorStore, load_store
+from embeddings.backends.local.versions import FORMAT, Manifest
+from embeddings.errors import IndexMismatchError
+
+_EMPTY_IDS = np.empty(0, np.int64)
+_EMPTY_SCORES = np.empty(0, np.float32)
+
+
+class LocalReader:
+    """Implements `embeddings.backends.base.IndexReader` over one version directory."""
+
+    def __init__(
+        self,
+        directory: Path,
+        manifest: Manifest,
+        store: VectorStore,
+        rows: MetadataStore,
+        lexical: LexicalIndex | None,
+    ) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.store = store
+        self.rows = rows
+        self.column_files = ColumnFiles(rows)
+        self.lexical = lexical
+        self.info = IndexInfo(
+            manifest.version,
+            manifest.encoder,
+            manifest.dim,
+            manifest.backend,
+            manifest.articles,
+            manifest.passages,
+            manifest.created,
+            dict(manifest.chunking),
+        )
+        self._max_date = rows.max_date()
+
+    @classmethod
+    def open(cls, directory: Path, store_options: dict[str, object] | None = None) -> LocalReader:
+        manifest = Manifest.read(directory)
+        if manifest.format != FORMAT:
+            raise IndexMismatchError(
+                f"{directory}: index format {manifest.format}, this version reads {FORMAT}"
+            )
+        store = load_store(manifest.backend, directory, store_options)
+        rows = MetadataStore(directory / ROWS_FILE, readonly=True)
+        lexical = LexicalIndex.load(directory) if LexicalIndex.exists(directory) else None
+        return cls(directory, manifest, store, rows, lexical)
+
+    @property
+    def version(self) -> int:
+        return self.manifest.version
+
+    def close(self) -> None:
+        self.rows.close()
+
+    # --- candidates --------------------------------------------------------------------------
+
+    def candidates(self, vector: np.ndarray, text: str | None, n: int, filters: Filters) -> Candidates:
+        allowed = self._allowed(filters)
+        scores, ids = self.store.search(vector.reshape(1, -1), n, allowed)
+        found = ids[0] >= 0
+        dense_ids, dense_scores = ids[0][found], scores[0][found]
+        if text is None or self.lexical is None:
+            return Candidates(dense_ids, dense_scores, _EMPTY_IDS, _EMPTY_SCORES)
+        lexical_scores, lexical_ids = self.lexical.search(text, n, allowed)
+        return Candidates(dense_ids, dense_scores, lexical_ids, lexical_scores)
+
+    def _allowed(self, filters: Filters) -> np.ndarray | None:
+        """Passage ids the filters allow, or None when they allow everything."""
+        as_of = filters.as_of
+        if as_of is not None and (self._max_date is None or as_of >= self._max_date):
+            as_of = None  # hides nothing: the archive ends before it
+        if filters.since is None and filters.until is None and not filters.sources and as_of is None:
+            return None
+        return self.column_files.filtered_ids(filters.since, filters.until, filters.sources or None, as_of)
+
+    def columns(self, ids: np.ndarray) -> Columns:
+        return self.column_files.columns(ids)
+
+    def text_copies(self, texts: np.ndarray) -> np.ndarray:
+        return self.column_files.text_copies(texts)
+
+    def idf(self, words: Sequence[str]) -> dict[str, float] | None:
+        return None if self.lexical is None else self.lexical.idf(words)
+
+    # --- rows ---------------------------------------------------------------------------------
+
+    def passages(self, ids: Sequence[int]) -> dict[int, PassageRow]:
+        return self.rows.passages(ids)
+
+    def article_slice(self, article_id: str, start: int, end: int) -> str:
+        return self.rows.article_slice(article_id, start, end)
+
+    def duplicates(self, text_hashes: Sequence[str]) -> dict[str, list[str]]:
+        return self.rows.duplicate_passages(text_hashes)
+
+    def article(self, article_id: str) -> Article | None:
+        return self.rows.article(article_id)
+
+    def article_passages(self, article_id: str) -> np.ndarray:
+        return self.rows.passage_ids(article_id)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        return self.store.vectors(ids)
+
+    def max_date(self) -> dt.date | None:
+        return self._max_date
+
+    def sources(self) -> list[tuple[str, int]]:
+        return self.rows.sources()
+
+    # --- the version as a whole -----------------------------------------------------------------
+
+    def size_bytes(self) -> int:
+        """Bytes on disk; files a writer has since removed (an old version) count as 0, not an error."""
+        total = 0
+        for base, _, files in os.walk(self.directory):
+            for name in files:
+                with contextlib.suppress(FileNotFoundError):
+                    total += os.stat(os.path.join(base, name)).st_size
+        return total
+
+    def check(self) -> list[str]:
+        """Consistency problems of this version (empty when vectors, rows and counts agree)."""
+        problems = []
+        articles, passages = self.rows.counts()
+        if (articles, passages) != (self.manifest.articles, self.manifest.passages):
+            problems.append(
+                f"manifest says {self.manifest.articles} articles / {self.manifest.passages} passages,"
+                f" metadata holds {articles} / {passages}"
+            )
+        vector_ids, row_ids = np.sort(self.store.ids()), self.rows.all_passage_ids()
+        if not np.array_equal(vector_ids, row_ids):
+            missing = np.setdiff1d(row_ids, vector_ids).size
+            extra = np.setdiff1d(vector_ids, row_ids).size
+            problems.append(f"{missing} passages without a vector, {extra} vectors without a passage")
+        if self.lexical is not None and not np.array_equal(np.sort(self.lexical.ids), row_ids):
+            problems.append("lexical index does not cover exactly the stored passages")
+        if not self.column_files.are_current():
+            problems.append("the per-passage columns (dates, article and text numbers) do not match the rows")
+        if orphans := self.rows.orphans():
+            problems.append(f"{orphans} orphan rows (passages without article or articles without passages)")
+        return problems

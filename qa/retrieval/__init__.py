@@ -1,0 +1,20 @@
+"""Retrieval: candidates from a backend, fusion, ranking, reranking and shaping into hits."""
+
+from qa.retrieval.config import RetrievalConfig
+from qa.retrieval.fusion import FUSIONS
+from qa.retrieval.pipeline import retrieve
+from qa.retrieval.query import Query, read_query
+from qa.retrieval.related import related
+from qa.retrieval.rerankers import RERANKERS, Reranker, load_reranker
+
+__all__ = [
+    "FUSIONS",
+    "RERANKERS",
+    "Query",
+    "Reranker",
+    "RetrievalConfig",
+    "load_reranker",
+    "read_query",
+    "related",
+    "retrieve",
+]

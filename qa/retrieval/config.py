@@ -1,0 +1,50 @@
+"""Retrieval settings: one frozen definition that `Settings` nests (`QA_<FIELD>` in the environment)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class RetrievalConfig(BaseModel):
+    """How candidates are found, ranked and shaped; every default is justified in docs/BENCHMARKS.md."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    candidates: int = Field(100, ge=10, le=2000, description="Dense and lexical candidates per question.")
+    lexical: bool = Field(True, description="Fuse BM25 candidates with dense ones.")
+    fusion: str = Field("rrf", description="How the two candidate lists are fused: rrf or linear.")
+    rrf_k: int = Field(60, ge=1, description="Rank offset of reciprocal-rank fusion.")
+    dense_weight: float = Field(1.0, ge=0.0, description="Dense weight in the fusion.")
+    lexical_weight: float = Field(1.5, ge=0.0, description="BM25 weight in the fusion (dense: 1).")
+    article_weight: float = Field(0.0, ge=0.0, description="Credit for an article's other matching passages.")
+    strip_time: bool = Field(True, description="Match the question without its time expressions.")
+    time_boost: float = Field(
+        0.5, ge=0.0, description="Preference for articles inside the question's window."
+    )
+    time_filter: bool = Field(False, description="Make question time expressions hard filters.")
+    recency_half_life_days: float = Field(180.0, ge=0.0)
+    recency_weight: float = Field(0.5, ge=0.0, description="Mild preference for recent articles (0: off).")
+    reranker: str = Field("none", description="A reranker of the fused candidates (none: keep the order).")
+    max_per_article: int = Field(1, ge=1, description="Passages an article may show before others fill k.")
+    collapse_duplicates: bool = Field(True, description="Show syndicated copies of a passage once.")
+    merge_adjacent: bool = Field(True, description="Extend a hit over an adjacent passage that also ranked.")
+    highlight: bool = Field(True, description="Pick the sentence of each hit that best answers.")
+    highlight_corpus_idf: bool = Field(True, description="Weigh highlight terms by their archive idf.")
+
+    @field_validator("fusion")
+    @classmethod
+    def _known_fusion(cls, name: str) -> str:
+        from qa.retrieval.fusion import FUSIONS
+
+        if name not in FUSIONS:
+            raise ValueError(f"unknown fusion {name!r}; choices: {', '.join(sorted(FUSIONS))}")
+        return name
+
+    @field_validator("reranker")
+    @classmethod
+    def _known_reranker(cls, name: str) -> str:
+        from qa.retrieval.rerankers import RERANKERS
+
+        if name not in RERANKERS:
+            raise ValueError(f"unknown reranker {name!r}; choices: {', '.join(sorted(RERANKERS))}")
+        return name
