@@ -269,7 +269,7 @@ def timed_asks(
         for name, config in configs.items():
             qa.retrieval = config
             if cold:
-                qa.clear_query_cache()
+                qa.queries.clear()
             started = time.perf_counter()
             qa.ask(question, K)
             out[name].append((time.perf_counter() - started) * 1000)
@@ -454,7 +454,7 @@ def ours_latency(ours: QAService, questions: Sequence[str], rounds: int) -> dict
         for name, config in configs.items():
             ours.retrieval = config
             for question in questions:
-                ours.clear_query_cache()
+                ours.queries.clear()
                 started = time.perf_counter()
                 ours.ask(question, K)
                 latency[name].append((time.perf_counter() - started) * 1000)

@@ -76,7 +76,7 @@ def evaluate(
     """
     queries = [json.loads(line) for line in (data_dir / "queries.jsonl").open() if line.strip()]
     qa.retrieval = retrieval
-    qa.clear_query_cache()
+    qa.queries.clear()
     latencies: list[float] = []
     results = []
     for q in queries:

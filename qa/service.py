@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import numpy as np
 
 from embeddings.articles import Article
 from embeddings.backends import Backend, Filters, IndexReader, create_backend
@@ -19,12 +16,11 @@ from embeddings.encoding import Encoder
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
+from qa.query_vectors import QueryVectors
 from qa.retrieval import RetrievalConfig, load_reranker, read_query, retrieve
 from qa.retrieval import related as related_articles
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question
-
-QUERY_CACHE = 1024
 
 
 class QAService:
@@ -73,7 +69,7 @@ class QAService:
         self._current: str | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.queries = QueryVectors(encoder)
 
     # --- index state -------------------------------------------------------------------------
 
@@ -139,7 +135,7 @@ class QAService:
         hits = retrieve(
             reader,
             query.text,
-            self._embed_query(query.text),
+            self.queries.vector(query.text),
             k,
             filters=Filters(since, until, tuple(sources or ()), as_of),
             window=query.window,
@@ -162,7 +158,7 @@ class QAService:
 
     def prepare(self, questions: Sequence[str]) -> None:
         """Embed questions ahead of asking them, in one batch (the cache keeps the vectors)."""
-        self._embed_queries([q.strip() for q in questions])
+        self.queries.vectors([q.strip() for q in questions])
 
     def article(self, article_id: str) -> Article:
         article = self.reader().article(article_id)
@@ -216,32 +212,6 @@ class QAService:
         report = self.indexer.optimize()
         self._refresh()
         return report
-
-    # --- query embedding cache --------------------------------------------------------------
-
-    def clear_query_cache(self) -> None:
-        with self._lock:
-            self._queries.clear()
-
-    def _embed_query(self, question: str) -> np.ndarray:
-        return self._embed_queries([question])[0]
-
-    def _embed_queries(self, questions: Sequence[str]) -> list[np.ndarray]:
-        missing = list(dict.fromkeys(q for q in questions if q not in self._queries))
-        if missing:
-            # One question at a time: int8 activations are quantised per batch, so a vector
-            # computed beside other questions would differ (slightly) from the same question alone.
-            vectors = [self.encoder.encode_queries([q])[0] for q in missing]
-            with self._lock:
-                for q, v in zip(missing, vectors, strict=True):
-                    self._queries[q] = v
-                while len(self._queries) > QUERY_CACHE:
-                    self._queries.popitem(last=False)
-        out = []
-        for q in questions:
-            v = self._queries.get(q)
-            out.append(v if v is not None else self.encoder.encode_queries([q])[0])
-        return out
 
 
 def open_service(settings: Settings, *, progress: bool = False) -> QAService:
