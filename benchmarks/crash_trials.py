@@ -367,7 +367,7 @@ class KillPlan:
 
 def observe(root: Path, plan: Plan) -> tuple[str, list[str], list[str]]:
     """Open the index as a reader would: (state name, check problems, leftovers of a writer)."""
-    from tests.fakes import FakeEncoder
+    from tests.support.fakes import FakeEncoder
 
     directory = IndexDirectory(root)
     snapshot = directory.open(FakeEncoder().identity)

@@ -26,7 +26,7 @@ from embeddings.chunking import ChunkingConfig
 from qa.retriever import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
-from tests.fakes import FakeEncoder
+from tests.support.fakes import FakeEncoder
 
 WORDS = (
     "harbour council budget railway election drought vaccine tariff bridge festival glacier senate "

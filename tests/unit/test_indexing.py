@@ -18,7 +18,7 @@ from embeddings.errors import IndexLockedError, IndexMismatchError, IndexNotFoun
 from embeddings.index import IndexDirectory, Snapshot
 from embeddings.indexing import Indexer, passage_context
 from embeddings.metadata import MetadataStore
-from tests.fakes import FakeEncoder
+from tests.support.fakes import FakeEncoder
 
 CHUNKING = ChunkingConfig(size=24, overlap=6)
 TOPICS = ["flood", "election", "cricket", "budget", "earthquake", "vaccine", "railway", "drought"]
