@@ -1,6 +1,6 @@
 """Crash trials: SIGKILL writers (`qa index`, `POST /articles`) at random moments; the index must survive.
 
-Each trial copies an index in state A, starts a subprocess (`tests/slow/driver.py`) that applies a
+Each trial copies an index in state A, starts a subprocess (`tests/support/driver.py`) that applies a
 batch of changes (adds, updates and one delete), and kills it with SIGKILL either at a uniform
 moment of the expected duration or, densely, between its last embedding batch and a little past
 the last replacement of CURRENT (the commit and the version swap, timed in an unkilled run).
@@ -34,7 +34,7 @@ import httpx
 
 from embeddings.articles import Article
 from embeddings.index import CURRENT, KEEP_VERSIONS, IndexDirectory
-from tests.slow.driver import article_record, make_article, make_service, write_jsonl
+from tests.support.driver import article_record, make_article, make_service, write_jsonl
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "crash-trial-token"
@@ -135,7 +135,7 @@ class DriverProcess:
     def __init__(self, args: Sequence[str], log: Path) -> None:
         self.log = log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.slow.driver", *args],
+            [sys.executable, "-m", "tests.support.driver", *args],
             cwd=REPO_ROOT,
             env=_clean_env(),
             stdout=subprocess.PIPE,

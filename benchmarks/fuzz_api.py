@@ -29,8 +29,8 @@ from schemathesis import GenerationMode, checks
 from qa.api import create_app
 from qa.service import QAService
 from qa.settings import Settings
-from tests.slow.driver import make_service
 from tests.support.articles import make_articles
+from tests.support.driver import make_service
 
 # Left out on purpose, each a choice rather than a bug:
 # - positive_data_acceptance: the API answers 422 with a message to requests the schema cannot call

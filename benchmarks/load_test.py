@@ -30,7 +30,7 @@ import numpy as np
 import psutil
 
 from benchmarks.crash_trials import REPO_ROOT, free_port
-from tests.slow.driver import WORDS
+from tests.support.driver import WORDS
 
 TOKEN = "load-test-token"
 QUESTIONS = [

@@ -19,7 +19,7 @@ import pytest
 
 from benchmarks.crash_trials import REPO_ROOT, DriverProcess, free_port, wait_healthy
 from embeddings.index import CURRENT, Snapshot
-from tests.slow.driver import article_record, make_article, make_service, write_jsonl
+from tests.support.driver import article_record, make_article, make_service, write_jsonl
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.crash_trials import CrashHarness, TrialResult, make_plan, observe, summarise
-from tests.slow.driver import make_service
+from tests.support.driver import make_service
 
 pytestmark = pytest.mark.slow
 
