@@ -17,9 +17,9 @@ import httpx
 import psutil
 import pytest
 
-from benchmarks.crash_trials import REPO_ROOT, DriverProcess, free_port, wait_healthy
 from embeddings.index import CURRENT, Snapshot
 from tests.support.driver import article_record, make_article, make_service, write_jsonl
+from tests.support.processes import REPO_ROOT, DriverProcess, free_port, wait_healthy
 
 pytestmark = pytest.mark.slow
 
