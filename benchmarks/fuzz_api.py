@@ -24,22 +24,9 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode, checks
+from schemathesis import GenerationMode
 
-from qa.api import create_app
-from qa.service import QAService
-from qa.settings import Settings
-from tests.conftest import make_articles
-from tests.slow.driver import make_service
-
-# Left out on purpose, each a choice rather than a bug:
-# - positive_data_acceptance: the API answers 422 with a message to requests the schema cannot call
-#   invalid (a blank question, `since` after `until`, `k` beyond the configured maximum);
-# - negative_data_rejection: pydantic's lax mode accepts what the schema does not promise (a number
-#   as a date is read as a Unix time, "5" as an integer);
-# - allow_header_conformance: Starlette answers an unsupported method with the `Allow` of the first
-#   route matching the path (GET /articles/{id} lists GET, not GET and DELETE).
-EXCLUDED = [checks.positive_data_acceptance, checks.negative_data_rejection, checks.allow_header_conformance]
+from tests.support.fuzz import EXCLUDED, make_app
 
 
 @dataclass(slots=True)
@@ -54,17 +41,6 @@ class FuzzReport:
     @property
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status >= 500)
-
-
-def make_app(index_dir: Path) -> FastAPI:
-    """The real app over a fake-encoder index of the test articles (built when the app starts)."""
-
-    def service() -> QAService:
-        qa = make_service(index_dir)
-        qa.add(make_articles())
-        return qa
-
-    return create_app(Settings(index_dir=index_dir, reload_interval=0), service)
 
 
 def fuzz(app: FastAPI, max_examples: int) -> FuzzReport:

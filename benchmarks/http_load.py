@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.crash_trials import REPO_ROOT, free_port
+from tests.support.processes import REPO_ROOT, free_port
 
 K = 10  # hits per request
 WARMUP_QUESTION = "What happened this week?"

@@ -29,8 +29,8 @@ import httpx
 import numpy as np
 import psutil
 
-from benchmarks.crash_trials import REPO_ROOT, free_port
-from tests.slow.driver import WORDS
+from tests.support.driver import WORDS
+from tests.support.processes import REPO_ROOT, free_port
 
 TOKEN = "load-test-token"
 QUESTIONS = [

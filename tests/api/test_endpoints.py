@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.service import QAService
-from tests.conftest import ClientFactory
+from tests.support.services import ClientFactory
 
 HIT_KEYS = {
     "text",
@@ -171,7 +171,7 @@ def test_health_and_stats(client: TestClient) -> None:
 def test_health_without_an_index_says_so(tmp_path: Any, fake_encoder: Any) -> None:
     from qa.api import create_app
     from qa.settings import Settings
-    from tests.conftest import build_service
+    from tests.support.services import build_service
 
     empty = build_service(tmp_path / "empty", fake_encoder)
     settings = Settings(index_dir=tmp_path / "empty")

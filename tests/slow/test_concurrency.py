@@ -17,10 +17,10 @@ import httpx
 import psutil
 import pytest
 
-from benchmarks.crash_trials import REPO_ROOT, DriverProcess, free_port, wait_healthy
 from embeddings.backends.local.reader import LocalReader
 from embeddings.backends.local.versions import CURRENT
-from tests.slow.driver import article_record, make_article, make_service, write_jsonl
+from tests.support.driver import article_record, make_article, make_service, write_jsonl
+from tests.support.processes import REPO_ROOT, DriverProcess, free_port, wait_healthy
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.crash_trials import CrashHarness, TrialResult, make_plan, observe, summarise
-from tests.slow.driver import make_service
+from tests.support.crash import CrashHarness, TrialResult, make_plan, observe, summarise
+from tests.support.driver import make_service
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +18,7 @@ TRIALS = 8
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> list[TrialResult]:
-    """The full harness of `benchmarks/crash_trials.py`, sampled down to a few trials on a small plan."""
+    """The full harness of `tests/support/crash.py`, sampled down to a few trials on a small plan."""
     harness = CrashHarness(tmp_path_factory.mktemp("crash"), make_plan(n_base=120, n_added=40, n_updated=30))
     rng = random.Random(1)
     modes, policies = ("cli", "api"), ("uniform", "targeted", "targeted", "targeted")

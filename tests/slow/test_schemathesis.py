@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from benchmarks.fuzz_api import EXCLUDED, make_app
+from tests.support.fuzz import EXCLUDED, make_app
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Tests for the benchmark statistics: per-query scores with the shared scorer, paired bootstrap."""
+"""Tests for the benchmark statistics (tests/support/stats.py): per-query scores, paired bootstrap."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.common import paired_bootstrap, per_query_scores, score
+from tests.support.stats import paired_bootstrap, per_query_scores, score
 
 SCORER = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "score.py"
 

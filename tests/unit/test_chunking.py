@@ -10,7 +10,7 @@ import pytest
 from embeddings.articles import Article, Passage
 from embeddings.chunking import ChunkingConfig, chunk_article
 from embeddings.sentences import split_sentences
-from tests.fakes import FakeEncoder
+from tests.support.fakes import FakeEncoder
 
 COUNT = FakeEncoder().count_tokens
 WORDS = "the army said talks on trade and water resumed in Lahore after a storm hit the coast".split()

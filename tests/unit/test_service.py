@@ -15,8 +15,9 @@ from embeddings.chunking import ChunkingConfig
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
-from tests.conftest import SHARED_PARAGRAPH, build_service
-from tests.fakes import FakeEncoder
+from tests.support.articles import SHARED_PARAGRAPH
+from tests.support.fakes import FakeEncoder
+from tests.support.services import build_service
 
 LATER = dt.date(2025, 1, 1)  # an as-of date after every article, so nothing is hidden
 

@@ -20,7 +20,7 @@ from embeddings.backends.local.rows import MetadataStore
 from embeddings.chunking import ChunkingConfig
 from embeddings.errors import IndexLockedError, IndexMismatchError, IndexNotFoundError
 from embeddings.writer import Indexer, passage_context
-from tests.fakes import FakeEncoder
+from tests.support.fakes import FakeEncoder
 
 CHUNKING = ChunkingConfig(size=24, overlap=6)
 TOPICS = ["flood", "election", "cricket", "budget", "earthquake", "vaccine", "railway", "drought"]

@@ -1,7 +1,7 @@
 """Subprocess writers for crash and concurrency trials: the CLI path or a uvicorn server, fake encoder.
 
-Run as `python -m tests.slow.driver cli INDEX_DIR FILE... [--prune] [--sleep S]` (the real `qa index`
-code path with its service swapped for one over a `SlowEncoder`) or `python -m tests.slow.driver serve
+Run as `python -m tests.support.driver cli INDEX_DIR FILE... [--prune] [--sleep S]` (the real `qa index`
+code path with its service swapped for one over a `SlowEncoder`) or `python -m tests.support.driver serve
 INDEX_DIR --port P [--token T]` (the real app under a real uvicorn). Each `encode_documents` call
 sleeps `--sleep` seconds and then prints `encoded N` on stdout, so a harness can widen the window in
 which a kill lands and tell how far the writer got.
@@ -26,7 +26,7 @@ from embeddings.chunking import ChunkingConfig
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
-from tests.fakes import FakeEncoder
+from tests.support.fakes import FakeEncoder
 
 WORDS = (
     "harbour council budget railway election drought vaccine tariff bridge festival glacier senate "
@@ -56,7 +56,7 @@ class SlowEncoder(FakeEncoder):
 def make_service(
     index_dir: Path, *, sleep: float = 0.0, report: bool = False, reload_interval: float = 0.0
 ) -> QAService:
-    """A service over `index_dir` with the fake encoder and short passages (as `tests/conftest.py`)."""
+    """A service over `index_dir` with the fake encoder and short passages (as `build_service`)."""
     encoder = SlowEncoder(sleep, report)
     return QAService(
         index_dir,
@@ -129,7 +129,7 @@ def run_server(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.slow.driver")
+    parser = argparse.ArgumentParser(prog="python -m tests.support.driver")
     sub = parser.add_subparsers(required=True)
     p = sub.add_parser("cli", help="run `qa index FILE...` with the fake encoder")
     p.add_argument("index_dir", type=Path)

@@ -1,0 +1,93 @@
+"""Driver subprocesses for the slow tests and benchmarks: a free port, a driver process, a health wait."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class DriverProcess:
+    """A driver subprocess whose `encoded N` lines are time-stamped as they arrive."""
+
+    def __init__(self, args: Sequence[str], log: Path) -> None:
+        self.log = log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.driver", *args],
+            cwd=REPO_ROOT,
+            env=_clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+        )
+        self.markers: list[float] = []
+        self.marker_seen = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith(b"encoded"):
+                with self.marker_seen:
+                    self.markers.append(time.monotonic())
+                    self.marker_seen.notify_all()
+        with self.marker_seen:
+            self.marker_seen.notify_all()
+
+    def wait_markers(self, count: int, timeout: float) -> bool:
+        with self.marker_seen:
+            return self.marker_seen.wait_for(
+                lambda: len(self.markers) >= count or self.proc.poll() is not None, timeout
+            )
+
+    def kill(self) -> bool:
+        """SIGKILL the writer; False when it had already exited."""
+        if self.proc.poll() is not None:
+            return False
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        return True
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.kill()
+        self._reader.join(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.log.close()
+
+
+def wait_healthy(url: str, writer: DriverProcess, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if writer.proc.poll() is not None:
+            raise RuntimeError(f"server exited with {writer.proc.returncode}; see {writer.log.name}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server at {url} not healthy after {timeout:g}s")

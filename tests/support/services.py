@@ -1,0 +1,21 @@
+"""A test service over a fake encoder (`build_service`) and the type of the `make_client` fixture."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from embeddings.chunking import ChunkingConfig
+from qa.service import QAService
+from tests.support.fakes import FakeEncoder
+
+ClientFactory = Callable[..., TestClient]
+
+
+def build_service(index_dir: Path, encoder: FakeEncoder, **options: Any) -> QAService:
+    """A service over `index_dir` with passages of a few sentences and no overlap."""
+    options.setdefault("chunking", ChunkingConfig(size=20, overlap=0, max_tokens=encoder.max_tokens))
+    return QAService(index_dir, encoder, reload_interval=0, **options)
