@@ -75,3 +75,24 @@ def client(service: QAService) -> Iterator[TestClient]:
     # Server errors come back as 500 responses (which tests assert never happen) instead of raising.
     with TestClient(create_app(settings, lambda: service), raise_server_exceptions=False) as c:
         yield c
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        action="append",
+        default=[],
+        help="run the backend contract suite against this backend (repeatable; default: every one"
+        " in tests/support/backends.py)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend_name" in metafunc.fixturenames:
+        from tests.support.backends import BACKEND_FACTORIES
+
+        names = metafunc.config.getoption("backend") or sorted(BACKEND_FACTORIES)
+        unknown = sorted(set(names) - set(BACKEND_FACTORIES))
+        if unknown:
+            raise pytest.UsageError(f"--backend {unknown}: choices are {sorted(BACKEND_FACTORIES)}")
+        metafunc.parametrize("backend_name", names)
