@@ -61,8 +61,8 @@ from benchmarks.quality import INDEX_ROOT
 from benchmarks.references import engine_quality
 from embeddings.articles import Article
 from embeddings.chunking import ChunkingConfig, chunk_article
-from embeddings.encoders import BACKENDS, OnnxEncoder, load_encoder
-from embeddings.encoding import Encoder
+from embeddings.encoders import BACKENDS, Encoder, load_encoder
+from embeddings.encoders.onnx import OnnxEncoder
 from embeddings.index import IndexDirectory
 from embeddings.indexing import TITLE_TOKENS, passage_context
 from embeddings.readers import iter_articles

@@ -2,7 +2,7 @@
 
 from embeddings.articles import Article, Passage
 from embeddings.chunking import ChunkingConfig, chunk_article
-from embeddings.encoding import Encoder
+from embeddings.encoders import Encoder
 from embeddings.index import IndexDirectory, Snapshot
 from embeddings.indexing import Indexer, IndexReport
 
