@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.encoders import BACKENDS, load_encoder
-from embeddings.encoding import Encoder
+from embeddings.encoders import BACKENDS, Encoder, load_encoder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -62,8 +62,8 @@ from benchmarks.references import engine_quality
 from embeddings.articles import Article
 from embeddings.backends.local.versions import IndexDirectory
 from embeddings.chunking import ChunkingConfig, chunk_article
-from embeddings.encoders import BACKENDS, OnnxEncoder, load_encoder
-from embeddings.encoding import Encoder
+from embeddings.encoders import BACKENDS, Encoder, load_encoder
+from embeddings.encoders.onnx import OnnxEncoder
 from embeddings.readers import iter_articles
 from embeddings.writer import TITLE_TOKENS, passage_context
 from qa.retrieval import RetrievalConfig

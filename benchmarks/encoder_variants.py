@@ -23,8 +23,9 @@ import numpy as np
 
 from benchmarks.bench_speed import embedded_texts, make_encoder, sample_articles
 from embeddings.chunking import ChunkingConfig
-from embeddings.encoders import OnnxEncoder, l2_normalize, length_batches, mean_pool, pad_encodings
-from embeddings.onnx_export import OUTPUT_NAME, onnx_path
+from embeddings.encoders.base import l2_normalize, length_batches, mean_pool
+from embeddings.encoders.export import OUTPUT_NAME, onnx_path
+from embeddings.encoders.onnx import OnnxEncoder, pad_encodings
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from embeddings.articles import Article, Passage
 from embeddings.backends import Backend, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig, chunk_article
-from embeddings.encoding import Encoder
+from embeddings.encoders import Encoder
 from embeddings.writer import Indexer, IndexReport
 
 __all__ = [

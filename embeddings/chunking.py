@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from embeddings.articles import Article, Passage
-from embeddings.sentences import split_sentences
+from embeddings.text import split_sentences
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 

@@ -23,8 +23,8 @@ from embeddings.backends.base import (
     WriteTransaction,
 )
 from embeddings.chunking import ChunkingConfig, chunk_article
-from embeddings.encoding import Encoder
-from embeddings.sentences import split_sentences
+from embeddings.encoders import Encoder
+from embeddings.text import split_sentences
 
 # An article to write: itself, its content hash, its passages and the texts to embed for them.
 Prepared = tuple[Article, str, list[Passage], list[str]]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from embeddings.encoding import Encoder
+from embeddings.encoders import Encoder
 
 QUERY_CACHE = 1024
 

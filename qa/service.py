@@ -11,8 +11,7 @@ from pathlib import Path
 from embeddings.articles import Article
 from embeddings.backends import Backend, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
-from embeddings.encoders import load_encoder
-from embeddings.encoding import Encoder
+from embeddings.encoders import Encoder, load_encoder
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle

@@ -9,9 +9,10 @@ from dataclasses import replace
 import numpy as np
 
 from embeddings.backends import IndexReader, PassageRow
-from qa.highlight import best_sentence, question_terms
+from embeddings.text import question_terms
 from qa.hits import Hit
 from qa.retrieval.config import RetrievalConfig
+from qa.retrieval.highlight import best_sentence
 
 
 def choose(articles: np.ndarray, texts: np.ndarray, k: int, config: RetrievalConfig) -> list[int]:

@@ -76,8 +76,8 @@ def _article_of(reader: IndexReader, ids: np.ndarray) -> list[str]:
     return [rows[i].article_id for i in ids.tolist()]
 
 
-def _dense(reader: IndexReader, text: str, filters: Filters = Filters(), n: int = 10) -> list[str]:
-    found = reader.candidates(ENCODER.encode_queries([text])[0], None, n, filters)
+def _dense(reader: IndexReader, text: str, n: int = 10) -> list[str]:
+    found = reader.candidates(ENCODER.encode_queries([text])[0], None, n, Filters())
     assert len(found.lexical_ids) == 0  # no text, no lexical candidates
     return _article_of(reader, found.dense_ids)
 

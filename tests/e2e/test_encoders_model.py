@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.encoders import OnnxEncoder, SentenceTransformerEncoder, load_encoder
-from embeddings.encoding import Encoder
-from embeddings.model_info import inspect_model
-from embeddings.onnx_export import onnx_path
+from embeddings.encoders import Encoder, load_encoder
+from embeddings.encoders.export import onnx_path
+from embeddings.encoders.model_info import inspect_model
+from embeddings.encoders.onnx import OnnxEncoder
+from embeddings.encoders.sentence_transformer import SentenceTransformerEncoder
 
 pytestmark = pytest.mark.model
 
@@ -134,7 +135,7 @@ def test_cached_onnx_encoder_never_imports_torch(model_dir: Path, cache_dir: Pat
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from embeddings.encoders import OnnxEncoder\n"
+        "from embeddings.encoders.onnx import OnnxEncoder\n"
         "for quantize in (False, True):\n"
         "    enc = OnnxEncoder(Path(sys.argv[1]), quantize=quantize, cache_dir=Path(sys.argv[2]))\n"
         "    assert enc.encode_documents(['a test sentence']).shape == (1, 384)\n"

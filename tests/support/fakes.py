@@ -12,7 +12,7 @@ _WORD = re.compile(r"\w+")
 
 
 class FakeEncoder:
-    """Implements `embeddings.encoding.Encoder` without a model; one token per word or symbol."""
+    """Implements `embeddings.encoders.Encoder` without a model; one token per word or symbol."""
 
     def __init__(self, dim: int = 64, max_tokens: int = 64, identity: str = "fake@0:test") -> None:
         self.dim, self.max_tokens, self.identity = dim, max_tokens, identity

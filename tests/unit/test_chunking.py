@@ -9,7 +9,7 @@ import pytest
 
 from embeddings.articles import Article, Passage
 from embeddings.chunking import ChunkingConfig, chunk_article
-from embeddings.sentences import split_sentences
+from embeddings.text import split_sentences
 from tests.support.fakes import FakeEncoder
 
 COUNT = FakeEncoder().count_tokens

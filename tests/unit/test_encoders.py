@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -11,21 +12,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.fakes import FakeEncoder
 
-from embeddings import onnx_export
-from embeddings.encoders import (
-    BACKENDS,
-    OnnxEncoder,
-    encode_bucketed,
-    l2_normalize,
-    length_batches,
-    load_encoder,
-    mean_pool,
-    pad_encodings,
-)
+from embeddings.encoders import BACKENDS, ENCODERS, Encoder, export, load_encoder
+from embeddings.encoders.base import encode_bucketed, l2_normalize, length_batches, mean_pool, require
+from embeddings.encoders.export import atomic_target, default_cache_dir, ensure_onnx, onnx_path
+from embeddings.encoders.model_info import inspect_model, model_fingerprint
+from embeddings.encoders.onnx import OnnxEncoder, pad_encodings
 from embeddings.errors import ConfigurationError
-from embeddings.model_info import inspect_model, model_fingerprint
-from embeddings.onnx_export import atomic_target, default_cache_dir, ensure_onnx, onnx_path, require
 
 # --- length bucketing -----------------------------------------------------------------------------
 
@@ -218,7 +212,7 @@ def test_default_cache_is_beside_a_writable_model(tmp_path: Path) -> None:
 def test_default_cache_falls_back_to_home_for_a_read_only_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(onnx_export, "_is_writable", lambda directory: False)
+    monkeypatch.setattr(export, "_is_writable", lambda directory: False)
     found = default_cache_dir(tmp_path / "m", "abc123", home=tmp_path / "home")
     assert found == tmp_path / "home" / ".cache" / "newsqa" / "onnx" / "abc123"
 
@@ -284,3 +278,52 @@ def test_factory_rejects_a_batch_size_below_one(tmp_path: Path, backend: str) ->
 def test_missing_optional_package_names_what_to_install() -> None:
     with pytest.raises(ConfigurationError, match="pip install some-dist"):
         require("no_such_module_for_newsqa", "some-dist")
+
+
+def test_backend_whose_module_cannot_be_imported_names_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ENCODERS, "gpu", ("no_such_module_for_newsqa", "GpuEncoder", {}, "some-runtime"))
+    with pytest.raises(ConfigurationError, match=r"'gpu' needs `pip install some-runtime`"):
+        load_encoder(tmp_path, "gpu")
+
+
+def test_the_contract_is_exported_with_the_registry() -> None:
+    assert isinstance(FakeEncoder(), Encoder)
+    assert not isinstance(object(), Encoder)
+
+
+def test_every_backend_name_resolves_to_an_encoder_class() -> None:
+    assert BACKENDS == ("torch", "onnx", "onnx-int8")
+    for name in BACKENDS:
+        module, cls, _, _ = ENCODERS[name]
+        found = getattr(importlib.import_module(module), cls)
+        assert callable(found.from_options)
+        assert {"count_tokens", "encode_documents", "encode_queries"} <= set(dir(found))
+
+
+_ONNX_OPTIONS = {"cache_dir": Path("C"), "batch_size": 5, "threads": 3}
+
+
+@pytest.mark.parametrize(
+    ("backend", "expected"),
+    [
+        ("torch", ("SentenceTransformerEncoder", {"batch_size": 5})),
+        ("onnx", ("OnnxEncoder", {"quantize": False, **_ONNX_OPTIONS})),
+        ("onnx-int8", ("OnnxEncoder", {"quantize": True, **_ONNX_OPTIONS})),
+    ],
+)
+def test_load_encoder_passes_each_backend_the_options_it_takes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str, expected: tuple[str, dict[str, object]]
+) -> None:
+    built: list[tuple[str, Path, dict[str, object]]] = []
+    for module, cls, _, _ in ENCODERS.values():
+        target = getattr(importlib.import_module(module), cls)
+
+        def record(self: object, model_dir: Path, *, _name: str = cls, **kwargs: object) -> None:
+            built.append((_name, model_dir, kwargs))
+
+        monkeypatch.setattr(target, "__init__", record)
+    encoder = load_encoder(tmp_path, backend, cache_dir=Path("C"), batch_size=5, threads=3)
+    assert built == [(expected[0], tmp_path, expected[1])]
+    assert type(encoder).__name__ == expected[0]

@@ -1,4 +1,4 @@
-"""Tests for qa.highlight: sentence spans and the choice of the answering sentence."""
+"""Tests for qa.retrieval.highlight: the choice of the answering sentence (spans: tests/unit/test_text.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embeddings.errors import QAError
-from qa.highlight import Highlight, best_sentence, split_sentences
+from embeddings.text import split_sentences
+from qa.retrieval.highlight import Highlight, best_sentence
 
 AZERBAIJAN = (
     "Baku, November 2. Azerbaijan's economy grew 3.5% in the third quarter, officials said.\n"
@@ -16,96 +17,6 @@ AZERBAIJAN = (
     "delegation is on an official visit to Azerbaijan. Prior to the meeting, the delegation "
     "visited the Alley of Martyrs. The defense minister said cooperation would grow."
 )
-
-
-def sentences(text: str) -> list[str]:
-    return [text[s:e] for s, e in split_sentences(text)]
-
-
-# --- split_sentences ------------------------------------------------------------------------
-
-
-def test_spans_are_exact_and_exclude_surrounding_whitespace() -> None:
-    text = "  First one.   Second one!\tThird one?  "
-    spans = split_sentences(text)
-    assert spans == [(2, 12), (15, 26), (27, 37)]
-    assert [text[s:e] for s, e in spans] == ["First one.", "Second one!", "Third one?"]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Gen. Syed Asim Munir led the delegation.",
-        "Mr. Hasanov received Dr. Smith and Prof. Jones.",
-        "The economy grew 3.5 percent in the third quarter.",
-        "The delegation was led by General Syed A. Munir of Pakistan.",
-        "Officials from the U.S. State Department attended.",
-        "Shares of Apple Inc. rose while approx. three firms fell.",
-        "He lives at No. 10 Downing Street.",
-        "It was signed on Jan. 5 in Paris by Lt. Col. Smith.",
-        '"Why not?" he asked the minister.',
-    ],
-)
-def test_abbreviations_initials_and_decimals_do_not_split(text: str) -> None:
-    assert sentences(text) == [text]
-
-
-def test_split_after_acronym_before_a_sentence_opener() -> None:
-    assert sentences("He moved to the U.S. The plan failed.") == ["He moved to the U.S.", "The plan failed."]
-
-
-def test_split_after_ordinary_words_before_capitals_and_digits() -> None:
-    text = "Talks ended in Baku. Munir left. 12 people were hurt."
-    assert sentences(text) == ["Talks ended in Baku.", "Munir left.", "12 people were hurt."]
-
-
-def test_closing_quotes_and_brackets_stay_with_their_sentence() -> None:
-    text = 'He said "Stop." Then he left. She waited (briefly.) Nobody came.'
-    assert sentences(text) == ['He said "Stop."', "Then he left.", "She waited (briefly.)", "Nobody came."]
-
-
-def test_question_marks_exclamations_and_ellipses_split() -> None:
-    assert sentences("Really?! Yes... It happened. Wow! Done") == [
-        "Really?!",
-        "Yes...",
-        "It happened.",
-        "Wow!",
-        "Done",
-    ]
-
-
-def test_newlines_are_hard_breaks() -> None:
-    text = "Headline without a stop\nBody starts here. It goes on\n\n\nLast line"
-    assert sentences(text) == ["Headline without a stop", "Body starts here.", "It goes on", "Last line"]
-
-
-def test_newline_inside_an_abbreviated_name_still_breaks() -> None:
-    assert sentences("Meeting with Gen.\nMunir") == ["Meeting with Gen.", "Munir"]
-
-
-def test_empty_and_whitespace_text_has_no_sentences() -> None:
-    assert split_sentences("") == []
-    assert split_sentences(" \n\t \n") == []
-
-
-def test_text_without_boundary_is_one_stripped_sentence() -> None:
-    assert split_sentences("  no boundary here at all  ") == [(2, 25)]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab AB.!?\n\"')3,")), max_size=80))
-def test_spans_are_ordered_stripped_and_cover_every_visible_character(text: str) -> None:
-    spans = split_sentences(text)
-    previous_end = 0
-    covered = [False] * len(text)
-    for start, end in spans:
-        assert previous_end <= start < end <= len(text)
-        assert text[start:end] == text[start:end].strip()
-        assert "\n" not in text[start:end]
-        for i in range(start, end):
-            covered[i] = True
-        previous_end = end
-    assert all(covered[i] or ch.isspace() for i, ch in enumerate(text))
 
 
 # --- best_sentence --------------------------------------------------------------------------

@@ -413,7 +413,7 @@ def test_writes_reuse_stored_tokens_and_leave_the_lexical_index_a_rebuild_would(
 
 
 def test_each_passage_stores_its_sentence_spans_for_the_highlight(root: Path, indexed: Indexer) -> None:
-    from embeddings.sentences import split_sentences
+    from embeddings.text import split_sentences
 
     with _live(root) as snap:
         rows = snap.rows.passages(snap.rows.all_passage_ids())
@@ -423,7 +423,7 @@ def test_each_passage_stores_its_sentence_spans_for_the_highlight(root: Path, in
 def test_optimize_fills_the_sentence_spans_of_rows_written_without_them(root: Path, indexed: Indexer) -> None:
     import sqlite3
 
-    from embeddings.sentences import split_sentences
+    from embeddings.text import split_sentences
 
     live = root / "versions" / LocalBackend(root).live_version() / "meta.sqlite"
     db = sqlite3.connect(live)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
 
 from embeddings.backends.local.bm25_build import ArrayBM25, FlatTokens, gather_runs
+from embeddings.text import bm25_query_tokens, bm25_tokens, snowball_stemmer
 
 DIRNAME = "lexical"
 _IDS = "ids.npy"
@@ -37,7 +37,7 @@ class LexicalIndex:
         self._retriever = retriever
         self.ids = ids
         self.stem = stem
-        self._stemmer = Stemmer.Stemmer("english") if stem else None
+        self._stemmer = snowball_stemmer() if stem else None
         self._tokens = tokens
         self._directory = directory  # where `load` found it: its tokens are read only when needed
         # Passage ids arrive in ascending order, so a position is a binary search, not a dict.
@@ -48,7 +48,7 @@ class LexicalIndex:
     def build(cls, ids: np.ndarray, texts: Sequence[str], *, stem: bool = True) -> LexicalIndex:
         """Index `texts` (one per passage id in `ids`)."""
         vocab: dict[str, int] = {}
-        docs = FlatTokens.from_lists(_token_ids(_tokenize(texts, stem), vocab))
+        docs = FlatTokens.from_lists(_token_ids(bm25_tokens(texts, stem), vocab))
         return cls._indexed(np.asarray(ids, dtype=np.int64), docs, vocab, stem)
 
     def updated(self, ids: np.ndarray, texts_of: Callable[[np.ndarray], Sequence[str]]) -> LexicalIndex:
@@ -65,7 +65,7 @@ class LexicalIndex:
             return LexicalIndex.build(ids, texts_of(ids), stem=self.stem)
         rows, kept = self._rows(ids)
         vocab = dict(self._retriever.vocab_dict) if len(self.ids) else {}
-        new = FlatTokens.from_lists(_token_ids(_tokenize(texts_of(ids[~kept]), self.stem), vocab))
+        new = FlatTokens.from_lists(_token_ids(bm25_tokens(texts_of(ids[~kept]), self.stem), vocab))
         lengths = np.empty(len(ids), dtype=np.int64)
         lengths[kept] = held.offsets[rows[kept] + 1] - held.offsets[rows[kept]]
         lengths[~kept] = np.diff(new.offsets)
@@ -156,9 +156,7 @@ class LexicalIndex:
         """Top-k `(scores, ids)`, each `(<=k,)`, best first; only positive scores, only `allowed` ids."""
         if not len(self.ids) or k <= 0:
             return np.empty(0, np.float32), np.empty(0, np.int64)
-        tokens = bm25s.tokenize(
-            query, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
-        )[0]
+        tokens = bm25_query_tokens(query, self._stemmer)
         if not tokens:
             return np.empty(0, np.float32), np.empty(0, np.int64)
         scores = self._retriever.get_scores(tokens).astype(np.float32, copy=False)
@@ -169,14 +167,6 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         top = top[scores[top] > 0]
         return scores[top], self.ids[top]
-
-
-def _tokenize(texts: Sequence[str], stem: bool) -> list[list[str]]:
-    """bm25s's tokens of each text: lowercased words, English stopwords removed, stemmed."""
-    if not len(texts):
-        return []
-    stemmer = Stemmer.Stemmer("english") if stem else None
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
 
 
 def _token_ids(docs: list[list[str]], vocab: dict[str, int]) -> list[list[int]]:

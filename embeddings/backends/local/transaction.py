@@ -16,7 +16,7 @@ from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore, NewPassage
 from embeddings.backends.local.stores import VectorStore
 from embeddings.backends.local.versions import FORMAT, MANIFEST, IndexDirectory, Manifest
-from embeddings.sentences import split_sentences
+from embeddings.text import split_sentences
 
 
 class LocalTransaction:

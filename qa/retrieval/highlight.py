@@ -10,9 +10,9 @@ from functools import lru_cache
 from itertools import pairwise
 
 from embeddings.errors import QAError
-from embeddings.sentences import split_sentences
+from embeddings.text import STOPWORDS, light_stem, sentence_terms, split_sentences, terms
 
-__all__ = ["Highlight", "best_sentence", "question_terms", "split_sentences"]
+__all__ = ["Highlight", "best_sentence"]
 
 # Score weights (see best_sentence). The lexical score is a fraction of the question's idf mass,
 # about [0, 1.5]; dense scores are cosine similarities, in practice [0, 1] for MiniLM. Lexical
@@ -33,69 +33,10 @@ class Highlight:
     end: int
 
 
-def _word_set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-# ---------------------------------------------------------------------------------------------
-# Terms
-
-_STOPWORDS = _word_set(
-    "a about above after again against all am an and any are aren as at be because been before being "
-    "below between both but by can could did didn do does doesn doing don down during each few for "
-    "from further had has have having he her here hers herself him himself his how i if in into is it "
-    "its itself just me more most my myself no nor not now of off on once only or other our ours "
-    "ourselves out over own same she should so some such than that the their theirs them themselves "
-    "then there these they this those through to too under until up very was we were what when where "
-    "which while who whom why will with would you your yours yourself s t ll re ve d m also said says "
-    "say according many much whose per via among amid"
-)
-_WORD = re.compile(r"\w+")
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z]\w+")
 _NUMBER = re.compile(r"\d")
 _ANSWER_CUE = re.compile(r"\b(?:who|whom|whose|which|what|where|how\s+many|how\s+much)\b", re.IGNORECASE)
 _NUMERIC_CUE = re.compile(r"\b(?:how\s+many|how\s+much|when|what\s+year)\b", re.IGNORECASE)
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """A light suffix stripper: plurals, -ing, -ed, then a final -e ("received" = "receive")."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if word.endswith("ing") and len(word) > 5:
-        word = word[:-3]
-    elif word.endswith("ed") and len(word) > 4:
-        word = word[:-2]
-    else:
-        return word[:-1] if word.endswith("e") and len(word) > 4 else word
-    # "running" -> "runn" -> "run"; "stopped" -> "stopp" -> "stop"
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-        word = word[:-1]
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
-
-
-def question_terms(question: str) -> dict[str, list[str]]:
-    """The question's terms (as `best_sentence` matches them), each with the lowercase words it came from."""
-    out: dict[str, list[str]] = {}
-    for word in _WORD.findall(question.lower()):
-        if word not in _STOPWORDS:
-            out.setdefault(_stem(word), []).append(word)
-    return out
-
-
-def _terms(text: str) -> list[str]:
-    """Lowercased, stemmed content words in order."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-
-
-# ---------------------------------------------------------------------------------------------
-# Scoring
 
 
 def best_sentence(
@@ -108,14 +49,14 @@ def best_sentence(
 ) -> Highlight:
     """Pick the sentence of `passage` that best answers `question`.
 
-    Lexical score of a sentence: the idf mass of question terms it contains, plus
-    `BIGRAM_WEIGHT` x the smaller idf of each question bigram it contains in order, divided by
-    the question's idf mass, then divided by `(max(n, 8) / 8) ** 0.25` for a sentence of `n`
-    content words (mild: long sentences do not win by size alone). Terms are lowercased, stemmed
-    content words (English stopwords removed). Answer-type cue: among matching sentences within
+    Lexical score of a sentence: the idf mass of question terms it contains, plus `BIGRAM_WEIGHT`
+    x the smaller idf of each question bigram it contains in order, divided by the question's idf
+    mass, then divided by `(max(n, 8) / 8) ** 0.25` for a sentence of `n` content words (mild:
+    long sentences do not win by size alone). Terms are those of `embeddings.text.terms`:
+    lowercased, lightly stemmed content words. Answer-type cue: among matching sentences within
     `ANSWER_TYPE_BONUS` of the best lexical score, those holding the kind of thing the question
-    asks for get `ANSWER_TYPE_BONUS`: a number for how many/how much/when/what year, a number or
-    a capitalised word (not the sentence's first) that is not a question term for
+    asks for get `ANSWER_TYPE_BONUS`: a number for how many/how much/when/what year, a number or a
+    capitalised word (not the sentence's first) that is not a question term for
     who/whom/whose/which/what/where.
 
     With `sentence_scores` the final score is `LEXICAL_WEIGHT * lexical + DENSE_WEIGHT * dense`.
@@ -161,20 +102,13 @@ def best_sentence(
 def _analyse(
     passage: str, known: tuple[tuple[int, int], ...] | None
 ) -> tuple[list[tuple[int, int]], list[list[str]]]:
-    """Sentence spans of a passage (`known`, else split here) and each sentence's terms (`_terms`).
+    """Sentence spans of a passage (`known`, else split here) and each sentence's `terms`.
 
     Cached by text: the passages of popular answers recur across questions, and this is most of
     a highlight's cost. Callers must not mutate the returned lists.
     """
     spans = list(known) if known is not None else split_sentences(passage)
-    lowered = passage.lower()
-    if len(lowered) == len(passage):  # lowercasing can change lengths ("İ"), shifting offsets
-        sentences = [
-            [_stem(w) for w in _WORD.findall(lowered, s, e) if w not in _STOPWORDS] for s, e in spans
-        ]
-    else:
-        sentences = [_terms(passage[s:e]) for s, e in spans]
-    return spans, sentences
+    return spans, sentence_terms(passage, spans)
 
 
 def _lexical_scores(
@@ -220,7 +154,7 @@ def _lexical_scores(
 def _question(question: str) -> tuple[frozenset[str], frozenset[tuple[str, str]], str | None]:
     """A question's terms, its ordered term bigrams, and the kind of answer it asks for
     ("number", "entity" or None); computed once per question, not once per hit."""
-    seq = _terms(question)
+    seq = terms(question)
     bigrams = frozenset(pair for pair in pairwise(seq) if pair[0] != pair[1])
     if _NUMERIC_CUE.search(question):
         cue: str | None = "number"
@@ -260,6 +194,6 @@ def _has_new_entity(sentence: str, q_terms: frozenset[str]) -> bool:
         return True
     for word in _CAPITALISED.findall(sentence):
         lowered = word.lower()
-        if lowered not in _STOPWORDS and _stem(lowered) not in q_terms:
+        if lowered not in STOPWORDS and light_stem(lowered) not in q_terms:
             return True
     return False

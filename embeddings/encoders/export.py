@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
 import os
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 
-from embeddings.errors import ConfigurationError
+from embeddings.encoders.base import require
+
+__all__ = [
+    "GRAPH_VERSION",
+    "INPUT_NAMES",
+    "OPSET",
+    "OUTPUT_NAME",
+    "atomic_target",
+    "default_cache_dir",
+    "ensure_onnx",
+    "export_fp32",
+    "onnx_path",
+    "quantize_int8",
+]
 
 OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "token_embeddings"
-
-
-def require(module: str, package: str) -> ModuleType:
-    """Import an optional dependency, or say which pip package provides it.
-
-    Raises:
-        ConfigurationError: the module is not installed.
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ConfigurationError(f"the '{module}' module is missing: pip install {package}") from exc
 
 
 def _is_writable(directory: Path) -> bool:
