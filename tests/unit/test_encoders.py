@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.fakes import FakeEncoder
 
 from embeddings.encoders import BACKENDS, ENCODERS, Encoder, export, load_encoder
 from embeddings.encoders.base import encode_bucketed, l2_normalize, length_batches, mean_pool, require
@@ -20,6 +19,7 @@ from embeddings.encoders.export import atomic_target, default_cache_dir, ensure_
 from embeddings.encoders.model_info import inspect_model, model_fingerprint
 from embeddings.encoders.onnx import OnnxEncoder, pad_encodings
 from embeddings.errors import ConfigurationError
+from tests.support.fakes import FakeEncoder
 
 # --- length bucketing -----------------------------------------------------------------------------
 
