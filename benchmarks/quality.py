@@ -94,7 +94,8 @@ def _with(config: RetrievalConfig, **changes: Any) -> RetrievalConfig:
 
 def ablations(default: RetrievalConfig) -> list[tuple[str, bool, RetrievalConfig]]:
     """(name, title context, retrieval) rows, each adding one feature to the row before."""
-    plain = _with(default,
+    plain = _with(
+        default,
         lexical=False,
         max_per_article=1000,
         collapse_duplicates=False,
