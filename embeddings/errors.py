@@ -38,3 +38,7 @@ class ArticleNotFoundError(QAError):
 
 class ConfigurationError(QAError):
     """A setting names something that does not exist (unknown backend, missing model dir, ...)."""
+
+
+class InvalidRequestError(QAError):
+    """A request the service cannot answer as asked (k out of range, since after until, empty question)."""
