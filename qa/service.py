@@ -22,6 +22,7 @@ from qa.hits import Answer, Hit, Interpretation, RelatedArticle
 from qa.retriever import Filters, RetrievalConfig, allowed_ids, retrieve
 from qa.settings import Settings
 from qa.timeparse import interpret_time
+from qa.validation import check_dates, check_k, check_question
 
 QUERY_CACHE = 1024
 
@@ -47,12 +48,15 @@ class QAService:
         reload_interval: float = 1.0,
         lock_timeout: float = 60.0,
         progress: bool = False,
+        max_k: int = 100,
+        max_question_chars: int = 1000,
     ) -> None:
         self.directory = IndexDirectory(index_dir)
         self.encoder = encoder
         self.retrieval = retrieval or RetrievalConfig()
         self.store_options = store_options or {}
         self.reload_interval = reload_interval
+        self.max_k, self.max_question_chars = max_k, max_question_chars
         self.indexer = Indexer(
             self.directory,
             encoder,
@@ -115,7 +119,9 @@ class QAService:
         articles published after it. Time expressions in the question ("in November 2023",
         "last week") become a preferred window unless `since`/`until` are given.
         """
-        question = question.strip()
+        question = check_question(question, self.max_question_chars)
+        check_k(k, self.max_k)
+        check_dates(since, until)
         as_of = as_of or dt.date.today()
         snapshot = self.snapshot()
         window = None
@@ -149,6 +155,7 @@ class QAService:
 
     def ask_batch(self, questions: Sequence[str], k: int = 5, **filters: object) -> list[Answer]:
         """Answer many questions; their embeddings are computed in one batch."""
+        questions = [check_question(q, self.max_question_chars) for q in questions]  # before any work
         self.prepare(questions)
         return [self.ask(q, k, **filters) for q in questions]  # type: ignore[arg-type]
 
@@ -164,6 +171,7 @@ class QAService:
 
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
         """The k articles most similar to `article_id` (never itself), by passage similarity."""
+        check_k(k, self.max_k)
         snapshot = self.snapshot()
         own = snapshot.meta.passage_ids(article_id)
         if not len(own):
@@ -285,4 +293,6 @@ def open_service(settings: Settings, *, progress: bool = False) -> QAService:
         reload_interval=settings.reload_interval,
         lock_timeout=settings.lock_timeout,
         progress=progress,
+        max_k=settings.max_k,
+        max_question_chars=settings.max_question_chars,
     )
