@@ -197,7 +197,7 @@ def test_docs_and_openapi_are_served(client: TestClient) -> None:
 
 
 def test_answers_match_their_documented_schema(client: TestClient) -> None:
-    from qa.api import AnswerOut
+    from qa.api.schemas import AnswerOut
 
     schema = ok(client.get("/openapi.json"))
     for path, method in (("/ask", "post"), ("/search", "get")):
