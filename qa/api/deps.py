@@ -12,11 +12,13 @@ from qa.service import QAService
 from qa.settings import Settings
 
 
-def _service(request: Request) -> QAService:
+# `async def`, though they await nothing: FastAPI runs a plain `def` dependency in the thread
+# pool, one hop there and back per request for `/ask`, which is answered on the event loop.
+async def _service(request: Request) -> QAService:
     return request.app.state.service
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
