@@ -152,6 +152,7 @@ class QAService:
 
     def ask_batch(self, questions: Sequence[str], k: int = 5, **filters: object) -> list[Answer]:
         """Answer many questions; their embeddings are computed in one batch."""
+        questions = [check_question(q, self.max_question_chars) for q in questions]
         self.prepare(questions)
         return [self.ask(q, k, **filters) for q in questions]  # type: ignore[arg-type]
 

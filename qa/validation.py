@@ -1,4 +1,4 @@
-"""Checks of what a caller asks, in the core: the API maps their error to 422, the CLI to a message."""
+"""Checks on what a caller asks of the service: every edge (HTTP, CLI, scripts) gets the same answer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from embeddings.errors import InvalidRequestError
 
 
 def check_question(question: str, max_chars: int) -> str:
-    """The question without surrounding whitespace; refused when empty or too long."""
+    """The question without surrounding whitespace; raises if that is empty or over `max_chars`."""
     question = question.strip()
     if not question:
         raise InvalidRequestError("question must not be empty")
@@ -18,11 +18,13 @@ def check_question(question: str, max_chars: int) -> str:
 
 
 def check_k(k: int, max_k: int) -> int:
+    """`k` itself when it is within 1..`max_k`; raises otherwise."""
     if not 1 <= k <= max_k:
         raise InvalidRequestError(f"k must be between 1 and {max_k}, got {k}")
     return k
 
 
 def check_dates(since: dt.date | None, until: dt.date | None) -> None:
+    """Raises when both bounds are given and `since` is after `until`."""
     if since and until and since > until:
         raise InvalidRequestError(f"since ({since}) is after until ({until})")

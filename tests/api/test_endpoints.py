@@ -113,6 +113,55 @@ def test_search_matches_ask(client: TestClient) -> None:
     assert {h["source"] for h in searched["hits"]} == {"News.Az"}
 
 
+def test_search_takes_question_and_sources_by_the_names_ask_uses(client: TestClient) -> None:
+    params: dict[str, Any] = {"question": "metro station", "k": 3, "sources": ["News.Az", "Reuters"]}
+    searched = ok(client.get("/search", params=params))
+    asked = ok(client.post("/ask", json=params))
+
+    assert searched == asked
+    assert {h["source"] for h in searched["hits"]} <= {"News.Az", "Reuters"}
+
+
+def test_search_still_takes_the_old_names_q_and_source(client: TestClient) -> None:
+    old = ok(client.get("/search", params={"q": "metro station", "source": ["Azernews"]}))
+    new = ok(client.get("/search", params={"question": "metro station", "sources": ["Azernews"]}))
+    mixed = ok(client.get("/search", params={"question": "metro station", "source": ["Azernews"]}))
+
+    assert old == new == mixed
+    assert {h["source"] for h in old["hits"]} == {"Azernews"}
+
+
+@pytest.mark.parametrize(
+    ("params", "old_name"),
+    [
+        ({"question": "metro", "q": "metro"}, "q"),
+        ({"question": "metro", "q": ""}, "q"),
+        ({"question": "metro", "sources": ["News.Az"], "source": ["Reuters"]}, "source"),
+    ],
+)
+def test_search_with_a_name_and_its_old_name_at_once_is_422(
+    client: TestClient, params: dict[str, Any], old_name: str
+) -> None:
+    response = client.get("/search", params=params)
+
+    assert f"`{old_name}` is the old name of" in error(response, 422)
+    assert response.json()["errors"][0]["loc"] == ["query", old_name]
+
+
+def test_search_without_a_question_is_422_naming_the_new_parameter(client: TestClient) -> None:
+    response = client.get("/search", params={"sources": ["News.Az"]})
+
+    assert error(response, 422) == "query.question: Field required"
+
+
+def test_the_old_search_names_are_documented_as_deprecated(client: TestClient) -> None:
+    parameters = ok(client.get("/openapi.json"))["paths"]["/search"]["get"]["parameters"]
+    deprecated = {p["name"] for p in parameters if p.get("deprecated")}
+
+    assert deprecated == {"q", "source"}
+    assert {"question", "sources", "k", "since", "until", "as_of"} <= {p["name"] for p in parameters}
+
+
 def test_batch_answers_each_question_in_order_with_its_id(client: TestClient) -> None:
     body = ok(
         client.post(
@@ -197,7 +246,7 @@ def test_docs_and_openapi_are_served(client: TestClient) -> None:
 
 
 def test_answers_match_their_documented_schema(client: TestClient) -> None:
-    from qa.api import AnswerOut
+    from qa.api.schemas import AnswerOut
 
     schema = ok(client.get("/openapi.json"))
     for path, method in (("/ask", "post"), ("/search", "get")):
@@ -214,6 +263,22 @@ def test_answers_match_their_documented_schema(client: TestClient) -> None:
             "text", "score", "article_id", "title", "date", "source", "url",
             "position", "span", "highlight", "highlight_span", "duplicates",
         }  # fmt: skip
+
+
+def test_asks_200_response_references_the_answer_model(client: TestClient) -> None:
+    responses = ok(client.get("/openapi.json"))["paths"]["/ask"]["post"]["responses"]
+
+    documented = responses["200"]["content"]["application/json"]["schema"]
+    assert documented == {"$ref": "#/components/schemas/AnswerOut"}
+
+
+def test_every_route_documents_its_200_response_with_a_model(client: TestClient) -> None:
+    paths = ok(client.get("/openapi.json"))["paths"]
+
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            documented = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            assert documented.get("$ref", "").startswith("#/components/schemas/"), (method, path, documented)
 
 
 # --- writes --------------------------------------------------------------------------------------
@@ -288,6 +353,10 @@ def test_malformed_json_is_422_with_a_message(client: TestClient) -> None:
         {"q": "metro", "k": "many"},
         {"q": "metro", "since": "2023-13-45"},
         {"q": "metro", "since": "2024-01-02", "until": "2024-01-01"},
+        {"question": ""},
+        {"question": "x" * 1001},
+        {"question": "metro", "k": 0},
+        {"question": "metro", "since": "2024-01-02", "until": "2024-01-01"},
     ],
 )
 def test_bad_search_requests_are_422_with_a_message(client: TestClient, params: dict[str, Any]) -> None:

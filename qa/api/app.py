@@ -1,0 +1,45 @@
+"""The application: settings and service on `app.state`; routers, middleware and error handlers wired once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from qa.api.errors import add_exception_handlers, error_responses
+from qa.api.middleware import BodyLimit
+from qa.api.routes import ROUTERS
+from qa.service import QAService
+from qa.settings import Settings
+
+
+def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> FastAPI:
+    """The application; `service_factory` runs at startup, so tests and `qa serve` choose the service."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.service = service_factory()
+        yield
+
+    app = FastAPI(
+        title="News QA",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Ask a news archive questions; get passages with date, source, title and url.",
+        responses=error_responses(400, 413, 422, 503),
+    )
+    app.state.settings = settings
+    add_exception_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory qa.api:app_from_environment` (e.g. with several workers)."""
+    from qa.service import open_service
+
+    settings = Settings()
+    return create_app(settings, lambda: open_service(settings))

@@ -1,0 +1,149 @@
+"""What the API sends: the response models every route declares, so its OpenAPI schema is what is sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from embeddings.indexing import IndexReport
+from pydantic import BaseModel, Field
+
+from embeddings.articles import Article
+from qa.hits import Answer, RelatedArticle
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response (documented so the OpenAPI schema matches what is sent)."""
+
+    detail: str = Field(..., description="One line saying what was wrong.")
+    errors: list[dict[str, Any]] | None = Field(None, description="Validation errors, field by field.")
+
+
+class HitOut(BaseModel):
+    """One passage that answers the question, with its article's metadata."""
+
+    text: str = Field(..., description="The passage text.")
+    score: float = Field(..., description="Ranking score (higher is better; comparable within one answer).")
+    article_id: str
+    title: str
+    date: dt.date | None = Field(..., description="The article's publication date.")
+    source: str | None
+    url: str | None
+    position: int = Field(..., description="Index within its article of the passage that ranked.")
+    span: list[int] = Field(
+        ...,
+        description="[start, end) of `text` in the article text: the passage, extended over an"
+        " adjacent passage of the article that ranked too (setting merge_adjacent).",
+    )
+    highlight: str = Field(..., description="The sentence of the passage that best answers the question.")
+    highlight_span: list[int] = Field(..., description="[start, end) of the highlight in `text`.")
+    duplicates: list[str] = Field(..., description="Other articles carrying the same passage (syndication).")
+
+
+class InterpretedOut(BaseModel):
+    """A date window read from the question ("in November 2023"), used as a preference."""
+
+    since: dt.date | None
+    until: dt.date | None
+    text: str = Field(..., description="The words it was read from.")
+
+
+class AnswerOut(BaseModel):
+    """The passages that answer one question."""
+
+    question: str = Field(..., description="The question as answered (surrounding whitespace removed).")
+    as_of: dt.date = Field(..., description="Articles published after this date were not considered.")
+    interpreted: InterpretedOut | None
+    hits: list[HitOut]
+
+    @classmethod
+    def of(cls, answer: Answer) -> AnswerOut:
+        # `Answer.to_dict` is the one place that names the JSON fields; validating it here means a
+        # field it renamed or dropped fails loudly instead of drifting from the schema.
+        return cls.model_validate(answer.to_dict())
+
+
+class BatchAnswerOut(AnswerOut):
+    id: str | None = Field(..., description="The id given with the question, if any.")
+
+
+class BatchOut(BaseModel):
+    answers: list[BatchAnswerOut] = Field(..., description="One answer per question, in order.")
+
+    @classmethod
+    def of(cls, ids: list[str | None], answers: list[Answer]) -> BatchOut:
+        pairs = zip(ids, answers, strict=True)
+        return cls.model_validate({"answers": [{"id": i, **a.to_dict()} for i, a in pairs]})
+
+
+class ArticleOut(BaseModel):
+    """One indexed article, in the record form `POST /articles` accepts."""
+
+    id: str
+    title: str
+    text: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleOut:
+        return cls.model_validate(article.to_record())
+
+
+class RelatedArticleOut(BaseModel):
+    article_id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+    score: float = Field(..., description="Similarity to the given article (higher is closer).")
+
+
+class RelatedOut(BaseModel):
+    article_id: str
+    related: list[RelatedArticleOut] = Field(..., description="The most similar articles, best first.")
+
+    @classmethod
+    def of(cls, article_id: str, related: list[RelatedArticle]) -> RelatedOut:
+        return cls.model_validate({"article_id": article_id, "related": [r.to_dict() for r in related]})
+
+
+class IndexReportOut(BaseModel):
+    """What one write did, and the index it left."""
+
+    added: int
+    updated: int
+    unchanged: int
+    deleted: int
+    missing: list[str] = Field(..., description="Ids asked for that are not indexed.")
+    passages_embedded: int
+    passages_reused: int
+    version: int | None = Field(..., description="The live index version after the write.")
+    articles: int
+    passages: int
+
+    @classmethod
+    def of(cls, report: IndexReport) -> IndexReportOut:
+        return cls.model_validate(report.summary())
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "no index"]
+    index: bool = Field(..., description="Whether an index exists to answer from.")
+    version: int | None = Field(None, description="The live index version (absent without an index).")
+
+
+class StatsOut(BaseModel):
+    """Counts of articles and passages, the model, and the index on disk."""
+
+    articles: int
+    passages: int
+    model: str
+    dim: int
+    backend: str
+    version: int
+    created: str
+    index_bytes: int
+    index_dir: str
+    sources: dict[str, int] = Field(..., description="Articles per source, the 20 largest sources.")
