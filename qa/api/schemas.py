@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from embeddings.indexing import IndexReport
 from pydantic import BaseModel, Field
 
 from embeddings.articles import Article
+from embeddings.writer import IndexReport
 from qa.hits import Answer, RelatedArticle
 
 

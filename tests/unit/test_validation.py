@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes import FakeEncoder
 
 from embeddings.errors import InvalidRequestError, QAError
 from qa.service import QAService, open_service
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question
+from tests.support.fakes import FakeEncoder
 
 
 def test_check_question_strips_the_question() -> None:
