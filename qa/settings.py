@@ -124,6 +124,4 @@ class _FlatRetrievalSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         names = {f"QA_{name.upper()}": name for name in RetrievalConfig.model_fields}
-        return {
-            names[key]: value for key, value in os.environ.items() if key.upper() in names and key in names
-        }
+        return {names[key.upper()]: value for key, value in os.environ.items() if key.upper() in names}
