@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args, settings) or 0)
+    except InvalidRequestError as exc:  # what was asked cannot be answered: a usage error
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
     except QAError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 1
