@@ -28,6 +28,9 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
         lifespan=lifespan,
         description="Ask a news archive questions; get passages with date, source, title and url.",
         responses=error_responses(400, 413, 422, 503),
+        # Served by routes/docs.py with local assets: FastAPI's own pages load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     add_exception_handlers(app)

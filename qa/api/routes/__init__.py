@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from qa.api.routes import articles, ask, health
+from qa.api.routes import archive, articles, ask, docs, health
 
-ROUTERS = (ask.router, articles.router, health.router)
+ROUTERS = (ask.router, articles.router, archive.router, health.router, docs.router)
