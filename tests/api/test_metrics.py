@@ -72,7 +72,9 @@ def test_the_page_and_its_static_files_are_counted_under_their_mount(client: Tes
 def test_index_size_version_and_last_write_are_read_at_scrape(client: TestClient) -> None:
     stats = client.get("/stats").json()
     before = scrape(client)
-    client.post("/articles", json={"articles": [{"id": "n1", "title": "Storm", "text": "A storm hit the coast."}]})
+    client.post(
+        "/articles", json={"articles": [{"id": "n1", "title": "Storm", "text": "A storm hit the coast."}]}
+    )
     after = scrape(client)
 
     assert value(before, "qa_index_up") == 1
