@@ -1,4 +1,5 @@
-"""The page in a real browser (Chromium through Playwright) against `qa serve` over the seed index.
+"""The page in a real browser (Chromium through Playwright) against `qa serve` over the seed index
+(the `server` fixture, tests/e2e/conftest.py).
 
 Chromium is Debian's (`.ci/run` installs it); Playwright's own browser download cannot work offline.
 Every page here must load nothing from another host: requests beyond 127.0.0.1 are recorded and
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.support.seed_server import INJECTED_SOURCE, INJECTED_TITLE, seed_server
+from tests.support.seed_server import INJECTED_SOURCE, INJECTED_TITLE
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
@@ -32,12 +33,6 @@ FERRY = "When does the Baku ferry timetable change?"
 PIPELINE = "How did Caspian pipeline oil exports change?"
 DESKTOP = {"width": 1100, "height": 900}
 PHONE = {"width": 375, "height": 740}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with seed_server(tmp_path_factory.mktemp("page")) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")
