@@ -56,14 +56,23 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        # The labelled series by (method, route, status); bounded, as the labels are.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.index = IndexCollector(service)
         self.multiprocess_dir = multiprocess_dir
         if multiprocess_dir is None:
             self.registry.register(self.index)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:  # `labels()` checks and locks on every call: look each series up once
+            series = self._series[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         """The text exposition format, every process's requests included in multiprocess mode."""
