@@ -113,8 +113,10 @@ async function ask(params, { push = true } = {}) {
   inFlight?.abort();
   const controller = (inFlight = new AbortController());
   showError(null);
-  statusLine.textContent = "Searching…";
   results.setAttribute("aria-busy", "true");
+  // Said only when the answer is slow to come: most take milliseconds, and a message shown for that
+  // long only flickers (and costs a repaint while the server works).
+  const slow = setTimeout(() => (statusLine.textContent = "Searching…"), 200);
   const asked = performance.now();
   try {
     const answer = await getJson(`search?${params}`, controller.signal);
@@ -130,6 +132,7 @@ async function ask(params, { push = true } = {}) {
     statusLine.textContent = "";
     showError(error.message);
   } finally {
+    clearTimeout(slow);
     if (inFlight === controller) {
       inFlight = null;
       results.removeAttribute("aria-busy");
