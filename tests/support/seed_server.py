@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,10 +70,10 @@ def _qa() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
 
 
-def build_index(workdir: Path) -> Path:
-    """The seeds and `EXTRA_ARTICLES` indexed by `qa index` (the real model) under `workdir`."""
+def build_index(workdir: Path, articles: Sequence[dict[str, str]] = EXTRA_ARTICLES) -> Path:
+    """The seeds and `articles` indexed by `qa index` (the real model) under `workdir`."""
     extra = workdir / "extra.jsonl"
-    extra.write_text("".join(json.dumps(a) + "\n" for a in EXTRA_ARTICLES), encoding="utf-8")
+    extra.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
     index_dir = workdir / "index"
     built = subprocess.run(
         [*_qa(), "index", str(SEEDS), str(extra), "--index-dir", str(index_dir), "--json"],
@@ -90,9 +90,11 @@ def build_index(workdir: Path) -> Path:
 
 
 @contextmanager
-def seed_server(workdir: Path, *, workers: int = 2) -> Iterator[str]:
-    """`qa serve` over `build_index(workdir)`; yields its base url once every worker has started."""
-    index_dir = build_index(workdir)
+def seed_server(
+    workdir: Path, *, workers: int = 2, articles: Sequence[dict[str, str]] = EXTRA_ARTICLES
+) -> Iterator[str]:
+    """`qa serve` over `build_index(workdir, articles)`; yields its base url once every worker started."""
+    index_dir = build_index(workdir, articles)
     port = free_port()
     log = workdir / "serve.log"
     with log.open("wb") as out:
