@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(2_000_000, ge=1)
     max_articles_per_request: int = Field(1000, ge=1)
     max_body_bytes: int = Field(20_000_000, ge=1)
+    metrics: bool = Field(True, description="Count requests per route and serve them at GET /metrics.")
 
     def chunking(self, max_tokens: int) -> ChunkingConfig:
         return ChunkingConfig(self.chunk_size, self.chunk_overlap, max_tokens)
