@@ -188,8 +188,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(answer.to_dict())
         return 0
     if answer.interpreted:
-        i = answer.interpreted
-        print(f"(reading {i.text!r} as {i.since or '…'} to {i.until or '…'})")
+        print(f"({answer.interpreted.description})")
     for n, hit in enumerate(answer.hits, 1):
         print(
             f"{n}. [{hit.date or 'undated'}] {hit.source or 'unknown source'} — {hit.title}"
