@@ -13,6 +13,7 @@ from embeddings.backends import Backend, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
+from embeddings.progress import ProgressMode
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.query_vectors import QueryVectors
@@ -44,7 +45,7 @@ class QAService:
         title_context: bool = True,
         reload_interval: float = 1.0,
         lock_timeout: float = 60.0,
-        progress: bool = False,
+        progress: ProgressMode = "off",
         max_k: int = 100,
         max_question_chars: int = 1000,
     ) -> None:
@@ -203,9 +204,20 @@ class QAService:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def add(self, articles: Iterable[Article], *, prune: bool = False, rebuild: bool = False) -> IndexReport:
-        """Add or replace articles (unchanged ones cost nothing); visible to the next query."""
-        report = self.indexer.upsert(articles, prune=prune, rebuild=rebuild)
+    def add(
+        self,
+        articles: Iterable[Article],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        total: int | None = None,
+    ) -> IndexReport:
+        """Add or replace articles (unchanged ones cost nothing); visible to the next query.
+
+        `total`, the number of articles when known (`embeddings.readers.count_articles`), gives
+        the progress bar its percentage and ETA.
+        """
+        report = self.indexer.upsert(articles, prune=prune, rebuild=rebuild, total=total)
         self._refresh()
         return report
 
@@ -221,7 +233,7 @@ class QAService:
         return report
 
 
-def open_service(settings: Settings, *, progress: bool = False) -> QAService:
+def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QAService:
     """A service configured entirely from `settings` (the edge of the program builds them)."""
     encoder = load_encoder(
         settings.model_dir,
