@@ -68,15 +68,16 @@ def read_query(
     found = interpret_time(question, clock.date) if interpret else None
     if found is None:
         return Query(question, None, None)
-    remainder = _without(question, found.text)
+    rest = _rest(question, found.text)
     window, interpreted, hard = None, None, False
     if not explicit_dates:
         window = (found.since, found.until)
-        hard = time_filter or only_news(remainder)
+        hard = time_filter or only_news(rest)
         anchor, source = (clock.date, clock.source) if found.relative else (None, None)
         interpreted = Interpretation(found.since, found.until, found.text, anchor, source, hard)
-    # Once a time expression is a date window, its words ("this week") only add noise to matching.
-    return Query(remainder if strip_time else question, window, interpreted, hard)
+    # Once a time expression is a date window, its words ("this week") only add noise to matching;
+    # a question that is nothing but a time expression keeps them (there is nothing else to match).
+    return Query((rest or question) if strip_time else question, window, interpreted, hard)
 
 
 def only_news(text: str) -> bool:
@@ -84,9 +85,9 @@ def only_news(text: str) -> bool:
     return all(term in _NEWS_WORDS for term in terms(text))
 
 
-def _without(question: str, expressions: str) -> str:
-    """The question without the time expressions (itself when nothing else would be left)."""
-    rest = question
+def _rest(question: str, expressions: str) -> str:
+    """The question without the time expressions, spacing collapsed ("" when no word is left)."""
     for expression in expressions.split("; "):
-        rest = rest.replace(expression, " ")
-    return " ".join(rest.split()) or question
+        question = question.replace(expression, " ")
+    rest = " ".join(question.split())
+    return rest if any(c.isalnum() for c in rest) else ""

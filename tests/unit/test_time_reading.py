@@ -134,3 +134,12 @@ def test_within_narrows_explicit_dates_to_the_window() -> None:
     assert within(Filters(until=dt.date(2024, 3, 1)), (dt.date(2024, 3, 14), None)) == Filters(
         dt.date(2024, 3, 14), dt.date(2024, 3, 1)
     )
+
+
+def test_a_question_that_is_only_a_time_keeps_its_words_and_filters() -> None:
+    clock = question_clock(None, END, dt.date(2026, 12, 4))
+
+    query = read_query("last week?", clock, interpret=True, explicit_dates=False, strip_time=True)
+
+    assert query.text == "last week?"  # nothing else to match
+    assert query.window_filter
