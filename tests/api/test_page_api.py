@@ -19,7 +19,8 @@ def test_ask_reads_time_words_unless_told_not_to(client: TestClient) -> None:
     read = client.post("/ask", json={"question": QUESTION, "as_of": LATER}).json()
     ignored = client.post("/ask", json={"question": QUESTION, "as_of": LATER, "interpret": False}).json()
 
-    assert read["interpreted"] == {"since": "2023-11-01", "until": "2023-11-30", "text": "in November 2023"}
+    window = {k: read["interpreted"][k] for k in ("since", "until", "text")}
+    assert window == {"since": "2023-11-01", "until": "2023-11-30", "text": "in November 2023"}
     assert ignored["interpreted"] is None
     assert ignored["hits"]
 

@@ -175,7 +175,7 @@ def test_two_writer_processes_serialise_through_the_lock(tmp_path: Path) -> None
             w.close()
     # Embedding happens under the lock: one writer's batches all come before the other's.
     first, second = sorted((w.markers for w in writers), key=min)
-    assert len(first) == len(second) == 2 and max(first) < min(second)
+    assert len(first) == len(second) >= 2 and max(first) < min(second)  # equal inputs, equal batches
 
     snapshot = make_service(root).reader()
     want = {a.id: a for a in BASE} | {a.id: a for b in batches for a in b}
