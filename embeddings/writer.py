@@ -20,6 +20,7 @@ from embeddings.backends.base import (
     IndexInfo,
     IndexSpec,
     PassageDraft,
+    PassageRow,
     WriteTransaction,
 )
 from embeddings.chunking import ChunkingConfig, chunk_article
@@ -183,6 +184,24 @@ class Indexer:
             txn.compact()
             _record(report, txn.commit())
         return report
+
+    def repair(self) -> list[str]:
+        """Recover a damaged live version under the writer lock (see `Backend.repair`); passages no
+        intact version holds a vector for are embedded again, as they were written."""
+        with self.backend.writer(self.lock_timeout):
+            return self.backend.repair(self.embed_rows, encoder=self.encoder.identity)
+
+    def embed_rows(self, rows: Sequence[PassageRow]) -> np.ndarray:
+        """Vectors `(len(rows), dim)` of stored passages, from the text the writer embeds for them."""
+        texts = [
+            passage_context(
+                self._title_prefix(r.title),
+                Passage(r.article_id, r.position, r.start, r.end, r.text),
+                r.position,
+            )
+            for r in rows
+        ]
+        return self.encoder.encode_documents(texts) if texts else np.empty((0, self.encoder.dim), np.float32)
 
     @property
     def spec(self) -> IndexSpec:
