@@ -13,7 +13,7 @@ from itertools import islice
 import numpy as np
 from tqdm import tqdm
 
-from embeddings.articles import Article, Passage
+from embeddings.articles import Article, Passage, article_problem
 from embeddings.backends.base import (
     ArticleWrite,
     Backend,
@@ -25,6 +25,7 @@ from embeddings.backends.base import (
 )
 from embeddings.chunking import ChunkingConfig, chunk_article
 from embeddings.encoders import Encoder
+from embeddings.errors import InvalidArticleError
 from embeddings.text import split_sentences
 
 # An article to write: itself, its content hash, its passages and the texts to embed for them.
@@ -226,6 +227,9 @@ class Indexer:
         """Chunk the articles of a batch that are new or changed (runs beside the encoder)."""
         if not batch:
             return None
+        for article in batch:
+            if (problem := article_problem(article)) is not None:
+                raise InvalidArticleError(f"article {article.id!r}", problem)
         batch = list({a.id: a for a in batch if a.id not in seen}.values())  # last copy of an id wins
         seen.update(a.id for a in batch)
         hashes = {a.id: self._content_hash(a) for a in batch}

@@ -12,14 +12,14 @@ from embeddings.articles import Article
 from embeddings.backends import Backend, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
-from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
+from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.query_vectors import QueryVectors
 from qa.retrieval import RetrievalConfig, load_reranker, read_query, retrieve
 from qa.retrieval import related as related_articles
 from qa.settings import Settings
-from qa.validation import check_dates, check_k, check_question
+from qa.validation import check_dates, check_k, check_question, check_text
 
 
 class QAService:
@@ -66,6 +66,7 @@ class QAService:
         )
         self._reader: IndexReader | None = None
         self._current: str | None = None
+        self._damaged: dict[str, tuple[str, ...]] = {}  # version token -> its problems
         self._checked = 0.0
         self._lock = threading.Lock()
         self.queries = QueryVectors(encoder)
@@ -73,7 +74,11 @@ class QAService:
     # --- index state -------------------------------------------------------------------------
 
     def reader(self) -> IndexReader:
-        """The live index version; re-opened when a writer (any process) published a newer one."""
+        """The live index version; re-opened when a writer (any process) published a newer one.
+
+        A version found damaged (at open, by the cheap check of each reload, by `verify`) is never
+        answered from again: every call raises `IndexCorruptError` until another version is live.
+        """
         now = time.monotonic()
         if self._reader is not None and now - self._checked < self.reload_interval:
             return self._reader
@@ -84,11 +89,46 @@ class QAService:
                     f"no index at {self.backend.describe()} (build one with `qa index PATH`)"
                 )
             name = self.backend.live_version()
+            if name in self._damaged:
+                raise IndexCorruptError.of(self._damaged[name])
             if name != self._current or self._reader is None:
+                self._reader, self._current = None, None
+                try:
+                    reader = self.backend.open(self.encoder.identity)
+                except IndexCorruptError as exc:
+                    self._damaged[name] = exc.problems
+                    raise
                 # Requests that hold the old reader keep using it; it closes when unreferenced.
-                self._reader = self.backend.open(self.encoder.identity)
-                self._current = name
+                self._reader, self._current = reader, name
+            elif (problems := self._reader.check(full=False)) and self.backend.live_version() == name:
+                self._reader, self._current = None, None
+                self._damaged[name] = tuple(problems)
+                raise IndexCorruptError.of(problems)
             return self._reader
+
+    def damage(self) -> str | None:
+        """Why the live version is refused, or None when it is not known to be damaged."""
+        try:
+            self.reader()
+        except IndexCorruptError as exc:
+            return str(exc)
+        except IndexNotFoundError:
+            return None
+        return None
+
+    def verify(self, *, structure: bool = False) -> list[str]:
+        """Check the live version in full (every checksum; with `structure`, the invariants between
+        its parts); a damaged one is refused from then on. Its problems, one line each."""
+        if not self.backend.exists():
+            return []
+        name = self.backend.live_version()
+        problems = self.backend.verify(structure=structure)
+        if problems:
+            with self._lock:
+                self._damaged[name] = tuple(problems)
+                if self._current == name:
+                    self._reader, self._current = None, None
+        return problems
 
     def exists(self) -> bool:
         return self.backend.exists()
@@ -121,6 +161,8 @@ class QAService:
         question = check_question(question, self.max_question_chars)
         check_k(k, self.max_k)
         check_dates(since, until)
+        for source in sources or ():
+            check_text(source, "a source")
         as_of = as_of or dt.date.today()
         reader = self.reader()
         query = read_query(
@@ -161,7 +203,7 @@ class QAService:
         self.queries.vectors([q.strip() for q in questions])
 
     def article(self, article_id: str) -> Article:
-        article = self.reader().article(article_id)
+        article = self.reader().article(check_text(article_id, "the article id"))
         if article is None:
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
         return article
@@ -169,7 +211,7 @@ class QAService:
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
         """The k articles most similar to `article_id` (never itself), by passage similarity."""
         check_k(k, self.max_k)
-        return related_articles(self.reader(), article_id, k)
+        return related_articles(self.reader(), check_text(article_id, "the article id"), k)
 
     def stats(self) -> dict[str, object]:
         reader = self.reader()
@@ -192,7 +234,8 @@ class QAService:
         return self.reader().info.version
 
     def check(self) -> list[str]:
-        return self.reader().check()
+        """Every problem of the live version (checksums and structure), one line each."""
+        return self.backend.verify()
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -203,9 +246,17 @@ class QAService:
         return report
 
     def delete(self, ids: Sequence[str]) -> IndexReport:
+        for article_id in ids:
+            check_text(article_id, "an article id")
         report = self.indexer.delete(ids)
         self._refresh()
         return report
+
+    def repair(self) -> list[str]:
+        """Recover a damaged live version (see `Indexer.repair`); what was done, one line each."""
+        lines = self.indexer.repair()
+        self._refresh()
+        return lines
 
     def optimize(self) -> IndexReport:
         """Rewrite the live version in the backend's current layout (see `Indexer.optimize`)."""

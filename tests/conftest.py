@@ -20,6 +20,10 @@ from tests.support.fakes import FakeEncoder
 from tests.support.services import ClientFactory, build_service
 
 
+# The Host the test clients send: a loopback server without a token answers only its loopback names.
+LOCAL = "http://localhost"
+
+
 @pytest.fixture(autouse=True)
 def _no_qa_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings are built from explicit arguments; a stray QA_* variable must not leak in."""
@@ -60,7 +64,9 @@ def make_client(service: QAService) -> Iterator[ClientFactory]:
 
     def make(**overrides: Any) -> TestClient:
         settings = Settings(index_dir=service.backend.root, reload_interval=0, **overrides)
-        client = TestClient(create_app(settings, lambda: service), raise_server_exceptions=False)
+        client = TestClient(
+            create_app(settings, lambda: service), base_url=LOCAL, raise_server_exceptions=False
+        )
         clients.append(client)
         return client.__enter__()
 
@@ -73,7 +79,9 @@ def make_client(service: QAService) -> Iterator[ClientFactory]:
 def client(service: QAService) -> Iterator[TestClient]:
     settings = Settings(index_dir=service.backend.root, reload_interval=0)
     # Server errors come back as 500 responses (which tests assert never happen) instead of raising.
-    with TestClient(create_app(settings, lambda: service), raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(settings, lambda: service), base_url=LOCAL, raise_server_exceptions=False
+    ) as c:
         yield c
 
 

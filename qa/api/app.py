@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from qa.api.errors import add_exception_handlers, error_responses
-from qa.api.middleware import BodyLimit
+from qa.api.middleware import BodyLimit, HostCheck
 from qa.api.routes import ROUTERS
 from qa.service import QAService
 from qa.settings import Settings
@@ -20,6 +20,8 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service_factory()
+        if settings.verify_on_start:
+            app.state.service.verify()  # a damaged live version is refused (503) from the start
         yield
 
     app = FastAPI(
@@ -28,10 +30,12 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
         lifespan=lifespan,
         description="Ask a news archive questions; get passages with date, source, title and url.",
         responses=error_responses(400, 413, 422, 503),
+        redirect_slashes=False,  # `/articles/` is no article, not a redirect to `/articles`
     )
     app.state.settings = settings
     add_exception_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(HostCheck, hosts=settings.served_hosts())
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -69,9 +69,7 @@ class LocalBackend:
             path = self.directory.versions / name
             try:
                 if not (path / MANIFEST).is_file():
-                    raise IndexCorruptError(
-                        f"{CURRENT} names {name}, which is not a complete version"
-                    )
+                    raise IndexCorruptError(f"{CURRENT} names {name}, which is not a complete version")
                 reader = LocalReader.open(path, self.store_options)
                 break
             except Exception:
