@@ -19,7 +19,6 @@ from tests.support.articles import make_articles
 from tests.support.fakes import FakeEncoder
 from tests.support.services import ClientFactory, build_service
 
-
 # The Host the test clients send: a loopback server without a token answers only its loopback names.
 LOCAL = "http://localhost"
 
