@@ -121,7 +121,10 @@ class QAService:
         its parts); a damaged one is refused from then on. Its problems, one line each."""
         if not self.backend.exists():
             return []
-        name = self.backend.live_version()
+        try:
+            name = self.backend.live_version()
+        except IndexCorruptError as exc:  # no version can be named: every read raises the same
+            return list(exc.problems)
         problems = self.backend.verify(structure=structure)
         if problems:
             with self._lock:
