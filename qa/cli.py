@@ -269,7 +269,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             problems = list(exc.problems)
         if problems:
             raise IndexCorruptError.of(problems)
-    settings = settings.model_copy(update={"verify_on_start": False})  # verified once, here
     # Two processes answer concurrent requests on two cores (one is bound by the GIL): with 8
     # clients 323 vs 238 requests/s and p99 39 vs 60 ms (docs/BENCHMARKS.md).
     workers = args.workers or settings.workers or min(2, os.cpu_count() or 1)
@@ -279,7 +278,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 "QA_INDEX_DIR": str(settings.index_dir),
                 "QA_HOST": host,
                 "QA_PORT": str(port),
-                "QA_VERIFY_ON_START": "false",
             }
         )
         uvicorn.run("qa.api:app_from_environment", factory=True, host=host, port=port, workers=workers)

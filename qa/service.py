@@ -12,7 +12,7 @@ from embeddings.articles import Article
 from embeddings.backends import Backend, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
-from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
+from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QAError
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.query_vectors import QueryVectors
@@ -118,13 +118,20 @@ class QAService:
 
     def verify(self, *, structure: bool = False) -> list[str]:
         """Check the live version in full (every checksum; with `structure`, the invariants between
-        its parts); a damaged one is refused from then on. Its problems, one line each."""
+        its parts); a damaged one is refused from then on. Its problems, one line each.
+
+        The version is opened first: its files' signatures are taken before the checksums read
+        them, so damage after this moment is caught by the reload checks, before by the hashes.
+        """
         if not self.backend.exists():
             return []
         try:
             name = self.backend.live_version()
-        except IndexCorruptError as exc:  # no version can be named: every read raises the same
+            self.reader()
+        except IndexCorruptError as exc:  # damaged where open looks, or no version can be named
             return list(exc.problems)
+        except QAError:
+            pass  # e.g. built with another model: every read says so; the checksums still tell
         problems = self.backend.verify(structure=structure)
         if problems:
             with self._lock:

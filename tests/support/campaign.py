@@ -176,7 +176,8 @@ class Campaign:
 
     @contextlib.contextmanager
     def _app(self) -> Iterator[TestClient]:
-        settings = Settings(index_dir=self.root, reload_interval=0)
+        # With a token, as a server others reach would have: /stats keeps the index path to itself.
+        settings = Settings(index_dir=self.root, reload_interval=0, api_token="campaign-token")
         service = self.make_service(self.root)
         app = create_app(settings, lambda: service)
         with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:

@@ -18,7 +18,7 @@ from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore
 from embeddings.backends.local.stores import VectorStore, load_store
-from embeddings.backends.local.versions import FORMAT, Manifest
+from embeddings.backends.local.versions import FORMAT, MANIFEST, Manifest
 from embeddings.errors import IndexCorruptError, IndexMismatchError, QAError
 
 _EMPTY_IDS = np.empty(0, np.int64)
@@ -188,7 +188,7 @@ class LocalReader:
 
     def _names(self) -> list[str]:
         if self.manifest.files is not None:
-            return sorted(self.manifest.files)
+            return sorted([MANIFEST, *self.manifest.files])
         files = (p for p in self.directory.rglob("*") if p.is_file())
         return sorted(p.relative_to(self.directory).as_posix() for p in files)
 
@@ -200,9 +200,15 @@ class LocalReader:
         label = self.directory.name
         if self.manifest.files is None:
             return [f"{label}/{name}: changed after it was opened" for name in changed]
-        problems = file_problems(
-            self.directory, {name: self.manifest.files[name] for name in changed}, label, full=True
-        )
+        problems = []
+        if MANIFEST in changed:
+            try:
+                if Manifest.read(self.directory) != self.manifest:
+                    problems.append(f"{label}/{MANIFEST}: rewritten after it was opened")
+            except IndexCorruptError as exc:
+                problems.append(str(exc))
+        records = {name: self.manifest.files[name] for name in changed if name != MANIFEST}
+        problems += file_problems(self.directory, records, label, full=True)
         if not problems:  # rewritten with the same bytes (a copy, `touch`): still intact
             self._seen.update(now)
         return problems
