@@ -42,7 +42,7 @@ class QAService:
         chunking: ChunkingConfig | None = None,
         retrieval: RetrievalConfig | None = None,
         title_context: bool = True,
-        reload_interval: float = 1.0,
+        reload_interval: float = 0.25,
         lock_timeout: float = 60.0,
         progress: bool = False,
         max_k: int = 100,
@@ -105,16 +105,6 @@ class QAService:
                 self._damaged[name] = tuple(problems)
                 raise IndexCorruptError.of(problems)
             return self._reader
-
-    def damage(self) -> str | None:
-        """Why the live version is refused, or None when it is not known to be damaged."""
-        try:
-            self.reader()
-        except IndexCorruptError as exc:
-            return str(exc)
-        except IndexNotFoundError:
-            return None
-        return None
 
     def verify(self, *, structure: bool = False) -> list[str]:
         """Check the live version in full (every checksum; with `structure`, the invariants between

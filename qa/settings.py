@@ -77,9 +77,16 @@ class Settings(BaseSettings):
     verify_on_start: bool = Field(
         True,
         description="Check every file of the live version against its checksum before answering from it"
-        " (`qa serve`, `qa ask`, `qa related`, the app's start-up): about 0.1 s per GB of index.",
+        " (`qa serve`, `qa ask`, `qa related`, the app's start-up): about 1 s per GB of index from the"
+        " page cache, 7 s per GB from a 140 MB/s disk (docs/BENCHMARKS.md).",
     )
-    reload_interval: float = Field(1.0, ge=0.0, description="Seconds between checks for a newer index.")
+    reload_interval: float = Field(
+        0.25,
+        ge=0.0,
+        description="Seconds between checks for a newer index version (and for files changed under the"
+        " one served): an article written through one worker is served by the others within about"
+        " this plus an open (0.27 s at most measured with 0.25 s, 0.95 s with 1 s; docs/RELIABILITY.md).",
+    )
     lock_timeout: float = Field(60.0, ge=0.0)
     max_question_chars: int = Field(1000, ge=1)
     max_k: int = Field(100, ge=1)
