@@ -2,8 +2,9 @@
 
 The app runs in-process over a stub service that answers every question with the same hand-made
 hits (checked like the real service checks them), so retrieval costs nothing and what is left is
-the edge. Requests go straight to the ASGI app, without a client or a socket. Prints figures;
-asserts nothing.
+the edge. Requests go straight to the ASGI app, without a client or a socket. The app runs with
+its metrics middleware and without it (`QA_METRICS=false`), in alternating rounds, so the ratio is
+what counting and timing each request costs. Prints figures; asserts nothing.
 
     PYTHONPATH=. python -m benchmarks.bench_edge [--requests 3000] [--k 5]
 """
@@ -31,6 +32,7 @@ from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question
 
 BLOCK = 100
+ROUNDS = 3
 TEXT = "The Baku metro opened a new station on the green line. Passengers crowded the platform."
 
 
@@ -85,21 +87,37 @@ async def per_request(app: FastAPI, requests: int, *call: Any) -> list[float]:
     return blocks
 
 
+def edge_app(stub: StubService, *, metrics: bool) -> FastAPI:
+    app = create_app(Settings(metrics=metrics), lambda: cast(QAService, stub))
+    app.state.service = stub  # what the lifespan does; no lifespan runs without a server
+    return app
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--k", type=int, default=5)
     args = parser.parse_args(argv)
     stub = StubService(args.k)
-    app = create_app(Settings(), lambda: cast(QAService, stub))
-    app.state.service = stub  # what the lifespan does; no lifespan runs without a server
+    apps = {"": edge_app(stub, metrics=True), " (no metrics)": edge_app(stub, metrics=False)}
     calls = {
         "GET /search": ("GET", "/search", f"question=metro+station&k={args.k}".encode()),
         "POST /ask": ("POST", "/ask", b"", json.dumps({"question": "metro station", "k": args.k}).encode()),
     }
     for name, call in calls.items():
-        blocks = asyncio.run(per_request(app, args.requests, *call))
-        print(f"{name:12} min {min(blocks) * 1e6:6.1f} us, median {statistics.median(blocks) * 1e6:6.1f} us")
+        blocks: dict[str, list[float]] = {label: [] for label in apps}
+        for _ in range(ROUNDS):  # alternating, so a slower spell of the machine hits both alike
+            for label, app in apps.items():
+                blocks[label] += asyncio.run(per_request(app, args.requests // ROUNDS, *call))
+        for label, times in blocks.items():
+            print(
+                f"{name + label:26} min {min(times) * 1e6:6.1f} us,"
+                f" median {statistics.median(times) * 1e6:6.1f} us"
+            )
+        (on, off) = blocks.values()
+        for stat in (min, statistics.median):
+            more, ratio = stat(on) - stat(off), stat(on) / stat(off)
+            print(f"{name:26} metrics, by {stat.__name__}: {more * 1e6:+.1f} us a request, x{ratio:.3f}")
 
     # The part the response model adds: the old edge sent `json.dumps(answer.to_dict())`.
     adapter = TypeAdapter(AnswerOut)

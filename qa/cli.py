@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args, settings) or 0)
+    except InvalidRequestError as exc:  # what was asked cannot be answered: a usage error
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
     except QAError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 1
@@ -273,14 +277,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # clients 323 vs 238 requests/s and p99 39 vs 60 ms (docs/BENCHMARKS.md).
     workers = args.workers or settings.workers or min(2, os.cpu_count() or 1)
     if workers > 1:
-        os.environ.update(
-            {
-                "QA_INDEX_DIR": str(settings.index_dir),
-                "QA_HOST": host,
-                "QA_PORT": str(port),
-            }
-        )
-        uvicorn.run("qa.api:app_from_environment", factory=True, host=host, port=port, workers=workers)
+        os.environ.update({"QA_INDEX_DIR": str(settings.index_dir), "QA_HOST": host, "QA_PORT": str(port)})
+        # The workers share their request metrics through files in a fresh directory (prometheus-client's
+        # multiprocess mode), so /metrics counts every worker's requests; it goes when the server stops.
+        with tempfile.TemporaryDirectory(prefix="qa-metrics-") as shared:
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+            app = "qa.api:app_from_environment"
+            try:
+                uvicorn.run(app, factory=True, host=host, port=port, workers=workers)
+            finally:
+                del os.environ["PROMETHEUS_MULTIPROC_DIR"]
         return 0
     from qa.api import create_app
 

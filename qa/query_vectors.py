@@ -14,7 +14,7 @@ QUERY_CACHE = 1024
 
 
 class QueryVectors:
-    """`(dim,)` unit vectors of questions; a repeated question is embedded once (thread-safe)."""
+    """`(dim,)` unit vectors of questions; a repeated question is embedded once (LRU cache; thread-safe)."""
 
     def __init__(self, encoder: Encoder, size: int = QUERY_CACHE) -> None:
         self.encoder, self.size = encoder, size
@@ -29,18 +29,18 @@ class QueryVectors:
         return self.vectors([question])[0]
 
     def vectors(self, questions: Sequence[str]) -> list[np.ndarray]:
-        missing = list(dict.fromkeys(q for q in questions if q not in self._cache))
-        if missing:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for q in questions:
+                if q in self._cache:
+                    self._cache.move_to_end(q)  # least recently used goes first
+                    found[q] = self._cache[q]
+        for q in dict.fromkeys(q for q in questions if q not in found):
             # One question at a time: int8 activations are quantised per batch, so a vector
             # computed beside other questions would differ (slightly) from the same question alone.
-            vectors = [self.encoder.encode_queries([q])[0] for q in missing]
+            found[q] = self.encoder.encode_queries([q])[0]
             with self._lock:
-                for q, v in zip(missing, vectors, strict=True):
-                    self._cache[q] = v
+                self._cache[q] = found[q]
                 while len(self._cache) > self.size:
                     self._cache.popitem(last=False)
-        out = []
-        for q in questions:
-            v = self._cache.get(q)
-            out.append(v if v is not None else self.encoder.encode_queries([q])[0])
-        return out
+        return [found[q] for q in questions]

@@ -229,6 +229,14 @@ class QAService:
             "sources": dict(reader.sources()[:20]),
         }
 
+    def sources(self) -> list[tuple[str, int]]:
+        """`(source, articles)` pairs of the live index, most articles first."""
+        return self.reader().sources()
+
+    def newest(self) -> dt.date | None:
+        """The newest article's date: where an archive of the past ends (None when nothing is dated)."""
+        return self.reader().max_date()
+
     def version(self) -> int:
         """The live version's number."""
         return self.reader().info.version

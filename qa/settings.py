@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(2_000_000, ge=1)
     max_articles_per_request: int = Field(1000, ge=1)
     max_body_bytes: int = Field(20_000_000, ge=1)
+    metrics: bool = Field(True, description="Count requests per route and serve them at GET /metrics.")
 
     def served_hosts(self) -> list[str] | None:
         """The Host names requests may carry (None: any); see `allowed_hosts`."""
@@ -163,6 +164,4 @@ class _FlatRetrievalSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         names = {f"QA_{name.upper()}": name for name in RetrievalConfig.model_fields}
-        return {
-            names[key]: value for key, value in os.environ.items() if key.upper() in names and key in names
-        }
+        return {names[key.upper()]: value for key, value in os.environ.items() if key.upper() in names}

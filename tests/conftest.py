@@ -17,10 +17,7 @@ from qa.service import QAService
 from qa.settings import Settings
 from tests.support.articles import make_articles
 from tests.support.fakes import FakeEncoder
-from tests.support.services import ClientFactory, build_service
-
-# The Host the test clients send: a loopback server without a token answers only its loopback names.
-LOCAL = "http://localhost"
+from tests.support.services import LOCAL, ClientFactory, build_service
 
 
 @pytest.fixture(autouse=True)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from qa.api.errors import add_exception_handlers, error_responses
+from qa.api.metrics import Metrics, RequestMetrics
 from qa.api.middleware import BodyLimit, HostCheck
 from qa.api.routes import ROUTERS
+from qa.api.routes import metrics as metrics_route
 from qa.service import QAService
 from qa.settings import Settings
 
 
-def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> FastAPI:
-    """The application; `service_factory` runs at startup, so tests and `qa serve` choose the service."""
+def create_app(
+    settings: Settings, service_factory: Callable[[], QAService], *, metrics_dir: Path | None = None
+) -> FastAPI:
+    """The application; `service_factory` runs at startup, so tests and `qa serve` choose the service.
+
+    `metrics_dir`: where the worker processes of one server share their metrics (prometheus-client's
+    multiprocess mode, which `PROMETHEUS_MULTIPROC_DIR` switches on); None for a single process.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,6 +41,9 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
         description="Ask a news archive questions; get passages with date, source, title and url.",
         responses=error_responses(400, 413, 422, 503),
         redirect_slashes=False,  # `/articles/` is no article, not a redirect to `/articles`
+        # Served by routes/docs.py with local assets: FastAPI's own pages load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     add_exception_handlers(app)
@@ -38,6 +51,11 @@ def create_app(settings: Settings, service_factory: Callable[[], QAService]) -> 
     app.add_middleware(HostCheck, hosts=settings.served_hosts())
     for router in ROUTERS:
         app.include_router(router)
+    if settings.metrics:
+        app.state.metrics = Metrics(lambda: getattr(app.state, "service", None), metrics_dir)
+        # Added last, so outermost: requests refused by the body limit are counted too.
+        app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+        app.include_router(metrics_route.router)
     return app
 
 
@@ -46,4 +64,6 @@ def app_from_environment() -> FastAPI:
     from qa.service import open_service
 
     settings = Settings()
-    return create_app(settings, lambda: open_service(settings))
+    # prometheus-client's own switch for multiprocess mode, set by `qa serve` for its workers.
+    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return create_app(settings, lambda: open_service(settings), metrics_dir=Path(shared) if shared else None)

@@ -15,6 +15,11 @@ class AnswerOptions(BaseModel):
     until: dt.date | None = Field(None, description="Only articles published on or before this date.")
     sources: list[str] | None = Field(None, description="Only articles from these sources.")
     as_of: dt.date | None = Field(None, description="Answer as of this date (default today).")
+    interpret: bool = Field(
+        True,
+        description='Read time expressions in the question ("last week") as a preferred date window;'
+        " false matches the question's words only.",
+    )
 
 
 class AskRequest(AnswerOptions):

@@ -150,3 +150,19 @@ class StatsOut(BaseModel):
         None, description="Where the index lives: only to requests that may write (the token, or loopback)."
     )
     sources: dict[str, int] = Field(..., description="Articles per source, the 20 largest sources.")
+
+
+class SourceOut(BaseModel):
+    name: str
+    articles: int = Field(..., description="Articles from this source.")
+
+
+class SourcesOut(BaseModel):
+    """What the archive holds: its sources, and where it ends."""
+
+    sources: list[SourceOut] = Field(..., description="Every source, most articles first.")
+    newest: dt.date | None = Field(..., description="The newest article's date (null when none is dated).")
+
+    @classmethod
+    def of(cls, sources: list[tuple[str, int]], newest: dt.date | None) -> SourcesOut:
+        return cls(sources=[SourceOut(name=n, articles=a) for n, a in sources], newest=newest)

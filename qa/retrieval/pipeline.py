@@ -53,6 +53,9 @@ def retrieve(
     if config.article_weight:
         scores = ranking.with_article_evidence(columns.articles, scores, config.article_weight)
     if reranker is not keep_order:
+        order = np.lexsort((ids, -scores))  # the reranker sees the ranking, best first
+        ids, scores = ids[order], scores[order]
+        columns = type(columns)(*(c[order] for c in columns))
         scores = reranker(RerankInput(question, vector, ids, scores, columns, reader))
     order = np.lexsort((ids, -scores))
     ranked, articles, texts = ids[order], columns.articles[order], columns.texts[order]

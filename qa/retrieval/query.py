@@ -40,6 +40,8 @@ def read_query(
 
 
 def _without(question: str, expressions: str) -> str:
+    """The question without the time expressions (itself when nothing else would be left)."""
+    rest = question
     for expression in expressions.split("; "):
-        question = question.replace(expression, " ")
-    return " ".join(question.split()) or question
+        rest = rest.replace(expression, " ")
+    return " ".join(rest.split()) or question

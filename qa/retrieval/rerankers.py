@@ -13,7 +13,7 @@ from embeddings.backends import Columns, IndexReader
 
 @dataclass(frozen=True, slots=True)
 class RerankInput:
-    """Ranked candidates (best first) and what is known of them when the reranker runs.
+    """Ranked candidates (best first: fused, dated, with article evidence) and what is known of them.
 
     `ids`, `scores` and each of `columns` are aligned `(n,)` arrays; `vector` is the `(dim,)`
     question vector; `reader` can fetch rows (`passages`) or vectors for the few it rescores.

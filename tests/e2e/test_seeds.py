@@ -223,7 +223,7 @@ def test_a_k_out_of_range_exits_2(index_dir: Path, capsys: pytest.CaptureFixture
     code, _, err = run(capsys, "ask", QUESTION, "-k", k, "--index-dir", str(index_dir))
 
     assert code == 2
-    assert "-k must be between 1 and 100" in err
+    assert f"k must be between 1 and 100, got {k}" in err
 
 
 def test_usage_errors_exit_2(index_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

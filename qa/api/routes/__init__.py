@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from qa.api.routes import articles, ask, health
+from qa.api.routes import archive, articles, ask, docs, health, page
 
-ROUTERS = (ask.router, articles.router, health.router)
+# `metrics.router` is included by `create_app` when metrics are on.
+ROUTERS = (ask.router, articles.router, archive.router, health.router, docs.router, page.router)

@@ -25,7 +25,13 @@ router = APIRouter(route_class=StrictJSONRoute)
 @router.post("/ask", response_model=AnswerOut, summary="Answer a question with the closest passages")
 async def ask(body: AskRequest, qa: Service) -> AnswerOut:
     answer = qa.ask(
-        body.question, body.k, since=body.since, until=body.until, sources=body.sources, as_of=body.as_of
+        body.question,
+        body.k,
+        since=body.since,
+        until=body.until,
+        sources=body.sources,
+        as_of=body.as_of,
+        interpret=body.interpret,
     )
     return AnswerOut.of(answer)
 
@@ -51,6 +57,9 @@ async def search(
     until: dt.date | None = None,
     sources: Annotated[list[str] | None, Query(description="Only articles from these sources.")] = None,
     as_of: dt.date | None = None,
+    interpret: Annotated[
+        bool, Query(description="Read time expressions as a date window; false ignores them.")
+    ] = True,
     q: Annotated[str | None, Query(description="Old name of `question`.", deprecated=True)] = None,
     source: Annotated[list[str] | None, Query(description="Old name of `sources`.", deprecated=True)] = None,
 ) -> AnswerOut:
@@ -59,7 +68,7 @@ async def search(
         missing = {"type": "missing", "loc": ("query", "question"), "msg": "Field required", "input": None}
         raise RequestValidationError([missing])
     sources = _renamed("sources", sources, "source", source)
-    answer = qa.ask(question, k, since=since, until=until, sources=sources, as_of=as_of)
+    answer = qa.ask(question, k, since=since, until=until, sources=sources, as_of=as_of, interpret=interpret)
     return AnswerOut.of(answer)
 
 
@@ -78,5 +87,6 @@ def ask_batch(body: BatchRequest, qa: Service, settings: AppSettings) -> BatchOu
         until=body.until,
         sources=body.sources,
         as_of=body.as_of,
+        interpret=body.interpret,
     )
     return BatchOut.of([q.id for q in items], answers)

@@ -1,0 +1,306 @@
+"""The page in a real browser (Chromium through Playwright) against `qa serve` over the seed index
+(the `server` fixture, tests/e2e/conftest.py).
+
+Chromium is Debian's (`.ci/run` installs it); Playwright's own browser download cannot work offline.
+Every page here must load nothing from another host: requests beyond 127.0.0.1 are recorded and
+aborted, and each test asserts there were none.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.support.seed_server import INJECTED_SOURCE, INJECTED_TITLE
+
+pytestmark = [pytest.mark.model, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        "chromium is not installed (`apt-get install -y chromium`; .ci/run does it)", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the `test` extra)")
+
+Page = sync_api.Page
+MUNIR = "Who did Azerbaijan's defense minister receive on November 1, 2023?"
+FERRY = "When does the Baku ferry timetable change?"
+PIPELINE = "How did Caspian pipeline oil exports change?"
+DESKTOP = {"width": 1100, "height": 900}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """A page in a fresh browser context, with every request beyond this server recorded and aborted."""
+
+    def __init__(self, browser: object, base: str, viewport: dict[str, int]) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=viewport)  # type: ignore[attr-defined]
+        self.external: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page: Page = self.context.new_page()
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _route(self, route: object) -> None:
+        url = route.request.url  # type: ignore[attr-defined]
+        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            self.external.append(url)
+            route.abort()  # type: ignore[attr-defined]
+
+    def open(self, path: str = "/") -> Page:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def ask(self, question: str) -> Page:
+        """Type `question` and press Enter (on the page, opened first if it is not yet)."""
+        if self.page.url == "about:blank":
+            self.open()
+        self.page.fill("#question", question)
+        self.page.press("#question", "Enter")
+        self.page.wait_for_selector("#results .card, #error:not([hidden])")
+        return self.page
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.external == [], f"requests beyond the server: {self.external}"
+        assert self.errors == [], f"script errors: {self.errors}"
+
+
+@pytest.fixture
+def visit(browser: object, server: str) -> Iterator[Visit]:
+    v = Visit(browser, server, DESKTOP)
+    yield v
+    v.close()
+
+
+@pytest.fixture
+def phone(browser: object, server: str) -> Iterator[Visit]:
+    v = Visit(browser, server, PHONE)
+    yield v
+    v.close()
+
+
+def cards(page: Page) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(
+        "#results .card",
+        """cards => cards.map(c => ({
+            title: c.querySelector("h2").textContent,
+            link: c.querySelector("h2 a")?.getAttribute("href") ?? null,
+            date: c.querySelector(".meta time")?.getAttribute("datetime") ?? null,
+            source: c.querySelector(".meta .source").textContent,
+            mark: c.querySelector(".passage mark")?.textContent ?? null,
+            passage: c.querySelector(".passage").textContent,
+            also: c.querySelector(".also")?.textContent ?? null,
+        }))""",
+    )
+
+
+def api(server: str, **params: object) -> dict[str, object]:
+    response = httpx.get(f"{server}/search", params=params, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+# --- asking ----------------------------------------------------------------------------------------
+
+
+def test_a_question_typed_and_entered_shows_the_answers_as_cards(visit: Visit, server: str) -> None:
+    page = visit.ask(MUNIR)
+    shown = cards(page)
+    expected = api(server, question=MUNIR, k=5)["hits"]
+
+    assert len(shown) == len(expected) == 5  # type: ignore[arg-type]
+    top, hit = shown[0], expected[0]  # type: ignore[index]
+    assert (top["title"], top["date"], top["source"]) == (hit["title"], "2023-11-01", "News.Az")
+    assert top["mark"] == hit["highlight"] and "Munir" in top["mark"]
+    assert top["passage"] == hit["text"]  # the highlight sits inside its whole passage
+    assert page.text_content("#status") == f"5 answers, as of {api(server, question=MUNIR)['as_of']}."
+    assert f"question={MUNIR.split()[0]}" in page.url  # the address can be shared and reloaded
+
+
+def test_titles_link_to_the_url_and_copies_show_who_also_published(visit: Visit) -> None:
+    page = visit.ask(PIPELINE)
+    page.wait_for_selector("#results .card .also a")
+    top = cards(page)[0]
+
+    assert top["title"] == "Caspian pipeline oil exports rise"
+    assert top["link"] in ("https://example.org/report/caspian-oil", "https://example.org/trend/caspian-oil")
+    other = "Trend (2024-03-20)" if top["source"] == "Report.az" else "Report.az (2024-03-21)"
+    assert top["also"] == f"Also published by {other}"
+
+
+def test_article_text_is_shown_as_text_never_run_as_html(visit: Visit) -> None:
+    page = visit.ask(FERRY)
+    top = cards(page)[0]
+
+    assert top["title"] == INJECTED_TITLE and top["source"] == INJECTED_SOURCE
+    assert top["link"] is None  # a javascript: url is not made a link
+    assert "<script>" in top["passage"] and top["mark"].startswith("The Baku ferry timetable")
+    assert (
+        page.eval_on_selector_all("#results img, #results script, #results b, #results i", "n => n.length")
+        == 0
+    )
+    assert page.title() == "News QA"
+
+
+def test_results_are_reachable_with_the_keyboard(visit: Visit) -> None:
+    page = visit.open()
+    page.keyboard.type(MUNIR)  # the question box has the focus when the page opens
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results .card")
+
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('#results')"):
+            break
+    else:
+        pytest.fail("30 presses of Tab never reached the results")
+    page.keyboard.press("Enter")  # the first focusable thing of a seed card: its related articles
+    page.wait_for_selector("#results .card >> nth=0 >> .related-list li")
+
+
+# --- filters, time words, related ----------------------------------------------------------------
+
+
+def test_the_source_filter_lists_the_archives_sources_and_restricts_the_cards(visit: Visit) -> None:
+    page = visit.open()
+    page.wait_for_selector("#source option[value='Azernews']", state="attached")
+    options = page.eval_on_selector_all("#source option", "os => os.map(o => o.value)")
+    page.select_option("#source", "Azernews")
+    shown = cards(visit.ask(MUNIR))
+
+    assert options[0] == "" and {"News.Az", "Azernews", "Trend", "Report.az", INJECTED_SOURCE} == set(
+        options[1:]
+    )
+    assert shown and {c["source"] for c in shown} == {"Azernews"}
+    assert "sources=Azernews" in page.url
+
+
+def test_dates_and_k_restrict_the_cards(visit: Visit) -> None:
+    page = visit.open()
+    page.fill("#since", "2023-01-01")
+    page.fill("#until", "2023-12-31")
+    page.fill("#k", "2")
+    shown = cards(visit.ask(MUNIR))
+
+    assert len(shown) == 2
+    assert all("2023-01-01" <= c["date"] <= "2023-12-31" for c in shown)
+
+
+def test_the_interpreted_window_is_shown_and_can_be_dropped(visit: Visit, server: str) -> None:
+    question = "What happened to Caspian oil exports last week?"
+    page = visit.open("/?as_of=2024-03-25")
+    visit.ask(question)
+    read = api(server, question=question, as_of="2024-03-25")["interpreted"]
+    banner = page.text_content("#interpreted")
+    page.click("#interpreted button")
+    page.wait_for_selector("#interpreted:has-text('not read as dates')")
+
+    assert read is not None
+    assert f"Reading “last week” as {read['since']} to {read['until']}." in banner  # type: ignore[index]
+    assert "interpret=false" in page.url and cards(page)
+    page.click("#interpreted button")  # read them again
+    page.wait_for_selector("#interpreted:has-text('Reading')")
+    assert "interpret=false" not in page.url
+
+
+def test_as_of_can_be_set_to_the_archives_last_day(visit: Visit) -> None:
+    page = visit.open()
+    page.fill("#question", PIPELINE)
+    page.click("#use-newest")
+    page.wait_for_selector("#results .card")
+
+    assert page.input_value("#as_of") == "2024-03-21" == page.text_content("#newest")
+    assert page.text_content("#status").endswith("as of 2024-03-21.")
+
+
+def test_related_articles_open_in_place_and_close_again(visit: Visit, server: str) -> None:
+    page = visit.ask(MUNIR)
+    card = page.locator("#results .card").first
+    toggle = card.locator(".related-toggle")
+    toggle.click()
+    card.locator(".related-list li").first.wait_for()
+    listed = card.locator(".related-list li").count()
+    article_id = api(server, question=MUNIR)["hits"][0]["article_id"]  # type: ignore[index]
+    related = httpx.get(f"{server}/articles/{article_id}/related", params={"k": 5}).json()["related"]
+
+    assert toggle.get_attribute("aria-expanded") == "true" and listed == len(related) > 0
+    assert (
+        card.locator(".related-list li a, .related-list li span").first.text_content() == related[0]["title"]
+    )
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false" and card.locator(".related").is_hidden()
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+
+def test_an_empty_question_is_a_message_not_a_request(visit: Visit) -> None:
+    page = visit.open()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/search" in request.url else None)
+    page.fill("#question", "   ")
+    page.press("#question", "Enter")
+    page.wait_for_selector("#error:not([hidden])")
+
+    assert page.text_content("#error") == "Type a question first."
+    assert page.evaluate("document.activeElement.id") == "question"
+    assert asked == []
+
+
+def test_since_after_until_shows_the_servers_message(visit: Visit) -> None:
+    page = visit.open()
+    page.fill("#since", "2024-01-01")
+    page.fill("#until", "2023-01-01")
+    visit.ask(MUNIR)
+
+    assert page.text_content("#error") == "since (2024-01-01) is after until (2023-01-01)"
+    assert page.locator("#results .card").count() == 0
+
+
+def test_a_bad_date_in_the_address_is_a_message(visit: Visit) -> None:
+    page = visit.open("/?question=metro&since=2024-13-45")
+    page.wait_for_selector("#error:not([hidden])")
+
+    assert page.text_content("#error") == "Since: “2024-13-45” is not a date (YYYY-MM-DD)."
+
+
+# --- phone width, docs ---------------------------------------------------------------------------
+
+
+def test_the_page_fits_a_phone_screen(phone: Visit) -> None:
+    page = phone.ask(FERRY)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    box = page.locator("#results .card").first.bounding_box()
+    ask = page.locator("button[type=submit]").bounding_box()
+
+    assert width <= PHONE["width"]  # nothing scrolls sideways
+    assert box is not None and box["width"] <= PHONE["width"] and box["x"] >= 0
+    assert ask is not None and ask["x"] + ask["width"] <= PHONE["width"]
+    assert page.locator("#filters").get_attribute("open") is None  # filters folded away on a phone
+
+
+@pytest.mark.parametrize(
+    ("path", "rendered"), [("/docs", ".swagger-ui .opblock"), ("/redoc", "[role=menuitem]")]
+)
+def test_the_api_docs_render_offline(visit: Visit, path: str, rendered: str) -> None:
+    page = visit.open(path)
+    page.wait_for_selector(rendered, timeout=20_000)
+
+    assert "/ask" in page.text_content("body")

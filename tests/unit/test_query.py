@@ -1,0 +1,79 @@
+"""Tests for qa.retrieval.query: time expressions become a window and leave the matched text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from qa.hits import Interpretation
+from qa.retrieval.query import Query, read_query
+from qa.retrieval.timeparse import interpret_time
+
+D = dt.date
+AS_OF = D(2023, 11, 20)
+NOVEMBER = "What happened in November 2023?"
+
+
+def read(question: str, *, interpret: bool = True, explicit_dates: bool = False, strip: bool = True) -> Query:
+    return read_query(question, AS_OF, interpret=interpret, explicit_dates=explicit_dates, strip_time=strip)
+
+
+def test_the_time_parser_reads_the_month_and_its_words() -> None:
+    found = interpret_time(NOVEMBER, AS_OF)
+
+    assert found is not None
+    assert (found.since, found.until, found.text) == (D(2023, 11, 1), D(2023, 11, 30), "in November 2023")
+
+
+def test_a_month_in_the_question_becomes_the_window_and_leaves_the_text() -> None:
+    query = read(NOVEMBER)
+
+    assert query.window == (D(2023, 11, 1), D(2023, 11, 30))
+    assert query.interpreted == Interpretation(D(2023, 11, 1), D(2023, 11, 30), "in November 2023")
+    assert query.text == "What happened ?"
+
+
+def test_a_relative_expression_is_read_against_as_of() -> None:
+    query = read("Who opened the metro last week?")
+
+    assert query.window == (D(2023, 11, 6), AS_OF)
+    assert query.text == "Who opened the metro ?"
+
+
+def test_every_expression_of_several_is_stripped_and_the_window_spans_them() -> None:
+    query = read("Earthquake news in 2024 and in May 2023?")
+
+    assert query.window == (D(2023, 5, 1), D(2024, 12, 31))
+    assert query.interpreted is not None and query.interpreted.text == "in 2024; in May 2023"
+    assert "2024" not in query.text and "May" not in query.text
+    assert query.text == "Earthquake news and ?"
+
+
+def test_explicit_dates_give_no_window_but_the_words_are_still_stripped() -> None:
+    query = read(NOVEMBER, explicit_dates=True)
+
+    assert query == Query("What happened ?", None, None)
+
+
+def test_without_strip_time_the_window_is_kept_and_the_text_is_untouched() -> None:
+    query = read(NOVEMBER, strip=False)
+
+    assert query.text == NOVEMBER
+    assert query.window == (D(2023, 11, 1), D(2023, 11, 30))
+
+
+def test_explicit_dates_without_strip_time_leave_the_question_as_asked() -> None:
+    assert read(NOVEMBER, explicit_dates=True, strip=False) == Query(NOVEMBER, None, None)
+
+
+def test_without_interpretation_the_question_is_untouched() -> None:
+    assert read(NOVEMBER, interpret=False) == Query(NOVEMBER, None, None)
+
+
+def test_a_question_without_time_expressions_is_untouched() -> None:
+    assert read("Which station did the Baku metro open?") == Query(
+        "Which station did the Baku metro open?", None, None
+    )
+
+
+def test_spacing_left_by_stripping_is_collapsed() -> None:
+    assert read("Metro   news  in November 2023  from Baku").text == "Metro news from Baku"

@@ -1,0 +1,151 @@
+"""Tests for qa.settings: retrieval knobs nested, flat or from the environment, and backend options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from qa.retrieval.config import RetrievalConfig
+from qa.settings import Settings
+
+
+def test_retrieval_defaults_to_the_configs_own_defaults() -> None:
+    assert Settings().retrieval == RetrievalConfig()
+
+
+def test_a_nested_mapping_sets_the_retrieval_knobs() -> None:
+    settings = Settings(retrieval={"fusion": "linear", "recency_weight": 0.0})
+
+    assert (settings.retrieval.fusion, settings.retrieval.recency_weight) == ("linear", 0.0)
+    assert settings.retrieval.time_boost == RetrievalConfig().time_boost
+
+
+def test_a_nested_config_object_is_kept() -> None:
+    config = RetrievalConfig(rrf_k=7, max_per_article=2)
+
+    assert Settings(retrieval=config).retrieval == config
+
+
+def test_a_flat_keyword_is_nested_into_retrieval() -> None:
+    settings = Settings(recency_weight=0, candidates=50)
+
+    assert (settings.retrieval.recency_weight, settings.retrieval.candidates) == (0.0, 50)
+    assert "recency_weight" not in Settings.model_fields  # one definition, not a copy
+
+
+def test_flat_keywords_and_a_config_object_combine() -> None:
+    settings = Settings(retrieval=RetrievalConfig(rrf_k=7), recency_weight=0.25)
+
+    assert (settings.retrieval.rrf_k, settings.retrieval.recency_weight) == (7, 0.25)
+
+
+def test_each_knob_is_read_from_its_own_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_RECENCY_WEIGHT", "0.25")
+    monkeypatch.setenv("QA_FUSION", "linear")
+    monkeypatch.setenv("QA_LEXICAL", "false")
+
+    retrieval = Settings().retrieval
+
+    assert (retrieval.recency_weight, retrieval.fusion, retrieval.lexical) == (0.25, "linear", False)
+
+
+def test_the_retrieval_variable_is_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_RETRIEVAL", '{"rrf_k": 30, "highlight": false}')
+
+    retrieval = Settings().retrieval
+
+    assert (retrieval.rrf_k, retrieval.highlight, retrieval.fusion) == (30, False, "rrf")
+
+
+def test_a_flat_variable_fills_in_what_the_json_leaves_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_RETRIEVAL", '{"rrf_k": 30}')
+    monkeypatch.setenv("QA_TIME_BOOST", "2")
+
+    retrieval = Settings().retrieval
+
+    assert (retrieval.rrf_k, retrieval.time_boost) == (30, 2.0)
+
+
+def test_an_explicit_retrieval_mapping_wins_over_a_flat_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_RECENCY_WEIGHT", "0.25")
+    monkeypatch.setenv("QA_RRF_K", "5")
+
+    retrieval = Settings(retrieval={"recency_weight": 2.0}).retrieval
+
+    assert (retrieval.recency_weight, retrieval.rrf_k) == (2.0, 5)
+
+
+def test_a_flat_keyword_wins_over_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_RECENCY_WEIGHT", "0.25")
+
+    assert Settings(recency_weight=3).retrieval.recency_weight == 3.0
+
+
+@pytest.mark.parametrize(
+    "given", [{"fusion": "max"}, {"retrieval": {"fusion": "max"}}], ids=["flat", "nested"]
+)
+def test_an_unknown_fusion_is_rejected_with_the_choices(given: dict[str, object]) -> None:
+    with pytest.raises(ValidationError, match=r"unknown fusion 'max'; choices: linear, rrf") as error:
+        Settings(**given)
+    assert error.value.errors()[0]["loc"] == ("retrieval", "fusion")
+
+
+def test_an_unknown_fusion_variable_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_FUSION", "max")
+
+    with pytest.raises(ValidationError, match=r"choices: linear, rrf"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("knob", "value"), [("candidates", 5), ("candidates", 5000), ("rrf_k", 0), ("max_per_article", 0)]
+)
+def test_out_of_range_knobs_are_rejected(knob: str, value: int) -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(**{knob: value})
+    assert error.value.errors()[0]["loc"] == ("retrieval", knob)
+
+
+def test_an_unknown_nested_knob_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="extra"):
+        Settings(retrieval={"recency": 0.5})
+
+
+# --- backend_options ---------------------------------------------------------------------------
+
+
+def test_local_backend_options_with_the_onnx_encoder_use_one_search_thread(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path, store_options={"exact_threshold": 5000})
+
+    assert settings.backend_options() == {
+        "root": tmp_path,
+        "store": "faiss",
+        "store_options": {"exact_threshold": 5000},
+        "search_threads": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("encoder", "threads", "expected"),
+    [("onnx", None, 1), ("torch", None, None), ("torch", 4, 4), ("onnx-int8", 3, 3)],
+)
+def test_search_threads_default_by_encoder_unless_set(
+    encoder: str, threads: int | None, expected: int | None
+) -> None:
+    settings = Settings(encoder=encoder, search_threads=threads)
+
+    assert settings.backend_options()["search_threads"] == expected
+
+
+def test_backend_options_copy_the_store_options() -> None:
+    settings = Settings(store_options={"exact_threshold": 5000})
+
+    settings.backend_options()["store_options"]["nprobe"] = 4  # type: ignore[index]
+
+    assert settings.store_options == {"exact_threshold": 5000}
+
+
+def test_another_backend_gets_no_local_options() -> None:
+    assert Settings(backend="elsewhere").backend_options() == {}

@@ -1,0 +1,169 @@
+"""Tests for qa.retrieval.shaping: choosing the k passages, adjacent neighbours, merged hits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from embeddings.backends import PassageRow
+from qa.retrieval.config import RetrievalConfig
+from qa.retrieval.shaping import _merged, adjacent, choose, hits
+
+ARTICLE = "First sentence here. Second one follows. Third closes it.\n\nA new paragraph starts. It ends."
+
+
+def _choose(articles: list[int], texts: list[int], k: int, **knobs: Any) -> list[int]:
+    return choose(np.array(articles), np.array(texts), k, RetrievalConfig(**knobs))
+
+
+# --- choose ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"), [(1, [0, 3, 5]), (2, [0, 1, 3])], ids=["one-each", "two-each"]
+)
+def test_each_article_shows_at_most_max_per_article_while_others_fill_k(
+    limit: int, expected: list[int]
+) -> None:
+    assert _choose([1, 1, 1, 2, 2, 3], [10, 11, 12, 13, 14, 15], 3, max_per_article=limit) == expected
+
+
+def test_too_few_articles_are_followed_by_their_further_passages_best_first() -> None:
+    assert _choose([1, 1, 2, 1, 2], [10, 11, 12, 13, 14], 4) == [0, 2, 1, 3]
+
+
+def test_syndicated_copies_collapse_into_the_best_ranked() -> None:
+    assert _choose([1, 2, 3, 4], [10, 10, 11, 10], 3) == [0, 2]
+    assert _choose([1, 2, 3, 4], [10, 10, 11, 10], 3, collapse_duplicates=False) == [0, 1, 2]
+
+
+def test_candidates_without_an_article_are_skipped() -> None:
+    assert _choose([-1, 1, -1, 2], [-1, 10, -1, 11], 2) == [1, 3]
+
+
+# --- adjacent ----------------------------------------------------------------------------------
+
+
+def _adjacent(ranked: list[int], articles: list[int], chosen: list[int]) -> dict[int, int]:
+    return adjacent(np.array(ranked), np.array(articles), chosen)
+
+
+def test_a_neighbour_passed_over_above_the_last_chosen_hit_is_merged() -> None:
+    # passage 6 (article 1) ranked second but article 1 was already shown by passage 5
+    assert _adjacent([5, 6, 20, 30], [1, 1, 2, 3], [0, 2, 3]) == {5: 6}
+
+
+def test_a_neighbour_ranked_below_the_last_chosen_hit_is_not() -> None:
+    assert _adjacent([5, 20, 30, 6], [1, 2, 3, 1], [0, 1, 2]) == {}
+
+
+@pytest.mark.parametrize(("ranked", "expected"), [([5, 6, 4, 20], 6), ([5, 4, 6, 20], 4)])
+def test_of_two_neighbours_the_better_ranked_is_merged(ranked: list[int], expected: int) -> None:
+    assert _adjacent(ranked, [1, 1, 1, 2], [0, 3]) == {5: expected}
+
+
+def test_a_neighbouring_id_of_another_article_is_not_merged() -> None:
+    assert _adjacent([5, 6, 20, 30], [1, 9, 2, 3], [0, 2, 3]) == {}
+
+
+def test_a_neighbour_that_is_shown_itself_is_not_merged() -> None:
+    assert _adjacent([5, 6], [1, 1], [0, 1]) == {}
+
+
+def test_nothing_chosen_merges_nothing() -> None:
+    assert _adjacent([5, 6], [1, 1], []) == {}
+
+
+# --- _merged (a hit extended over an adjacent passage of its article) ----------------------------
+
+
+def _row(position: int, start: int, end: int, *, article: str = "a", spans: bool = True) -> PassageRow:
+    text = ARTICLE[start:end]
+    sentences = None
+    if spans:  # sentence spans as the indexer stores them: ". "-separated pieces of this text
+        sentences, at = [], 0
+        for piece in text.split(". "):
+            sentences.append((at, at + len(piece)))
+            at += len(piece) + 2
+    return PassageRow(
+        10 + position,
+        article,
+        position,
+        start,
+        end,
+        text,
+        "h",
+        "T",
+        dt.date(2024, 1, 1),
+        "S",
+        None,
+        None if sentences is None else tuple(sentences),
+    )
+
+
+def _reader(rows: dict[int, PassageRow] | None = None, copies: dict[str, list[str]] | None = None) -> Any:
+    def article_slice(article_id: str, start: int, end: int) -> str:
+        return ARTICLE[start:end]
+
+    def passages(ids: list[int]) -> dict[int, PassageRow]:
+        return {i: rows[i] for i in ids if rows and i in rows}
+
+    def duplicates(hashes: list[str]) -> dict[str, list[str]]:
+        return {h: (copies or {})[h] for h in hashes if h in (copies or {})}
+
+    return SimpleNamespace(article_slice=article_slice, passages=passages, duplicates=duplicates)
+
+
+def test_an_overlapping_next_passage_extends_the_hit_to_the_article_span() -> None:
+    hit, nxt = _row(0, 0, 40), _row(1, 21, 57)  # they share "Second one follows."
+    merged = _merged(_reader(), hit, nxt)
+    assert (merged.start, merged.end, merged.text) == (0, 57, ARTICLE[0:57])
+    assert (merged.id, merged.position) == (hit.id, hit.position)  # still the ranked passage
+    assert merged.sentences is not None
+    assert all(merged.text[a:b] in ARTICLE for a, b in merged.sentences)
+    assert merged.text[slice(*merged.sentences[-1])] == "Third closes it."
+
+
+def test_a_previous_passage_separated_by_whitespace_is_merged_through_the_article() -> None:
+    prev, hit = _row(0, 0, 57), _row(1, 59, len(ARTICLE))  # "\n\n" between them
+    merged = _merged(_reader(), hit, prev)
+    assert (merged.start, merged.end, merged.text) == (0, len(ARTICLE), ARTICLE)
+    assert merged.text[slice(*merged.sentences[-1])] == "It ends."  # type: ignore[misc]
+
+
+def test_passages_that_are_not_neighbours_in_one_article_are_left_alone() -> None:
+    hit = _row(0, 0, 40)
+    assert _merged(_reader(), hit, _row(2, 21, 57)) is hit  # two positions apart
+    assert _merged(_reader(), hit, _row(1, 21, 57, article="b")) is hit  # another article
+
+
+def test_without_stored_spans_the_merged_row_has_none_and_the_highlight_splits_it() -> None:
+    merged = _merged(_reader(), _row(0, 0, 40, spans=False), _row(1, 21, 57))
+    assert merged.text == ARTICLE[0:57] and merged.sentences is None
+
+
+# --- hits --------------------------------------------------------------------------------------
+
+
+def _hits(shared: bool) -> list[Any]:
+    rows = {10: _row(0, 0, 40), 11: _row(1, 21, 57)}
+    reader = _reader(rows, copies={"h": ["a", "b", "c"]})
+    config = RetrievalConfig(highlight=False)
+    ids, scores = np.array([10, 99]), np.array([0.5, 0.25])  # 99: a passage without its row
+    return hits(reader, "q", ids, scores, np.array([shared, False]), {10: 11}, config)
+
+
+def test_an_unshared_hit_is_merged_with_its_neighbour() -> None:
+    [hit] = _hits(shared=False)
+    assert (hit.text, hit.start, hit.end, hit.score) == (ARTICLE[0:57], 0, 57, 0.5)
+    assert (hit.passage_id, hit.duplicates, hit.highlight) == (10, (), "")
+
+
+def test_a_syndicated_hit_keeps_the_shared_text_and_lists_the_other_articles() -> None:
+    [hit] = _hits(shared=True)
+    assert (hit.text, hit.start, hit.end) == (ARTICLE[0:40], 0, 40)
+    assert hit.duplicates == ("b", "c")
