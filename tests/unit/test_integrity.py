@@ -225,3 +225,25 @@ def test_the_backend_itself_verifies_and_repairs(tmp_path: Path) -> None:
         assert any("lexical" in line for line in backend.repair())
     assert backend.verify() == []
     shutil.rmtree(tmp_path / "index" / "damaged")
+
+
+def test_qa_repair_prints_what_it_did_and_qa_check_is_clean_after(
+    two_versions: tuple[QAService, FakeEncoder],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from qa import cli
+
+    qa, _ = two_versions
+    root = str(qa.backend.root)
+    monkeypatch.setattr(cli, "_service", lambda settings, progress=False: qa)
+    cut_half(live_version(qa.backend.root) / "passage_days.npy")
+
+    assert cli.main(["check", "--index-dir", root]) == 1
+    assert cli.main(["repair", "--index-dir", root]) == 0
+    assert cli.main(["check", "--index-dir", root]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert "passage_days.npy" in out[0] and "(cut or extended)" in out[0]
+    assert any(line.startswith("rebuilt the per-passage column files") for line in out)
+    assert out[-1] == "ok"
