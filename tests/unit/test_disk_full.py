@@ -44,7 +44,8 @@ def disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], check=False)
+        # Lazily: the service under test may still hold its files open (SQLite, a mapped FAISS index).
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def _fill(disk: Path, leave: int) -> None:
