@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from benchmarks.common import (
     write_results,
 )
 from benchmarks.references import reference_report, reference_results
-from embeddings.readers import iter_articles
+from embeddings.readers import count_articles, iter_articles
 from qa.evaluation import answer_queries
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService, open_service
@@ -50,9 +51,10 @@ def open_index(data_dir: Path, encoder: str, *, title_context: bool = True, **ov
     if "chunk_size" in overrides:
         tag += f"-size{overrides['chunk_size']}"
     settings = Settings(index_dir=INDEX_ROOT / tag, encoder=encoder, title_context=title_context, **overrides)
-    qa = open_service(settings, progress=True)
+    qa = open_service(settings, progress="bar" if sys.stderr.isatty() else "log")
     started = time.perf_counter()
-    report = qa.add(iter_articles([data_dir / "corpus.jsonl"]))
+    corpus = [data_dir / "corpus.jsonl"]
+    report = qa.add(iter_articles(corpus), total=count_articles(corpus))
     seconds = time.perf_counter() - started
     if report.passages_embedded:
         print(

@@ -22,6 +22,11 @@ class IndexNotFoundError(QAError):
     """No index exists at the given directory."""
 
 
+class NotADirectoryIndexError(IndexNotFoundError):
+    """The index directory is a plain file (or another non-directory): no index is there and none
+    can be written there."""
+
+
 class IndexMismatchError(QAError):
     """The index was built with another model (or encoder variant) than the one configured."""
 

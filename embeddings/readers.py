@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_MAX_CHARS",
     "SUFFIXES",
     "Problem",
+    "count_articles",
     "derive_title",
     "iter_articles",
     "parse_date",
@@ -131,6 +132,39 @@ def iter_articles(
             continue
         for file in files:
             yield from _read_file(file, max_chars=max_chars, report=report)
+
+
+def count_articles(paths: Iterable[str | Path]) -> int | None:
+    """How many articles `iter_articles(paths)` reads at most, where that is cheap to know.
+
+    One per `.txt` file, one per non-blank line of a `.jsonl` file (a malformed line counts too);
+    missing paths count nothing. None when a `.json` document is among them (counting its records
+    means parsing it) or a path is neither a file nor a folder (a pipe can be read only once).
+    """
+    count = 0
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            files: Iterator[Path] = _walk(root, lambda _problem: None)
+        elif root.is_file():
+            files = iter((root,))
+        elif root.exists():
+            return None
+        else:
+            continue
+        for file in files:
+            suffix = file.suffix.lower()
+            if suffix == ".json":
+                return None
+            if suffix == ".txt":
+                count += 1
+            elif suffix == ".jsonl":
+                try:
+                    with file.open("rb") as stream:
+                        count += sum(1 for line in stream if line.strip())
+                except OSError:
+                    continue  # unreadable: iter_articles reports it
+    return count
 
 
 def parse_text_article(

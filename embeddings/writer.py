@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 
 import numpy as np
-from tqdm import tqdm
 
 from embeddings.articles import Article, Passage, article_problem
 from embeddings.backends.base import (
@@ -26,6 +25,7 @@ from embeddings.backends.base import (
 from embeddings.chunking import ChunkingConfig, chunk_article
 from embeddings.encoders import Encoder
 from embeddings.errors import InvalidArticleError
+from embeddings.progress import ProgressMode, progress_bar
 from embeddings.text import split_sentences
 
 # An article to write: itself, its content hash, its passages and the texts to embed for them.
@@ -33,6 +33,11 @@ Prepared = tuple[Article, str, list[Passage], list[str]]
 
 TITLE_TOKENS = 48  # the most of a title that is embedded with each passage
 BATCH_ARTICLES = 128
+# Passages embedded per encoder call: a batch of articles holds ~1,500 passages (~40 s on two
+# idle cores), so progress is reported every few seconds rather than once a batch.
+EMBED_SLICE = 128
+
+Advance = Callable[[int, int], None]  # (articles finished, passages embedded) since the last call
 
 
 @dataclass(slots=True)
@@ -92,7 +97,7 @@ class Indexer:
         *,
         title_context: bool = True,
         lock_timeout: float = 600.0,
-        progress: bool = False,
+        progress: ProgressMode = "off",
         commit_every: int = 5000,
     ) -> None:
         self.backend, self.encoder, self.chunking = backend, encoder, chunking
@@ -115,33 +120,46 @@ class Indexer:
         prune: bool = False,
         rebuild: bool = False,
         on_progress: Callable[[int], None] | None = None,
+        total: int | None = None,
     ) -> IndexReport:
         """Add or replace articles.
 
         With `prune`, indexed articles absent from `articles` are deleted; with `rebuild`, the new
-        version starts empty (e.g. after a model change), reusing nothing.
+        version starts empty (e.g. after a model change), reusing nothing. `total` is how many
+        articles `articles` holds, when known, for the progress bar's percentage and ETA.
         """
         report = IndexReport()
         with self.backend.writer(self.lock_timeout):
             txn = self.backend.begin(self.spec, fresh=rebuild)
+            bar = progress_bar(self.progress, total)
+            embedded = 0
+
+            def advance(articles: int, passages: int) -> None:
+                nonlocal embedded
+                embedded += passages
+                bar.set_postfix_str(f"{embedded} passages embedded", refresh=False)
+                bar.update(articles)
+
             try:
                 seen: set[str] = set()
-                bar = tqdm(desc="embedding", unit="passage", disable=not self.progress, leave=False)
                 since_commit = 0
                 with ThreadPoolExecutor(1) as pool:  # chunk the next batch while this one embeds
                     batches = _batches(articles, BATCH_ARTICLES)
 
-                    def read_ahead(t: WriteTransaction) -> list[Prepared] | None:
-                        return self._prepare(t, next(batches, []), seen, report)
+                    def read_ahead(t: WriteTransaction) -> tuple[int, list[Prepared]] | None:
+                        batch = next(batches, [])
+                        prepared = self._prepare(t, batch, seen, report)
+                        return None if prepared is None else (len(batch), prepared)
 
                     pending = pool.submit(read_ahead, txn)
                     while True:
-                        prepared = pending.result()
-                        if prepared is None:
+                        ready = pending.result()
+                        if ready is None:
                             break
+                        read, prepared = ready
                         pending = pool.submit(read_ahead, txn)
-                        done = self._write(txn, prepared, report)
-                        bar.update(done)
+                        advance(read - len(prepared), 0)  # unchanged and repeated articles are done
+                        done = self._write(txn, prepared, report, advance)
                         if on_progress:
                             on_progress(done)
                         since_commit += done
@@ -152,14 +170,16 @@ class Indexer:
                             wait([pending])
                             _record(report, txn.commit())
                             txn, since_commit = self.backend.begin(self.spec), 0
-                bar.close()
                 if prune:
                     stale = sorted(set(txn.article_ids()) - seen)
                     self._delete(txn, stale, report)
                 _record(report, txn.commit())
+                bar.total = bar.n  # skipped records never reach the writer: end at 100 %
             except BaseException:
                 txn.abort()
                 raise
+            finally:
+                bar.close()
         return report
 
     def delete(self, ids: Sequence[str]) -> IndexReport:
@@ -252,9 +272,12 @@ class Indexer:
             out.append((article, hashes[article.id], passages, texts))
         return out
 
-    def _write(self, txn: WriteTransaction, prepared: list[Prepared], report: IndexReport) -> int:
+    def _write(
+        self, txn: WriteTransaction, prepared: list[Prepared], report: IndexReport, advance: Advance
+    ) -> int:
         """Embed the passages whose embedded text is new (others reuse their stored vector) and
-        hand the batch to the transaction."""
+        hand the batch to the transaction; `advance` hears of each article once its passages
+        are embedded."""
         texts = [t for *_, ts in prepared for t in ts]
         embed_hashes = [hashlib.sha1(t.encode()).hexdigest()[:20] for t in texts]
         cached = txn.cached_vectors(embed_hashes)
@@ -263,8 +286,20 @@ class Indexer:
         if reuse:
             vectors[reuse] = np.stack([cached[embed_hashes[i]] for i in reuse])
         fresh = [i for i, h in enumerate(embed_hashes) if h not in cached]
-        if fresh:
-            vectors[fresh] = self.encoder.encode_documents([texts[i] for i in fresh])
+        # Per article, its last passage to embed (-1: none); an article is done once that one is.
+        last_fresh = np.full(len(prepared), -1)
+        ends = np.cumsum([len(ts) for *_, ts in prepared])
+        for i in fresh:
+            last_fresh[np.searchsorted(ends, i, side="right")] = i
+        last_fresh.sort()
+        finished = int(np.searchsorted(last_fresh, -1, side="right"))
+        advance(finished, 0)
+        for start in range(0, len(fresh), EMBED_SLICE):
+            part = fresh[start : start + EMBED_SLICE]
+            vectors[part] = self.encoder.encode_documents([texts[i] for i in part])
+            now = int(np.searchsorted(last_fresh, part[-1], side="right"))
+            advance(now - finished, len(part))
+            finished = now
         report.passages_reused += len(reuse)
         report.passages_embedded += len(fresh)
         writes, row = [], 0

@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,22 @@ from pydantic import ValidationError
 
 from embeddings.backends import create_backend
 from embeddings.errors import IndexCorruptError, InvalidRequestError, QAError
-from embeddings.readers import Problem, iter_articles
+from embeddings.progress import ProgressMode
+from embeddings.readers import Problem, count_articles, iter_articles
+from qa.console import console, progress_mode
 from qa.settings import Settings
 from qa.validation import check_k
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `qa` command; returns its exit status (0 ok, 1 failed, 2 bad usage, 130 interrupted)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    with console(args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     overrides = {"index_dir": args.index_dir} if getattr(args, "index_dir", None) else {}
     try:
         settings = Settings(**overrides)
@@ -54,11 +63,15 @@ def _variable(loc: Sequence[object]) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask a news archive questions.")
+    verbose = "show more: -v this project's debug lines and libraries' warnings, -vv everything"
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=verbose)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def command(name: str, run: Any, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--index-dir", type=Path, help="index directory (default: $QA_INDEX_DIR or .qa-index)")
+        # Also after the command (`qa index -v`); SUPPRESS keeps a `qa -v` given before it.
+        p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=verbose)
         p.set_defaults(run=run)
         return p
 
@@ -143,7 +156,7 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def _service(settings: Settings, progress: bool = False) -> Any:
+def _service(settings: Settings, progress: ProgressMode = "off") -> Any:
     from qa.service import open_service  # the model loads only for commands that need it
 
     return open_service(settings, progress=progress)
@@ -158,22 +171,26 @@ def _report_problem(problem: Problem) -> None:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    qa = _service(settings, progress=sys.stderr.isatty() and not args.json)
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:  # before anything is written: with --prune, a typo would delete what it names
+        names = ", ".join(str(p) for p in missing)
+        print(f"qa: error: no such file or directory: {names} (nothing was indexed)", file=sys.stderr)
+        return 1
     problems: list[Problem] = []
 
     def on_problem(p: Problem) -> None:
         problems.append(p)
         _report_problem(p)
 
-    missing = [p for p in args.paths if not p.exists()]
-    for path in missing:
-        on_problem(Problem(str(path), "no such file or directory"))
+    articles = iter_articles(args.paths, on_problem=on_problem, max_chars=settings.max_article_chars)
+    first = next(articles, None)  # read before the model loads or an index is created
+    if first is None:
+        where = ", ".join(str(p) for p in args.paths)
+        print(f"qa: error: no article could be read from {where} (nothing was indexed)", file=sys.stderr)
+        return 1
+    qa = _service(settings, progress=progress_mode())
     report = qa.add(
-        iter_articles(
-            [p for p in args.paths if p.exists()], on_problem=on_problem, max_chars=settings.max_article_chars
-        ),
-        prune=args.prune,
-        rebuild=args.rebuild,
+        chain([first], articles), prune=args.prune, rebuild=args.rebuild, total=count_articles(args.paths)
     )
     summary = report.summary() | {"problems": len(problems), "index_dir": str(settings.index_dir)}
     if args.json:
@@ -202,8 +219,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(answer.to_dict())
         return 0
     if answer.interpreted:
-        i = answer.interpreted
-        print(f"(reading {i.text!r} as {i.since or '…'} to {i.until or '…'})")
+        print(f"({answer.interpreted.description})")
     for n, hit in enumerate(answer.hits, 1):
         print(
             f"{n}. [{hit.date or 'undated'}] {hit.source or 'unknown source'} — {hit.title}"
@@ -263,8 +279,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     backend = create_backend(settings.backend, **settings.backend_options())
     if not backend.exists():
         print(f"qa: no index at {settings.index_dir}; indexing {settings.seeds_dir} first", file=sys.stderr)
-        _service(settings, progress=sys.stderr.isatty()).add(
-            iter_articles([settings.seeds_dir], on_problem=_report_problem)
+        _service(settings, progress=progress_mode()).add(
+            iter_articles([settings.seeds_dir], on_problem=_report_problem),
+            total=count_articles([settings.seeds_dir]),
         )
     elif settings.verify_on_start:
         try:
@@ -362,11 +379,12 @@ def _refuse_damage(qa: Any, settings: Settings) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.evaluation import evaluate
+    from qa.evaluation import check_benchmark, evaluate
 
+    check_benchmark(args.data_dir)  # before an index directory is made for it
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
-    qa = _service(settings, progress=sys.stderr.isatty())
+    qa = _service(settings, progress=progress_mode())
     metrics = evaluate(
         qa,
         args.data_dir,

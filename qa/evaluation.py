@@ -8,8 +8,30 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from embeddings.readers import Problem, iter_articles
+from embeddings.errors import QAError
+from embeddings.readers import Problem, count_articles, iter_articles
 from qa.service import QAService
+
+FILES = ("corpus.jsonl", "queries.jsonl")
+WHERE = (
+    "a benchmark directory holds corpus.jsonl and queries.jsonl (see README.md, Evaluation); the"
+    " RealTime QA splits are in ../shared/benchmarks/ beside a project checkout, built from"
+    " github.com/realtimeqa/realtimeqa_public"
+)
+
+
+class BenchmarkDataError(QAError):
+    """A benchmark directory is missing or lacks one of its files."""
+
+
+def check_benchmark(data_dir: Path) -> None:
+    """Raise BenchmarkDataError, saying where benchmark data comes from, unless `data_dir` holds
+    both files."""
+    if not data_dir.is_dir():
+        raise BenchmarkDataError(f"no benchmark directory at {data_dir}: {WHERE}")
+    missing = [name for name in FILES if not (data_dir / name).is_file()]
+    if missing:
+        raise BenchmarkDataError(f"{data_dir} has no {' or '.join(missing)}: {WHERE}")
 
 
 def evaluate(
@@ -22,7 +44,9 @@ def evaluate(
     on_problem: Callable[[Problem], None] | None = None,
 ) -> dict[str, Any]:
     """Index `data_dir/corpus.jsonl`, answer `data_dir/queries.jsonl`, return the metrics."""
-    qa.add(iter_articles([data_dir / "corpus.jsonl"], on_problem=on_problem))
+    check_benchmark(data_dir)
+    corpus = [data_dir / "corpus.jsonl"]
+    qa.add(iter_articles(corpus, on_problem=on_problem), total=count_articles(corpus))
     queries = [json.loads(line) for line in (data_dir / "queries.jsonl").open() if line.strip()]
     results = answer_queries(qa, queries, k=k, as_of_from_date=as_of_from_date)
     if results_path is not None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from embeddings.backends.base import PassageRow
+
+Clock = Literal["as_of", "today", "archive"]
 
 # The longest hit text sent. Passages are at most 256 model tokens (about 1,500 characters of news
 # text; two merged about 3,000), so only a passage of an older index with a run of characters
@@ -94,18 +96,56 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Interpretation:
-    """A date window read from the question's own words ("in November 2023")."""
+    """A date window read from the question's own words ("in November 2023", "last week").
+
+    `anchor` is the date that relative words ("last week", "in November") were read against, None
+    when the words name fixed dates; `clock` says where it came from: "as_of" (the caller's as-of
+    date), "today", or "archive" (no as-of date was given and the archive's newest article is
+    older than today: the archive's last day stands for today). `filtered`: the window restricted
+    the hits (the time filter, or a question about nothing but a time); otherwise articles inside
+    it were preferred.
+    """
 
     since: dt.date | None
     until: dt.date | None
     text: str
+    anchor: dt.date | None = None
+    clock: Clock | None = None
+    filtered: bool = False
+
+    @property
+    def description(self) -> str:
+        """One line for people, e.g. "reading 'last week' as 2024-03-14 to 2024-03-28, relative to
+        2024-03-28, the archive's last day (it ends before today)"."""
+        line = f"reading {self.text!r} as {_span(self.since, self.until)}"
+        if self.anchor is not None and self.clock == "archive":
+            line += f", relative to {self.anchor}, the archive's last day (it ends before today)"
+        elif self.anchor is not None and self.clock == "as_of":
+            line += f", relative to the as-of date {self.anchor}"
+        if self.filtered:
+            line += "; only articles from that window"
+        return line
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "text": self.text,
+            "anchor": self.anchor.isoformat() if self.anchor else None,
+            "clock": self.clock,
+            "filtered": self.filtered,
+            "description": self.description,
         }
+
+
+def _span(since: dt.date | None, until: dt.date | None) -> str:
+    if since is not None and since == until:
+        return since.isoformat()
+    if since is not None and until is not None:
+        return f"{since} to {until}"
+    if since is not None:
+        return f"{since} onwards"
+    return f"up to {until}" if until is not None else "any date"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,11 @@ from embeddings.backends import Backend, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QAError
+from embeddings.progress import ProgressMode
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.query_vectors import QueryVectors
-from qa.retrieval import RetrievalConfig, load_reranker, read_query, retrieve
+from qa.retrieval import RetrievalConfig, load_reranker, question_clock, read_query, retrieve
 from qa.retrieval import related as related_articles
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question, check_text
@@ -44,7 +45,7 @@ class QAService:
         title_context: bool = True,
         reload_interval: float = 0.25,
         lock_timeout: float = 60.0,
-        progress: bool = False,
+        progress: ProgressMode = "off",
         max_k: int = 100,
         max_question_chars: int = 1000,
     ) -> None:
@@ -153,7 +154,11 @@ class QAService:
 
         Explicit `since`/`until`/`sources` are hard filters. `as_of` (default today) hides
         articles published after it. Time expressions in the question ("in November 2023",
-        "last week") become a preferred window unless `since`/`until` are given.
+        "last week") become a preferred window unless `since`/`until` are given: a hard one with
+        the time filter (`RetrievalConfig.time_filter`) or when the question asks for nothing
+        but news of that time. Relative ones are read against `as_of`; without it, against
+        today, or against the archive's newest article when the archive ends before today
+        (`Answer.interpreted` says which).
 
         Raises:
             InvalidRequestError: an empty or too long question, k out of range, since after until.
@@ -163,16 +168,18 @@ class QAService:
         check_dates(since, until)
         for source in sources or ():
             check_text(source, "a source")
-        as_of = as_of or dt.date.today()
         reader = self.reader()
+        newest = reader.max_date()
+        today = dt.date.today()
         query = read_query(
             question,
-            as_of,
+            question_clock(as_of, newest, today),
             interpret=interpret,
             explicit_dates=since is not None or until is not None,
             strip_time=self.retrieval.strip_time,
+            time_filter=self.retrieval.time_filter,
         )
-        newest = reader.max_date()
+        as_of = as_of or today
         hits = retrieve(
             reader,
             query.text,
@@ -180,6 +187,7 @@ class QAService:
             k,
             filters=Filters(since, until, tuple(sources or ()), as_of),
             window=query.window,
+            window_filter=query.window_filter,
             # Recency is measured from the archive's own "now": the as-of date, or the newest
             # article when the archive ends earlier (an archive of 2024 asked in 2026).
             as_of=min(as_of, newest) if newest else as_of,
@@ -247,9 +255,20 @@ class QAService:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def add(self, articles: Iterable[Article], *, prune: bool = False, rebuild: bool = False) -> IndexReport:
-        """Add or replace articles (unchanged ones cost nothing); visible to the next query."""
-        report = self.indexer.upsert(articles, prune=prune, rebuild=rebuild)
+    def add(
+        self,
+        articles: Iterable[Article],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        total: int | None = None,
+    ) -> IndexReport:
+        """Add or replace articles (unchanged ones cost nothing); visible to the next query.
+
+        `total`, the number of articles when known (`embeddings.readers.count_articles`), gives
+        the progress bar its percentage and ETA.
+        """
+        report = self.indexer.upsert(articles, prune=prune, rebuild=rebuild, total=total)
         self._refresh()
         return report
 
@@ -273,7 +292,7 @@ class QAService:
         return report
 
 
-def open_service(settings: Settings, *, progress: bool = False) -> QAService:
+def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QAService:
     """A service configured entirely from `settings` (the edge of the program builds them)."""
     encoder = load_encoder(
         settings.model_dir,

@@ -41,11 +41,32 @@ class HitOut(BaseModel):
 
 
 class InterpretedOut(BaseModel):
-    """A date window read from the question ("in November 2023"), used as a preference."""
+    """A date window read from the question ("in November 2023", "last week"): preferred, or a
+    filter when `filtered`."""
 
     since: dt.date | None
     until: dt.date | None
     text: str = Field(..., description="The words it was read from.")
+    anchor: dt.date | None = Field(
+        None,
+        description='The date relative words ("last week", "in November") were read against;'
+        " null when the words name fixed dates.",
+    )
+    clock: Literal["as_of", "today", "archive"] | None = Field(
+        None,
+        description="Where `anchor` came from: the request's as_of, today, or `archive`: no as_of was"
+        " given and the archive's newest article is older than today, so its date stands for today.",
+    )
+    filtered: bool = Field(
+        False,
+        description="Whether the window restricted the hits (QA_TIME_FILTER, or a question asking for"
+        " nothing but news of that time) rather than only being preferred.",
+    )
+    description: str = Field(
+        "",
+        description="One line to show people, e.g. \"reading 'last week' as 2024-03-14 to 2024-03-28,"
+        " relative to 2024-03-28, the archive's last day (it ends before today)\".",
+    )
 
 
 class AnswerOut(BaseModel):

@@ -3,7 +3,7 @@
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.fusion import FUSIONS
 from qa.retrieval.pipeline import retrieve
-from qa.retrieval.query import Query, read_query
+from qa.retrieval.query import Query, QuestionClock, question_clock, read_query
 from qa.retrieval.related import related
 from qa.retrieval.rerankers import RERANKERS, Reranker, load_reranker
 
@@ -11,9 +11,11 @@ __all__ = [
     "FUSIONS",
     "RERANKERS",
     "Query",
+    "QuestionClock",
     "Reranker",
     "RetrievalConfig",
     "load_reranker",
+    "question_clock",
     "read_query",
     "related",
     "retrieve",

@@ -21,7 +21,9 @@ class RetrievalConfig(BaseModel):
     time_boost: float = Field(
         0.5, ge=0.0, description="Preference for articles inside the question's window."
     )
-    time_filter: bool = Field(False, description="Make question time expressions hard filters.")
+    time_filter: bool = Field(
+        False, description="Make question time windows hard filters over the whole index, as since/until."
+    )
     recency_half_life_days: float = Field(180.0, ge=0.0)
     recency_weight: float = Field(0.5, ge=0.0, description="Mild preference for recent articles (0: off).")
     reranker: str = Field("none", description="A reranker of the fused candidates (none: keep the order).")

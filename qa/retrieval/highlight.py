@@ -11,6 +11,7 @@ from itertools import pairwise
 
 from embeddings.errors import QAError
 from embeddings.text import STOPWORDS, light_stem, sentence_terms, split_sentences, terms
+from qa.retrieval.debris import is_prose
 
 __all__ = ["Highlight", "best_sentence"]
 
@@ -60,7 +61,10 @@ def best_sentence(
     who/whom/whose/which/what/where.
 
     With `sentence_scores` the final score is `LEXICAL_WEIGHT * lexical + DENSE_WEIGHT * dense`.
-    Ties go to the earlier sentence, so a passage with no match yields its first sentence.
+    Prose comes first: when a sentence that reads as prose (`debris.is_prose`) scores above zero,
+    the best of those wins, so a matching headline, caption, link text or boilerplate line is
+    passed over; otherwise the best of all. Ties go to the earlier sentence, so a passage with no
+    match yields its first prose sentence (its first sentence when it has none).
 
     Args:
         question: The user's question.
@@ -78,7 +82,7 @@ def best_sentence(
     Raises:
         QAError: `sentence_scores` does not have one score per sentence.
     """
-    spans, sentences = _analyse(passage, None if spans is None else tuple(spans))
+    spans, sentences, prose = _analyse(passage, None if spans is None else tuple(spans))
     if sentence_scores is not None and len(sentence_scores) != len(spans):
         raise QAError(f"sentence_scores has {len(sentence_scores)} scores for {len(spans)} sentences")
     if not spans:
@@ -93,7 +97,14 @@ def best_sentence(
             LEXICAL_WEIGHT * lex + DENSE_WEIGHT * float(d)
             for lex, d in zip(scores, sentence_scores, strict=True)
         ]
-    best = max(range(len(spans)), key=lambda i: (scores[i], -i))
+    matching_prose = [i for i in range(len(spans)) if prose[i] and scores[i] > 0.0]
+    if matching_prose:
+        pool = matching_prose
+    elif max(scores) <= 0.0 and any(prose):
+        pool = [i for i in range(len(spans)) if prose[i]]
+    else:
+        pool = list(range(len(spans)))
+    best = max(pool, key=lambda i: (scores[i], -i))
     start, end = spans[best]
     return Highlight(passage[start:end], start, end)
 
@@ -101,14 +112,15 @@ def best_sentence(
 @lru_cache(maxsize=4096)
 def _analyse(
     passage: str, known: tuple[tuple[int, int], ...] | None
-) -> tuple[list[tuple[int, int]], list[list[str]]]:
-    """Sentence spans of a passage (`known`, else split here) and each sentence's `terms`.
+) -> tuple[list[tuple[int, int]], list[list[str]], list[bool]]:
+    """Sentence spans of a passage (`known`, else split here), each sentence's `terms`, and
+    whether it reads as prose.
 
     Cached by text: the passages of popular answers recur across questions, and this is most of
     a highlight's cost. Callers must not mutate the returned lists.
     """
     spans = list(known) if known is not None else split_sentences(passage)
-    return spans, sentence_terms(passage, spans)
+    return spans, sentence_terms(passage, spans), [is_prose(passage[a:b]) for a, b in spans]
 
 
 def _lexical_scores(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 
@@ -23,6 +24,7 @@ def retrieve(
     *,
     filters: Filters,
     window: Window | None,
+    window_filter: bool = False,
     as_of: dt.date,
     config: RetrievalConfig,
     reranker: Reranker = keep_order,
@@ -35,10 +37,14 @@ def retrieve(
     Args:
         vector: `(dim,)` unit vector of the question.
         filters: hard restrictions, pushed into the backend's candidate search.
-        window: a date window read from the question; articles inside it are preferred
-            (or required, with `config.time_filter`).
+        window: a date window read from the question; articles inside it are preferred.
+        window_filter: the window restricts the search instead (`config.time_filter` does too):
+            it joins `filters` inside the backend, as explicit dates do, so that k hits come
+            back whenever the window holds k passages.
         as_of: the archive's "now", from which recency is measured.
     """
+    if window is not None and (window_filter or config.time_filter):
+        filters = within(filters, window)
     n = max(config.candidates, 4 * k)
     candidates = reader.candidates(vector, question if config.lexical else None, n, filters)
     ids, scores = fuse(candidates, config)
@@ -46,10 +52,6 @@ def retrieve(
         return []
     columns = reader.columns(ids)
     scores *= ranking.date_factors(columns.days, window, as_of, config)
-    if window is not None and config.time_filter:
-        keep = ranking.inside(columns.days, window)
-        ids, scores = ids[keep], scores[keep]
-        columns = type(columns)(*(c[keep] for c in columns))
     if config.article_weight:
         scores = ranking.with_article_evidence(columns.articles, scores, config.article_weight)
     if reranker is not keep_order:
@@ -63,3 +65,13 @@ def retrieve(
     neighbours = shaping.adjacent(ranked, articles, chosen) if config.merge_adjacent else {}
     shared = reader.text_copies(texts[chosen]) > 1
     return shaping.hits(reader, question, ranked[chosen], scores[order][chosen], shared, neighbours, config)
+
+
+def within(filters: Filters, window: Window) -> Filters:
+    """`filters` narrowed to the dates of `window` as well (an empty intersection finds nothing)."""
+    since, until = window
+    if filters.since is not None:
+        since = filters.since if since is None else max(since, filters.since)
+    if filters.until is not None:
+        until = filters.until if until is None else min(until, filters.until)
+    return replace(filters, since=since, until=until)

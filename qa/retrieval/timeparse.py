@@ -15,12 +15,15 @@ __all__ = ["TimeWindow", "interpret_time"]
 class TimeWindow:
     """An inclusive date window; `None` on a side means open on that side.
 
-    `text` is the matched expression (several expressions are joined with "; ").
+    `text` is the matched expression (several expressions are joined with "; "); `relative` says
+    whether reading it depended on the anchor date ("last week", "in November"), not only on the
+    words ("in November 2023").
     """
 
     since: dt.date | None
     until: dt.date | None
     text: str
+    relative: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +402,8 @@ def _bare_month_resolver(atom: _Atom, prep: str) -> _Resolver:
     return atom.resolve
 
 
-_Window = tuple[dt.date | None, dt.date | None, str]
+_Window = tuple[dt.date | None, dt.date | None, str, bool]  # since, until, text, relative
+_ANCHORED = frozenset({"relative", "day_no_year", "bare_month"})
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s*and|,?\s*or)\s*", re.IGNORECASE)
 
 
@@ -416,7 +420,8 @@ def _range(question: str, first: _Atom, ctx: _Context, second: _Atom, as_of: dt.
     if end_window is None or start_window is None:
         return None
     since, until = min(start_window[0], end_window[0]), max(start_window[1], end_window[1])
-    return since, until, question[ctx.span_start : second.end]
+    # The start is read against the end, so only the end can tie the range to the anchor.
+    return since, until, question[ctx.span_start : second.end], second.kind in _ANCHORED
 
 
 def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
@@ -473,7 +478,8 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
         resolved = resolver(as_of)
         if resolved is None:
             continue
-        windows.append((*_modified(ctx.prep, *resolved), question[ctx.span_start : atom.end]))
+        text = question[ctx.span_start : atom.end]
+        windows.append((*_modified(ctx.prep, *resolved), text, atom.kind in _ANCHORED))
         last_end = atom.end if atom.kind != "relative" else -1
 
     if not windows:
@@ -484,4 +490,5 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
         since=None if None in sinces else min(s for s in sinces if s is not None),
         until=None if None in untils else max(u for u in untils if u is not None),
         text="; ".join(w[2] for w in windows),
+        relative=any(w[3] for w in windows),
     )

@@ -83,10 +83,30 @@ def test_ask_applies_filters_and_reports_the_interpreted_window(client: TestClie
         )
     )
 
-    assert body["interpreted"] == {"since": "2023-11-01", "until": "2023-11-30", "text": "in November 2023"}
+    assert body["interpreted"] == {
+        "since": "2023-11-01",
+        "until": "2023-11-30",
+        "text": "in November 2023",
+        "anchor": None,
+        "clock": None,
+        "filtered": True,  # the question asks for nothing but that month's news
+        "description": "reading 'in November 2023' as 2023-11-01 to 2023-11-30;"
+        " only articles from that window",
+    }
     assert body["as_of"] == LATER
     assert {h["source"] for h in body["hits"]} == {"Azernews"}
     assert body["hits"][0]["article_id"] == "pipeline-b"
+
+
+def test_relative_words_without_as_of_are_read_against_the_archives_end(client: TestClient) -> None:
+    body = ok(client.get("/search", params={"question": "What happened last week?", "k": 3}))
+
+    newest = "2024-02-15"  # the fixture archive's newest article, before today
+    assert body["interpreted"]["anchor"] == newest
+    assert body["interpreted"]["clock"] == "archive"
+    assert body["interpreted"]["until"] == newest
+    assert "the archive's last day" in body["interpreted"]["description"]
+    assert {h["article_id"] for h in body["hits"]} == {"quake-report"}  # the only article of that fortnight
 
 
 def test_ask_reports_syndicated_copies_as_duplicates(client: TestClient) -> None:

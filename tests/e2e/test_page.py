@@ -304,3 +304,16 @@ def test_the_api_docs_render_offline(visit: Visit, path: str, rendered: str) -> 
     page.wait_for_selector(rendered, timeout=20_000)
 
     assert "/ask" in page.text_content("body")
+
+
+def test_the_banner_says_when_time_words_count_back_from_the_archives_last_day(
+    visit: Visit, server: str
+) -> None:
+    question = "What happened last week?"
+    page = visit.open("/")
+    visit.ask(question)
+    read = api(server, question=question)["interpreted"]
+    banner = page.text_content("#interpreted")
+
+    assert read is not None and read["clock"] == "archive"  # type: ignore[index]
+    assert f"counted back from {read['anchor']}, the archive's last day" in banner  # type: ignore[index]

@@ -157,3 +157,40 @@ def test_given_spans_are_used_as_the_sentences() -> None:
     # Spans that join the first two sentences make that joined span the answer.
     joined = best_sentence(question, passage, spans=[(0, 35), (36, 49)])
     assert (joined.text, joined.start, joined.end) == ("Ford recalled cars. Toyota did not.", 0, 35)
+
+
+# --- prose over page debris -------------------------------------------------------------------
+
+
+def test_a_matching_prose_sentence_beats_a_better_matching_link_lead_in() -> None:
+    passage = "See power outage maps:\nThe storm knocked out power to 200,000 homes on Tuesday."
+    found = best_sentence("Where can I see power outage maps for the storm?", passage)
+    assert found.text == "The storm knocked out power to 200,000 homes on Tuesday."
+
+
+def test_a_boilerplate_disclaimer_is_passed_over() -> None:
+    disclaimer = (
+        "Sports betting operators have no influence over nor are any revenues made dependent on or"
+        " linked to the newsroom or news coverage."
+    )
+    passage = f"{disclaimer} The Chiefs beat the 49ers 25-22 in overtime."
+    found = best_sentence("Did sports betting operators favour the Chiefs over the 49ers?", passage)
+    assert found.text == "The Chiefs beat the 49ers 25-22 in overtime."
+
+
+def test_a_headline_is_passed_over_for_the_sentence_below_it() -> None:
+    headline = "Which film won the most Golden Globes awards in 2024"
+    passage = f'{headline}\n"Oppenheimer" took five awards on Sunday.'
+    found = best_sentence("Which film won the most Golden Globes awards in 2024?", passage)
+    assert found.text == '"Oppenheimer" took five awards on Sunday.'
+
+
+def test_debris_is_still_chosen_when_no_prose_sentence_matches() -> None:
+    passage = "Worst picture nominees:\nThe ceremony took place on Saturday."
+    found = best_sentence("Which film was nominated for worst picture?", passage)
+    assert found.text == "Worst picture nominees:"
+
+
+def test_without_any_match_the_first_prose_sentence_is_shown() -> None:
+    passage = "MENU\nSubscribe to our newsletter today.\nThe river rose overnight. Rain fell."
+    assert best_sentence("Who won the election?", passage).text == "The river rose overnight."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from qa.hits import Interpretation
-from qa.retrieval.query import Query, read_query
+from qa.retrieval.query import Query, QuestionClock, read_query
 from qa.retrieval.timeparse import interpret_time
 
 D = dt.date
@@ -14,7 +14,8 @@ NOVEMBER = "What happened in November 2023?"
 
 
 def read(question: str, *, interpret: bool = True, explicit_dates: bool = False, strip: bool = True) -> Query:
-    return read_query(question, AS_OF, interpret=interpret, explicit_dates=explicit_dates, strip_time=strip)
+    clock = QuestionClock(AS_OF, "as_of")
+    return read_query(question, clock, interpret=interpret, explicit_dates=explicit_dates, strip_time=strip)
 
 
 def test_the_time_parser_reads_the_month_and_its_words() -> None:
@@ -28,7 +29,10 @@ def test_a_month_in_the_question_becomes_the_window_and_leaves_the_text() -> Non
     query = read(NOVEMBER)
 
     assert query.window == (D(2023, 11, 1), D(2023, 11, 30))
-    assert query.interpreted == Interpretation(D(2023, 11, 1), D(2023, 11, 30), "in November 2023")
+    # Fixed dates: no anchor. Nothing but news of that month is asked for: the window filters.
+    november = Interpretation(D(2023, 11, 1), D(2023, 11, 30), "in November 2023", filtered=True)
+    assert query.interpreted == november
+    assert query.window_filter
     assert query.text == "What happened ?"
 
 
@@ -36,6 +40,9 @@ def test_a_relative_expression_is_read_against_as_of() -> None:
     query = read("Who opened the metro last week?")
 
     assert query.window == (D(2023, 11, 6), AS_OF)
+    assert query.interpreted is not None
+    assert (query.interpreted.anchor, query.interpreted.clock) == (AS_OF, "as_of")
+    assert not query.window_filter  # the metro is what is asked about; the week is preferred
     assert query.text == "Who opened the metro ?"
 
 

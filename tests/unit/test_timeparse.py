@@ -169,7 +169,7 @@ def test_last_week_across_a_year_boundary() -> None:
 def test_this_week_in_the_automaker_quiz_question() -> None:
     question = "Which automaker recalled more than 112,000 vehicles this week due to a roll-away risk?"
     found = interpret_time(question, D(2024, 1, 12))
-    assert found == TimeWindow(D(2024, 1, 5), D(2024, 1, 12), "this week")
+    assert found == TimeWindow(D(2024, 1, 5), D(2024, 1, 12), "this week", relative=True)
 
 
 # --- year-less months and days --------------------------------------------------------------
@@ -286,3 +286,20 @@ def test_the_longest_expression_wins_over_its_parts() -> None:
 
 def test_question_without_time_returns_none() -> None:
     assert interpret_time("Who is the defense minister of Azerbaijan?", AS_OF) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "relative"),
+    [
+        ("What happened last week?", True),
+        ("Who resigned in November?", True),
+        ("Who resigned on November 1?", True),
+        ("Who resigned between March and May?", True),
+        ("Who resigned in November 2023?", False),
+        ("Who resigned between March and May 2023?", False),
+        ("Who resigned in 2023 and this week?", True),
+    ],
+)
+def test_relative_says_whether_the_window_depends_on_the_anchor(question: str, relative: bool) -> None:
+    found = interpret_time(question, AS_OF)
+    assert found is not None and found.relative is relative

@@ -29,7 +29,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from embeddings.backends.local.integrity import ALGORITHM, CHANGED, FileRecord, digest_bytes
-from embeddings.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
+from embeddings.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, NotADirectoryIndexError
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -118,7 +118,19 @@ class IndexDirectory:
         return self.root / "versions"
 
     def exists(self) -> bool:
+        self.check_root()
         return (self.root / CURRENT).is_file()
+
+    def check_root(self) -> None:
+        """Raise NotADirectoryIndexError when `root`, or the nearest of its parents that exists,
+        is something other than a folder."""
+        path = self.root
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        if path.exists() and not path.is_dir():
+            if path == self.root:
+                raise NotADirectoryIndexError(f"{self.root} is a file, not an index directory")
+            raise NotADirectoryIndexError(f"{self.root} cannot be an index directory: {path} is a file")
 
     def current_name(self) -> str:
         try:
@@ -140,6 +152,7 @@ class IndexDirectory:
         )
 
     def lock(self, timeout: float) -> FileLock:
+        self.check_root()
         self.root.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.root / ".lock"), timeout=timeout)
 

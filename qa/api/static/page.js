@@ -166,11 +166,17 @@ function showInterpretation(answer, params) {
   } else {
     again.set("interpret", "false");
     banner.replaceChildren(
-      el("span", {}, "Reading “", el("strong", {}, read.text), `” as ${span(read.since, read.until)}. `),
+      el("span", {}, "Reading “", el("strong", {}, read.text), `” as ${span(read.since, read.until)}${clock(read)}. `),
       el("button", { type: "button", class: "link", onclick: () => ask(again) }, "Ignore these dates"),
     );
   }
   banner.hidden = false;
+}
+
+function clock(read) {
+  // Said only when it matters: the words were read against the archive's last day, or filter.
+  const archive = read.clock === "archive" ? `, counted back from ${read.anchor}, the archive's last day` : "";
+  return archive + (read.filtered ? "; only articles from then" : "");
 }
 
 function span(since, until) {

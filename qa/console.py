@@ -1,0 +1,76 @@
+"""What the `qa` command prints besides its results: log levels set once, library noise kept off."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+from embeddings.progress import ProgressMode
+
+OWN = ("qa", "embeddings")  # loggers of this project; everything else is a library's
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _Levels(logging.Filter):
+    """Lets a record through at `own` level and above for this project's loggers, at `others`
+    and above for the rest (some libraries set their own loggers to DEBUG, e.g. bm25s)."""
+
+    def __init__(self, own: int, others: int) -> None:
+        super().__init__()
+        self.own, self.others = own, others
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ours = record.name.split(".", 1)[0] in OWN
+        return record.levelno >= (self.own if ours else self.others)
+
+
+def levels(verbosity: int) -> tuple[int, int]:
+    """(this project's, libraries') lowest level shown: 0 → INFO / ERROR, 1 (-v) → DEBUG / WARNING,
+    2 (-vv) → DEBUG / DEBUG."""
+    if verbosity <= 0:
+        return logging.INFO, logging.ERROR
+    return logging.DEBUG, logging.WARNING if verbosity == 1 else logging.DEBUG
+
+
+@contextmanager
+def console(verbosity: int = 0) -> Iterator[None]:
+    """Configure logging for one run of the command, and restore what was there afterwards.
+
+    One handler on the root logger writes to stderr with the levels of `levels(verbosity)`.
+    tqdm's bars share a thread lock rather than a multiprocessing one (a process-wide semaphore
+    that the resource tracker reports as leaked when a worker process ends abruptly), and
+    Hugging Face libraries draw no progress bars of their own (the one-time model export's
+    "Loading weights") unless -vv.
+    """
+    own, others = levels(verbosity)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT, "%H:%M:%S"))
+    handler.addFilter(_Levels(own, others))
+    root = logging.getLogger()
+    saved_level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(own, others))
+    tqdm.set_lock(threading.RLock())
+    saved_env = os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS")
+    if verbosity < 2:
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+        if saved_env is None:
+            os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
+        else:
+            os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = saved_env
+
+
+def progress_mode() -> ProgressMode:
+    """A bar on a terminal; log lines when stderr goes to a file or a pipe."""
+    return "bar" if sys.stderr.isatty() else "log"

@@ -1,0 +1,208 @@
+"""Tests for the `qa` command over a fake encoder: exit codes, one-line errors, progress, no noise."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+from tqdm import tqdm
+
+from qa import cli
+from qa.console import console
+from qa.service import QAService
+from qa.settings import Settings
+from tests.support.fakes import FakeEncoder
+from tests.support.services import build_service
+
+
+@pytest.fixture(autouse=True)
+def fake_service(monkeypatch: pytest.MonkeyPatch, fake_encoder: FakeEncoder) -> None:
+    """Commands build their service over the fake encoder (the real CLI code path otherwise)."""
+
+    def service(settings: Settings, progress: str = "off") -> QAService:
+        return build_service(settings.index_dir, fake_encoder, progress=progress)
+
+    monkeypatch.setattr(cli, "_service", service)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_feed(path: Path, n: int = 3) -> Path:
+    records = [
+        {
+            "id": f"r{i}",
+            "title": f"Storm {i}",
+            "text": f"A storm hit the coast on day {i}.",
+            "date": "2024-03-2" + str(i),
+        }
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def one_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_index_logs_progress_lines_with_a_total_when_stderr_is_not_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, "index", str(write_feed(tmp_path / "feed.jsonl")), "--index-dir", str(tmp_path / "i")
+    )
+
+    assert code == 0
+    assert out.startswith("indexed 3 articles")
+    assert "indexing: 3/3 articles (100%)" in err
+    assert "passages embedded" in err
+
+
+def test_index_of_a_missing_file_fails_before_writing_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = write_feed(tmp_path / "feed.jsonl")
+    code, out, err = run(
+        capsys, "index", str(feed), str(tmp_path / "nope.jsonl"), "--index-dir", str(tmp_path / "i")
+    )
+
+    assert code == 1 and out == ""
+    assert (
+        one_line(err)
+        == f"qa: error: no such file or directory: {tmp_path / 'nope.jsonl'} (nothing was indexed)"
+    )
+    assert not (tmp_path / "i").exists()
+
+
+def test_index_with_nothing_readable_fails_and_creates_no_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "no text"}\n')
+
+    code, _, err = run(capsys, "index", str(bad), "--index-dir", str(tmp_path / "i"))
+
+    assert code == 1
+    assert "Traceback" not in err
+    assert err.splitlines() == [
+        f"qa: skipped {bad}:1: missing text",
+        f"qa: error: no article could be read from {bad} (nothing was indexed)",
+    ]
+    assert not (tmp_path / "i").exists()
+
+
+@pytest.mark.parametrize("command", [["index", "FEED"], ["ask", "storm"], ["stats"]])
+def test_an_index_dir_that_is_a_file_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    plain = tmp_path / "plain"
+    plain.write_text("not an index")
+    argv = [str(write_feed(tmp_path / "feed.jsonl")) if a == "FEED" else a for a in command]
+
+    code, _, err = run(capsys, *argv, "--index-dir", str(plain))
+
+    assert code == 1
+    assert one_line(err) == f"qa: error: {plain} is a file, not an index directory"
+
+
+def test_an_index_dir_below_a_file_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = tmp_path / "plain"
+    plain.write_text("")
+
+    code, _, err = run(
+        capsys, "index", str(write_feed(tmp_path / "f.jsonl")), "--index-dir", str(plain / "sub")
+    )
+
+    assert code == 1
+    assert one_line(err) == f"qa: error: {plain / 'sub'} cannot be an index directory: {plain} is a file"
+
+
+def test_eval_without_data_says_where_to_get_it_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    code, _, err = run(capsys, "eval", "../shared/benchmarks/realtimeqa-2024q1")
+
+    assert code == 1
+    line = one_line(err)
+    assert line.startswith("qa: error: no benchmark directory at ../shared/benchmarks/realtimeqa-2024q1: ")
+    assert "corpus.jsonl and queries.jsonl" in line and "github.com/realtimeqa/realtimeqa_public" in line
+    assert list(tmp_path.iterdir()) == []  # no .qa-eval/ left behind
+
+
+def test_eval_names_the_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "bench"
+    data.mkdir()
+    write_feed(data / "corpus.jsonl")
+
+    code, _, err = run(capsys, "eval", str(data), "--index-dir", str(tmp_path / "i"))
+
+    assert code == 1
+    assert one_line(err).startswith(f"qa: error: {data} has no queries.jsonl: ")
+    assert not (tmp_path / "i").exists()
+
+
+def test_ask_prints_how_it_read_the_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(write_feed(tmp_path / "feed.jsonl")), "--index-dir", index)[0] == 0
+
+    code, out, err = run(capsys, "ask", "What happened yesterday?", "--index-dir", index)
+
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == (
+        "(reading 'yesterday' as 2024-03-21 to 2024-03-22, relative to 2024-03-22, the archive's last day"
+        " (it ends before today); only articles from that window)"
+    )
+    assert "Storm 2" in out and "Storm 0" not in out
+
+
+def test_verbose_is_accepted_before_and_after_the_command() -> None:
+    parser = cli._parser()
+    assert parser.parse_args(["-v", "stats"]).verbose == 1
+    assert parser.parse_args(["stats", "-vv"]).verbose == 2
+    assert parser.parse_args(["stats"]).verbose == 0
+
+
+def test_console_shows_this_projects_lines_and_keeps_library_noise_off(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def emit() -> None:
+        logging.getLogger("bm25s").debug("Building index from IDs objects")
+        logging.warning("Please consider to run pre-processing before quantization")  # onnxruntime's way
+        logging.getLogger("embeddings.progress").info("indexing: 1/2 articles")
+
+    with console(0):
+        emit()
+    quiet = capsys.readouterr().err
+    with console(1):
+        emit()
+    verbose = capsys.readouterr().err
+
+    assert "indexing: 1/2 articles" in quiet
+    assert "bm25s" not in quiet and "pre-processing" not in quiet
+    assert "pre-processing" in verbose and "bm25s" not in verbose
+
+
+def test_console_removes_its_handler_and_gives_tqdm_a_thread_lock() -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+
+    with console(0):
+        assert len(root.handlers) == len(handlers) + 1
+        # A multiprocessing lock is a named semaphore the resource tracker reports as leaked.
+        assert isinstance(tqdm.get_lock(), type(threading.RLock()))
+
+    assert root.handlers == handlers and root.level == level
