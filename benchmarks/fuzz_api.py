@@ -1,7 +1,8 @@
 """Fuzz the HTTP API from its own OpenAPI schema (schemathesis): count cases, statuses, 5xx, violations.
 
 The app runs in-process over a fake-encoder index of the hand-made test articles, writes allowed
-(loopback, no token), so `POST /articles` and `DELETE /articles/{id}` are fuzzed too.
+(loopback, no token), so `POST /articles` and `DELETE /articles/{id}` are fuzzed too. Then the
+values a schema cannot generate (NaN, Infinity, lone surrogates) are sent at every place.
 
     python -m benchmarks.fuzz_api --examples 200
 """
@@ -22,11 +23,12 @@ from pathlib import Path
 
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from tests.support.fuzz import EXCLUDED, make_app
+from tests.support.fuzz import EXCLUDED, hostile_requests, make_app
 
 
 @dataclass(slots=True)
@@ -78,6 +80,17 @@ def _fuzz_operation(
         run()
 
 
+def send_hostile(app: FastAPI) -> Counter[int]:
+    """Statuses of the requests schemathesis cannot generate: NaN, Infinity and lone surrogates at
+    every place of every body, query and path (`tests/support/fuzz.hostile_requests`)."""
+    statuses: Counter[int] = Counter()
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
+        for method, url, body in hostile_requests():
+            response = client.request(method, url, content=body, headers={"content-type": "application/json"})
+            statuses[response.status_code] += 1
+    return statuses
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=100, help="per operation and generation mode")
@@ -86,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         report = fuzz(make_app(workdir / "index"), args.examples)
+        hostile = send_hostile(make_app(workdir / "index"))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     summary = {
@@ -94,12 +108,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "violations": len(report.failures),
         "statuses": dict(sorted(report.statuses.items())),
         "per_operation": dict(report.per_operation),
+        "hostile_cases": sum(hostile.values()),
+        "hostile_statuses": dict(sorted(hostile.items())),
+        "hostile_server_errors": sum(n for status, n in hostile.items() if status >= 500),
         "seconds": round(time.monotonic() - started, 1),
     }
     print(json.dumps(summary, indent=2))
     for failure in report.failures[:20]:
         print(failure)
-    return 0 if not report.failures and not report.server_errors else 1
+    return (
+        0 if not report.failures and not report.server_errors and not summary["hostile_server_errors"] else 1
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
+
+# Article ids are addressed as one URL path segment (`/articles/{id}`), so they hold no "/", and are
+# printable: the same id is accepted by `qa index`, `POST /articles`, get, related and delete.
+MAX_ID_CHARS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +48,37 @@ class Passage:
     start: int
     end: int
     text: str
+
+
+def is_text(value: str) -> bool:
+    """Whether `value` can be stored and sent as UTF-8 (no lone UTF-16 surrogate, e.g. from a JSON
+    `"\\ud800"` escape or an undecodable command-line byte)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def id_problem(article_id: str) -> str | None:
+    """Why `article_id` cannot be an article's id (None when it can)."""
+    if not article_id or article_id != article_id.strip():
+        return "id is empty or has surrounding whitespace"
+    if len(article_id) > MAX_ID_CHARS:
+        return f"id is longer than {MAX_ID_CHARS} characters"
+    if not is_text(article_id):
+        return "id holds a lone surrogate, which is not text"
+    if "/" in article_id or article_id in (".", ".."):
+        return 'id holds "/" or is "." or "..": an id must be one URL path segment'
+    if any(unicodedata.category(c) == "Cc" for c in article_id):
+        return "id holds a control character"
+    return None
+
+
+def article_problem(article: Article) -> str | None:
+    """Why `article` cannot be indexed as it is (None when it can): a bad id or a field that is not text."""
+    if (problem := id_problem(article.id)) is not None:
+        return problem
+    fields = {"title": article.title, "text": article.text, "source": article.source, "url": article.url}
+    bad = [name for name, value in fields.items() if value is not None and not is_text(value)]
+    return f"{bad[0]} holds a lone surrogate, which is not text" if bad else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,12 @@ from embeddings.articles import Article, Passage
 from embeddings.text import split_sentences
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
+
+# WordPiece reads a run of more than 100 characters without whitespace as one [UNK] token, so the
+# token count of such a run says nothing of its length: it is cut into runs of this many characters
+# first, which are counted (and embedded) like any other words.
+MAX_WORD_CHARS = 100
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD_CHARS + 1},}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +80,7 @@ def _bounded_pieces(text: str, count_tokens: TokenCounter, budget: int) -> list[
     counts = count_tokens([text[s:e] for s, e in spans])
     pieces: list[tuple[int, int, int]] = []
     for (start, end), n in zip(spans, counts, strict=True):
-        if n <= budget:
+        if n <= budget and not _LONG_WORD.search(text, start, end):
             pieces.append((start, end, n))
         else:
             pieces.extend(_split_long(text, start, end, count_tokens, budget))
@@ -124,7 +131,6 @@ def _word_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         j = i
         while j < end and not text[j].isspace():
             j += 1
-        if j > i:
-            spans.append((i, j))
+        spans.extend((k, min(j, k + MAX_WORD_CHARS)) for k in range(i, j, MAX_WORD_CHARS))
         i = j
     return spans

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class QAError(Exception):
     """Root of every error this project raises on purpose."""
@@ -30,7 +32,25 @@ class IndexMismatchError(QAError):
 
 
 class IndexCorruptError(QAError):
-    """An index exists but fails its consistency check."""
+    """An index exists but is damaged or fails its consistency check; `problems`, one line each,
+    name the files (relative to the index, never an absolute path)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems) or (message,)
+
+    @classmethod
+    def of(cls, problems: Sequence[str]) -> IndexCorruptError:
+        """One line for a damaged version: its first problem, how many more, and the way out."""
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return cls(
+            f"index damaged: {problems[0]}{more}; `qa check` lists every problem, `qa repair` recovers",
+            problems,
+        )
+
+
+class IndexWriteError(QAError):
+    """A write could not be stored (no space left, an I/O error); the live version is unchanged."""
 
 
 class IndexLockedError(QAError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from embeddings.articles import Article
+from embeddings.articles import Article, article_problem, is_text
 from embeddings.errors import InvalidArticleError
 
 __all__ = [
@@ -271,9 +271,11 @@ def parse_record(
     if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
         raise InvalidArticleError(location, f"id is not a string or integer (got {type(raw_id).__name__})")
     article_id = str(raw_id).strip() if raw_id is not None else ""
+    if not (is_text(title) and is_text(text)):
+        raise InvalidArticleError(location, "title or text holds a lone surrogate, which is not text")
     if not article_id:
         article_id = hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16]
-    return Article(
+    article = Article(
         id=article_id,
         title=title,
         text=text,
@@ -282,6 +284,9 @@ def parse_record(
         url=_optional_str(record, "url", location),
         path=path,
     )
+    if (problem := article_problem(article)) is not None:
+        raise InvalidArticleError(location, problem)
+    return article
 
 
 def parse_date(value: str) -> dt.date:

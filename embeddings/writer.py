@@ -12,17 +12,19 @@ from itertools import islice
 
 import numpy as np
 
-from embeddings.articles import Article, Passage
+from embeddings.articles import Article, Passage, article_problem
 from embeddings.backends.base import (
     ArticleWrite,
     Backend,
     IndexInfo,
     IndexSpec,
     PassageDraft,
+    PassageRow,
     WriteTransaction,
 )
 from embeddings.chunking import ChunkingConfig, chunk_article
 from embeddings.encoders import Encoder
+from embeddings.errors import InvalidArticleError
 from embeddings.progress import ProgressMode, progress_bar
 from embeddings.text import split_sentences
 
@@ -204,6 +206,24 @@ class Indexer:
             _record(report, txn.commit())
         return report
 
+    def repair(self) -> list[str]:
+        """Recover a damaged live version under the writer lock (see `Backend.repair`); passages no
+        intact version holds a vector for are embedded again, as they were written."""
+        with self.backend.writer(self.lock_timeout):
+            return self.backend.repair(self.embed_rows, encoder=self.encoder.identity)
+
+    def embed_rows(self, rows: Sequence[PassageRow]) -> np.ndarray:
+        """Vectors `(len(rows), dim)` of stored passages, from the text the writer embeds for them."""
+        texts = [
+            passage_context(
+                self._title_prefix(r.title),
+                Passage(r.article_id, r.position, r.start, r.end, r.text),
+                r.position,
+            )
+            for r in rows
+        ]
+        return self.encoder.encode_documents(texts) if texts else np.empty((0, self.encoder.dim), np.float32)
+
     @property
     def spec(self) -> IndexSpec:
         return IndexSpec(self.encoder.identity, self.encoder.dim, self.settings)
@@ -227,6 +247,9 @@ class Indexer:
         """Chunk the articles of a batch that are new or changed (runs beside the encoder)."""
         if not batch:
             return None
+        for article in batch:
+            if (problem := article_problem(article)) is not None:
+                raise InvalidArticleError(f"article {article.id!r}", problem)
         batch = list({a.id: a for a in batch if a.id not in seen}.values())  # last copy of an id wins
         seen.update(a.id for a in batch)
         hashes = {a.id: self._content_hash(a) for a in batch}

@@ -1,4 +1,4 @@
-"""The `qa` command: index, ask, related, serve, stats, delete, check, eval — thin over `QAService`."""
+"""The `qa` command: index, ask, related, serve, stats, delete, check, repair, eval, thin over `QAService`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from embeddings.backends import create_backend
-from embeddings.errors import InvalidRequestError, QAError
+from embeddings.errors import IndexCorruptError, InvalidRequestError, QAError
 from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
 from qa.console import console, progress_mode
@@ -123,8 +123,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
 
-    p = command("check", cmd_check, "verify the index (vectors, metadata and counts agree)")
+    p = command(
+        "check",
+        cmd_check,
+        "verify the index: every file against its checksum, then vectors, metadata, lexical index and"
+        " counts agree (one line per problem, exit 1)",
+    )
     p.add_argument("--json", action="store_true")
+
+    p = command(
+        "repair",
+        cmd_repair,
+        "recover a damaged index: rebuild the damaged parts from intact ones, or fall back to the"
+        " newest intact earlier version",
+    )
 
     p = command("eval", cmd_eval, "index a benchmark directory (corpus.jsonl + queries.jsonl) and score it")
     p.add_argument("data_dir", type=Path)
@@ -198,6 +210,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print("qa ask: give a QUESTION or --batch FILE", file=sys.stderr)
         return 2
     qa = _service(settings)
+    _refuse_damage(qa, settings)
     filters = {"since": args.since, "until": args.until, "sources": args.sources}
     if args.batch is not None:
         return _ask_batch(qa, args, filters)
@@ -247,7 +260,9 @@ def _ask_batch(qa: Any, args: argparse.Namespace, filters: dict[str, Any]) -> in
 
 
 def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
-    related = _service(settings).related(args.article_id, args.k)
+    qa = _service(settings)
+    _refuse_damage(qa, settings)
+    related = qa.related(args.article_id, args.k)
     if args.json:
         _print_json({"article_id": args.article_id, "related": [r.to_dict() for r in related]})
     else:
@@ -261,12 +276,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host, port = args.host or settings.host, args.port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})
-    if not create_backend(settings.backend, **settings.backend_options()).exists():
+    backend = create_backend(settings.backend, **settings.backend_options())
+    if not backend.exists():
         print(f"qa: no index at {settings.index_dir}; indexing {settings.seeds_dir} first", file=sys.stderr)
         _service(settings, progress=progress_mode()).add(
             iter_articles([settings.seeds_dir], on_problem=_report_problem),
             total=count_articles([settings.seeds_dir]),
         )
+    elif settings.verify_on_start:
+        try:
+            problems = backend.verify(structure=False)
+        except IndexCorruptError as exc:  # CURRENT itself names no version
+            problems = list(exc.problems)
+        if problems:
+            raise IndexCorruptError.of(problems)
     # Two processes answer concurrent requests on two cores (one is bound by the GIL): with 8
     # clients 323 vs 238 requests/s and p99 39 vs 60 ms (docs/BENCHMARKS.md).
     workers = args.workers or settings.workers or min(2, os.cpu_count() or 1)
@@ -319,13 +342,40 @@ def cmd_optimize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    qa = _service(settings)
-    problems = qa.check()
+    backend = create_backend(settings.backend, **settings.backend_options())
+    try:
+        problems, version = backend.verify(), backend.live_version()
+    except IndexCorruptError as exc:  # the pointer to the live version itself is damaged
+        problems, version = list(exc.problems), None
+    note = ""
+    if not problems:
+        reader = backend.open()
+        if reader.info.checksums is False:
+            note = (
+                f" ({version} has no checksums: written before they were recorded, so only its structure"
+                " was checked; the next write or `qa optimize` records them)"
+            )
+        reader.close()
     if args.json:
-        _print_json({"ok": not problems, "problems": problems, "version": qa.version()})
+        _print_json({"ok": not problems, "problems": problems, "version": version, "note": note.strip()})
     else:
-        print("ok" if not problems else "\n".join(problems))
+        print("ok" + note if not problems else "\n".join(problems))
+    if problems:
+        print("qa: the live version is damaged: `qa repair` recovers it", file=sys.stderr)
     return 1 if problems else 0
+
+
+def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
+    for line in _service(settings).repair():
+        print(line)
+    return 0
+
+
+def _refuse_damage(qa: Any, settings: Settings) -> None:
+    """Check every checksum of the live version before answering from it (setting
+    verify_on_start); a damaged one stops the command with one line naming the file."""
+    if settings.verify_on_start and (problems := qa.verify()):
+        raise IndexCorruptError.of(problems)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,6 +10,11 @@ from embeddings.backends.base import PassageRow
 
 Clock = Literal["as_of", "today", "archive"]
 
+# The longest hit text sent. Passages are at most 256 model tokens (about 1,500 characters of news
+# text; two merged about 3,000), so only a passage of an older index with a run of characters
+# without whitespace (once kept whole, whatever its length) is ever cut.
+MAX_HIT_CHARS = 8_000
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -65,8 +70,16 @@ class Hit:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The hit as sent; a text longer than `MAX_HIT_CHARS` (an index chunked before long runs
+        without whitespace were cut) is cut there, its spans with it, so an answer has a size bound."""
+        text, end = self.text, self.end
+        highlight, h_start, h_end = self.highlight, self.highlight_start, self.highlight_end
+        if len(text) > MAX_HIT_CHARS:
+            text, end = text[:MAX_HIT_CHARS], self.start + MAX_HIT_CHARS
+            h_start, h_end = min(h_start, MAX_HIT_CHARS), min(h_end, MAX_HIT_CHARS)
+            highlight = text[h_start:h_end]
         return {
-            "text": self.text,
+            "text": text,
             "score": round(float(self.score), 6),
             "article_id": self.article_id,
             "title": self.title,
@@ -74,9 +87,9 @@ class Hit:
             "source": self.source,
             "url": self.url,
             "position": self.position,
-            "span": [self.start, self.end],
-            "highlight": self.highlight,
-            "highlight_span": [self.highlight_start, self.highlight_end],
+            "span": [self.start, end],
+            "highlight": highlight,
+            "highlight_span": [h_start, h_end],
             "duplicates": list(self.duplicates),
         }
 

@@ -12,7 +12,7 @@ from embeddings.articles import Article
 from embeddings.backends import Backend, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
-from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
+from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QAError
 from embeddings.progress import ProgressMode
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
@@ -20,7 +20,7 @@ from qa.query_vectors import QueryVectors
 from qa.retrieval import RetrievalConfig, load_reranker, question_clock, read_query, retrieve
 from qa.retrieval import related as related_articles
 from qa.settings import Settings
-from qa.validation import check_dates, check_k, check_question
+from qa.validation import check_dates, check_k, check_question, check_text
 
 
 class QAService:
@@ -43,7 +43,7 @@ class QAService:
         chunking: ChunkingConfig | None = None,
         retrieval: RetrievalConfig | None = None,
         title_context: bool = True,
-        reload_interval: float = 1.0,
+        reload_interval: float = 0.25,
         lock_timeout: float = 60.0,
         progress: ProgressMode = "off",
         max_k: int = 100,
@@ -67,6 +67,7 @@ class QAService:
         )
         self._reader: IndexReader | None = None
         self._current: str | None = None
+        self._damaged: dict[str, tuple[str, ...]] = {}  # version token -> its problems
         self._checked = 0.0
         self._lock = threading.Lock()
         self.queries = QueryVectors(encoder)
@@ -74,7 +75,11 @@ class QAService:
     # --- index state -------------------------------------------------------------------------
 
     def reader(self) -> IndexReader:
-        """The live index version; re-opened when a writer (any process) published a newer one."""
+        """The live index version; re-opened when a writer (any process) published a newer one.
+
+        A version found damaged (at open, by the cheap check of each reload, by `verify`) is never
+        answered from again: every call raises `IndexCorruptError` until another version is live.
+        """
         now = time.monotonic()
         if self._reader is not None and now - self._checked < self.reload_interval:
             return self._reader
@@ -85,11 +90,46 @@ class QAService:
                     f"no index at {self.backend.describe()} (build one with `qa index PATH`)"
                 )
             name = self.backend.live_version()
+            if name in self._damaged:
+                raise IndexCorruptError.of(self._damaged[name])
             if name != self._current or self._reader is None:
+                self._reader, self._current = None, None
+                try:
+                    reader = self.backend.open(self.encoder.identity)
+                except IndexCorruptError as exc:
+                    self._damaged[name] = exc.problems
+                    raise
                 # Requests that hold the old reader keep using it; it closes when unreferenced.
-                self._reader = self.backend.open(self.encoder.identity)
-                self._current = name
+                self._reader, self._current = reader, name
+            elif (problems := self._reader.check(full=False)) and self.backend.live_version() == name:
+                self._reader, self._current = None, None
+                self._damaged[name] = tuple(problems)
+                raise IndexCorruptError.of(problems)
             return self._reader
+
+    def verify(self, *, structure: bool = False) -> list[str]:
+        """Check the live version in full (every checksum; with `structure`, the invariants between
+        its parts); a damaged one is refused from then on. Its problems, one line each.
+
+        The version is opened first: its files' signatures are taken before the checksums read
+        them, so damage after this moment is caught by the reload checks, before by the hashes.
+        """
+        if not self.backend.exists():
+            return []
+        try:
+            name = self.backend.live_version()
+            self.reader()
+        except IndexCorruptError as exc:  # damaged where open looks, or no version can be named
+            return list(exc.problems)
+        except QAError:
+            pass  # e.g. built with another model: every read says so; the checksums still tell
+        problems = self.backend.verify(structure=structure)
+        if problems:
+            with self._lock:
+                self._damaged[name] = tuple(problems)
+                if self._current == name:
+                    self._reader, self._current = None, None
+        return problems
 
     def exists(self) -> bool:
         return self.backend.exists()
@@ -126,6 +166,8 @@ class QAService:
         question = check_question(question, self.max_question_chars)
         check_k(k, self.max_k)
         check_dates(since, until)
+        for source in sources or ():
+            check_text(source, "a source")
         reader = self.reader()
         newest = reader.max_date()
         today = dt.date.today()
@@ -169,7 +211,7 @@ class QAService:
         self.queries.vectors([q.strip() for q in questions])
 
     def article(self, article_id: str) -> Article:
-        article = self.reader().article(article_id)
+        article = self.reader().article(check_text(article_id, "the article id"))
         if article is None:
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
         return article
@@ -177,7 +219,7 @@ class QAService:
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
         """The k articles most similar to `article_id` (never itself), by passage similarity."""
         check_k(k, self.max_k)
-        return related_articles(self.reader(), article_id, k)
+        return related_articles(self.reader(), check_text(article_id, "the article id"), k)
 
     def stats(self) -> dict[str, object]:
         reader = self.reader()
@@ -208,7 +250,8 @@ class QAService:
         return self.reader().info.version
 
     def check(self) -> list[str]:
-        return self.reader().check()
+        """Every problem of the live version (checksums and structure), one line each."""
+        return self.backend.verify()
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -230,9 +273,17 @@ class QAService:
         return report
 
     def delete(self, ids: Sequence[str]) -> IndexReport:
+        for article_id in ids:
+            check_text(article_id, "an article id")
         report = self.indexer.delete(ids)
         self._refresh()
         return report
+
+    def repair(self) -> list[str]:
+        """Recover a damaged live version (see `Indexer.repair`); what was done, one line each."""
+        lines = self.indexer.repair()
+        self._refresh()
+        return lines
 
     def optimize(self) -> IndexReport:
         """Rewrite the live version in the backend's current layout (see `Indexer.optimize`)."""

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from embeddings.articles import is_text
 from embeddings.errors import InvalidRequestError
+
+
+def check_text(value: str, what: str) -> str:
+    """`value` itself when it is text UTF-8 can carry (no lone surrogate); raises otherwise."""
+    if not is_text(value):
+        raise InvalidRequestError(f"{what} holds a lone surrogate, which is not text")
+    return value
 
 
 def check_question(question: str, max_chars: int) -> str:
     """The question without surrounding whitespace; raises if that is empty or over `max_chars`."""
-    question = question.strip()
+    question = check_text(question, "question").strip()
     if not question:
         raise InvalidRequestError("question must not be empty")
     if len(question) > max_chars:

@@ -17,7 +17,7 @@ from qa.service import QAService
 from qa.settings import Settings
 from tests.support.articles import make_articles
 from tests.support.fakes import FakeEncoder
-from tests.support.services import ClientFactory, build_service
+from tests.support.services import LOCAL, ClientFactory, build_service
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,9 @@ def make_client(service: QAService) -> Iterator[ClientFactory]:
 
     def make(**overrides: Any) -> TestClient:
         settings = Settings(index_dir=service.backend.root, reload_interval=0, **overrides)
-        client = TestClient(create_app(settings, lambda: service), raise_server_exceptions=False)
+        client = TestClient(
+            create_app(settings, lambda: service), base_url=LOCAL, raise_server_exceptions=False
+        )
         clients.append(client)
         return client.__enter__()
 
@@ -73,7 +75,9 @@ def make_client(service: QAService) -> Iterator[ClientFactory]:
 def client(service: QAService) -> Iterator[TestClient]:
     settings = Settings(index_dir=service.backend.root, reload_interval=0)
     # Server errors come back as 500 responses (which tests assert never happen) instead of raising.
-    with TestClient(create_app(settings, lambda: service), raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(settings, lambda: service), base_url=LOCAL, raise_server_exceptions=False
+    ) as c:
         yield c
 
 

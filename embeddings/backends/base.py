@@ -10,7 +10,7 @@ three protocols without touching ranking, shaping or the edges.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple, Protocol
@@ -93,6 +93,10 @@ class ArticleWrite:
     vectors: np.ndarray
 
 
+# Vectors `(len(rows), dim)` for passages, computed as the writer embeds them (used by `repair`).
+Embed = Callable[[Sequence[PassageRow]], np.ndarray]
+
+
 @dataclass(frozen=True, slots=True)
 class IndexSpec:
     """What decides an index's vectors: the encoder's identity and dimension, and the chunking and
@@ -115,6 +119,7 @@ class IndexInfo:
     passages: int
     created: str
     settings: dict[str, Any] = field(default_factory=dict)
+    checksums: bool | None = None  # whether its files carry checksums (None: the engine keeps its own)
 
 
 class IndexReader(Protocol):
@@ -170,8 +175,10 @@ class IndexReader(Protocol):
 
     def size_bytes(self) -> int: ...
 
-    def check(self) -> list[str]:
-        """Consistency problems of this version, one line each (empty when sound)."""
+    def check(self, full: bool = True) -> list[str]:
+        """Problems of this version, one line each (empty when sound). `full`: its stored data
+        against what was written and the invariants between its parts; otherwise only what is
+        cheap enough for a server to ask on every reload check (e.g. whether a file changed)."""
         ...
 
     def close(self) -> None: ...
@@ -238,4 +245,18 @@ class Backend(Protocol):
 
     def describe(self) -> str:
         """Where the index is, for messages (e.g. a directory or a URI)."""
+        ...
+
+    def verify(self, *, structure: bool = True) -> list[str]:
+        """Problems of the live version, one line each (empty when sound), found without serving
+        from it: its stored data against what was written (checksums) and, with `structure`, the
+        invariants between its parts. Raises `IndexNotFoundError` when there is no index."""
+        ...
+
+    def repair(self, embed: Embed | None = None, *, encoder: str | None = None) -> list[str]:
+        """Make a sound version live again after damage (call inside `writer()`): fall back to an
+        intact earlier version, or rebuild the damaged parts from intact ones (`embed`, given,
+        re-embeds passages no intact version holds a vector for, if `encoder` built the index).
+        Returns what was done, one line each; raises `IndexCorruptError` when nothing sound is left
+        to recover from."""
         ...

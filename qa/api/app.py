@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from qa.api.errors import add_exception_handlers, error_responses
 from qa.api.metrics import Metrics, RequestMetrics
-from qa.api.middleware import BodyLimit
+from qa.api.middleware import BodyLimit, HostCheck
 from qa.api.routes import ROUTERS
 from qa.api.routes import metrics as metrics_route
 from qa.service import QAService
@@ -30,6 +30,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service_factory()
+        if settings.verify_on_start:
+            app.state.service.verify()  # a damaged live version is refused (503) from the start
         yield
 
     app = FastAPI(
@@ -38,6 +40,7 @@ def create_app(
         lifespan=lifespan,
         description="Ask a news archive questions; get passages with date, source, title and url.",
         responses=error_responses(400, 413, 422, 503),
+        redirect_slashes=False,  # `/articles/` is no article, not a redirect to `/articles`
         # Served by routes/docs.py with local assets: FastAPI's own pages load them from a CDN.
         docs_url=None,
         redoc_url=None,
@@ -45,6 +48,7 @@ def create_app(
     app.state.settings = settings
     add_exception_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(HostCheck, hosts=settings.served_hosts())
     for router in ROUTERS:
         app.include_router(router)
     if settings.metrics:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
 from qa.service import QAService
-from qa.settings import Settings
+from qa.settings import Settings, is_loopback
 
 
 # `async def`, though they await nothing: FastAPI runs a plain `def` dependency in the thread
@@ -28,25 +27,30 @@ Service = Annotated[QAService, Depends(_service)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 
 
+def may_write(settings: Settings, authorization: str | None) -> bool:
+    """Whether a request with this `Authorization` header may write (and see where the index is):
+    the right bearer token when one is set, else any request to a server listening on loopback."""
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    if not token:
+        return is_loopback(settings.host)
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    # Starlette decodes header bytes as latin-1: encoding back gives the bytes sent, which a client
+    # sends as UTF-8; compared in constant time against the token's UTF-8 bytes.
+    try:
+        sent = given.strip().encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return scheme.lower() == "bearer" and hmac.compare_digest(sent, token.encode("utf-8"))
+
+
 def authorise(settings: AppSettings, authorization: Annotated[str | None, Header()] = None) -> None:
     """Writes need the bearer token when one is set, and are refused beyond loopback when none is."""
-    token = settings.api_token.get_secret_value() if settings.api_token else None
-    if token:
-        scheme, _, given = (authorization or "").strip().partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-            raise HTTPException(
-                401, "a valid bearer token is required for writes", headers={"WWW-Authenticate": "Bearer"}
-            )
-    elif not _is_loopback(settings.host):
+    if may_write(settings, authorization):
+        return
+    if settings.api_token and settings.api_token.get_secret_value():
         raise HTTPException(
-            403, "writes are disabled: the server listens beyond loopback and no QA_API_TOKEN is configured"
+            401, "a valid bearer token is required for writes", headers={"WWW-Authenticate": "Bearer"}
         )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    raise HTTPException(
+        403, "writes are disabled: the server listens beyond loopback and no QA_API_TOKEN is configured"
+    )

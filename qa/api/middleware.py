@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
@@ -35,3 +37,35 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class HostCheck:
+    """400 for a request whose Host header names none of `hosts` (None: any host is answered).
+
+    A page on another site can make a browser send requests to a loopback server by pointing its
+    own name at 127.0.0.1 (DNS rebinding); those requests carry that site's name in Host.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: Sequence[str] | None) -> None:
+        self.app = app
+        self.hosts = None if hosts is None else {_host_name(h) for h in hosts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hosts is None or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if _host_name(Headers(scope=scope).get("host", "")) in self.hosts:
+            await self.app(scope, receive, send)
+            return
+        detail = "the Host header names a host this server does not serve (setting QA_ALLOWED_HOSTS)"
+        await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
+
+
+def _host_name(host: str) -> str:
+    """The name of a Host header value without its port: `[::1]:8000` -> `::1`."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")

@@ -150,9 +150,10 @@ class IndexReportOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "no index"]
+    status: Literal["ok", "no index", "damaged"]
     index: bool = Field(..., description="Whether an index exists to answer from.")
     version: int | None = Field(None, description="The live index version (absent without an index).")
+    detail: str | None = Field(None, description="Why answers are refused (when damaged; status 503).")
 
 
 class StatsOut(BaseModel):
@@ -166,7 +167,9 @@ class StatsOut(BaseModel):
     version: int
     created: str
     index_bytes: int
-    index_dir: str
+    index_dir: str | None = Field(
+        None, description="Where the index lives: only to requests that may write (the token, or loopback)."
+    )
     sources: dict[str, int] = Field(..., description="Articles per source, the 20 largest sources.")
 
 

@@ -244,7 +244,9 @@ def test_health_without_an_index_says_so(tmp_path: Any, fake_encoder: Any) -> No
 
     empty = build_service(tmp_path / "empty", fake_encoder)
     settings = Settings(index_dir=tmp_path / "empty")
-    with TestClient(create_app(settings, lambda: empty), raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(settings, lambda: empty), base_url="http://localhost", raise_server_exceptions=False
+    ) as c:
         assert ok(c.get("/health")) == {"status": "no index", "index": False}
         assert "qa index" in error(c.post("/ask", json={"question": "anything"}), 503)
 

@@ -11,7 +11,7 @@ from qa.api import create_app
 from qa.settings import Settings
 from tests.support.fakes import FakeEncoder
 from tests.support.prometheus import samples, value
-from tests.support.services import ClientFactory, build_service
+from tests.support.services import LOCAL, ClientFactory, build_service
 
 REQUESTS = "qa_http_requests_total"
 LATENCY = "qa_http_request_duration_seconds"
@@ -91,7 +91,7 @@ def test_index_size_version_and_last_write_are_read_at_scrape(client: TestClient
 
 def test_without_an_index_the_index_is_reported_down(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
     empty = build_service(tmp_path / "empty", fake_encoder)
-    with TestClient(create_app(Settings(index_dir=tmp_path / "empty"), lambda: empty)) as c:
+    with TestClient(create_app(Settings(index_dir=tmp_path / "empty"), lambda: empty), base_url=LOCAL) as c:
         text = scrape(c)
 
     assert value(text, "qa_index_up") == 0

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from qa.api import create_app
 from qa.settings import Settings
 from tests.support.fakes import FakeEncoder
-from tests.support.services import build_service
+from tests.support.services import LOCAL, build_service
 
 QUESTION = "What happened in November 2023?"
 LATER = "2025-01-01"
@@ -52,7 +52,7 @@ def test_sources_lists_every_source_by_articles_and_the_newest_date(client: Test
 
 def test_sources_without_an_index_is_503_with_a_message(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
     empty = build_service(tmp_path / "empty", fake_encoder)
-    with TestClient(create_app(Settings(index_dir=tmp_path / "empty"), lambda: empty)) as c:
+    with TestClient(create_app(Settings(index_dir=tmp_path / "empty"), lambda: empty), base_url=LOCAL) as c:
         response = c.get("/sources")
 
     assert response.status_code == 503 and "qa index" in response.json()["detail"]

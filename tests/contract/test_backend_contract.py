@@ -249,3 +249,23 @@ def test_writers_are_serialised(
     other = BACKEND_FACTORIES[backend_name](tmp_path)
     with backend.writer(timeout=10), pytest.raises(IndexLockedError), other.writer(timeout=0.2):
         pass
+
+
+def test_a_sound_index_verifies_clean_and_repair_leaves_it_as_it_is(
+    backend: Backend, filled: IndexReader
+) -> None:
+    token = backend.live_version()
+
+    assert backend.verify() == []
+    assert backend.verify(structure=False) == []
+    assert filled.check(full=False) == []
+    with backend.writer(timeout=10):
+        lines = backend.repair(None, encoder=ENCODER.identity)
+
+    assert lines and all(isinstance(line, str) for line in lines)
+    assert backend.live_version() == token
+
+
+def test_verify_without_an_index_says_there_is_none(backend: Backend) -> None:
+    with pytest.raises(IndexNotFoundError):
+        backend.verify()

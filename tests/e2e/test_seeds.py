@@ -113,7 +113,7 @@ def test_ask_json_gives_the_same_hits_as_the_http_api(
     code, out, _ = run(
         capsys, "ask", QUESTION, "-k", "3", "--as-of", AS_OF, "--index-dir", str(index_dir), "--json"
     )
-    with TestClient(create_app(settings, lambda: service)) as client:
+    with TestClient(create_app(settings, lambda: service), base_url="http://localhost") as client:
         http = client.post("/ask", json={"question": QUESTION, "k": 3, "as_of": AS_OF}).json()
 
     assert code == 0

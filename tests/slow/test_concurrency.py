@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import pytest
 
 from embeddings.backends.local.reader import LocalReader
 from embeddings.backends.local.versions import CURRENT
 from tests.support.driver import article_record, make_article, make_service, write_jsonl
-from tests.support.processes import REPO_ROOT, DriverProcess, free_port, wait_healthy
+from tests.support.processes import REPO_ROOT, DriverProcess, client_per_worker, free_port, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -217,7 +216,7 @@ def test_a_write_through_one_uvicorn_worker_reaches_the_other_within_bounded_tim
         while log_path.read_text().count("Application startup complete") < 2:
             assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.2)
-        first, second = _client_per_worker(f"http://127.0.0.1:{port}", server.pid, clients)
+        first, second = client_per_worker(f"http://127.0.0.1:{port}", server.pid, clients)
         article = make_article("worker-visible", 0)
         r = first.post("/articles", json={"articles": [article_record(article)]}, headers=AUTH)
         assert r.status_code == 200, r.text
@@ -233,24 +232,6 @@ def test_a_write_through_one_uvicorn_worker_reaches_the_other_within_bounded_tim
         server.terminate()
         server.wait(30)
         log.close()
-
-
-def _client_per_worker(url: str, pid: int, clients: list[httpx.Client]) -> tuple[httpx.Client, httpx.Client]:
-    """Two keep-alive connections accepted by different workers (told apart by who holds the socket)."""
-    workers = psutil.Process(pid).children(recursive=True)
-    by_worker: dict[int, httpx.Client] = {}
-    for _ in range(60):
-        client = httpx.Client(base_url=url, timeout=60)
-        clients.append(client)
-        response = client.get("/health")
-        port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
-        for worker in workers:
-            if any(c.raddr and c.raddr.port == port for c in worker.net_connections(kind="tcp")):
-                by_worker.setdefault(worker.pid, client)
-        if len(by_worker) == 2:
-            first, second = by_worker.values()
-            return first, second
-    raise AssertionError(f"60 connections all went to workers {list(by_worker)}")
 
 
 def _visible_after(client: httpx.Client, article_id: str, title: str, *, present: bool) -> float:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from schemathesis import checks
@@ -31,4 +34,72 @@ def make_app(index_dir: Path) -> FastAPI:
         qa.add(make_articles())
         return qa
 
-    return create_app(Settings(index_dir=index_dir, reload_interval=0), service)
+    # schemathesis's ASGI client sends `Host: testserver`; the Host check has tests of its own.
+    return create_app(Settings(index_dir=index_dir, reload_interval=0, allowed_hosts=["*"]), service)
+
+
+# Values JSON has no room for, or that UTF-8 cannot carry: each reached a 500 once.
+HOSTILE_JSON = ("NaN", "Infinity", "-Infinity", '"\\ud800"', '"x\\udfffy"', '"\\ud83d"', "1e999", '"\\u0000"')
+HOSTILE_QUERY = ("NaN", "Infinity", "-Infinity", "%ED%A0%80", "%FF", "%00", "1e999")
+_BODIES: dict[str, dict[str, Any]] = {
+    "/ask": {
+        "question": "metro",
+        "k": 3,
+        "since": "2023-01-01",
+        "sources": ["News.Az"],
+        "as_of": "2025-01-01",
+    },
+    "/ask/batch": {"questions": ["metro", {"id": "q", "question": "cotton"}], "k": 2},
+    "/articles": {
+        "articles": [
+            {"id": "z", "title": "T", "text": "Some text.", "date": "2024-01-01", "source": "S", "url": "u"}
+        ]
+    },
+}
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place in a JSON value a hostile value can go: each leaf, and a key of each object."""
+    if isinstance(value, dict):
+        yield (*path, "<key>")
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from _leaves(item, (*path, n))
+    else:
+        yield path
+
+
+def _with(value: Any, path: tuple[Any, ...], marker: str) -> Any:
+    if not path:
+        return marker
+    head, *rest = path
+    if head == "<key>":
+        return {marker: 1, **value}
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _with(copy[head], tuple(rest), marker)  # type: ignore[index]
+    return copy
+
+
+def hostile_requests() -> Iterator[tuple[str, str, bytes | None]]:
+    """`(method, url, raw JSON body)`: each hostile value at each place of each body, query and path."""
+    marker = "@@HOSTILE@@"
+    for url, body in _BODIES.items():
+        for path in _leaves(body):
+            text = json.dumps(_with(body, path, marker))
+            for value in HOSTILE_JSON:
+                yield "POST", url, text.replace(json.dumps(marker), value).encode()
+    for value in HOSTILE_QUERY:
+        for query in (
+            f"question={value}",
+            f"question=metro&k={value}",
+            f"question=metro&sources={value}",
+            f"question=metro&since={value}",
+            f"q={value}",
+        ):
+            yield "GET", f"/search?{query}", None
+        yield "GET", f"/articles/{value}", None
+        yield "GET", f"/articles/pipeline-a/related?k={value}", None
+        yield "GET", f"/articles/{value}/related", None
+        yield "DELETE", f"/articles/{value}", None

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,3 +92,21 @@ def wait_healthy(url: str, writer: DriverProcess, timeout: float = 60.0) -> None
             pass
         time.sleep(0.05)
     raise RuntimeError(f"server at {url} not healthy after {timeout:g}s")
+
+
+def client_per_worker(url: str, pid: int, clients: list[httpx.Client]) -> tuple[httpx.Client, httpx.Client]:
+    """Two keep-alive connections accepted by different workers (told apart by who holds the socket)."""
+    workers = psutil.Process(pid).children(recursive=True)
+    by_worker: dict[int, httpx.Client] = {}
+    for _ in range(60):
+        client = httpx.Client(base_url=url, timeout=60)
+        clients.append(client)
+        response = client.get("/health")
+        port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
+        for worker in workers:
+            if any(c.raddr and c.raddr.port == port for c in worker.net_connections(kind="tcp")):
+                by_worker.setdefault(worker.pid, client)
+        if len(by_worker) == 2:
+            first, second = by_worker.values()
+            return first, second
+    raise AssertionError(f"60 connections all went to workers {list(by_worker)}")

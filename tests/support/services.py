@@ -14,6 +14,10 @@ from tests.support.fakes import FakeEncoder
 
 ClientFactory = Callable[..., TestClient]
 
+# The base URL test clients use: a loopback server without a token answers only its loopback names
+# (Starlette's default, `testserver`, is not one).
+LOCAL = "http://localhost"
+
 
 def build_service(index_dir: Path, encoder: FakeEncoder, **options: Any) -> QAService:
     """A service over `index_dir` with passages of a few sentences and no overlap."""

@@ -129,3 +129,30 @@ def test_a_short_text_is_one_passage() -> None:
 def test_invalid_config_raises_value_error(size: int, overlap: int) -> None:
     with pytest.raises(ValueError, match=r"size|overlap"):
         ChunkingConfig(size=size, overlap=overlap)
+
+
+def test_a_text_without_whitespace_is_cut_into_passages_like_any_other() -> None:
+    """WordPiece (and the fake encoder) count a long run without whitespace as one token, whatever
+    its length: such a run is cut into runs of at most MAX_WORD_CHARS counted like words."""
+    from embeddings.chunking import MAX_WORD_CHARS
+
+    rng = random.Random(0)
+    text = "".join(rng.choice("abcdefghij") for _ in range(50_000))
+    config = ChunkingConfig(size=20, overlap=0, max_tokens=64)
+
+    passages = chunk_article(Article("blob", "Blob", text), COUNT, config)
+
+    assert len(passages) > 1
+    assert all(text[p.start : p.end] == p.text for p in passages)
+    assert max(len(p.text) for p in passages) <= config.budget * MAX_WORD_CHARS
+    assert passages[0].start == 0 and passages[-1].end == len(text)
+    assert all(a.end == b.start for a, b in pairwise(passages))  # no overlap asked, nothing skipped
+
+
+def test_a_long_run_inside_ordinary_text_is_cut_too() -> None:
+    text = "A short sentence first. " + "x" * 1_000 + " and words after it."
+
+    passages = chunk_article(Article("mixed", "Mixed", text), COUNT, ChunkingConfig(size=8, overlap=0))
+
+    assert max(len(p.text) for p in passages) < 1_000
+    assert "".join(text[p.start : p.end] for p in passages).replace(" ", "") == text.replace(" ", "")

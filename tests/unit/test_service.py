@@ -433,3 +433,19 @@ def test_a_hit_extends_over_an_adjacent_passage_of_its_article_that_ranked_too(
     assert quake.end - quake.start > alone.end - alone.start
     assert quake.text == article.text[quake.start : quake.end] and alone.text in quake.text
     assert quake.text[quake.highlight_start : quake.highlight_end] == quake.highlight
+
+
+def test_a_hit_longer_than_the_bound_is_sent_cut_with_its_spans() -> None:
+    from qa.hits import MAX_HIT_CHARS, Hit
+
+    text = "y" * (MAX_HIT_CHARS + 500)
+    hit = Hit(
+        text, 1.0, "a", "T", None, None, None, 0, 10, 10 + len(text), text[-100:], len(text) - 100, len(text)
+    )
+
+    sent = hit.to_dict()
+
+    assert len(sent["text"]) == MAX_HIT_CHARS
+    assert sent["span"] == [10, 10 + MAX_HIT_CHARS]
+    start, end = sent["highlight_span"]
+    assert sent["text"][start:end] == sent["highlight"] and end <= MAX_HIT_CHARS

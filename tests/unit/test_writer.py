@@ -20,6 +20,7 @@ from embeddings.backends.local.rows import MetadataStore
 from embeddings.chunking import ChunkingConfig
 from embeddings.errors import IndexLockedError, IndexMismatchError, IndexNotFoundError
 from embeddings.writer import Indexer, passage_context
+from tests.support.damage import make_legacy
 from tests.support.fakes import FakeEncoder
 
 CHUNKING = ChunkingConfig(size=24, overlap=6)
@@ -425,8 +426,9 @@ def test_optimize_fills_the_sentence_spans_of_rows_written_without_them(root: Pa
 
     from embeddings.text import split_sentences
 
-    live = root / "versions" / LocalBackend(root).live_version() / "meta.sqlite"
-    db = sqlite3.connect(live)
+    version = root / "versions" / LocalBackend(root).live_version()
+    make_legacy(version)  # written by a release that recorded neither sentence spans nor checksums
+    db = sqlite3.connect(version / "meta.sqlite")
     with db:
         db.execute("UPDATE passages SET sentences = NULL")
     db.close()

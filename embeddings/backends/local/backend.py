@@ -9,12 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
-from embeddings.backends.base import IndexInfo, IndexSpec
+from embeddings.backends.base import Embed, IndexInfo, IndexSpec
+from embeddings.backends.local.integrity import CHANGED, copy_verified, file_problems
 from embeddings.backends.local.reader import LocalReader
+from embeddings.backends.local.repair import repair_index
 from embeddings.backends.local.stores import create_store, load_store
-from embeddings.backends.local.transaction import LocalTransaction
-from embeddings.backends.local.versions import MANIFEST, IndexDirectory
-from embeddings.errors import IndexCorruptError, IndexMismatchError
+from embeddings.backends.local.transaction import LocalTransaction, storage_errors
+from embeddings.backends.local.versions import CURRENT, MANIFEST, IndexDirectory, Manifest
+from embeddings.errors import IndexCorruptError, IndexMismatchError, QAError
 
 OPEN_ATTEMPTS = 5  # reopen when the version CURRENT named was removed while we opened it
 
@@ -67,9 +69,7 @@ class LocalBackend:
             path = self.directory.versions / name
             try:
                 if not (path / MANIFEST).is_file():
-                    raise IndexCorruptError(
-                        f"{self.root}: CURRENT names {name!r}, which is not a complete version"
-                    )
+                    raise IndexCorruptError(f"{CURRENT} names {name}, which is not a complete version")
                 reader = LocalReader.open(path, self.store_options)
                 break
             except Exception:
@@ -88,12 +88,45 @@ class LocalBackend:
 
     @contextmanager
     def writer(self, timeout: float) -> Iterator[None]:
-        """Hold the writer lock; leftovers of writers that died are removed first, and versions
-        no longer needed after a block that succeeded."""
-        with self.directory.locked(timeout):
+        """Hold the writer lock; leftovers of writers that died are removed first, and the block's
+        own leftovers and versions no longer needed after it, whether it succeeded or failed."""
+        with storage_errors(), self.directory.locked(timeout):
             self.directory.clean_leftovers()
-            yield
-            self.directory.clean_leftovers()
+            try:
+                yield
+            finally:
+                self.directory.clean_leftovers()
+
+    def verify(self, *, structure: bool = True) -> list[str]:
+        """Problems of the live version, one line each naming the file (empty when sound): every
+        file against its checksum, then (when they match, and `structure`) the invariants between
+        the parts. Damaged files are never parsed."""
+        name = self.directory.current_name()
+        path = self.directory.versions / name
+        if not path.is_dir():
+            return [f"{CURRENT} names {name}, which is not in versions/"]
+        try:
+            manifest = Manifest.read(path)
+        except IndexCorruptError as exc:
+            return [str(exc)]
+        if manifest.files is not None:
+            problems = file_problems(path, manifest.files, name, full=True)
+            if problems or not structure:
+                return problems
+        elif not structure:
+            return []
+        try:
+            reader = LocalReader.open(path, self.store_options)
+        except QAError as exc:
+            return [str(exc)]
+        try:
+            return reader.structure_problems()
+        finally:
+            reader.close()
+
+    def repair(self, embed: Embed | None = None, *, encoder: str | None = None) -> list[str]:
+        """Recover a damaged live version (call inside `writer()`); see `local.repair`."""
+        return repair_index(self.directory, self.store_options, self.stem, embed, encoder)
 
     def begin(self, spec: IndexSpec, *, fresh: bool = False) -> LocalTransaction:
         """A private copy of the live version (or, `fresh`, an empty index) to change."""
@@ -103,13 +136,13 @@ class LocalBackend:
             from_base = self.exists() and not fresh
             if from_base:
                 base = self.open(spec.encoder)
+                try:
+                    _copy_base(base, tmp)
+                finally:
+                    base.close()
                 base_lexical = base.lexical  # its stored tokens spare the writer re-tokenizing
-                for item in base.directory.iterdir():
-                    if item.is_file():
-                        shutil.copyfile(item, tmp / item.name)
                 version, next_id = base.version + 1, base.manifest.next_passage_id
                 store_name = base.manifest.backend
-                base.close()
             elif self.exists():
                 version = int(self.live_version().lstrip("v")) + 1
             if from_base:
@@ -143,3 +176,22 @@ class LocalBackend:
             return reader.info
         finally:
             reader.close()
+
+
+def _copy_base(base: LocalReader, tmp: Path) -> None:
+    """Copy the base version's files into a writer's directory, hashing each as it is read; the
+    lexical files it reads in place are hashed too. Damage is refused here, before a new version
+    could carry it under fresh checksums."""
+    records = base.manifest.files
+    label = base.directory.name
+    damaged = []
+    for item in base.directory.iterdir():
+        if item.is_file() and item.name != MANIFEST:
+            expected = records.get(item.name) if records is not None else None
+            if not copy_verified(item, tmp / item.name, expected):
+                damaged.append(f"{label}/{item.name}: {CHANGED}")
+    if records is not None:
+        in_place = {name: r for name, r in records.items() if "/" in name}
+        damaged += file_problems(base.directory, in_place, label, full=True)
+    if damaged:
+        raise IndexCorruptError(f"cannot write: {IndexCorruptError.of(damaged)}", damaged)

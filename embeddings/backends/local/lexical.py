@@ -119,6 +119,32 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def problems(self) -> list[str]:
+        """Whether the parts agree: the stored tokens with the ids and vocabulary, the score matrix
+        with the vocabulary and passage count (empty when they do)."""
+        problems = []
+        n = len(self.ids)
+        vocab = len(self._retriever.vocab_dict) if n else 0
+        held = self._held_tokens()
+        if held is not None:
+            flat, offsets = held
+            if len(offsets) != n + 1 or (n and (offsets[0] != 0 or offsets[-1] != len(flat))):
+                problems.append(f"{_OFFSETS} does not delimit {_TOKENS} for the {n} passages")
+            elif n and bool(np.any(np.diff(offsets) < 0)):
+                problems.append(f"{_OFFSETS} goes backwards")
+            elif len(flat) and (int(flat.min()) < 0 or int(flat.max()) >= vocab):
+                problems.append(f"{_TOKENS} holds token ids outside the vocabulary of {vocab}")
+        if n:
+            scores = self._retriever.scores
+            indptr, indices = scores["indptr"], scores["indices"]
+            terms = len(indptr) - 1  # bm25s may add one entry (the empty word) to the vocabulary
+            sizes = (int(indptr[-1]), len(scores["data"]))
+            if sizes != (len(indices), len(indices)) or vocab not in (terms, terms + 1):
+                problems.append("the score matrix does not fit the vocabulary")
+            elif len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n):
+                problems.append("the score matrix names passages beyond the stored ones")
+        return problems
+
     def idf(self, words: Sequence[str]) -> dict[str, float]:
         """BM25 (Lucene) idf of each lowercase word over the indexed passages, read from the index.
 

@@ -13,12 +13,13 @@ import numpy as np
 from embeddings.articles import Article
 from embeddings.backends.base import Candidates, Columns, Filters, IndexInfo, PassageRow
 from embeddings.backends.local.columns import ColumnFiles
+from embeddings.backends.local.integrity import file_problems, signatures
 from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore
 from embeddings.backends.local.stores import VectorStore, load_store
-from embeddings.backends.local.versions import FORMAT, Manifest
-from embeddings.errors import IndexMismatchError
+from embeddings.backends.local.versions import FORMAT, MANIFEST, Manifest
+from embeddings.errors import IndexCorruptError, IndexMismatchError, QAError
 
 _EMPTY_IDS = np.empty(0, np.int64)
 _EMPTY_SCORES = np.empty(0, np.float32)
@@ -50,20 +51,43 @@ class LocalReader:
             manifest.passages,
             manifest.created,
             dict(manifest.chunking),
+            checksums=manifest.files is not None,
         )
         self._max_date = rows.max_date()
+        # Each file as opened: a server compares on every reload check (`check(full=False)`).
+        self._seen = signatures(directory, self._names())
 
     @classmethod
     def open(cls, directory: Path, store_options: dict[str, object] | None = None) -> LocalReader:
+        """Open a version after the checks that are cheap: its manifest against its own checksum,
+        every recorded file present at its recorded size, the small files against their checksums,
+        and the headers of the rest as they load (`IndexCorruptError` naming the file otherwise)."""
         manifest = Manifest.read(directory)
         if manifest.format != FORMAT:
             raise IndexMismatchError(
-                f"{directory}: index format {manifest.format}, this version reads {FORMAT}"
+                f"{directory.name}: index format {manifest.format}, this version reads {FORMAT}"
             )
-        store = load_store(manifest.backend, directory, store_options)
-        rows = MetadataStore(directory / ROWS_FILE, readonly=True)
-        lexical = LexicalIndex.load(directory) if LexicalIndex.exists(directory) else None
-        return cls(directory, manifest, store, rows, lexical)
+        if manifest.files is not None:
+            problems = file_problems(directory, manifest.files, directory.name, full=False)
+            if problems:
+                raise IndexCorruptError.of(problems)
+        rows = None
+        try:
+            store = load_store(manifest.backend, directory, store_options)
+            rows = MetadataStore(directory / ROWS_FILE, readonly=True)
+            lexical = LexicalIndex.load(directory) if LexicalIndex.exists(directory) else None
+            return cls(directory, manifest, store, rows, lexical)
+        except QAError:
+            if rows is not None:
+                rows.close()
+            raise
+        except Exception as exc:  # a legacy version without checksums, damaged where they would tell
+            if rows is not None:
+                rows.close()
+            if not directory.is_dir():
+                raise  # removed by a writer while it opened: the backend opens the newer one
+            problem = f"{directory.name}: unreadable ({type(exc).__name__})"
+            raise IndexCorruptError.of([problem]) from exc
 
     @property
     def version(self) -> int:
@@ -139,24 +163,91 @@ class LocalReader:
                     total += os.stat(os.path.join(base, name)).st_size
         return total
 
-    def check(self) -> list[str]:
-        """Consistency problems of this version (empty when vectors, rows and counts agree)."""
+    def check(self, full: bool = True) -> list[str]:
+        """Problems of this version, one line each (empty when sound).
+
+        `full`: every file against its recorded checksum, then (when they all match) the
+        invariants between the parts. Otherwise only whether a file changed since it was opened
+        (size, modification time, inode; a changed file is hashed again): cheap enough for a server
+        to ask on every reload check.
+        """
+        if not full:
+            return self._changed()
+        if self.manifest.files is not None:
+            problems = file_problems(self.directory, self.manifest.files, self.directory.name, full=True)
+            if problems:
+                return problems  # the parts are not read: damaged bytes could fail in any way
+        return self.structure_problems()
+
+    def structure_problems(self) -> list[str]:
+        """The invariants between the parts (counts, ids in vectors = rows = lexical, column files)."""
+        try:
+            return self._structure()
+        except Exception as exc:
+            return [f"{self.directory.name}: unreadable while checking its structure ({type(exc).__name__})"]
+
+    def _names(self) -> list[str]:
+        if self.manifest.files is not None:
+            return sorted([MANIFEST, *self.manifest.files])
+        files = (p for p in self.directory.rglob("*") if p.is_file())
+        return sorted(p.relative_to(self.directory).as_posix() for p in files)
+
+    def _changed(self) -> list[str]:
+        now = signatures(self.directory, list(self._seen))
+        changed = sorted(name for name, sig in now.items() if sig != self._seen[name])
+        if not changed:
+            return []
+        label = self.directory.name
+        if self.manifest.files is None:
+            return [f"{label}/{name}: changed after it was opened" for name in changed]
         problems = []
+        if MANIFEST in changed:
+            try:
+                if Manifest.read(self.directory) != self.manifest:
+                    problems.append(f"{label}/{MANIFEST}: rewritten after it was opened")
+            except IndexCorruptError as exc:
+                problems.append(str(exc))
+        records = {name: self.manifest.files[name] for name in changed if name != MANIFEST}
+        problems += file_problems(self.directory, records, label, full=True)
+        if not problems:  # rewritten with the same bytes (a copy, `touch`): still intact
+            self._seen.update(now)
+        return problems
+
+    def _structure(self) -> list[str]:
+        """The invariants between the parts: counts, ids in vectors = rows = lexical, column files."""
+        label = self.directory.name
+        problems = [f"{label}/{ROWS_FILE}: {line}" for line in self.rows.integrity()]
+        if problems:
+            return problems
         articles, passages = self.rows.counts()
         if (articles, passages) != (self.manifest.articles, self.manifest.passages):
             problems.append(
-                f"manifest says {self.manifest.articles} articles / {self.manifest.passages} passages,"
-                f" metadata holds {articles} / {passages}"
+                f"{label}/manifest.json: says {self.manifest.articles} articles / {self.manifest.passages}"
+                f" passages, {ROWS_FILE} holds {articles} / {passages}"
             )
         vector_ids, row_ids = np.sort(self.store.ids()), self.rows.all_passage_ids()
+        if self.store.dim != self.manifest.dim:
+            problems.append(f"{label}/vectors: dimension {self.store.dim}, manifest: {self.manifest.dim}")
         if not np.array_equal(vector_ids, row_ids):
             missing = np.setdiff1d(row_ids, vector_ids).size
             extra = np.setdiff1d(vector_ids, row_ids).size
-            problems.append(f"{missing} passages without a vector, {extra} vectors without a passage")
-        if self.lexical is not None and not np.array_equal(np.sort(self.lexical.ids), row_ids):
-            problems.append("lexical index does not cover exactly the stored passages")
+            problems.append(
+                f"{label}/vectors: {missing} passages without a vector, {extra} vectors without a passage"
+            )
+        if len(row_ids) and row_ids[-1] >= self.manifest.next_passage_id:
+            problems.append(f"{label}/manifest.json: next passage id is not above every stored id")
+        if self.lexical is not None:
+            if not np.array_equal(np.sort(self.lexical.ids), row_ids):
+                problems.append(f"{label}/lexical: does not cover exactly the stored passages")
+            problems += [f"{label}/lexical: {line}" for line in self.lexical.problems()]
         if not self.column_files.are_current():
-            problems.append("the per-passage columns (dates, article and text numbers) do not match the rows")
+            problems.append(
+                f"{label}/passage_*.npy: the per-passage columns (dates, article and text numbers)"
+                " do not match the rows"
+            )
         if orphans := self.rows.orphans():
-            problems.append(f"{orphans} orphan rows (passages without article or articles without passages)")
+            problems.append(
+                f"{label}/{ROWS_FILE}: {orphans} orphan rows (passages without article or articles without"
+                " passages)"
+            )
         return problems

@@ -13,6 +13,7 @@ import numpy as np
 
 from embeddings.articles import Article
 from embeddings.backends.base import UNDATED, PassageRow
+from embeddings.errors import IndexCorruptError
 
 FILENAME = "meta.sqlite"
 
@@ -111,7 +112,18 @@ class MetadataStore:
 
     def _all(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
         with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except (sqlite3.DatabaseError, sqlite3.OperationalError) as exc:
+                if not self.readonly or type(exc) not in (sqlite3.DatabaseError, sqlite3.OperationalError):
+                    raise  # a writer's errors are the transaction's to tell (a full disk, ...)
+                label = f"{self.path.parent.name}/{self.path.name}"
+                raise IndexCorruptError(f"{label}: unreadable ({exc})") from exc
+
+    def integrity(self) -> list[str]:
+        """SQLite's own check of the file's pages and indexes (`PRAGMA quick_check`); empty when sound."""
+        lines = [str(r[0]) for r in self._all("PRAGMA quick_check(5)")]
+        return [] if lines == ["ok"] else lines
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -257,6 +269,11 @@ class MetadataStore:
                 [(_span_blob(split(text)), pid) for pid, text in rows],
             )
         return len(rows)
+
+    def embed_hashes(self, ids: np.ndarray) -> list[str]:
+        """The embed hash of each given passage id, in the order given (ids must exist)."""
+        stored = dict(self._all("SELECT id, embed_hash FROM passages"))
+        return [stored[int(i)] for i in ids]
 
     def all_passage_ids(self) -> np.ndarray:
         return np.array([r[0] for r in self._all("SELECT id FROM passages ORDER BY id")], dtype=np.int64)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from embeddings.backends.base import ArticleWrite, IndexInfo, IndexSpec
 from embeddings.backends.local.columns import ColumnFiles
+from embeddings.backends.local.integrity import record_files
 from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore, NewPassage
 from embeddings.backends.local.stores import VectorStore
 from embeddings.backends.local.versions import FORMAT, MANIFEST, IndexDirectory, Manifest
+from embeddings.errors import IndexWriteError
 from embeddings.text import split_sentences
 
 
@@ -124,6 +129,7 @@ class LocalTransaction:
         self.rows.close()
         self.store.save(self.tmp)
         lexical.save(self.tmp)
+        files = record_files(self.tmp, exclude=frozenset({MANIFEST}))
         created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         manifest = Manifest(
             FORMAT,
@@ -136,6 +142,7 @@ class LocalTransaction:
             passages,
             self.next_id,
             created,
+            files,
         )
         (self.tmp / MANIFEST).write_text(manifest.to_json())
         self.directory.publish(self.tmp, self.version)
@@ -167,3 +174,24 @@ class LocalTransaction:
             self.rows.close()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn what the disk says during a write (no space, an I/O error, a read-only file system),
+    in whichever library met it first (the OS, SQLite, FAISS), into one `IndexWriteError` line."""
+    try:
+        yield
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+        raise IndexWriteError(f"could not write the index ({reason}); the live version is unchanged") from exc
+    except sqlite3.OperationalError as exc:
+        if not any(word in str(exc) for word in ("disk", "full", "I/O", "readonly")):
+            raise
+        raise IndexWriteError(f"could not write the index ({exc}); the live version is unchanged") from exc
+    except RuntimeError as exc:  # FAISS's, whose message names its C++ source: kept in the chain only
+        if "write" not in str(exc).lower():
+            raise
+        raise IndexWriteError(
+            "could not write the index (FAISS failed to write the vectors); the live version is unchanged"
+        ) from exc

@@ -6,6 +6,7 @@ Layout of an index directory::
     versions/v000042/   manifest.json, meta.sqlite, vectors.faiss, lexical/
     .lock               inter-process writer lock
     tmp-*/              a writer's private work; leftovers of a killed writer are removed
+    damaged/v000041/    versions `qa repair` found damaged and moved aside
 
 A writer copies the live version into a private directory, applies its changes there, fsyncs
 it, renames it into `versions/` and only then points CURRENT at it. A crash at any moment
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,18 +28,22 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from embeddings.errors import IndexLockedError, IndexNotFoundError, NotADirectoryIndexError
+from embeddings.backends.local.integrity import ALGORITHM, CHANGED, FileRecord, digest_bytes
+from embeddings.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, NotADirectoryIndexError
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
-KEEP_VERSIONS = 2
+KEEP_VERSIONS = 2  # the live version and the one before it, to fall back to
+DAMAGED = "damaged"
+_VERSION_NAME = re.compile(r"v[0-9]{8}")
 OPEN_ATTEMPTS = 5  # reopen when the version CURRENT named was removed while we opened it
 
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """What built a version, and its size: written beside the data, checked on open."""
+    """What built a version, its size, and every other file's size and checksum: written beside the
+    data, checked on open. `files` is None for a version written before checksums were recorded."""
 
     format: int
     version: int
@@ -49,14 +55,56 @@ class Manifest:
     passages: int
     next_passage_id: int
     created: str
+    files: dict[str, FileRecord] | None = None
 
     def to_json(self) -> str:
-        return json.dumps({k: getattr(self, k) for k in self.__slots__}, indent=2)
+        """The manifest as JSON, its own checksum first (over the rest, keys sorted)."""
+        data: dict[str, Any] = {k: getattr(self, k) for k in _FIELDS}
+        data["files"] = {name: r.to_dict() for name, r in sorted((self.files or {}).items())}
+        return json.dumps({_SELF: _own_digest(data), **data}, indent=2)
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
-        data = json.loads((directory / MANIFEST).read_text())
-        return cls(**{k: data[k] for k in cls.__slots__})
+        """The manifest of the version in `directory`; `IndexCorruptError` when it is unreadable,
+        does not match its own checksum, or lacks a field."""
+        label = f"{directory.name}/{MANIFEST}"
+        try:
+            data = json.loads((directory / MANIFEST).read_bytes())
+        except FileNotFoundError:
+            raise IndexCorruptError(f"{label}: missing") from None
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8, not JSON
+            raise IndexCorruptError(f"{label}: unreadable ({type(exc).__name__})") from exc
+        if not isinstance(data, dict):
+            raise IndexCorruptError(f"{label}: not a JSON object")
+        keys = set(data)
+        if keys == set(_FIELDS):  # written before checksums were recorded
+            return cls._of(data, None, label)
+        if keys != {*_FIELDS, "files", _SELF}:
+            raise IndexCorruptError(f"{label}: unexpected fields {sorted(keys ^ {*_FIELDS, 'files', _SELF})}")
+        given = data.pop(_SELF)
+        if given != _own_digest(data):
+            raise IndexCorruptError(f"{label}: {CHANGED}")
+        try:
+            files = {str(name): FileRecord.from_dict(r) for name, r in data.pop("files").items()}
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"{label}: malformed file list") from exc
+        return cls._of(data, files, label)
+
+    @classmethod
+    def _of(cls, data: dict[str, Any], files: dict[str, FileRecord] | None, label: str) -> Manifest:
+        manifest = cls(**{k: data[k] for k in _FIELDS}, files=files)
+        types = {"format": int, "version": int, "dim": int, "articles": int, "passages": int}
+        if any(not isinstance(getattr(manifest, k), t) for k, t in types.items()):
+            raise IndexCorruptError(f"{label}: a count is not an integer")
+        return manifest
+
+
+_FIELDS = tuple(f for f in Manifest.__slots__ if f != "files")
+_SELF = "manifest_" + ALGORITHM  # the manifest's own checksum
+
+
+def _own_digest(data: dict[str, Any]) -> str:
+    return digest_bytes(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
 
 
 class IndexDirectory:
@@ -86,9 +134,22 @@ class IndexDirectory:
 
     def current_name(self) -> str:
         try:
-            return (self.root / CURRENT).read_text().strip()
+            name = (self.root / CURRENT).read_bytes().decode("ascii").strip()
         except FileNotFoundError:
             raise IndexNotFoundError(f"no index at {self.root} (build one with `qa index PATH`)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexCorruptError(f"{CURRENT}: unreadable ({type(exc).__name__})") from exc
+        if not _VERSION_NAME.fullmatch(name):
+            raise IndexCorruptError(f"{CURRENT}: names {name[:40]!r}, not a version")
+        return name
+
+    def version_names(self) -> list[str]:
+        """Names of the versions in `versions/`, oldest first."""
+        if not self.versions.is_dir():
+            return []
+        return sorted(
+            p.name for p in self.versions.iterdir() if _VERSION_NAME.fullmatch(p.name) and p.is_dir()
+        )
 
     def lock(self, timeout: float) -> FileLock:
         self.check_root()
@@ -125,7 +186,10 @@ class IndexDirectory:
             leftover.unlink()
             removed.append(leftover.name)
         if self.versions.is_dir():
-            live = self.current_name() if self.exists() else None
+            try:
+                live = self.current_name() if self.exists() else None
+            except IndexCorruptError:
+                return removed  # without a readable CURRENT no version is known to be unneeded
             names = sorted(p.name for p in self.versions.iterdir() if p.is_dir())
             keep = set(names[-KEEP_VERSIONS:]) | {live}
             for name in names:
@@ -136,7 +200,8 @@ class IndexDirectory:
 
     def publish(self, tmp: Path, version: int) -> None:
         """Make the complete, fsynced version in `tmp` the live one: rename it into `versions/`,
-        then point CURRENT at it (each step atomic and synced, so a crash leaves either)."""
+        then point CURRENT at it (each step atomic and synced, so a crash leaves either). A step
+        that fails (a full disk, an I/O error) before CURRENT is replaced leaves nothing of it."""
         _fsync_tree(tmp)
         name = f"v{version:08d}"
         self.versions.mkdir(exist_ok=True)
@@ -144,14 +209,29 @@ class IndexDirectory:
         if final.exists():  # left by a writer killed between rename and CURRENT swap
             shutil.rmtree(final)
         os.replace(tmp, final)
-        _fsync_dir(self.versions)
         pointer = self.root / (CURRENT + ".tmp")
-        with open(pointer, "w") as f:
-            f.write(name + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(pointer, self.root / CURRENT)
+        try:
+            _fsync_dir(self.versions)
+            with open(pointer, "w") as f:
+                f.write(name + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(pointer, self.root / CURRENT)
+        except BaseException:
+            pointer.unlink(missing_ok=True)
+            shutil.rmtree(final, ignore_errors=True)
+            raise
         _fsync_dir(self.root)
+
+    def quarantine(self, name: str) -> Path:
+        """Move a damaged version out of `versions/` into `damaged/` (kept for inspection, never
+        opened or counted among the versions kept); returns where it went."""
+        target = self.root / DAMAGED / name
+        target.parent.mkdir(exist_ok=True)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(self.versions / name, target)
+        return target
 
 
 def _fsync_tree(directory: Path) -> None:

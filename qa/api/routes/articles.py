@@ -11,9 +11,10 @@ from qa.api.bodies import ArticlesRequest
 from qa.api.deps import AppSettings, Service, authorise
 from qa.api.errors import error_responses
 from qa.api.schemas import ArticleOut, IndexReportOut, RelatedOut
+from qa.api.strict_json import StrictJSONRoute
 from qa.settings import Settings
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJSONRoute)
 
 
 @router.get(

@@ -11,10 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from qa.api.bodies import AskRequest, BatchQuestion, BatchRequest
 from qa.api.deps import AppSettings, Service
 from qa.api.schemas import AnswerOut, BatchOut
+from qa.api.strict_json import StrictJSONRoute
 
 T = TypeVar("T")
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJSONRoute)
 
 # Questions are answered on the event loop, not in the thread pool: a few milliseconds of CPU
 # each, so the hop to a thread and back costs more than it frees (bench_speed: +19% requests/s).

@@ -1,10 +1,14 @@
-"""State of the service: `GET /health` (liveness, index readiness) and `GET /stats`."""
+"""State of the service: `GET /health` (liveness, index readiness, damage) and `GET /stats`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from qa.api.deps import Service
+from fastapi import APIRouter, Header, Response
+
+from embeddings.errors import IndexCorruptError
+from qa.api.deps import AppSettings, Service, may_write
+from qa.api.errors import public_message
 from qa.api.schemas import HealthOut, StatsOut
 
 router = APIRouter()
@@ -16,13 +20,29 @@ router = APIRouter()
     response_model=HealthOut,
     response_model_exclude_none=True,
     summary="Liveness and index readiness",
+    responses={503: {"model": HealthOut, "description": "The live index version is damaged"}},
 )
-def health(qa: Service) -> HealthOut:
+def health(qa: Service, settings: AppSettings, response: Response) -> HealthOut:
     if not qa.exists():
         return HealthOut(status="no index", index=False)
-    return HealthOut(status="ok", index=True, version=qa.version())
+    try:
+        version = qa.version()
+    except IndexCorruptError as exc:  # a load balancer takes a server answering 503 out of rotation
+        response.status_code = 503
+        return HealthOut(status="damaged", index=True, detail=public_message(exc, settings))
+    return HealthOut(status="ok", index=True, version=version)
 
 
-@router.get("/stats", response_model=StatsOut, summary="Counts of articles and passages, model, index size")
-def stats(qa: Service) -> StatsOut:
-    return StatsOut.model_validate(qa.stats())
+@router.get(
+    "/stats",
+    response_model=StatsOut,
+    response_model_exclude_none=True,
+    summary="Counts of articles and passages, model, index size",
+)
+def stats(
+    qa: Service, settings: AppSettings, authorization: Annotated[str | None, Header()] = None
+) -> StatsOut:
+    body = qa.stats()
+    if not may_write(settings, authorization):  # where the index lives is for those who may write
+        body.pop("index_dir", None)
+    return StatsOut.model_validate(body)

@@ -150,6 +150,7 @@ class FaissStore:
     def load(cls, directory: Path, options: Mapping[str, object]) -> FaissStore:
         opts = FaissOptions.parse(options)
         path, info_path = directory / FILENAME, directory / INFO_FILENAME
+        label, info_label = f"{directory.name}/{FILENAME}", f"{directory.name}/{INFO_FILENAME}"
         kind, params = EXACT, None
         if info_path.is_file():  # stores saved before the IVF kind existed have no info file
             try:
@@ -158,24 +159,24 @@ class FaissStore:
                 if kind == IVF_SQ8:
                     params = IvfParams.from_dict(info["params"])
             except (ValueError, KeyError, TypeError) as exc:
-                raise IndexCorruptError(f"{info_path}: unreadable ({exc})") from exc
+                raise IndexCorruptError(f"{info_label}: unreadable ({type(exc).__name__})") from exc
             if info.get("format") != FORMAT or kind not in (EXACT, IVF_SQ8):
-                raise IndexCorruptError(f"{info_path}: format {info.get('format')} kind {kind!r} unknown")
+                raise IndexCorruptError(f"{info_label}: format {info.get('format')!r} kind {kind!r} unknown")
         if not path.is_file():
-            raise IndexCorruptError(f"{path} is missing")
+            raise IndexCorruptError(f"{label}: missing")
         flags = 0
         mapped = opts.mmap == "all" or (opts.mmap == "exact" and kind == EXACT)
         if mapped:
             flags = faiss.IO_FLAG_MMAP_IFC if kind == EXACT else faiss.IO_FLAG_MMAP
         try:
             index = faiss.read_index(str(path), flags)
-        except RuntimeError as exc:
-            raise IndexCorruptError(f"{path}: cannot read ({exc})") from exc
+        except RuntimeError as exc:  # its message names FAISS's C++ source: kept in the chain only
+            raise IndexCorruptError(f"{label}: FAISS cannot read it") from exc
         if kind == EXACT and not isinstance(index, faiss.IndexIDMap2):
-            raise IndexCorruptError(f"{path}: expected an exact IndexIDMap2, found {type(index).__name__}")
+            raise IndexCorruptError(f"{label}: expected an exact IndexIDMap2, found {type(index).__name__}")
         if kind == IVF_SQ8:
             if not isinstance(index, faiss.IndexIVFScalarQuantizer):
-                raise IndexCorruptError(f"{path}: expected IVF-SQ8, found {type(index).__name__}")
+                raise IndexCorruptError(f"{label}: expected IVF-SQ8, found {type(index).__name__}")
             if index.direct_map.type != faiss.DirectMap.Hashtable:
                 index.set_direct_map_type(faiss.DirectMap.Hashtable)
             if opts.nprobe is not None and params is not None:
@@ -271,7 +272,7 @@ class FaissStore:
         try:
             return self._index.reconstruct_batch(ids)
         except RuntimeError as exc:
-            raise IndexCorruptError(f"a requested passage id has no stored vector ({exc})") from exc
+            raise IndexCorruptError(f"{FILENAME}: a requested passage id has no stored vector") from exc
 
     def ids(self) -> np.ndarray:
         if self._kind == IVF_SQ8:

@@ -1,0 +1,70 @@
+"""JSON bodies as RFC 8259 defines them: NaN, Infinity and lone surrogates are refused (422), not parsed.
+
+Python's `json` accepts `NaN` and `Infinity` and decodes `"\ud800"` into a string that UTF-8 cannot
+encode: each reached a 500 deeper in (the 422 handler itself, SQLite, the tokenizer). Routes that
+take a body use `StrictJSONRoute`, so FastAPI's own JSON error (422) tells the client instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+# A \u escape of a UTF-16 surrogate; only bodies holding one are searched for a lone one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def parse_strict(body: bytes) -> Any:
+    """The JSON value of `body`; `json.JSONDecodeError` for what RFC 8259 does not allow."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise json.JSONDecodeError("the body is not UTF-8 text", body.decode("latin-1"), exc.start) from None
+
+    def refuse(name: str) -> Any:
+        raise json.JSONDecodeError(f"{name} is not a JSON number", text, max(0, text.find(name)))
+
+    value = json.loads(text, parse_constant=refuse)
+    if (match := _SURROGATE_ESCAPE.search(text)) and _has_lone_surrogate(value):
+        raise json.JSONDecodeError(
+            "a string holds a lone UTF-16 surrogate, which is not text", text, match.start()
+        )
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+class StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_strict(await self.body())
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """A route whose JSON body is parsed by `parse_strict` (set as a router's `route_class`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict

@@ -1,0 +1,212 @@
+"""The HTTP edge against hostile input: NaN, Infinity, lone surrogates, odd ids, foreign Host headers,
+tokens in UTF-8, and an index that breaks or fills its disk."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from embeddings.errors import IndexWriteError
+from qa.service import QAService
+from tests.support.damage import flip_middle, live_version
+from tests.support.services import ClientFactory
+
+NEW = {"id": "zeppelin", "title": "Zeppelin lands", "text": "A zeppelin landed in Ganja."}
+
+
+def raw_post(client: TestClient, path: str, body: str) -> httpx.Response:
+    return client.post(path, content=body.encode("utf-8"), headers={"content-type": "application/json"})
+
+
+def no_leak(response: httpx.Response, service: QAService) -> None:
+    for needle in (str(service.backend.root), "Traceback", ".cpp"):
+        assert needle not in response.text, response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"question": "metro", "k": NaN}',
+        '{"question": "metro", "k": Infinity}',
+        '{"question": "metro", "k": -Infinity}',
+        '{"question": "metro", "k": 5, "extra": NaN}',
+        '{"question": "\\ud800"}',
+        '{"question": "metro \\udfff station"}',
+        '{"question": "metro", "sources": ["\\ud800"]}',
+        '{"\\ud800": 1, "question": "metro"}',
+    ],
+)
+def test_nan_infinity_and_lone_surrogates_in_a_question_are_422(client: TestClient, body: str) -> None:
+    response = raw_post(client, "/ask", body)
+
+    assert response.status_code == 422, response.text
+    assert "JSON" in response.json()["detail"]
+    json.loads(response.text)  # the error body itself is valid JSON
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"id": "\\ud800", "text": "Some text."}',
+        '{"id": "x", "title": "\\udc00", "text": "Some text."}',
+        '{"id": "x", "text": "Some \\ud83d text."}',
+        '{"id": NaN, "text": "Some text."}',
+    ],
+)
+def test_lone_surrogates_and_nan_in_articles_are_422_and_nothing_is_indexed(
+    client: TestClient, service: QAService, record: str
+) -> None:
+    version = service.version()
+
+    response = raw_post(client, "/articles", '{"articles": [' + record + "]}")
+
+    assert response.status_code == 422, response.text
+    assert service.version() == version
+
+
+def test_a_paired_surrogate_escape_is_text_and_accepted(client: TestClient) -> None:
+    response = raw_post(client, "/ask", '{"question": "metro \\ud83d\\ude87 station"}')
+
+    assert response.status_code == 200, response.text
+
+
+def test_a_body_that_is_not_utf8_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/ask", content=b'{"question": "\xff"}', headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("k", ["NaN", "Infinity", "1e400", "nan"])
+def test_nan_in_query_parameters_is_422(client: TestClient, k: str) -> None:
+    assert client.get("/search", params={"question": "metro", "k": k}).status_code == 422
+    assert client.get("/articles/pipeline-a/related", params={"k": k}).status_code == 422
+
+
+@pytest.mark.parametrize("article_id", ["a/b", "/", ".", "..", "tab\there", "new\nline", "x" * 257])
+def test_ids_that_cannot_be_one_path_segment_are_refused_when_added(
+    client: TestClient, article_id: str
+) -> None:
+    response = client.post("/articles", json={"articles": [NEW | {"id": article_id}]})
+
+    assert response.status_code == 422, response.text
+    assert "id" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("article_id", ["with space", "ünïcödé", "a.b", "a+b", "?q", "#frag", "a:b"])
+def test_every_accepted_id_can_be_read_related_and_deleted(client: TestClient, article_id: str) -> None:
+    assert client.post("/articles", json={"articles": [NEW | {"id": article_id}]}).status_code == 200
+    # (Not "%": Starlette's TestClient decodes a path twice, where uvicorn decodes it once.)
+    quoted = "/articles/" + quote(article_id, safe="")
+
+    assert client.get(quoted).json()["id"] == article_id
+    assert client.get(f"{quoted}/related").status_code == 200
+    assert client.delete(quoted).status_code == 200
+    assert client.get(quoted).status_code == 404
+
+
+def test_a_slash_in_a_path_is_a_404_not_a_redirect(client: TestClient) -> None:
+    assert client.get("/articles/", follow_redirects=False).status_code == 404
+    assert client.get("/articles/a/b", follow_redirects=False).status_code == 404
+
+
+# --- Host, token, /stats ----------------------------------------------------------------------
+
+
+def test_a_loopback_server_without_a_token_answers_only_its_loopback_names(client: TestClient) -> None:
+    assert (
+        client.post("/articles", json={"articles": [NEW]}, headers={"host": "evil.example"}).status_code
+        == 400
+    )
+    assert client.get("/health", headers={"host": "evil.example:8000"}).status_code == 400
+    for host in ("localhost", "localhost:8000", "127.0.0.1:8000", "[::1]:8000"):
+        assert client.get("/health", headers={"host": host}).status_code == 200, host
+
+
+def test_allowed_hosts_is_a_setting(make_client: ClientFactory) -> None:
+    client = make_client(allowed_hosts=["news.example.org"])
+
+    assert client.get("/health", headers={"host": "news.example.org"}).status_code == 200
+    assert client.get("/health", headers={"host": "localhost"}).status_code == 400
+    assert make_client(allowed_hosts=["*"]).get("/health", headers={"host": "any.example"}).status_code == 200
+
+
+def test_with_a_token_any_host_is_answered_by_default(make_client: ClientFactory) -> None:
+    client = make_client(api_token="t", host="0.0.0.0")
+
+    assert client.get("/health", headers={"host": "news.example.org"}).status_code == 200
+
+
+def test_a_non_ascii_token_is_compared_as_utf8(make_client: ClientFactory, service: QAService) -> None:
+    client = make_client(api_token="pässwörd-🔑")
+
+    right = {"Authorization": b"Bearer " + "pässwörd-🔑".encode()}  # UTF-8 on the wire
+    wrong = {"Authorization": b"Bearer " + "pässwörd-🔑".encode()[:-1] + b"x"}
+    latin1 = {"Authorization": b"Bearer " + "pässwörd-🔑".encode("utf-16-le")}
+
+    assert client.post("/articles", json={"articles": [NEW]}, headers=wrong).status_code == 401
+    assert client.post("/articles", json={"articles": [NEW]}, headers=latin1).status_code == 401
+    assert client.post("/articles", json={"articles": [NEW]}, headers=right).status_code == 200
+
+
+def test_stats_shows_the_index_directory_only_to_those_who_may_write(make_client: ClientFactory) -> None:
+    client = make_client(api_token="secret", host="0.0.0.0")
+
+    assert "index_dir" not in client.get("/stats").json()
+    assert "index_dir" not in client.get("/stats", headers={"Authorization": "Bearer wrong"}).json()
+    assert client.get("/stats", headers={"Authorization": "Bearer secret"}).json()["index_dir"]
+    assert "index_dir" not in make_client(host="0.0.0.0").get("/stats").json()
+
+
+# --- damage and full disks --------------------------------------------------------------------
+
+
+def test_a_server_whose_index_is_damaged_answers_503_and_health_says_so(
+    client: TestClient, service: QAService
+) -> None:
+    assert client.get("/health").json()["status"] == "ok"
+    flip_middle(live_version(service.backend.root) / "vectors.faiss")
+
+    for response in (client.post("/ask", json={"question": "metro"}), client.get("/articles/pipeline-a")):
+        assert response.status_code == 503
+        assert "vectors.faiss" in response.json()["detail"] and "qa repair" in response.json()["detail"]
+        no_leak(response, service)
+    health = client.get("/health")
+    assert health.status_code == 503
+    assert health.json()["status"] == "damaged"
+    no_leak(health, service)
+
+
+def test_after_repair_the_server_answers_again(client: TestClient, service: QAService) -> None:
+    before = client.post("/ask", json={"question": "metro"}).json()
+    flip_middle(live_version(service.backend.root) / "lexical" / "ids.npy")
+    assert client.post("/ask", json={"question": "metro"}).status_code == 503
+
+    service.repair()
+
+    assert client.post("/ask", json={"question": "metro"}).json() == before
+    assert client.get("/health").json()["status"] == "ok"
+
+
+def test_a_write_the_disk_cannot_hold_is_507_and_changes_nothing(
+    client: TestClient, service: QAService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = service.version()
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise IndexWriteError(
+            "could not write the index (No space left on device); the live version is unchanged"
+        )
+
+    monkeypatch.setattr(service.indexer, "upsert", full)
+    response = client.post("/articles", json={"articles": [NEW]})
+
+    assert response.status_code == 507
+    assert "No space left" in response.json()["detail"]
+    assert service.version() == version

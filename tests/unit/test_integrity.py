@@ -1,0 +1,249 @@
+"""Checksums of a local version's files: recorded, checked at open and in full, refused by writers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.articles import Article
+from embeddings.backends.local import LocalBackend, integrity
+from embeddings.errors import IndexCorruptError
+from qa.service import QAService
+from tests.support.articles import make_articles
+from tests.support.damage import cut_half, flip_middle, live_version, make_legacy, version_files
+from tests.support.fakes import FakeEncoder
+from tests.support.services import build_service
+
+EXTRA = Article("zeppelin", "Zeppelin lands", "A zeppelin airship made a landing in Ganja.", None, "Air")
+
+
+@pytest.fixture
+def two_versions(tmp_path: Path) -> tuple[QAService, FakeEncoder]:
+    """An index of the test articles, then one more article: two versions, the live one newest."""
+    encoder = FakeEncoder()
+    qa = build_service(tmp_path / "index", encoder)
+    qa.add(make_articles())
+    qa.add([EXTRA])
+    return qa, encoder
+
+
+def test_the_manifest_records_every_other_file_with_its_size_and_checksum(service: QAService) -> None:
+    version = live_version(service.backend.root)
+    manifest = json.loads((version / "manifest.json").read_text())
+
+    assert set(manifest["files"]) == set(version_files(version)) - {"manifest.json"}
+    assert manifest["files"]["meta.sqlite"]["size"] == (version / "meta.sqlite").stat().st_size
+    assert all(len(record["xxh3_128"]) == 32 for record in manifest["files"].values())
+    assert next(iter(manifest)) == "manifest_xxh3_128"  # its own checksum, first
+    assert service.backend.verify() == []
+    assert service.reader().info.checksums is True
+
+
+@pytest.mark.parametrize("name", ["vectors.faiss", "meta.sqlite", "lexical/tokens.npy", "passage_days.npy"])
+def test_verify_names_each_damaged_file_in_one_line(service: QAService, name: str) -> None:
+    flip_middle(live_version(service.backend.root) / name)
+
+    (problem,) = service.backend.verify()
+
+    assert problem.startswith(f"{live_version(service.backend.root).name}/{name}: checksum mismatch")
+
+
+def test_open_refuses_a_cut_file_and_the_message_names_it_and_repair(service: QAService) -> None:
+    cut_half(live_version(service.backend.root) / "vectors.faiss")
+
+    with pytest.raises(IndexCorruptError) as caught:
+        service.backend.open()
+
+    assert "vectors.faiss" in str(caught.value) and "qa repair" in str(caught.value)
+    assert str(service.backend.root) not in str(caught.value)
+
+
+def test_a_flip_in_the_manifest_is_caught_by_its_own_checksum(service: QAService) -> None:
+    path = live_version(service.backend.root) / "manifest.json"
+    path.write_text(path.read_text().replace('"passages": 15', '"passages": 16'))
+
+    assert service.backend.verify() == [f"{path.parent.name}/manifest.json: " + _CHANGED]
+
+
+_CHANGED = "checksum mismatch (its bytes changed after it was written)"
+
+
+def test_a_reader_notices_a_file_changed_under_it(service: QAService) -> None:
+    reader = service.reader()
+    assert reader.check(full=False) == []
+
+    flip_middle(reader.directory / "vectors.faiss")  # type: ignore[attr-defined]
+
+    assert reader.check(full=False) == [f"{reader.directory.name}/vectors.faiss: {_CHANGED}"]  # type: ignore[attr-defined]
+
+
+def test_a_writer_refuses_to_carry_damage_into_a_new_version(
+    service: QAService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "SMALL_FILE", 0)  # as for a big file: checked by size at open
+    version = live_version(service.backend.root)
+    flip_middle(version / "lexical" / "tokens.npy")
+    service.reader()  # opens: the flip keeps the size
+
+    with pytest.raises(IndexCorruptError, match=r"cannot write.*tokens\.npy"):
+        service.add([EXTRA])
+
+    assert live_version(service.backend.root) == version
+    assert not list(service.backend.root.glob("tmp-*"))
+
+
+def test_a_version_without_checksums_opens_and_is_checked_for_structure(service: QAService) -> None:
+    make_legacy(live_version(service.backend.root))
+
+    assert service.backend.verify() == []
+    assert service.reader().info.checksums is False
+    service.add([EXTRA])  # the next write records them
+    assert service.reader().info.checksums is True
+
+
+def test_structure_problems_name_the_part(service: QAService) -> None:
+    version = live_version(service.backend.root)
+    make_legacy(version)  # so that a rewritten column file is not a checksum mismatch
+    days = version / "passage_days.npy"
+    ids, values = np.load(days)
+    np.save(days, np.stack([ids, values + 1]))
+
+    assert service.backend.verify() == [
+        f"{version.name}/passage_*.npy: the per-passage columns (dates, article and text numbers)"
+        " do not match the rows"
+    ]
+
+
+# --- repair ---------------------------------------------------------------------------------------
+
+
+def _answers(qa: QAService) -> list[tuple[str, float]]:
+    return [(h.article_id, round(h.score, 5)) for h in qa.search("zeppelin metro football", k=5)]
+
+
+@pytest.mark.parametrize(
+    ("name", "rebuilt"),
+    [
+        ("lexical/data.csc.index.npy", "lexical index"),
+        ("passage_groups.npy", "column files"),
+        ("vectors.faiss", "vectors: 15 from intact versions, 1 re-embedded"),
+        ("vectors.json", "vectors"),
+    ],
+)
+def test_repair_rebuilds_a_damaged_derived_part_from_the_rows(
+    two_versions: tuple[QAService, FakeEncoder], name: str, rebuilt: str
+) -> None:
+    qa, _ = two_versions
+    before = _answers(qa)
+    damaged = live_version(qa.backend.root)
+    flip_middle(damaged / name)
+
+    lines = qa.repair()
+
+    assert any(rebuilt in line for line in lines), lines
+    assert qa.backend.verify() == []
+    assert _answers(qa) == before
+    assert qa.stats()["articles"] == 9  # nothing lost
+    assert (qa.backend.root / "damaged" / damaged.name / name).is_file()
+    assert len(list((qa.backend.root / "versions").iterdir())) == 2
+
+
+@pytest.mark.parametrize("name", ["meta.sqlite", "manifest.json"])
+def test_repair_falls_back_to_the_intact_earlier_version_when_rows_or_manifest_are_damaged(
+    two_versions: tuple[QAService, FakeEncoder], name: str
+) -> None:
+    qa, _ = two_versions
+    damaged = live_version(qa.backend.root)
+    cut_half(damaged / name)
+
+    lines = qa.repair()
+
+    assert any("fell back to" in line for line in lines)
+    assert any("lost" in line for line in lines)
+    assert qa.backend.verify() == []
+    assert qa.stats()["articles"] == 8  # the last write is gone: said so above
+    assert int(live_version(qa.backend.root).name[1:]) > int(damaged.name[1:])
+
+
+def test_repair_without_an_intact_version_says_how_to_rebuild(tmp_path: Path) -> None:
+    qa = build_service(tmp_path / "index", FakeEncoder())
+    qa.add(make_articles())
+    cut_half(live_version(qa.backend.root) / "meta.sqlite")
+
+    with pytest.raises(IndexCorruptError, match="qa index --rebuild"):
+        qa.repair()
+
+
+def test_repair_re_embeds_vectors_when_no_earlier_version_holds_them(tmp_path: Path) -> None:
+    encoder = FakeEncoder()
+    qa = build_service(tmp_path / "index", encoder)
+    qa.add(make_articles())
+    before = _answers(qa)
+    flip_middle(live_version(qa.backend.root) / "vectors.faiss")
+
+    lines = qa.repair()
+
+    assert "rebuilt the vectors: 0 from intact versions, 15 re-embedded" in lines
+    assert _answers(qa) == before
+
+
+def test_repair_of_an_intact_index_does_nothing(service: QAService) -> None:
+    version = live_version(service.backend.root)
+
+    assert service.repair() == [f"{version.name} is intact: nothing to repair"]
+    assert live_version(service.backend.root) == version
+
+
+def test_repair_after_a_damaged_current_pointer_falls_back_to_an_intact_version(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    (qa.backend.root / "CURRENT").write_bytes(b"\xff\xfe garbage")
+
+    with pytest.raises(IndexCorruptError, match="CURRENT"):
+        qa.reader()
+    lines = qa.repair()
+
+    assert any("fell back to" in line for line in lines)
+    assert qa.stats()["articles"] == 9  # the newest version was intact
+
+
+def test_the_backend_itself_verifies_and_repairs(tmp_path: Path) -> None:
+    """The contract's `verify` and `repair`, called directly (as another edge would)."""
+    qa = build_service(tmp_path / "index", FakeEncoder())
+    qa.add(make_articles())
+    qa.add([EXTRA])
+    backend = LocalBackend(tmp_path / "index")
+    flip_middle(live_version(backend.root) / "lexical" / "ids.npy")
+
+    assert len(backend.verify(structure=False)) == 1
+    with backend.writer(5):
+        assert any("lexical" in line for line in backend.repair())
+    assert backend.verify() == []
+    shutil.rmtree(tmp_path / "index" / "damaged")
+
+
+def test_qa_repair_prints_what_it_did_and_qa_check_is_clean_after(
+    two_versions: tuple[QAService, FakeEncoder],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from qa import cli
+
+    qa, _ = two_versions
+    root = str(qa.backend.root)
+    monkeypatch.setattr(cli, "_service", lambda settings, progress=False: qa)
+    cut_half(live_version(qa.backend.root) / "passage_days.npy")
+
+    assert cli.main(["check", "--index-dir", root]) == 1
+    assert cli.main(["repair", "--index-dir", root]) == 0
+    assert cli.main(["check", "--index-dir", root]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert "passage_days.npy" in out[0] and "(cut or extended)" in out[0]
+    assert any(line.startswith("rebuilt the per-passage column files") for line in out)
+    assert out[-1] == "ok"
