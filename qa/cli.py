@@ -1,4 +1,4 @@
-"""The `qa` command: index, ask, related, serve, stats, delete, check, eval — thin over `QAService`."""
+"""The `qa` command: index, ask, related, serve, stats, delete, check, eval, train-ranker (thin edge)."""
 
 from __future__ import annotations
 
@@ -120,6 +120,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--results", type=Path, help="also write the results JSON lines here")
     p.add_argument("--json", action="store_true")
+
+    p = command(
+        "train-ranker",
+        cmd_train_ranker,
+        "fit the learned ranking on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with gold_ids)",
+    )
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="ranker file (default: the shipped one)")
+    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
+    p.add_argument("--examples", type=Path, help="keep the collected candidates here (.npz) for a refit")
     return parser
 
 
@@ -320,6 +330,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(metrics)
     else:
         print("  ".join(f"{k} {v}" for k, v in metrics.items()))
+    return 0
+
+
+def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.ranker_training import train_ranker
+    from qa.retrieval.learned import SHIPPED
+
+    if "index_dir" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
+    qa = _service(settings, progress=sys.stderr.isatty())
+    qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
+    out = args.out or SHIPPED
+    ranker = train_ranker(qa, args.data_dir / "queries.jsonl", out, l2=args.l2, cache=args.examples)
+    print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in ranker.about.items()))
+    print("use it with QA_RANKING=learned" + (f" QA_RANKER_PATH={out}" if args.out else ""))
     return 0
 
 

@@ -12,11 +12,16 @@ from qa.retrieval.timeparse import interpret_time
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """What retrieval matches (`text`) and prefers (`window`), and what to tell the user."""
+    """What retrieval matches (`text`) and prefers (`window`), and what to tell the user.
+
+    `words` is the whole question, time expressions included (what BM25 matches with
+    `lexical_time`: "in 1954" is a date window and still a word that finds the article).
+    """
 
     text: str
     window: Window | None
     interpreted: Interpretation | None
+    words: str = ""
 
 
 def read_query(
@@ -29,14 +34,14 @@ def read_query(
     """
     found = interpret_time(question, as_of) if interpret else None
     if found is None:
-        return Query(question, None, None)
+        return Query(question, None, None, question)
     window, interpreted = None, None
     if not explicit_dates:
         window = (found.since, found.until)
         interpreted = Interpretation(found.since, found.until, found.text)
     # Once a time expression is a date window, its words ("this week") only add noise to matching.
     text = _without(question, found.text) if strip_time else question
-    return Query(text, window, interpreted)
+    return Query(text, window, interpreted, question)
 
 
 def _without(question: str, expressions: str) -> str:
