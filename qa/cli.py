@@ -119,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
         "--as-of-from-date", action="store_true", help="use each question's date as its as-of date"
     )
     p.add_argument("--results", type=Path, help="also write the results JSON lines here")
+    p.add_argument(
+        "--related", action="store_true", help="also score related articles (articles sharing a question)"
+    )
     p.add_argument("--json", action="store_true")
 
     p = command(
@@ -325,6 +328,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         as_of_from_date=args.as_of_from_date,
         results_path=args.results,
         on_problem=_report_problem,
+        related=args.related,
     )
     if args.json:
         _print_json(metrics)

@@ -204,9 +204,9 @@ class QAService:
         return article
 
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
-        """The k articles most similar to `article_id` (never itself), by passage similarity."""
+        """The k articles most related to `article_id` (never itself): see `retrieval.related`."""
         check_k(k, self.max_k)
-        return related_articles(self.reader(), article_id, k)
+        return related_articles(self.reader(), article_id, k, self.retrieval)
 
     def stats(self) -> dict[str, object]:
         reader = self.reader()

@@ -38,6 +38,12 @@ class RetrievalConfig(BaseModel):
     )
     ranker_path: Path | None = Field(None, description="A refitted ranker file (default: the shipped one).")
     reranker: str = Field("none", description="A reranker of the fused candidates (none: keep the order).")
+    related: str = Field("hybrid", description="How related articles are found: hybrid, dense or lexical.")
+    related_lexical_weight: float = Field(1.0, ge=0.0, description="BM25 weight in related articles' fusion.")
+    related_time_weight: float = Field(
+        1.0, ge=0.0, description="Preference for related articles near in time."
+    )
+    related_half_life_days: float = Field(30.0, ge=0.0, description="Days apart at which it halves.")
     max_per_article: int = Field(1, ge=1, description="Passages an article may show before others fill k.")
     collapse_duplicates: bool = Field(True, description="Show syndicated copies of a passage once.")
     merge_adjacent: bool = Field(True, description="Extend a hit over an adjacent passage that also ranked.")
@@ -58,6 +64,15 @@ class RetrievalConfig(BaseModel):
     def _known_ranking(cls, name: str) -> str:
         if name not in RANKINGS:
             raise ValueError(f"unknown ranking {name!r}; choices: {', '.join(RANKINGS)}")
+        return name
+
+    @field_validator("related")
+    @classmethod
+    def _known_related(cls, name: str) -> str:
+        from qa.retrieval.related import RELATED_MODES
+
+        if name not in RELATED_MODES:
+            raise ValueError(f"unknown related mode {name!r}; choices: {', '.join(RELATED_MODES)}")
         return name
 
     @field_validator("reranker")

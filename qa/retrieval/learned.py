@@ -43,9 +43,9 @@ class LinearRanker:
             {
                 "kind": "linear",
                 "features": list(self.features),
-                "mean": [round(float(v), 8) for v in self.mean],
-                "scale": [round(float(v), 8) for v in self.scale],
-                "weights": [round(float(v), 8) for v in self.weights],
+                "mean": [float(v) for v in self.mean],
+                "scale": [float(v) for v in self.scale],
+                "weights": [float(v) for v in self.weights],
                 "about": self.about,
             },
             indent=1,
