@@ -37,13 +37,11 @@ def related(
     text = f"{article.title}\n{article.text[:LEAD_CHARS]}" if config.related != "dense" else None
     found = reader.candidates(centroid, text, len(own) + 20 * k, Filters())
     if config.related == "dense":
-        ids, scores = found.dense_ids, found.dense_scores
-    elif config.related == "lexical":
-        ids, scores = found.lexical_ids, found.lexical_scores
-    else:
-        ids, scores = _hybrid(reader, found.dense_ids, found.lexical_ids, article, own, config)
-    collapse = config.related == "hybrid" and config.collapse_duplicates
-    return _articles(reader, article_id, ids, scores, k, collapse=collapse)
+        return _articles(reader, article_id, found.dense_ids, found.dense_scores, k)
+    if config.related == "lexical":
+        return _articles(reader, article_id, found.lexical_ids, found.lexical_scores, k)
+    ids, scores, texts = _hybrid(reader, found.dense_ids, found.lexical_ids, article, own, config)
+    return _articles(reader, article_id, ids, scores, k, texts if config.collapse_duplicates else None)
 
 
 def _hybrid(
@@ -53,24 +51,31 @@ def _hybrid(
     article: Article,
     own: np.ndarray,
     config: RetrievalConfig,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each other article's best passage, scored by RRF over article ranks × nearness in time."""
+) -> tuple[np.ndarray, np.ndarray, list[set[int]]]:
+    """Each other article's best passage, scored by RRF over article ranks × nearness in time,
+    best first, with the text numbers of each article's candidate passages."""
     mine = int(reader.columns(own[:1]).articles[0])
     score: dict[int, float] = {}
     best: dict[int, int] = {}
+    texts: dict[int, set[int]] = {}
     for ids, weight in ((dense, 1.0), (lexical, config.related_lexical_weight)):
         if not len(ids):
             continue
-        articles = reader.columns(ids).articles.tolist()
+        columns = reader.columns(ids)
         seen: set[int] = set()
-        for pid, number in zip(ids.tolist(), articles, strict=True):
-            if number == mine or number in seen:
+        for pid, number, text in zip(
+            ids.tolist(), columns.articles.tolist(), columns.texts.tolist(), strict=True
+        ):
+            if number == mine:
+                continue
+            texts.setdefault(number, set()).add(text)
+            if number in seen:
                 continue
             seen.add(number)
             score[number] = score.get(number, 0.0) + weight / (config.rrf_k + len(seen))
             best.setdefault(number, pid)
     if not best:
-        return np.zeros(0, np.int64), np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(0), []
     pids = np.fromiter(best.values(), dtype=np.int64, count=len(best))
     values = np.array([score[n] for n in best])
     if article.date is not None and config.related_half_life_days > 0:
@@ -79,24 +84,32 @@ def _hybrid(
         near = np.where(days != UNDATED, np.power(0.5, gap / config.related_half_life_days), 0.0)
         values = values * (1.0 + config.related_time_weight * near)
     order = np.lexsort((pids, -values))
-    return pids[order], values[order]
+    numbers = list(best)
+    return pids[order], values[order], [texts[numbers[i]] for i in order.tolist()]
 
 
 def _articles(
-    reader: IndexReader, article_id: str, ids: np.ndarray, scores: np.ndarray, k: int, *, collapse: bool
+    reader: IndexReader,
+    article_id: str,
+    ids: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    texts: list[set[int]] | None = None,
 ) -> list[RelatedArticle]:
-    """The first k distinct other articles of ranked passages (one per syndicated text with `collapse`)."""
-    texts = reader.columns(ids).texts.tolist() if collapse and len(ids) else [-1] * len(ids)
+    """The first k distinct other articles of ranked passages; with `texts` (per passage, its
+    article's text numbers), an article sharing a passage text with one shown (a syndicated copy)
+    is left out."""
     rows = reader.passages(ids.tolist())
     best: dict[str, float] = {}
     shown: set[int] = set()
-    for pid, score, text in zip(ids.tolist(), scores.tolist(), texts, strict=True):
+    for n, (pid, score) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True)):
         row = rows.get(pid)
         if row is None or row.article_id == article_id or row.article_id in best:
             continue
-        if text != -1 and text in shown:
-            continue
-        shown.add(text)
+        if texts is not None:
+            if texts[n] & shown:
+                continue
+            shown |= texts[n]
         best[row.article_id] = float(score)
         if len(best) == k:
             break
