@@ -133,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="ranker file (default: the shipped one)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
     p.add_argument("--examples", type=Path, help="keep the collected candidates here (.npz) for a refit")
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
+    )
     return parser
 
 
@@ -344,7 +349,8 @@ def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
     qa = _service(settings, progress=sys.stderr.isatty())
-    qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
+    if not args.no_index:
+        qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
     out = args.out or SHIPPED
     ranker = train_ranker(qa, args.data_dir / "queries.jsonl", out, l2=args.l2, cache=args.examples)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in ranker.about.items()))
