@@ -36,9 +36,9 @@ CONFIGS: dict[str, RetrievalConfig] = {
     "weights": BASE,
     "weights-recency0": BASE.model_copy(update={"recency_weight": 0.0}),
     "weights-notime": BASE.model_copy(update={"recency_weight": 0.0, "time_boost": 0.0}),
-    "weights + lexical_time": BASE.model_copy(update={"lexical_time": True}),
+    "weights-lextime": BASE.model_copy(update={"lexical_time": True}),
     "learned": BASE.model_copy(update={"ranking": "learned"}),
-    "learned + lexical_time": BASE.model_copy(update={"ranking": "learned", "lexical_time": True}),
+    "learned-lextime": BASE.model_copy(update={"ranking": "learned", "lexical_time": True}),
 }
 SETTINGS = ("undated", "dated")
 

@@ -14,6 +14,9 @@ named by `FEATURES`:
   article and the as-of day (0 for undated articles); each again times `dated` (the caller gave
   an as-of day) and times `present` (the question asks about now: "this week", "latest", ...),
   so how much recency counts is learned per kind of question, not set by hand.
+- `consensus_week`, `consensus_month`: 2^(−gap/7), 2^(−gap/30), gap in days between the article
+  and the median day of the dated candidates among the first 10 of each list (the event's time
+  as the best matches agree on it, which needs no as-of day; 0 for undated articles).
 - `article_hits`: log(number of candidates from the same article).
 - `copies`: log(number of passages in the index with the same words: syndicated copies).
 """
@@ -29,6 +32,7 @@ import numpy as np
 from embeddings.backends import UNDATED, Candidates, Columns
 from qa.retrieval.ranking import Window, inside
 
+_CONSENSUS = 10  # best candidates of each list whose days agree on when the event was
 _RECENCY = (("week", 7.0), ("month", 30.0), ("year", 365.0))
 FEATURES: tuple[str, ...] = (
     "dense",
@@ -45,6 +49,8 @@ FEATURES: tuple[str, ...] = (
     *(name for name, _ in _RECENCY),
     *(f"{name}_dated" for name, _ in _RECENCY),
     *(f"{name}_present" for name, _ in _RECENCY),
+    "consensus_week",
+    "consensus_month",
     "article_hits",
     "copies",
 )
@@ -130,6 +136,15 @@ def features(
         out[:, col[name]] = recency
         out[:, col[f"{name}_dated"]] = recency * facts.dated
         out[:, col[f"{name}_present"]] = recency * facts.present
+
+    top = np.zeros(n, bool)
+    top[dense_rows[:_CONSENSUS]] = True
+    top[lexical_rows[:_CONSENSUS]] = True
+    top &= dated_article
+    if top.any():
+        gap = np.abs(days - np.median(days[top])).astype(np.float64)
+        out[:, col["consensus_week"]] = np.where(dated_article, np.power(0.5, gap / 7.0), 0.0)
+        out[:, col["consensus_month"]] = np.where(dated_article, np.power(0.5, gap / 30.0), 0.0)
 
     _, inverse, counts = np.unique(columns.articles, return_inverse=True, return_counts=True)
     out[:, col["article_hits"]] = np.log(counts[inverse])
