@@ -62,21 +62,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument("--grid", action="store_true", help="also try the hybrid's weights")
+    parser.add_argument("--limit", type=int, help="a seeded sample of this many articles (a quick grid)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     queries = [json.loads(line) for line in (args.data_dir / "queries.jsonl").open() if line.strip()]
     truth = related_truth(queries)
+    if args.limit:
+        reader = open_service(Settings(index_dir=args.index_dir)).reader()
+        present = sorted(a for a in truth if len(reader.article_passages(a)))
+        keep = np.random.default_rng(0).permutation(len(present))[: args.limit]
+        truth = {present[i]: truth[present[i]] for i in sorted(keep.tolist())}
     qa = open_service(Settings(index_dir=args.index_dir))
     modes = dict(MODES)
     if args.grid:
-        for lw in (0.5, 1.0, 2.0):
-            for tw in (0.5, 1.0, 3.0):
-                for hl in (3.0, 10.0, 30.0):
-                    modes[f"grid lex {lw} time {tw} half-life {hl}"] = {
+        for passages in (0, 3, 6):
+            for pw in (0.5, 1.0, 2.0):
+                for tw in (0.0, 1.0):
+                    modes[f"grid passages {passages} weight {pw} time {tw}"] = {
                         "related": "hybrid",
-                        "related_lexical_weight": lw,
+                        "related_passages": passages,
+                        "related_passage_weight": pw,
                         "related_time_weight": tw,
-                        "related_half_life_days": hl,
                     }
     scores, seconds = {}, {}
     for name, changes in modes.items():
