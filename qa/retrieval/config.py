@@ -23,7 +23,7 @@ class RetrievalConfig(BaseModel):
     article_weight: float = Field(0.0, ge=0.0, description="Credit for an article's other matching passages.")
     strip_time: bool = Field(True, description="Match the question without its time expressions.")
     lexical_time: bool = Field(
-        False, description="BM25 matches the whole question, time words included (dense: strip_time)."
+        True, description="BM25 matches the whole question, time words included (dense: strip_time)."
     )
     time_boost: float = Field(
         0.5, ge=0.0, description="Preference for articles inside the question's window."
@@ -32,7 +32,7 @@ class RetrievalConfig(BaseModel):
     recency_half_life_days: float = Field(180.0, ge=0.0)
     recency_weight: float = Field(0.5, ge=0.0, description="Mild preference for recent articles (0: off).")
     ranking: str = Field(
-        "weights",
+        "learned",
         description="How fused candidates are ordered: weights (the hand-set knobs above) or learned"
         " (a linear model over candidate features, qa/retrieval/ranker.json; ignores those knobs).",
     )
