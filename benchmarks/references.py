@@ -211,8 +211,9 @@ def run_references(
     limit_articles: int | None = None,
     engine: str = "torch",
     as_of_from_date: bool = False,
+    only: Sequence[str] = REFERENCES,
 ) -> dict[str, dict[str, Any]]:
-    """Compute the three references and score them (`<name>-dated.jsonl` with `as_of_from_date`).
+    """Compute the references and score them (`<name>-dated.jsonl` with `as_of_from_date`).
 
     Args:
         data_dir: benchmark folder holding `corpus.jsonl` and `queries.jsonl`.
@@ -224,7 +225,7 @@ def run_references(
         reference name ("bm25", "dense", "rrf") -> score.py metrics dict, plus "Words@5" and the
         "seconds" spent.
     """
-    runs = reference_results(data_dir, cache_dir, limit_articles, engine, as_of_from_date)
+    runs = reference_results(data_dir, cache_dir, limit_articles, engine, as_of_from_date, only)
     if out_dir is not None:
         suffix = "-dated" if as_of_from_date else ""
         for name, (results, _) in runs.items():
@@ -259,10 +260,12 @@ def reference_results(
     limit_articles: int | None = None,
     engine: str = "torch",
     as_of_from_date: bool = False,
+    only: Sequence[str] = REFERENCES,
 ) -> dict[str, tuple[list[dict[str, Any]], float]]:
-    """The three references' score.py results: name -> (one result per query, seconds spent).
+    """The references' score.py results: name -> (one result per query, seconds spent).
 
-    With `as_of_from_date`, each question sees only articles dated on or before its date.
+    With `as_of_from_date`, each question sees only articles dated on or before its date;
+    `only` names the references to compute (`bm25` alone needs no embeddings).
     """
     data_dir = Path(data_dir)
     articles = load_corpus(data_dir)
@@ -277,6 +280,8 @@ def reference_results(
     t0 = time.perf_counter()
     bm25 = bm25_rankings(passages, questions, allowed=allowed)
     t1 = time.perf_counter()
+    if set(only) <= {"bm25"}:
+        return {"bm25": (to_results(queries, bm25, passages), t1 - t0)}
     dense = dense_rankings(passages, questions, Path(cache_dir), engine=engine, allowed=allowed)
     t2 = time.perf_counter()
     rrf = rrf_rankings([bm25, dense])
@@ -286,6 +291,7 @@ def reference_results(
         for name, rankings, seconds in zip(
             REFERENCES, (bm25, dense, rrf), (t1 - t0, t2 - t1, t3 - t2), strict=True
         )
+        if name in only
     }
 
 
@@ -319,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="each question sees only articles dated on or before its date (results: NAME-dated.jsonl)",
     )
+    parser.add_argument(
+        "--only", default=",".join(REFERENCES), help="comma-separated references (bm25 alone embeds nothing)"
+    )
     args = parser.parse_args(argv)
 
     for name in ("corpus.jsonl", "queries.jsonl"):
@@ -339,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.limit_articles,
         engine=args.engine,
         as_of_from_date=args.as_of_from_date,
+        only=args.only.split(","),
     )
     if args.json:
         print(json.dumps(report))
