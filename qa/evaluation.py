@@ -26,7 +26,8 @@ def evaluate(
     """Index `data_dir/corpus.jsonl`, answer `data_dir/queries.jsonl`, return the metrics
     (with `related`, also those of related articles, as `related.Hit@10` and `related.Recall@10`)."""
     qa.add(iter_articles([data_dir / "corpus.jsonl"], on_problem=on_problem))
-    queries = [json.loads(line) for line in (data_dir / "queries.jsonl").open() if line.strip()]
+    lines = (data_dir / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    queries = [json.loads(line) for line in lines if line.strip()]
     results = answer_queries(qa, queries, k=k, as_of_from_date=as_of_from_date)
     if results_path is not None:
         results_path.parent.mkdir(parents=True, exist_ok=True)

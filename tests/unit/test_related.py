@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from qa.evaluation import related_truth, score_related
+from qa.evaluation import evaluate, related_truth, score_related
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.related import RELATED_MODES
 from qa.service import QAService
@@ -65,3 +68,23 @@ def test_score_related_averages_hit_and_recall_over_indexed_articles(service: QA
 
     # pipeline-a and pipeline-b each find the other (1 of 2 others); the third is not indexed
     assert scores == {"Hit@1": 1.0, "Recall@1": 0.5, "articles": 2}
+
+
+def test_evaluate_with_related_adds_the_related_metrics(tmp_path: Path) -> None:
+    data = tmp_path / "bench"
+    data.mkdir()
+    with (data / "corpus.jsonl").open("w") as f:
+        for a in make_articles():
+            record = {"id": a.id, "title": a.title, "text": a.text, "date": a.date and a.date.isoformat()}
+            f.write(json.dumps(record | {"source": a.source, "url": a.url}) + "\n")
+    question = {"id": "q1", "question": "crude oil pipeline exports", "answers": ["rose"]}
+    (data / "queries.jsonl").write_text(
+        json.dumps(question | {"gold_ids": ["pipeline-a", "pipeline-b"]}) + "\n"
+    )
+    service = build_service(tmp_path / "index", FakeEncoder())
+
+    metrics = evaluate(service, data, related=True)
+
+    assert metrics["related.articles"] == 2
+    assert metrics["related.Hit@10"] == metrics["related.Recall@10"] == 1.0
+    assert metrics["queries"] == 1 and "Hits@1" in metrics
