@@ -43,6 +43,10 @@ CONFIGS: dict[str, RetrievalConfig] = {
 SETTINGS = ("undated", "dated")
 
 
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def answer_all(
     qa: QAService, queries: list[dict[str, Any]], configs: dict[str, RetrievalConfig], setting: str
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[float]]]:
@@ -84,7 +88,7 @@ def read_refs(refs: Path | None, setting: str) -> dict[str, list[dict[str, Any]]
     for name in ("bm25", "dense", "rrf"):
         path = refs / f"{name}{suffix}.jsonl"
         if path.is_file():
-            found[name] = [json.loads(line) for line in path.open() if line.strip()]
+            found[name] = _jsonl(path)
     return found
 
 
@@ -97,7 +101,7 @@ def run(
     data_dir: Path, index_dir: Path, names: list[str], refs: Path | None, ranker: Path | None = None
 ) -> dict[str, Any]:
     queries_path = data_dir / "queries.jsonl"
-    queries = [json.loads(line) for line in queries_path.open() if line.strip()]
+    queries = _jsonl(queries_path)
     qa = open_service(Settings(index_dir=index_dir))
     configs = {name: CONFIGS[name].model_copy(update={"ranker_path": ranker}) for name in names}
     report: dict[str, Any] = {"data": data_dir.name, "questions": len(queries), "settings": {}}

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import load_queries
 from embeddings.backends import Filters
 from qa.retrieval import ranking
 from qa.retrieval.config import RetrievalConfig
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    queries = [json.loads(line) for line in (args.data_dir / "queries.jsonl").open() if line.strip()]
+    queries = load_queries(args.data_dir)
     qa = open_service(Settings(index_dir=args.index_dir))
     reader, config, model = qa.reader(), RetrievalConfig(), load_ranker()
     as_of = reader.max_date() or dt.date.today()

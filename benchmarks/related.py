@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import paired_bootstrap
+from benchmarks.common import load_queries, paired_bootstrap
 from embeddings.errors import ArticleNotFoundError
 from qa.evaluation import related_truth
 from qa.retrieval import RetrievalConfig
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, help="a seeded sample of this many articles (a quick grid)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    queries = [json.loads(line) for line in (args.data_dir / "queries.jsonl").open() if line.strip()]
+    queries = load_queries(args.data_dir)
     truth = related_truth(queries)
     if args.limit:
         reader = open_service(Settings(index_dir=args.index_dir)).reader()
