@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import paired_bootstrap, per_query_scores
+from qa.evaluation import score
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService, open_service
 from qa.settings import Settings
@@ -114,6 +115,8 @@ def run(
         for name in configs:
             p50 = statistics.median(latency[name])
             row: dict[str, Any] = means(queries_path, results[name]) | {"p50_ms": round(p50, 2)}
+            # the highlight's own metric (score.py does not read highlights)
+            row["HiAnsRec@5"] = score(queries, results[name]).get("HiAnsRec@5")
             if base_p50:
                 row["p50_ratio"] = round(p50 / base_p50, 3)
             if name != "weights" and "weights" in results:
@@ -132,7 +135,11 @@ def run(
 def print_report(report: dict[str, Any]) -> None:
     for setting, block in report["settings"].items():
         print(f"\n{report['data']} ({report['questions']} questions), {setting}")
-        print(f"{'system':34}" + "".join(f"{m:>10}" for m in METRICS) + f"{'p50 ms':>9}{'ratio':>7}")
+        print(
+            f"{'system':34}"
+            + "".join(f"{m:>10}" for m in METRICS)
+            + f"{'p50 ms':>9}{'ratio':>7}{'HiAns@5':>9}"
+        )
         for name, m in block["references"].items():
             print(f"{'ref: ' + name:34}" + "".join(f"{m[x]:>10.4f}" for x in METRICS))
         for name, m in block["rows"].items():
@@ -140,6 +147,7 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{name:34}"
                 + "".join(f"{m[x]:>10.4f}" for x in METRICS)
                 + f"{m['p50_ms']:>9.2f}{m.get('p50_ratio', float('nan')):>7.2f}"
+                + f"{m.get('HiAnsRec@5') or float('nan'):>9.4f}"
             )
         for name, m in block["rows"].items():
             for key in ("vs_weights", "vs_best_reference"):
