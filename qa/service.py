@@ -23,6 +23,7 @@ from qa.query_vectors import QueryVectors
 from qa.retrieval import Query, RetrievalConfig, load_reranker, read_query, retrieve
 from qa.retrieval import related as related_articles
 from qa.retrieval.features import QueryFacts, asks_present
+from qa.retrieval.learned import load_ranker
 from qa.retrieval.pipeline import candidate_features
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question
@@ -60,6 +61,10 @@ class QAService:
         self.encoder = encoder
         self.retrieval = retrieval or RetrievalConfig()
         self.reranker = load_reranker(self.retrieval.reranker)
+        if self.retrieval.ranking == "learned":
+            load_ranker(
+                self.retrieval.ranker_path
+            )  # a missing or stale ranker file fails here, not per query
         self.reload_interval = reload_interval
         self.max_k, self.max_question_chars = max_k, max_question_chars
         self.indexer = Indexer(

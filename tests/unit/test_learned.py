@@ -98,3 +98,10 @@ def test_the_learned_ranking_is_deterministic(service: QAService) -> None:
 def test_an_unknown_ranking_is_refused_with_the_choices() -> None:
     with pytest.raises(ValueError, match="unknown ranking 'magic'; choices: learned, weights"):
         RetrievalConfig(ranking="magic")
+
+
+def test_a_service_with_a_missing_ranker_file_fails_when_built(tmp_path: Path) -> None:
+    config = RetrievalConfig(ranking="learned", ranker_path=tmp_path / "missing.json")
+
+    with pytest.raises(RankerError, match="cannot read ranker"):
+        build_service(tmp_path / "index", FakeEncoder(), retrieval=config)
