@@ -1,9 +1,11 @@
 """Reference retrieval figures: BM25 alone, dense alone, and their reciprocal rank fusion.
 
 usage: python -m benchmarks.references DATA_DIR [--out DIR] [--cache-dir DIR] [--limit-articles N] [--json]
+       [--as-of-from-date]
 
 All three search the same 200-word passages (40-word overlap) of DATA_DIR/corpus.jsonl, with no
-filters and no as-of date, and return the top 10 passages per query, scored by DATA_DIR/../score.py.
+filters and no as-of date (with --as-of-from-date: only articles dated up to each question's date,
+undated ones kept), and return the top 10 passages per query, scored by DATA_DIR/../score.py.
 """
 
 from __future__ import annotations
@@ -42,12 +44,16 @@ Ranking = list[int]  # passage indices, best first
 
 
 def bm25_rankings(
-    passages: Sequence[BenchPassage], questions: Sequence[str], depth: int = DEPTH
+    passages: Sequence[BenchPassage],
+    questions: Sequence[str],
+    depth: int = DEPTH,
+    allowed: Sequence[np.ndarray] | None = None,
 ) -> list[Ranking]:
     """BM25 (bm25s defaults: Lucene, k1=1.5, b=0.75) with English stopwords and no stemmer.
 
     Only passages with a positive score (sharing a term with the question) are ranked, so a
-    ranking may hold fewer than `depth` entries; ties go to the earlier passage.
+    ranking may hold fewer than `depth` entries; ties go to the earlier passage. `allowed`: per
+    question, a `(len(passages),)` bool mask of the passages it may see (the dated setting).
     """
     import bm25s
 
@@ -57,12 +63,14 @@ def bm25_rankings(
     )
     query_tokens = bm25s.tokenize(list(questions), stopwords="en", return_ids=False, show_progress=False)
     rankings = []
-    for tokens in query_tokens:
+    for n, tokens in enumerate(query_tokens):
         known = [t for t in tokens if t in retriever.vocab_dict]
         if not known:
             rankings.append([])
             continue
         scores = retriever.get_scores(known)
+        if allowed is not None:
+            scores = np.where(allowed[n], scores, 0.0)
         rankings.append(_top(scores, depth, positive_only=True))
     return rankings
 
@@ -116,10 +124,12 @@ def dense_rankings(
     cache_dir: Path,
     depth: int = DEPTH,
     engine: str = "torch",
+    allowed: Sequence[np.ndarray] | None = None,
 ) -> list[Ranking]:
     """all-MiniLM-L6-v2 (CPU, max_seq_length 256, unit vectors, batch 32), exact inner-product search.
 
-    Passage and question vectors are cached in `cache_dir` (see `cached_embeddings`).
+    Passage and question vectors are cached in `cache_dir` (see `cached_embeddings`); `allowed`
+    as for `bm25_rankings`.
     """
     import faiss
 
@@ -128,6 +138,12 @@ def dense_rankings(
     passage_vectors = cached_embeddings([p.text for p in passages], encode, cache_dir, f"{tag}/passages")
     role, encode_questions = _question_encoder(engine, encode)
     query_vectors = cached_embeddings(list(questions), encode_questions, cache_dir, f"{tag}/{role}")
+    if allowed is not None:
+        rankings = []
+        for n, vector in enumerate(query_vectors):
+            scores = np.where(allowed[n], passage_vectors @ vector, -np.inf)
+            rankings.append([i for i in _top(scores, depth) if np.isfinite(scores[i])])
+        return rankings
     index = faiss.IndexFlatIP(passage_vectors.shape[1])
     index.add(passage_vectors)
     _, ids = index.search(query_vectors, min(depth, len(passages)))
@@ -194,8 +210,10 @@ def run_references(
     out_dir: Path | None = DEFAULT_RESULTS_DIR,
     limit_articles: int | None = None,
     engine: str = "torch",
+    as_of_from_date: bool = False,
+    only: Sequence[str] = REFERENCES,
 ) -> dict[str, dict[str, Any]]:
-    """Compute the three references and score them.
+    """Compute the references and score them (`<name>-dated.jsonl` with `as_of_from_date`).
 
     Args:
         data_dir: benchmark folder holding `corpus.jsonl` and `queries.jsonl`.
@@ -207,10 +225,11 @@ def run_references(
         reference name ("bm25", "dense", "rrf") -> score.py metrics dict, plus "Words@5" and the
         "seconds" spent.
     """
-    runs = reference_results(data_dir, cache_dir, limit_articles, engine)
+    runs = reference_results(data_dir, cache_dir, limit_articles, engine, as_of_from_date, only)
     if out_dir is not None:
+        suffix = "-dated" if as_of_from_date else ""
         for name, (results, _) in runs.items():
-            write_results(Path(out_dir) / f"{name}.jsonl", results)
+            write_results(Path(out_dir) / f"{name}{suffix}.jsonl", results)
     return reference_report(data_dir, runs)
 
 
@@ -225,13 +244,29 @@ def reference_report(
     }
 
 
+def as_of_masks(
+    articles: Sequence[dict[str, Any]], passages: Sequence[BenchPassage], queries: Sequence[dict[str, Any]]
+) -> list[np.ndarray]:
+    """Per question, the passages of articles dated on or before its date (undated ones stay),
+    as the service's as-of filter keeps them."""
+    dates = {str(a["id"]): str(a.get("date") or "")[:10] for a in articles}
+    days = np.array([dates[p.article_id] or "0000-00-00" for p in passages])
+    return [days <= str(q["date"])[:10] if q.get("date") else np.ones(len(passages), bool) for q in queries]
+
+
 def reference_results(
     data_dir: Path,
     cache_dir: Path = DEFAULT_CACHE_DIR,
     limit_articles: int | None = None,
     engine: str = "torch",
+    as_of_from_date: bool = False,
+    only: Sequence[str] = REFERENCES,
 ) -> dict[str, tuple[list[dict[str, Any]], float]]:
-    """The three references' score.py results: name -> (one result per query, seconds spent)."""
+    """The references' score.py results: name -> (one result per query, seconds spent).
+
+    With `as_of_from_date`, each question sees only articles dated on or before its date;
+    `only` names the references to compute (`bm25` alone needs no embeddings).
+    """
     data_dir = Path(data_dir)
     articles = load_corpus(data_dir)
     if limit_articles is not None:
@@ -241,10 +276,13 @@ def reference_results(
     questions = [q["question"] for q in queries]
     print(f"{len(articles)} articles, {len(passages)} passages, {len(queries)} queries", file=sys.stderr)
 
+    allowed = as_of_masks(articles, passages, queries) if as_of_from_date else None
     t0 = time.perf_counter()
-    bm25 = bm25_rankings(passages, questions)
+    bm25 = bm25_rankings(passages, questions, allowed=allowed)
     t1 = time.perf_counter()
-    dense = dense_rankings(passages, questions, Path(cache_dir), engine=engine)
+    if set(only) <= {"bm25"}:
+        return {"bm25": (to_results(queries, bm25, passages), t1 - t0)}
+    dense = dense_rankings(passages, questions, Path(cache_dir), engine=engine, allowed=allowed)
     t2 = time.perf_counter()
     rrf = rrf_rankings([bm25, dense])
     t3 = time.perf_counter()
@@ -253,6 +291,7 @@ def reference_results(
         for name, rankings, seconds in zip(
             REFERENCES, (bm25, dense, rrf), (t1 - t0, t2 - t1, t3 - t2), strict=True
         )
+        if name in only
     }
 
 
@@ -281,6 +320,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="torch",
         help="run the model through sentence-transformers or ONNX Runtime fp32 (same function)",
     )
+    parser.add_argument(
+        "--as-of-from-date",
+        action="store_true",
+        help="each question sees only articles dated on or before its date (results: NAME-dated.jsonl)",
+    )
+    parser.add_argument(
+        "--only", default=",".join(REFERENCES), help="comma-separated references (bm25 alone embeds nothing)"
+    )
     args = parser.parse_args(argv)
 
     for name in ("corpus.jsonl", "queries.jsonl"):
@@ -294,7 +341,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         limit = args.limit_articles
         out = DEFAULT_RESULTS_DIR if limit is None else DEFAULT_RESULTS_DIR / f"sample-{limit}"
 
-    report = run_references(args.data_dir, args.cache_dir, out, args.limit_articles, engine=args.engine)
+    report = run_references(
+        args.data_dir,
+        args.cache_dir,
+        out,
+        args.limit_articles,
+        engine=args.engine,
+        as_of_from_date=args.as_of_from_date,
+        only=args.only.split(","),
+    )
     if args.json:
         print(json.dumps(report))
     else:

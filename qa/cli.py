@@ -1,4 +1,4 @@
-"""The `qa` command: index, ask, related, serve, stats, delete, check, repair, eval, thin over `QAService`."""
+"""The `qa` command: index, ask, related, serve, stats, delete, check, repair, eval, train-ranker."""
 
 from __future__ import annotations
 
@@ -145,7 +145,25 @@ def _parser() -> argparse.ArgumentParser:
         "--as-of-from-date", action="store_true", help="use each question's date as its as-of date"
     )
     p.add_argument("--results", type=Path, help="also write the results JSON lines here")
+    p.add_argument(
+        "--related", action="store_true", help="also score related articles (articles sharing a question)"
+    )
     p.add_argument("--json", action="store_true")
+
+    p = command(
+        "train-ranker",
+        cmd_train_ranker,
+        "fit the learned ranking on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with gold_ids)",
+    )
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="ranker file (default: the shipped one)")
+    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
+    p.add_argument("--examples", type=Path, help="keep the collected candidates here (.npz) for a refit")
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
+    )
     return parser
 
 
@@ -392,11 +410,28 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         as_of_from_date=args.as_of_from_date,
         results_path=args.results,
         on_problem=_report_problem,
+        related=args.related,
     )
     if args.json:
         _print_json(metrics)
     else:
         print("  ".join(f"{k} {v}" for k, v in metrics.items()))
+    return 0
+
+
+def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.ranker_training import train_ranker
+    from qa.retrieval.learned import SHIPPED
+
+    if "index_dir" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
+    qa = _service(settings, progress=sys.stderr.isatty())
+    if not args.no_index:
+        qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
+    out = args.out or SHIPPED
+    ranker = train_ranker(qa, args.data_dir / "queries.jsonl", out, l2=args.l2, cache=args.examples)
+    print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in ranker.about.items()))
+    print("use it with QA_RANKING=learned" + (f" QA_RANKER_PATH={out}" if args.out else ""))
     return 0
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from embeddings.errors import QAError
+from embeddings.errors import ArticleNotFoundError, QAError
 from embeddings.readers import Problem, count_articles, iter_articles
 from qa.service import QAService
 
@@ -42,17 +42,23 @@ def evaluate(
     as_of_from_date: bool = False,
     results_path: Path | None = None,
     on_problem: Callable[[Problem], None] | None = None,
+    related: bool = False,
 ) -> dict[str, Any]:
-    """Index `data_dir/corpus.jsonl`, answer `data_dir/queries.jsonl`, return the metrics."""
+    """Index `data_dir/corpus.jsonl`, answer `data_dir/queries.jsonl`, return the metrics
+    (with `related`, also those of related articles, as `related.Hit@10` and `related.Recall@10`)."""
     check_benchmark(data_dir)
     corpus = [data_dir / "corpus.jsonl"]
     qa.add(iter_articles(corpus, on_problem=on_problem), total=count_articles(corpus))
-    queries = [json.loads(line) for line in (data_dir / "queries.jsonl").open() if line.strip()]
+    lines = (data_dir / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    queries = [json.loads(line) for line in lines if line.strip()]
     results = answer_queries(qa, queries, k=k, as_of_from_date=as_of_from_date)
     if results_path is not None:
         results_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
-    return score(queries, results)
+    metrics = score(queries, results)
+    if related:
+        metrics |= {f"related.{key}": v for key, v in score_related(qa, queries).items()}
+    return metrics
 
 
 def answer_queries(
@@ -66,6 +72,36 @@ def answer_queries(
         answer = qa.ask(q["question"], k, as_of=as_of)
         out.append({"id": q["id"], "hits": [h.to_dict() for h in answer.hits]})
     return out
+
+
+def related_truth(queries: Sequence[dict[str, Any]]) -> dict[str, set[str]]:
+    """Per article, the other articles that answer a question it answers (`gold_ids` of 2 or more):
+    they report the same event."""
+    truth: dict[str, set[str]] = {}
+    for q in queries:
+        gold = {str(g) for g in q.get("gold_ids") or []}
+        if len(gold) < 2:
+            continue
+        for article in gold:
+            truth.setdefault(article, set()).update(gold - {article})
+    return truth
+
+
+def score_related(qa: QAService, queries: Sequence[dict[str, Any]], *, k: int = 10) -> dict[str, Any]:
+    """Related articles against `related_truth`: Hit@k (one of them among the k) and Recall@k
+    (the share of them among the k), averaged over the indexed articles that have some."""
+    truth = related_truth(queries)
+    hit = recall = 0.0
+    n = 0
+    for article, others in sorted(truth.items()):
+        try:
+            found = {r.article_id for r in qa.related(article, k)}
+        except ArticleNotFoundError:
+            continue  # not in the index (a corpus that lacks it)
+        n += 1
+        hit += bool(found & others)
+        recall += len(found & others) / len(others)
+    return {f"Hit@{k}": round(hit / max(n, 1), 4), f"Recall@{k}": round(recall / max(n, 1), 4), "articles": n}
 
 
 def score(queries: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> dict[str, Any]:

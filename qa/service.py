@@ -6,10 +6,14 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from embeddings.articles import Article
-from embeddings.backends import Backend, Filters, IndexReader, create_backend
+from embeddings.backends import Backend, Columns, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QAError
@@ -17,8 +21,11 @@ from embeddings.progress import ProgressMode
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.query_vectors import QueryVectors
-from qa.retrieval import RetrievalConfig, load_reranker, question_clock, read_query, retrieve
+from qa.retrieval import Query, RetrievalConfig, load_reranker, question_clock, read_query, retrieve
 from qa.retrieval import related as related_articles
+from qa.retrieval.features import QueryFacts, asks_present
+from qa.retrieval.learned import load_ranker
+from qa.retrieval.pipeline import candidate_features
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question, check_text
 
@@ -55,6 +62,10 @@ class QAService:
         self.encoder = encoder
         self.retrieval = retrieval or RetrievalConfig()
         self.reranker = load_reranker(self.retrieval.reranker)
+        if self.retrieval.ranking == "learned":
+            load_ranker(
+                self.retrieval.ranker_path
+            )  # a missing or stale ranker file fails here, not per query
         self.reload_interval = reload_interval
         self.max_k, self.max_question_chars = max_k, max_question_chars
         self.indexer = Indexer(
@@ -169,8 +180,24 @@ class QAService:
         for source in sources or ():
             check_text(source, "a source")
         reader = self.reader()
-        newest = reader.max_date()
-        today = dt.date.today()
+        request = self._request(reader, question, since, until, sources, as_of, interpret)
+        hits = retrieve(reader, k=k, config=self.retrieval, reranker=self.reranker, **request.arguments)
+        as_of, query = request.as_of, request.query
+        return Answer(question, hits, as_of, query.interpreted)
+
+    def _request(
+        self,
+        reader: IndexReader,
+        question: str,
+        since: dt.date | None,
+        until: dt.date | None,
+        sources: Sequence[str] | None,
+        as_of: dt.date | None,
+        interpret: bool,
+    ) -> _Request:
+        """What `retrieve` is given for a question: its reading, vector, filters and as-of facts."""
+        dated = as_of is not None
+        newest, today = reader.max_date(), dt.date.today()
         query = read_query(
             question,
             question_clock(as_of, newest, today),
@@ -180,21 +207,35 @@ class QAService:
             time_filter=self.retrieval.time_filter,
         )
         as_of = as_of or today
-        hits = retrieve(
-            reader,
-            query.text,
-            self.queries.vector(query.text),
-            k,
-            filters=Filters(since, until, tuple(sources or ()), as_of),
-            window=query.window,
-            window_filter=query.window_filter,
+        lexical_text = query.words if self.retrieval.lexical_time else query.text
+        arguments: dict[str, Any] = {
+            "question": query.text,
+            "vector": self.queries.vector(query.text),
+            "filters": Filters(since, until, tuple(sources or ()), as_of),
+            "window": query.window,
+            "window_filter": query.window_filter,
             # Recency is measured from the archive's own "now": the as-of date, or the newest
             # article when the archive ends earlier (an archive of 2024 asked in 2026).
-            as_of=min(as_of, newest) if newest else as_of,
-            config=self.retrieval,
-            reranker=self.reranker,
-        )
-        return Answer(question, hits, as_of, query.interpreted)
+            "as_of": min(as_of, newest) if newest else as_of,
+            "dated": dated,
+            "present": asks_present(question),
+            "lexical_text": lexical_text,
+        }
+        return _Request(query, as_of, arguments)
+
+    def ranking_features(
+        self, question: str, *, as_of: dt.date | None = None
+    ) -> tuple[np.ndarray, Columns, np.ndarray]:
+        """`(ids, columns, x)`: the candidates the learned ranking would score for `question` and
+        their `(n, len(FEATURES))` features, read exactly as `ask` reads it (for fitting a ranker)."""
+        reader = self.reader()
+        question = check_question(question, self.max_question_chars)
+        request = self._request(reader, question, None, None, None, as_of, True)
+        a = request.arguments
+        lexical = a["lexical_text"] if self.retrieval.lexical else None
+        candidates = reader.candidates(a["vector"], lexical, self.retrieval.candidates, a["filters"])
+        facts = QueryFacts(a["window"], a["as_of"], a["dated"], a["present"])
+        return candidate_features(reader, candidates, facts)
 
     def search(self, question: str, k: int = 5, **filters: object) -> list[Hit]:
         """Similarity search for scripts: just the hits of `ask`."""
@@ -217,9 +258,9 @@ class QAService:
         return article
 
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
-        """The k articles most similar to `article_id` (never itself), by passage similarity."""
+        """The k articles most related to `article_id` (never itself): see `retrieval.related`."""
         check_k(k, self.max_k)
-        return related_articles(self.reader(), check_text(article_id, "the article id"), k)
+        return related_articles(self.reader(), check_text(article_id, "the article id"), k, self.retrieval)
 
     def stats(self) -> dict[str, object]:
         reader = self.reader()
@@ -290,6 +331,15 @@ class QAService:
         report = self.indexer.optimize()
         self._refresh()
         return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A question as `ask` reads it: its query, the as-of day and the keyword arguments of `retrieve`."""
+
+    query: Query
+    as_of: dt.date
+    arguments: dict[str, Any]
 
 
 def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QAService:

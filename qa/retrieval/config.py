@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RANKINGS = ("learned", "weights")
 
 
 class RetrievalConfig(BaseModel):
@@ -18,6 +22,9 @@ class RetrievalConfig(BaseModel):
     lexical_weight: float = Field(1.5, ge=0.0, description="BM25 weight in the fusion (dense: 1).")
     article_weight: float = Field(0.0, ge=0.0, description="Credit for an article's other matching passages.")
     strip_time: bool = Field(True, description="Match the question without its time expressions.")
+    lexical_time: bool = Field(
+        True, description="BM25 matches the whole question, time words included (dense: strip_time)."
+    )
     time_boost: float = Field(
         0.5, ge=0.0, description="Preference for articles inside the question's window."
     )
@@ -26,7 +33,19 @@ class RetrievalConfig(BaseModel):
     )
     recency_half_life_days: float = Field(180.0, ge=0.0)
     recency_weight: float = Field(0.5, ge=0.0, description="Mild preference for recent articles (0: off).")
+    ranking: str = Field(
+        "learned",
+        description="How fused candidates are ordered: weights (the hand-set knobs above) or learned"
+        " (a linear model over candidate features, qa/retrieval/ranker.json; ignores those knobs).",
+    )
+    ranker_path: Path | None = Field(None, description="A refitted ranker file (default: the shipped one).")
     reranker: str = Field("none", description="A reranker of the fused candidates (none: keep the order).")
+    related: str = Field("hybrid", description="How related articles are found: hybrid, dense or lexical.")
+    related_lexical_weight: float = Field(1.0, ge=0.0, description="BM25 weight in related articles' fusion.")
+    related_time_weight: float = Field(
+        1.0, ge=0.0, description="Preference for related articles near in time."
+    )
+    related_half_life_days: float = Field(30.0, ge=0.0, description="Days apart at which it halves.")
     max_per_article: int = Field(1, ge=1, description="Passages an article may show before others fill k.")
     collapse_duplicates: bool = Field(True, description="Show syndicated copies of a passage once.")
     merge_adjacent: bool = Field(True, description="Extend a hit over an adjacent passage that also ranked.")
@@ -40,6 +59,22 @@ class RetrievalConfig(BaseModel):
 
         if name not in FUSIONS:
             raise ValueError(f"unknown fusion {name!r}; choices: {', '.join(sorted(FUSIONS))}")
+        return name
+
+    @field_validator("ranking")
+    @classmethod
+    def _known_ranking(cls, name: str) -> str:
+        if name not in RANKINGS:
+            raise ValueError(f"unknown ranking {name!r}; choices: {', '.join(RANKINGS)}")
+        return name
+
+    @field_validator("related")
+    @classmethod
+    def _known_related(cls, name: str) -> str:
+        from qa.retrieval.related import RELATED_MODES
+
+        if name not in RELATED_MODES:
+            raise ValueError(f"unknown related mode {name!r}; choices: {', '.join(RELATED_MODES)}")
         return name
 
     @field_validator("reranker")

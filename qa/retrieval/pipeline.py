@@ -7,11 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from embeddings.backends import Filters, IndexReader
+from embeddings.backends import Candidates, Columns, Filters, IndexReader
 from qa.hits import Hit
 from qa.retrieval import ranking, shaping
 from qa.retrieval.config import RetrievalConfig
+from qa.retrieval.features import QueryFacts, candidate_ids, features
 from qa.retrieval.fusion import fuse
+from qa.retrieval.learned import load_ranker
 from qa.retrieval.ranking import Window
 from qa.retrieval.rerankers import Reranker, RerankInput, keep_order
 
@@ -28,6 +30,9 @@ def retrieve(
     as_of: dt.date,
     config: RetrievalConfig,
     reranker: Reranker = keep_order,
+    dated: bool = False,
+    present: bool = False,
+    lexical_text: str | None = None,
 ) -> list[Hit]:
     """The k best passages for a question.
 
@@ -42,17 +47,26 @@ def retrieve(
             it joins `filters` inside the backend, as explicit dates do, so that k hits come
             back whenever the window holds k passages.
         as_of: the archive's "now", from which recency is measured.
+        dated: the caller chose `as_of` (the learned ranking weighs recency by it).
+        present: the question asks about now (see `features.asks_present`).
+        lexical_text: what BM25 matches (default: `question`).
     """
     if window is not None and (window_filter or config.time_filter):
         filters = within(filters, window)
     n = max(config.candidates, 4 * k)
-    candidates = reader.candidates(vector, question if config.lexical else None, n, filters)
-    ids, scores = fuse(candidates, config)
+    lexical = (lexical_text or question) if config.lexical else None
+    candidates = reader.candidates(vector, lexical, n, filters)
+    if config.ranking == "learned":
+        facts = QueryFacts(window, as_of, dated, present)
+        ids, columns, x = candidate_features(reader, candidates, facts)
+        scores = load_ranker(config.ranker_path).score(x)
+    else:
+        ids, scores = fuse(candidates, config)
+        columns = reader.columns(ids)
+        scores *= ranking.date_factors(columns.days, window, as_of, config)
     if not len(ids):
         return []
-    columns = reader.columns(ids)
-    scores *= ranking.date_factors(columns.days, window, as_of, config)
-    if config.article_weight:
+    if config.article_weight and config.ranking != "learned":
         scores = ranking.with_article_evidence(columns.articles, scores, config.article_weight)
     if reranker is not keep_order:
         order = np.lexsort((ids, -scores))  # the reranker sees the ranking, best first
@@ -65,6 +79,16 @@ def retrieve(
     neighbours = shaping.adjacent(ranked, articles, chosen) if config.merge_adjacent else {}
     shared = reader.text_copies(texts[chosen]) > 1
     return shaping.hits(reader, question, ranked[chosen], scores[order][chosen], shared, neighbours, config)
+
+
+def candidate_features(
+    reader: IndexReader, candidates: Candidates, facts: QueryFacts
+) -> tuple[np.ndarray, Columns, np.ndarray]:
+    """`(ids, columns, x)`: the candidates (dense first), their columns and `(n, F)` features."""
+    ids = candidate_ids(candidates)
+    columns = reader.columns(ids)
+    copies = reader.text_copies(columns.texts) if len(ids) else np.zeros(0, np.int64)
+    return ids, columns, features(candidates, ids, columns, copies, facts)
 
 
 def within(filters: Filters, window: Window) -> Filters:

@@ -41,13 +41,15 @@ class Query:
     """What retrieval matches (`text`) and prefers (`window`), and what to tell the user.
 
     `window_filter`: the window restricts the whole index (as explicit dates do) rather than
-    being preferred.
+    being preferred. `words` is the whole question, time expressions included (what BM25 matches
+    with `lexical_time`: "in 1954" is a date window and still a word that finds the article).
     """
 
     text: str
     window: Window | None
     interpreted: Interpretation | None
     window_filter: bool = False
+    words: str = ""
 
 
 def read_query(
@@ -67,7 +69,7 @@ def read_query(
     """
     found = interpret_time(question, clock.date) if interpret else None
     if found is None:
-        return Query(question, None, None)
+        return Query(question, None, None, words=question)
     rest = _rest(question, found.text)
     window, interpreted, hard = None, None, False
     if not explicit_dates:
@@ -77,7 +79,7 @@ def read_query(
         interpreted = Interpretation(found.since, found.until, found.text, anchor, source, hard)
     # Once a time expression is a date window, its words ("this week") only add noise to matching;
     # a question that is nothing but a time expression keeps them (there is nothing else to match).
-    return Query((rest or question) if strip_time else question, window, interpreted, hard)
+    return Query((rest or question) if strip_time else question, window, interpreted, hard, question)
 
 
 def only_news(text: str) -> bool:

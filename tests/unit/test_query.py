@@ -58,7 +58,7 @@ def test_every_expression_of_several_is_stripped_and_the_window_spans_them() -> 
 def test_explicit_dates_give_no_window_but_the_words_are_still_stripped() -> None:
     query = read(NOVEMBER, explicit_dates=True)
 
-    assert query == Query("What happened ?", None, None)
+    assert query == Query("What happened ?", None, None, words=NOVEMBER)
 
 
 def test_without_strip_time_the_window_is_kept_and_the_text_is_untouched() -> None:
@@ -69,18 +69,24 @@ def test_without_strip_time_the_window_is_kept_and_the_text_is_untouched() -> No
 
 
 def test_explicit_dates_without_strip_time_leave_the_question_as_asked() -> None:
-    assert read(NOVEMBER, explicit_dates=True, strip=False) == Query(NOVEMBER, None, None)
+    assert read(NOVEMBER, explicit_dates=True, strip=False) == Query(NOVEMBER, None, None, words=NOVEMBER)
 
 
 def test_without_interpretation_the_question_is_untouched() -> None:
-    assert read(NOVEMBER, interpret=False) == Query(NOVEMBER, None, None)
+    assert read(NOVEMBER, interpret=False) == Query(NOVEMBER, None, None, words=NOVEMBER)
 
 
 def test_a_question_without_time_expressions_is_untouched() -> None:
-    assert read("Which station did the Baku metro open?") == Query(
-        "Which station did the Baku metro open?", None, None
-    )
+    question = "Which station did the Baku metro open?"
+    assert read(question) == Query(question, None, None, words=question)
 
 
 def test_spacing_left_by_stripping_is_collapsed() -> None:
     assert read("Metro   news  in November 2023  from Baku").text == "Metro news from Baku"
+
+
+def test_the_words_keep_the_time_expressions_that_the_text_loses() -> None:
+    query = read(NOVEMBER)
+
+    assert query.text == "What happened ?"
+    assert query.words == NOVEMBER

@@ -1,0 +1,171 @@
+"""Fitting the learned ranker: features of each question's candidates, labelled by its gold articles.
+
+Each question is asked twice, undated (as of today) and dated (as of its own date), as `ask`
+would; every candidate from a gold article is a positive. The model is linear over standardised
+features with a listwise softmax loss (the gold candidates should take the probability mass of
+the question's candidates), L2-regularised, minimised by L-BFGS: deterministic, no sampling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from qa.retrieval.features import FEATURES
+from qa.retrieval.learned import LinearRanker
+from qa.service import QAService
+
+
+@dataclass(frozen=True, slots=True)
+class Examples:
+    """Candidates of many questions: `x` `(n, F)`, `labels` `(n,)` bool, `groups` `(n,)` int
+    (equal for candidates of one question in one setting, contiguous)."""
+
+    x: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, x=self.x, labels=self.labels, groups=self.groups)
+
+    @classmethod
+    def load(cls, path: Path) -> Examples:
+        with np.load(path) as data:
+            return cls(data["x"], data["labels"], data["groups"])
+
+
+def read_queries(path: Path) -> list[dict[str, Any]]:
+    """`{"question", "gold_ids", "date"?}` records, one JSON object a line."""
+    with Path(path).open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def collect(
+    qa: QAService, queries: Sequence[dict[str, Any]], *, settings: Sequence[str] = ("undated", "dated")
+) -> Examples:
+    """The labelled candidates of every question in every setting (`dated` needs a `date`).
+
+    A positive is a candidate from a gold article that holds an answer (any passage of a gold
+    article when none of its candidates does): a long article's other passages are not what the
+    question asks for.
+    """
+    reader = qa.reader()
+    qa.prepare([q["question"] for q in queries])
+    xs, labels, groups = [], [], []
+    for q in queries:
+        gold = np.concatenate([reader.article_passages(str(g)) for g in q["gold_ids"]] or [np.zeros(0)])
+        for setting in settings:
+            if setting == "dated" and not q.get("date"):
+                continue
+            as_of = dt.date.fromisoformat(str(q["date"])[:10]) if setting == "dated" else None
+            ids, _, x = qa.ranking_features(q["question"], as_of=as_of)
+            if not len(ids):
+                continue
+            xs.append(x)
+            labels.append(_answering(reader, ids, np.isin(ids, gold), q.get("answers") or []))
+            groups.append(np.full(len(ids), len(groups)))
+    if not xs:
+        return Examples(np.zeros((0, len(FEATURES))), np.zeros(0, bool), np.zeros(0, np.int64))
+    return Examples(np.concatenate(xs), np.concatenate(labels), np.concatenate(groups))
+
+
+def _answering(reader: Any, ids: np.ndarray, gold: np.ndarray, answers: Sequence[str]) -> np.ndarray:
+    """Of the gold candidates, those whose text holds an answer (all of them when none does)."""
+    wanted = [a.lower() for a in answers if a]
+    if not wanted or not gold.any():
+        return gold
+    rows = reader.passages(ids[gold].tolist())
+    holds = np.array(
+        [any(a in rows[p].text.lower() for a in wanted) if p in rows else False for p in ids[gold].tolist()]
+    )
+    if not holds.any():
+        return gold
+    out = np.zeros(len(ids), bool)
+    out[np.flatnonzero(gold)[holds]] = True
+    return out
+
+
+def fit(examples: Examples, *, l2: float = 0.01, about: dict[str, Any] | None = None) -> LinearRanker:
+    """A linear ranker minimising the listwise softmax loss over groups holding a positive.
+
+    loss = mean over groups of [logsumexp(all scores) − logsumexp(positive scores)] + l2/2·|w|².
+
+    Raises:
+        ValueError: no group holds both a positive and a negative.
+    """
+    useful = _useful_groups(examples)
+    x, labels, groups = examples.x[useful], examples.labels[useful], examples.groups[useful]
+    if not len(x):
+        raise ValueError("no question has a gold candidate and another candidate to rank below it")
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    n_groups = len(starts)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = z @ w
+        p, lse_all = _group_softmax(s, starts)
+        q, lse_pos = _group_softmax(np.where(labels, s, -np.inf), starts)
+        value = float((lse_all - lse_pos).sum()) / n_groups + 0.5 * l2 * float(w @ w)
+        grad = z.T @ (p - q) / n_groups + l2 * w
+        return value, grad
+
+    result = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    info = {
+        "objective": "listwise softmax",
+        "l2": l2,
+        "groups": int(n_groups),
+        "candidates": len(x),
+        "positives": int(labels.sum()),
+        "loss": round(float(result.fun), 6),
+        "converged": bool(result.success),
+    }
+    return LinearRanker(FEATURES, mean, scale, result.x, about=(about or {}) | info)
+
+
+def _useful_groups(examples: Examples) -> np.ndarray:
+    """Rows of the groups holding at least one positive and one negative."""
+    groups, labels = examples.groups, examples.labels
+    if not len(groups):
+        return np.zeros(0, bool)
+    size = np.bincount(groups)
+    positives = np.bincount(groups, weights=labels.astype(np.float64))
+    keep = (positives > 0) & (positives < size)
+    return keep[groups]
+
+
+def _group_softmax(s: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per contiguous group (rows from each start): softmax of `s` and the group's logsumexp."""
+    top = np.maximum.reduceat(s, starts)
+    counts = np.diff(np.r_[starts, len(s)])
+    shifted = np.exp(s - np.repeat(top, counts))
+    total = np.add.reduceat(shifted, starts)
+    return shifted / np.repeat(total, counts), top + np.log(total)
+
+
+def train_ranker(
+    qa: QAService, queries_path: Path, out: Path, *, l2: float = 0.01, cache: Path | None = None
+) -> LinearRanker:
+    """Fit a ranker on the questions of `queries_path` over `qa`'s index and write it to `out`.
+
+    With `cache`, the collected examples are kept there (and read back when present).
+    """
+    if cache is not None and Path(cache).is_file():
+        examples = Examples.load(cache)
+    else:
+        examples = collect(qa, read_queries(queries_path))
+        if cache is not None:
+            examples.save(cache)
+    about = {"data": Path(queries_path).parent.name, "questions": len(read_queries(queries_path))}
+    ranker = fit(examples, l2=l2, about=about)
+    ranker.save(out)
+    return ranker

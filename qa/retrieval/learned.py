@@ -1,0 +1,78 @@
+"""The learned ranker: a linear model over candidate features, stored as JSON (never pickle)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embeddings.errors import QAError
+from qa.retrieval.features import FEATURES
+
+SHIPPED = Path(__file__).with_name("ranker.json")
+
+
+class RankerError(QAError):
+    """A ranker file that cannot be read or was fitted on other features."""
+
+
+@dataclass(frozen=True)
+class LinearRanker:
+    """score = Σ weight · (feature − mean) / scale; higher is better.
+
+    `mean`, `scale` and `weights` are aligned with `features` (the names of `FEATURES` it was
+    fitted on); `about` records how it was fitted (data, seed, regularisation, counts).
+    """
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    about: dict[str, Any] = field(default_factory=dict)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Scores `(n,)` of an `(n, len(features))` feature matrix."""
+        return ((x - self.mean) / self.scale) @ self.weights
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "kind": "linear",
+                "features": list(self.features),
+                "mean": [float(v) for v in self.mean],
+                "scale": [float(v) for v in self.scale],
+                "weights": [float(v) for v in self.weights],
+                "about": self.about,
+            },
+            indent=1,
+        )
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+def read_ranker(path: Path) -> LinearRanker:
+    """A ranker from its JSON file; its features must be this release's `FEATURES`.
+
+    Raises:
+        RankerError: unreadable file, or features that differ from `FEATURES`.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        names = tuple(data["features"])
+        arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "weights")]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RankerError(f"cannot read ranker {path}: {exc}") from exc
+    if data.get("kind") != "linear" or names != FEATURES or any(a.shape != (len(names),) for a in arrays):
+        raise RankerError(f"ranker {path} does not fit this release's features; refit it (`qa train-ranker`)")
+    return LinearRanker(names, *arrays, about=dict(data.get("about") or {}))
+
+
+@lru_cache(maxsize=8)
+def load_ranker(path: Path | None = None) -> LinearRanker:
+    """The ranker at `path`, or the one shipped with the package; read once per path."""
+    return read_ranker(path or SHIPPED)

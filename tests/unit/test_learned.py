@@ -1,0 +1,107 @@
+"""Tests for qa.retrieval.learned: the ranker file, the shipped ranker and the learned stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.retrieval.config import RetrievalConfig
+from qa.retrieval.features import FEATURES
+from qa.retrieval.learned import SHIPPED, LinearRanker, RankerError, load_ranker, read_ranker
+from qa.service import QAService
+from tests.support.articles import make_articles
+from tests.support.fakes import FakeEncoder
+from tests.support.services import build_service
+
+F = len(FEATURES)
+LATER = dt.date(2025, 1, 1)
+QUESTIONS = ["Which station did the Baku metro open?", "crude oil pipeline exports", "football derby"]
+
+
+def rrf_ranker() -> LinearRanker:
+    """A learned ranker that is exactly reciprocal-rank fusion with weights 1 and 1.5."""
+    weights = np.zeros(F)
+    weights[FEATURES.index("dense_rr")], weights[FEATURES.index("lexical_rr")] = 1.0, 1.5
+    return LinearRanker(FEATURES, np.zeros(F), np.ones(F), weights)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
+    qa = build_service(tmp_path_factory.mktemp("index"), FakeEncoder())
+    qa.add(make_articles())
+    return qa
+
+
+def test_a_saved_ranker_reads_back_with_the_same_scores(tmp_path: Path) -> None:
+    ranker = LinearRanker(FEATURES, np.arange(F) / 3, np.full(F, 2.0), np.linspace(-1, 1, F), {"seed": 0})
+    ranker.save(tmp_path / "r.json")
+    x = np.random.default_rng(0).normal(size=(5, F))
+
+    again = read_ranker(tmp_path / "r.json")
+    np.testing.assert_array_equal(again.score(x), ranker.score(x))
+    assert again.about == {"seed": 0}
+
+
+def test_a_ranker_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
+    data = json.loads(rrf_ranker().to_json())
+    data["features"][0] = "something else"
+    (tmp_path / "old.json").write_text(json.dumps(data))
+
+    with pytest.raises(RankerError, match="refit it"):
+        read_ranker(tmp_path / "old.json")
+    with pytest.raises(RankerError, match="cannot read"):
+        read_ranker(tmp_path / "missing.json")
+
+
+def test_the_shipped_ranker_loads_and_weighs_every_feature() -> None:
+    ranker = load_ranker()
+
+    assert SHIPPED.stat().st_size < 10_000
+    assert ranker.features == FEATURES
+    assert np.isfinite(ranker.weights).all() and np.count_nonzero(ranker.weights) == F
+    assert ranker.about["data"] == "realtimeqa-train"
+
+
+def test_a_learned_ranker_that_is_rrf_answers_like_the_weights_without_time(
+    service: QAService, tmp_path: Path
+) -> None:
+    rrf_ranker().save(tmp_path / "rrf.json")
+    learned = RetrievalConfig(ranking="learned", ranker_path=tmp_path / "rrf.json")
+    weights = RetrievalConfig(ranking="weights", recency_weight=0.0, time_boost=0.0)
+    try:
+        for question in QUESTIONS:
+            service.retrieval = learned
+            ours = service.ask(question, k=5, as_of=LATER).hits
+            service.retrieval = weights
+            theirs = service.ask(question, k=5, as_of=LATER).hits
+            assert [h.passage_id for h in ours] == [h.passage_id for h in theirs]
+            # the rr features are 60 / (61 + rank): RRF's terms times rrf_k
+            assert [h.score for h in ours] == pytest.approx([60 * h.score for h in theirs])
+    finally:
+        service.retrieval = RetrievalConfig()
+
+
+def test_the_learned_ranking_is_deterministic(service: QAService) -> None:
+    service.retrieval = RetrievalConfig(ranking="learned")
+    try:
+        first = [service.ask(q, k=5).to_dict() for q in QUESTIONS]
+        second = [service.ask(q, k=5).to_dict() for q in QUESTIONS]
+    finally:
+        service.retrieval = RetrievalConfig()
+    assert first == second
+
+
+def test_an_unknown_ranking_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="unknown ranking 'magic'; choices: learned, weights"):
+        RetrievalConfig(ranking="magic")
+
+
+def test_a_service_with_a_missing_ranker_file_fails_when_built(tmp_path: Path) -> None:
+    config = RetrievalConfig(ranking="learned", ranker_path=tmp_path / "missing.json")
+
+    with pytest.raises(RankerError, match="cannot read ranker"):
+        build_service(tmp_path / "index", FakeEncoder(), retrieval=config)

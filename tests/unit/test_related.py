@@ -1,0 +1,90 @@
+"""Tests for qa.retrieval.related (its modes) and the related-articles measurement of qa.evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.evaluation import evaluate, related_truth, score_related
+from qa.retrieval.config import RetrievalConfig
+from qa.retrieval.related import RELATED_MODES
+from qa.service import QAService
+from tests.support.articles import make_articles
+from tests.support.fakes import FakeEncoder
+from tests.support.services import build_service
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
+    qa = build_service(tmp_path_factory.mktemp("index"), FakeEncoder())
+    qa.add(make_articles())
+    return qa
+
+
+def related_ids(service: QAService, article_id: str, k: int = 10, **config: object) -> list[str]:
+    service.retrieval = RetrievalConfig(**config)  # type: ignore[arg-type]
+    try:
+        return [r.article_id for r in service.related(article_id, k)]
+    finally:
+        service.retrieval = RetrievalConfig()
+
+
+@pytest.mark.parametrize("mode", RELATED_MODES)
+def test_every_mode_finds_the_syndicated_copy_first_and_never_the_article(
+    service: QAService, mode: str
+) -> None:
+    found = related_ids(service, "pipeline-a", related=mode)
+
+    assert found[0] == "pipeline-b"
+    assert "pipeline-a" not in found and len(found) == len(set(found))
+
+
+def test_the_hybrid_shows_syndicated_copies_once(service: QAService) -> None:
+    # From a third article, the two copies share their best passage: only one of them is shown.
+    spread = related_ids(service, "metro-opening", collapse_duplicates=False)
+    collapsed = related_ids(service, "metro-opening")
+
+    assert {"pipeline-a", "pipeline-b"} <= set(spread)
+    assert len({"pipeline-a", "pipeline-b"} & set(collapsed)) == 1
+    assert set(collapsed) < set(spread)
+
+
+def test_related_truth_pairs_the_articles_of_questions_with_several_gold_ids() -> None:
+    queries = [
+        {"gold_ids": ["a", "b", "c"]},
+        {"gold_ids": ["c", "d"]},
+        {"gold_ids": ["e"]},
+    ]
+
+    assert related_truth(queries) == {"a": {"b", "c"}, "b": {"a", "c"}, "c": {"a", "b", "d"}, "d": {"c"}}
+
+
+def test_score_related_averages_hit_and_recall_over_indexed_articles(service: QAService) -> None:
+    queries = [{"gold_ids": ["pipeline-a", "pipeline-b", "not-indexed"]}]
+
+    scores = score_related(service, queries, k=1)
+
+    # pipeline-a and pipeline-b each find the other (1 of 2 others); the third is not indexed
+    assert scores == {"Hit@1": 1.0, "Recall@1": 0.5, "articles": 2}
+
+
+def test_evaluate_with_related_adds_the_related_metrics(tmp_path: Path) -> None:
+    data = tmp_path / "bench"
+    data.mkdir()
+    with (data / "corpus.jsonl").open("w") as f:
+        for a in make_articles():
+            record = {"id": a.id, "title": a.title, "text": a.text, "date": a.date and a.date.isoformat()}
+            f.write(json.dumps(record | {"source": a.source, "url": a.url}) + "\n")
+    question = {"id": "q1", "question": "crude oil pipeline exports", "answers": ["rose"]}
+    (data / "queries.jsonl").write_text(
+        json.dumps(question | {"gold_ids": ["pipeline-a", "pipeline-b"]}) + "\n"
+    )
+    service = build_service(tmp_path / "index", FakeEncoder())
+
+    metrics = evaluate(service, data, related=True)
+
+    assert metrics["related.articles"] == 2
+    assert metrics["related.Hit@10"] == metrics["related.Recall@10"] == 1.0
+    assert metrics["queries"] == 1 and "Hits@1" in metrics
