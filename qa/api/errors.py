@@ -13,6 +13,7 @@ from embeddings.errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexUnavailableError,
     InvalidArticleError,
     InvalidRequestError,
     QAError,
@@ -27,6 +28,7 @@ STATUS: dict[type[QAError], int] = {
     IndexNotFoundError: 503,
     IndexLockedError: 503,
     IndexMismatchError: 503,
+    IndexUnavailableError: 503,
 }
 
 
