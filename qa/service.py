@@ -13,6 +13,7 @@ from embeddings.backends import Backend, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
+from embeddings.migration import migrate
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.query_vectors import QueryVectors
@@ -204,6 +205,17 @@ class QAService:
 
     def delete(self, ids: Sequence[str]) -> IndexReport:
         report = self.indexer.delete(ids)
+        self._refresh()
+        return report
+
+    def migrate(self, source: Backend) -> IndexReport:
+        """Replace this service's index with a copy of `source`'s (another backend's index of this
+        encoder and these settings), embedding nothing (see `embeddings.migration.migrate`)."""
+        reader = source.open(self.encoder.identity)
+        try:
+            report = migrate(reader, self.indexer)
+        finally:
+            reader.close()
         self._refresh()
         return report
 

@@ -15,7 +15,7 @@ def local_at(root: Path) -> Backend:
 
 def milvus_at(root: Path) -> Backend:
     """A Milvus Lite index in `root` (the engine runs in this process)."""
-    from embeddings.backends.milvus import MilvusBackend
+    from embeddings.backends.milvus.backend import MilvusBackend
 
     return MilvusBackend(root / "milvus.db", collection="test")
 

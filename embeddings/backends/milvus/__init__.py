@@ -1,5 +1,8 @@
-"""The `milvus` backend: passages, article rows, term frequencies and a commit log in Milvus collections."""
+"""The `milvus` backend: passages, article rows, term frequencies and a commit log in Milvus collections.
 
-from embeddings.backends.milvus.backend import MilvusBackend, is_server
+The backend itself is `embeddings.backends.milvus.backend.MilvusBackend` (it imports pymilvus).
+"""
 
-__all__ = ["MilvusBackend", "is_server"]
+from embeddings.backends.milvus.uri import is_server
+
+__all__ = ["is_server"]

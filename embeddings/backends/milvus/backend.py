@@ -18,6 +18,7 @@ from embeddings.backends.milvus import log, schema, upkeep
 from embeddings.backends.milvus.reader import MilvusReader
 from embeddings.backends.milvus.schema import Collections, DenseIndex
 from embeddings.backends.milvus.transaction import MilvusTransaction
+from embeddings.backends.milvus.uri import is_server
 from embeddings.errors import (
     ConfigurationError,
     IndexLockedError,
@@ -26,13 +27,7 @@ from embeddings.errors import (
     IndexUnavailableError,
 )
 
-SERVER_SCHEMES = ("http://", "https://", "tcp://", "unix:")
 CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")
-
-
-def is_server(uri: str) -> bool:
-    """Whether `uri` names a Milvus server or cluster (else a Milvus Lite file ending in .db)."""
-    return uri.startswith(SERVER_SCHEMES)
 
 
 class MilvusBackend:
@@ -97,6 +92,10 @@ class MilvusBackend:
                 except MilvusException as exc:
                     raise IndexUnavailableError(f"Milvus at {self.uri}: {exc.message}") from exc
                 self._client = cast(MilvusClient, _Guarded(client, self.uri))
+                # A server keeps collections loaded; Milvus Lite starts every process with them released.
+                for name in (*self.names.data, self.names.log):
+                    if self._client.has_collection(name):
+                        self._client.load_collection(name)
             return self._client
 
     def close(self) -> None:
