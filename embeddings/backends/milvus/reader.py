@@ -92,13 +92,18 @@ class MilvusReader:
             consistency_level=self.consistency,
         )
         hits = list(found[0]) if found else []
+        self.keep_columns(hits)
+        return hits
+
+    def keep_columns(self, hits: Sequence[dict[str, Any]]) -> None:
+        """Remember the columns that search hits carry (searched with `COLUMN_FIELDS` as output
+        fields), so that `columns` of those passages costs no query."""
         with self._lock:
             if len(self._columns) > _CACHED_COLUMNS:
                 self._columns.clear()
             for hit in hits:
                 e = hit["entity"]
                 self._columns[int(hit["id"])] = (int(e["day"]), int(e["article_no"]), int(e["text_no"]))
-        return hits
 
     @staticmethod
     def _hits(hits: list[dict[str, Any]], dtype: type) -> tuple[np.ndarray, np.ndarray]:
