@@ -54,12 +54,12 @@ def service(tmp_path: Path, fake_encoder: FakeEncoder, _built_index: Path) -> QA
 
 
 @pytest.fixture
-def make_client(service: QAService) -> Iterator[ClientFactory]:
+def make_client(service: QAService, tmp_path: Path) -> Iterator[ClientFactory]:
     """Open test clients over `service` with settings overrides, e.g. `make_client(api_token="t")`."""
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
-        settings = Settings(index_dir=service.backend.root, reload_interval=0, **overrides)
+        settings = Settings(index_dir=tmp_path, reload_interval=0, **overrides)
         client = TestClient(create_app(settings, lambda: service), raise_server_exceptions=False)
         clients.append(client)
         return client.__enter__()
@@ -70,8 +70,8 @@ def make_client(service: QAService) -> Iterator[ClientFactory]:
 
 
 @pytest.fixture
-def client(service: QAService) -> Iterator[TestClient]:
-    settings = Settings(index_dir=service.backend.root, reload_interval=0)
+def client(service: QAService, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(index_dir=tmp_path, reload_interval=0)
     # Server errors come back as 500 responses (which tests assert never happen) instead of raising.
     with TestClient(create_app(settings, lambda: service), raise_server_exceptions=False) as c:
         yield c
