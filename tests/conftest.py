@@ -95,4 +95,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         unknown = sorted(set(names) - set(BACKEND_FACTORIES))
         if unknown:
             raise pytest.UsageError(f"--backend {unknown}: choices are {sorted(BACKEND_FACTORIES)}")
-        metafunc.parametrize("backend_name", names)
+        from tests.support.backends import NEEDS_SERVER
+
+        marked = [pytest.param(n, marks=pytest.mark.milvus_server) if n in NEEDS_SERVER else n for n in names]
+        metafunc.parametrize("backend_name", marked)
