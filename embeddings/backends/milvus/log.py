@@ -93,9 +93,22 @@ class Snapshot:
     def version(self) -> int:
         return self.commit.version
 
+    def versions(self) -> str:
+        """The expression of the versions rows of this one may carry (retirements aside)."""
+        return f"version >= {self.commit.floor} and version <= {self.version}"
+
+    def hidden_below(self) -> dict[str, int]:
+        """For each article a committed version retired, the newest such version: the article's
+        rows of older versions are hidden."""
+        out: dict[str, int] = {}
+        for version, ids in self.retired:
+            for article_id in ids:
+                out[article_id] = max(out.get(article_id, 0), version)
+        return out
+
     def visible(self) -> str:
         """The expression that selects exactly this version's rows (of any data collection)."""
-        parts = [f"version >= {self.commit.floor} and version <= {self.version}"]
+        parts = [self.versions()]
         for version, ids in self.retired:
             parts.append(f"not (version < {version} and article_id in {expr.strings(ids)})")
         return " and ".join(parts)

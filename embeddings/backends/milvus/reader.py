@@ -54,6 +54,7 @@ class MilvusReader:
         self.consistency, self.dense_index, self.lite_path = consistency, dense_index, lite_path
         self.info: IndexInfo = snapshot.commit.info
         self.visible = snapshot.visible()
+        self._hidden = snapshot.hidden_below()
         self._stemmer = snowball_stemmer()
         self._columns: dict[int, tuple[int, int, int]] = {}  # filled from search results
         self._lock = threading.Lock()
@@ -137,13 +138,14 @@ class MilvusReader:
         stems = {w: self._stemmer.stemWord(w) for w in words}
         df: dict[str, tuple[int, int]] = {}  # term -> (version, df): the newest visible row wins
         for part in expr.chunks(sorted(set(stems.values()))):
-            where = f"version >= {self.snapshot.commit.floor} and version <= {self.snapshot.version}"
-            for row in self._query(
+            rows = self.client.query(
                 self.names.terms,
-                f"{where} and term in {expr.strings(part)}",
-                ["term", "version", "df"],
-                visible=False,
-            ):
+                filter=f"{self.snapshot.versions()} and term in {expr.strings(part)}",
+                output_fields=["term", "version", "df"],
+                limit=LIMIT,
+                consistency_level=self.consistency,
+            )
+            for row in rows:
                 term, version = row["term"], int(row["version"])
                 if term not in df or version > df[term][0]:
                     df[term] = (version, int(row["df"]))
@@ -264,23 +266,37 @@ class MilvusReader:
 
     # --- queries --------------------------------------------------------------------------------
 
-    def _query(
-        self, collection: str, where: str, fields: list[str], *, visible: bool = True
-    ) -> list[dict[str, Any]]:
-        """Rows of `collection` matching `where` (and, unless told, visible in this version)."""
-        return self.client.query(
+    def _query(self, collection: str, where: str, fields: list[str]) -> list[dict[str, Any]]:
+        """Rows of `collection` (passages or articles) matching `where` that belong to this version.
+
+        The expression names only versions and the fields asked about, which inverted indexes
+        answer; retirements are applied to the rows fetched (`Snapshot.visible` as a test)."""
+        rows = self.client.query(
             collection,
-            filter=expr.both(self.visible, where) if visible else where,
-            output_fields=fields,
+            filter=f"{self.snapshot.versions()} and ({where})",
+            output_fields=[*fields, "version", "article_id"],
             limit=LIMIT,
             consistency_level=self.consistency,
         )
+        return [r for r in rows if self._admits(r)]
 
     def _query_ids(self, collection: str, ids: list[int], fields: list[str]) -> list[dict[str, Any]]:
+        """Passage rows by id: a look-up by primary key alone, the fastest Milvus query."""
         out: list[dict[str, Any]] = []
         for part in expr.chunks(sorted(set(ids))):
-            out += self._query(collection, f"id in {expr.ints(part)}", fields)
-        return out
+            out += self.client.query(
+                collection,
+                filter=f"id in {expr.ints(part)}",
+                output_fields=[*fields, "version", "article_id"],
+                limit=LIMIT,
+                consistency_level=self.consistency,
+            )
+        return [r for r in out if self._admits(r)]
+
+    def _admits(self, row: dict[str, Any]) -> bool:
+        version = int(row["version"])
+        floor, latest = self.snapshot.commit.floor, self.snapshot.version
+        return floor <= version <= latest and version >= self._hidden.get(row["article_id"], 0)
 
 
 def _date(day: int) -> dt.date | None:

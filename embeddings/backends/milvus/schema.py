@@ -88,8 +88,8 @@ def create(client: MilvusClient, names: Collections, dim: int, index: DenseIndex
     """Create whichever of the index's collections are missing (every one loaded)."""
     makers = {
         names.passages: lambda: _passages(client, dim, index),
-        names.articles: lambda: _keyed(client, DataType.INT64, _article_fields),
-        names.terms: lambda: _keyed(client, DataType.VARCHAR, _term_fields),
+        names.articles: lambda: _keyed(client, DataType.INT64, _article_fields, ("version", "article_id")),
+        names.terms: lambda: _keyed(client, DataType.VARCHAR, _term_fields, ("version", "term")),
         names.log: lambda: _keyed(client, DataType.INT64, _log_fields),
     }
     for name, make in makers.items():
@@ -140,7 +140,16 @@ def _passages(client: MilvusClient, dim: int, index: DenseIndex) -> tuple[Any, A
     params = client.prepare_index_params()
     params.add_index("dense", index_type=index.type, metric_type="IP", params=dict(index.params))
     params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params=BM25)
+    _add_scalar_indexes(
+        params, "version", "day", "source_key", "article_id", "text_hash", "text_no", "embed_hash"
+    )
     return schema, params
+
+
+def _add_scalar_indexes(params: Any, *fields: str) -> None:
+    """Inverted indexes of the fields filters and look-ups name: without one, a filter scans rows."""
+    for name in fields:
+        params.add_index(name, index_type="INVERTED")
 
 
 def _article_fields(schema: Any) -> None:
@@ -160,8 +169,11 @@ def _log_fields(schema: Any) -> None:
     schema.add_field("payload", DataType.JSON)
 
 
-def _keyed(client: MilvusClient, key: DataType, fields: Any) -> tuple[Any, Any]:
-    """A collection keyed by `key` with the padding vector and `fields(schema)`."""
+def _keyed(
+    client: MilvusClient, key: DataType, fields: Any, indexed: tuple[str, ...] = ()
+) -> tuple[Any, Any]:
+    """A collection keyed by `key` with the padding vector, `fields(schema)` and inverted indexes
+    of the `indexed` fields."""
     schema = client.create_schema(auto_id=False)
     if key == DataType.VARCHAR:
         schema.add_field("key", key, is_primary=True, max_length=KEY_MAX + 24)
@@ -171,6 +183,7 @@ def _keyed(client: MilvusClient, key: DataType, fields: Any) -> tuple[Any, Any]:
     fields(schema)
     params = client.prepare_index_params()
     params.add_index("pad", index_type="FLAT", metric_type="L2")
+    _add_scalar_indexes(params, *indexed)
     return schema, params
 
 
