@@ -6,6 +6,8 @@ from collections import Counter, defaultdict
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from embeddings.backends.milvus.scan import scan
+
 if TYPE_CHECKING:
     from embeddings.backends.milvus.reader import MilvusReader
 
@@ -15,8 +17,8 @@ _ARTICLE_FIELDS = ["article_id", "part", "parts", "day", "source"]
 
 def audit(reader: MilvusReader) -> list[str]:
     """Consistency problems of the reader's version, one line each (empty when sound)."""
-    passages = scan(reader, reader.names.passages, _PASSAGE_FIELDS)
-    parts = scan(reader, reader.names.articles, _ARTICLE_FIELDS)
+    passages = scan(reader.client, reader.names.passages, reader.visible, _PASSAGE_FIELDS, reader.consistency)
+    parts = scan(reader.client, reader.names.articles, reader.visible, _ARTICLE_FIELDS, reader.consistency)
     heads = {r["article_id"]: r for r in parts if int(r["part"]) == 0}
     info, commit = reader.info, reader.snapshot.commit
     problems = []
@@ -39,24 +41,6 @@ def audit(reader: MilvusReader) -> list[str]:
     if max((int(r["day"]) for r in heads.values()), default=0) != commit.max_day:
         problems.append("the newest date the commit holds differs from the article rows")
     return problems
-
-
-def scan(reader: MilvusReader, collection: str, fields: list[str]) -> list[dict[str, Any]]:
-    """Every row of `collection` visible in the reader's version (the given fields)."""
-    iterator = reader.client.query_iterator(
-        collection,
-        filter=reader.visible,
-        output_fields=fields,
-        batch_size=5_000,
-        consistency_level=reader.consistency,
-    )
-    rows: list[dict[str, Any]] = []
-    try:
-        while batch := iterator.next():
-            rows += batch
-    finally:
-        iterator.close()
-    return rows
 
 
 def _parts(parts: list[dict[str, Any]], heads: dict[str, dict[str, Any]]) -> list[str]:

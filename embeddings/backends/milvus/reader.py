@@ -15,9 +15,11 @@ from pymilvus import MilvusClient
 
 from embeddings.articles import Article
 from embeddings.backends.base import UNDATED, Candidates, Columns, Filters, IndexInfo, PassageRow
-from embeddings.backends.milvus import expr
+from embeddings.backends.milvus import expr, terms
 from embeddings.backends.milvus.audit import audit
 from embeddings.backends.milvus.log import LIMIT, Snapshot
+from embeddings.backends.milvus.rows import article_of, day_date, passage_row
+from embeddings.backends.milvus.scan import scan
 from embeddings.backends.milvus.schema import (
     ARTICLE_FIELDS,
     BODY_PART_CHARS,
@@ -136,46 +138,20 @@ class MilvusReader:
     def idf(self, words: Sequence[str]) -> dict[str, float] | None:
         """BM25 (Lucene) idf of each word, from the document frequencies writers keep per term."""
         stems = {w: self._stemmer.stemWord(w) for w in words}
-        df: dict[str, tuple[int, int]] = {}  # term -> (version, df): the newest visible row wins
-        for part in expr.chunks(sorted(set(stems.values()))):
-            rows = self.client.query(
-                self.names.terms,
-                filter=f"{self.snapshot.versions()} and term in {expr.strings(part)}",
-                output_fields=["term", "version", "df"],
-                limit=LIMIT,
-                consistency_level=self.consistency,
-            )
-            for row in rows:
-                term, version = row["term"], int(row["version"])
-                if term not in df or version > df[term][0]:
-                    df[term] = (version, int(row["df"]))
+        df = terms.frequencies(
+            self.client, self.names, self.snapshot.versions(), stems.values(), self.consistency
+        )
         n = self.info.passages
-        out = {}
-        for word, stem in stems.items():
-            count = df.get(stem, (0, 0))[1]
-            out[word] = math.log(1.0 + (n - count + 0.5) / (count + 0.5)) if n else 0.0
-        return out
+        return {
+            w: math.log(1.0 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) if n else 0.0
+            for w, t in stems.items()
+        }
 
     # --- rows ---------------------------------------------------------------------------------
 
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRow]:
-        out = {}
-        for row in self._query_ids(self.names.passages, [int(i) for i in ids], ROW_FIELDS):
-            out[int(row["id"])] = PassageRow(
-                int(row["id"]),
-                row["article_id"],
-                int(row["position"]),
-                int(row["char_start"]),
-                int(row["char_end"]),
-                row["text"],
-                row["text_hash"],
-                row["title"],
-                _date(int(row["day"])),
-                row["source"] or None,
-                row["url"] or None,
-                tuple((int(s), int(e)) for s, e in row["sentences"]),
-            )
-        return out
+        rows = self._query_ids(self.names.passages, [int(i) for i in ids], ROW_FIELDS)
+        return {int(row["id"]): passage_row(row) for row in rows}
 
     def article_slice(self, article_id: str, start: int, end: int) -> str:
         if end <= start:
@@ -200,37 +176,16 @@ class MilvusReader:
         return {h: sorted(ids) for h, ids in out.items()}
 
     def article(self, article_id: str) -> Article | None:
-        rows = self._query(self.names.articles, f"article_id == {expr.string(article_id)}", ARTICLE_FIELDS)
-        if not rows:
-            return None
-        rows.sort(key=lambda r: int(r["part"]))
-        head = rows[0]
-        text = "".join(r["text"] for r in rows)
-        return Article(
-            article_id,
-            head["title"],
-            text,
-            _date(int(head["day"])),
-            head["source"] or None,
-            head["url"] or None,
-            head["path"] or None,
+        return article_of(
+            self._query(self.names.articles, f"article_id == {expr.string(article_id)}", ARTICLE_FIELDS)
         )
 
     def article_ids(self) -> list[str]:
-        ids: list[str] = []
-        iterator = self.client.query_iterator(
-            self.names.articles,
-            filter=f"({self.visible}) and part == 0",
-            output_fields=["article_id"],
-            batch_size=5_000,
-            consistency_level=self.consistency,
+        where = f"({self.visible}) and part == 0"
+        return sorted(
+            r["article_id"]
+            for r in scan(self.client, self.names.articles, where, ["article_id"], self.consistency)
         )
-        try:
-            while batch := iterator.next():
-                ids += [r["article_id"] for r in batch]
-        finally:
-            iterator.close()
-        return sorted(ids)
 
     def article_passages(self, article_id: str) -> np.ndarray:
         rows = self._query(
@@ -248,7 +203,7 @@ class MilvusReader:
         return np.array(vectors, dtype=np.float32).reshape(len(vectors), self.info.dim)
 
     def max_date(self) -> dt.date | None:
-        return _date(self.snapshot.commit.max_day)
+        return day_date(self.snapshot.commit.max_day)
 
     def sources(self) -> list[tuple[str, int]]:
         return sorted(self.snapshot.commit.sources.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -297,7 +252,3 @@ class MilvusReader:
         version = int(row["version"])
         floor, latest = self.snapshot.commit.floor, self.snapshot.version
         return floor <= version <= latest and version >= self._hidden.get(row["article_id"], 0)
-
-
-def _date(day: int) -> dt.date | None:
-    return dt.date.fromordinal(day) if day != UNDATED else None

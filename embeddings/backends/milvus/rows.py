@@ -1,10 +1,13 @@
-"""An article write as Milvus rows: one per passage, and the article's body in parts."""
+"""Articles and passages as Milvus rows and back: a row per passage, the article's body in parts."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from embeddings.backends.base import UNDATED, ArticleWrite
+from embeddings.articles import Article
+from embeddings.backends.base import UNDATED, ArticleWrite, PassageRow
 from embeddings.backends.milvus.schema import BODY_PART_CHARS, PARTS_PER_ARTICLE
 from embeddings.errors import InvalidArticleError
 from embeddings.text import bm25_tokens, split_sentences
@@ -81,3 +84,42 @@ def article_rows(version: int, write: ArticleWrite, article_no: int) -> list[dic
         head | {"key": article_no * PARTS_PER_ARTICLE + n, "part": n, "text": part}
         for n, part in enumerate(parts)
     ]
+
+
+def passage_row(row: dict[str, Any]) -> PassageRow:
+    """A passage row as queried (with `schema.ROW_FIELDS`)."""
+    return PassageRow(
+        int(row["id"]),
+        row["article_id"],
+        int(row["position"]),
+        int(row["char_start"]),
+        int(row["char_end"]),
+        row["text"],
+        row["text_hash"],
+        row["title"],
+        day_date(int(row["day"])),
+        row["source"] or None,
+        row["url"] or None,
+        tuple((int(s), int(e)) for s, e in row["sentences"]),
+    )
+
+
+def article_of(rows: Sequence[dict[str, Any]]) -> Article | None:
+    """The article whose rows (every part, with `schema.ARTICLE_FIELDS`) these are; None for none."""
+    if not rows:
+        return None
+    parts = sorted(rows, key=lambda r: int(r["part"]))
+    head = parts[0]
+    return Article(
+        head["article_id"],
+        head["title"],
+        "".join(r["text"] for r in parts),
+        day_date(int(head["day"])),
+        head["source"] or None,
+        head["url"] or None,
+        head["path"] or None,
+    )
+
+
+def day_date(day: int) -> dt.date | None:
+    return dt.date.fromordinal(day) if day != UNDATED else None

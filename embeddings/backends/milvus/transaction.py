@@ -7,14 +7,16 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pymilvus import MilvusClient
 
 from embeddings.backends.base import UNDATED, ArticleWrite, IndexInfo, IndexSpec
-from embeddings.backends.milvus import expr, log, upkeep
+from embeddings.backends.milvus import expr, log, terms, upkeep
 from embeddings.backends.milvus.log import LIMIT, Commit, Snapshot
 from embeddings.backends.milvus.rows import article_rows, passage_rows
+from embeddings.backends.milvus.scan import scan
 from embeddings.backends.milvus.schema import PAD, Collections
 
 _ARTICLES_PER_QUERY = 200  # articles whose passages one query reads (well below the query window)
@@ -25,8 +27,6 @@ class _Put:
     """What this transaction wrote for one article, to undo its counts if the article goes again."""
 
     content_hash: str
-    passages: int
-    terms: Counter[str]  # passages per term
     source: str | None
     day: int
 
@@ -52,8 +52,8 @@ class MilvusTransaction:
         lite: bool,
     ) -> None:
         self.client, self.names, self.spec, self.store, self.lite = client, names, spec, store, lite
-        self.latest = base  # what the transaction commits over (kept for `commit` of no change)
-        self.base = None if fresh else base  # the content changes apply to
+        self.latest = base  # the commit this one follows (what a transaction that changed nothing keeps)
+        self.base = None if fresh else base  # the content the changes apply to
         self.version = base.version + 1 if base else 1
         self.floor = self.version if fresh or base is None else base.commit.floor
         head = base.commit if base else None
@@ -81,17 +81,8 @@ class MilvusTransaction:
     def article_ids(self) -> list[str]:
         ids = set()
         if self.base is not None:
-            iterator = self.client.query_iterator(
-                self.names.articles,
-                filter=f"({self.base.visible()}) and part == 0",
-                output_fields=["article_id"],
-                batch_size=5_000,
-            )
-            try:
-                while batch := iterator.next():
-                    ids.update(r["article_id"] for r in batch)
-            finally:
-                iterator.close()
+            where = f"({self.base.visible()}) and part == 0"
+            ids = {r["article_id"] for r in scan(self.client, self.names.articles, where, ["article_id"])}
         with self._lock:
             return sorted((ids - set(self.retired)) | set(self.mine))
 
@@ -100,9 +91,7 @@ class MilvusTransaction:
         out: dict[str, np.ndarray] = {}
         for part in expr.chunks(sorted(set(embed_hashes))):
             where = f"version >= {self.floor} and embed_hash in {expr.strings(part)}"
-            for row in self.client.query(
-                self.names.passages, filter=where, output_fields=["embed_hash", "dense"], limit=LIMIT
-            ):
+            for row in self._query(self.names.passages, where, ["embed_hash", "dense"]):
                 out.setdefault(row["embed_hash"], np.asarray(row["dense"], dtype=np.float32))
         return out
 
@@ -123,7 +112,7 @@ class MilvusTransaction:
             rows = passage_rows(self.version, write, article_no, first, numbers, title_context=title_context)
             passages += rows
             articles += article_rows(self.version, write, article_no)
-            self._count(write, rows)
+            self._count(write, terms.counted([r["terms"] for r in rows]))
         for part in expr.chunks(passages):
             self.client.insert(self.names.passages, list(part))
         for part in expr.chunks(articles, 100):
@@ -137,8 +126,8 @@ class MilvusTransaction:
         return [i for i in article_ids if i in present]
 
     def compact(self) -> None:
-        """Purge now what readers only hide, and ask a server to compact its segments at commit
-        (Milvus Lite compacts by itself after each flush)."""
+        """A new version that purges at once, and a server asked to compact its segments (Milvus
+        Lite compacts by itself after each flush)."""
         self.dirty = self.compacting = True
 
     # --- ending -------------------------------------------------------------------------------
@@ -146,19 +135,18 @@ class MilvusTransaction:
     def commit(self) -> IndexInfo:
         if not self.dirty and self.latest is not None:
             return self.latest.commit.info
-        terms = sorted(t for t, change in self.df.items() if change)
-        self._write_terms(terms)
+        base = self.base.versions() if self.base is not None else None
+        changed = terms.write(self.client, self.names, self.version, base, self.df)
         seq = log.retire(self.client, self.names, self.version, "articles", self.retired, 1)
         if self.base is not None:  # a fresh version's floor already hides every older term row
-            log.retire(self.client, self.names, self.version, "terms", terms, seq)
+            log.retire(self.client, self.names, self.version, "terms", changed, seq)
         commit = self._commit()
         log.seal(self.client, self.names, commit)
         self.sealed = True
         if self.lite:  # Milvus Lite searches unflushed rows by rebuilding their index per search
             for name in (*self.names.data, self.names.log):
                 self.client.flush(name)
-        rows = log.rows(self.client, self.names, "Strong")
-        upkeep.purge(self.client, self.names, rows, Snapshot(commit))
+        upkeep.purge(self.client, self.names, log.rows(self.client, self.names, "Strong"), Snapshot(commit))
         if self.compacting and not self.lite:
             self.client.compact(self.names.passages)
         return commit.info
@@ -170,32 +158,21 @@ class MilvusTransaction:
 
     def _commit(self) -> Commit:
         created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        spec = self.spec
         info = IndexInfo(
             self.version,
-            self.spec.encoder,
-            self.spec.dim,
+            spec.encoder,
+            spec.dim,
             self.store,
             self.articles,
             self.passages,
             created,
-            dict(self.spec.settings),
+            spec.settings,
         )
         sources = {s: n for s, n in sorted(self.sources.items()) if n > 0}
         return Commit(self.version, self.floor, info, *self.next, sources, self._newest_day())
 
     # --- steps --------------------------------------------------------------------------------
-
-    def _base_heads(self, article_ids: Sequence[str], fields: list[str]) -> list[dict]:
-        """The first article row of each given id visible in the base (with `fields`)."""
-        if self.base is None:
-            return []
-        out: list[dict] = []
-        for part in expr.chunks(sorted(set(article_ids))):
-            where = f"({self.base.visible()}) and part == 0 and article_id in {expr.strings(part)}"
-            out += self.client.query(
-                self.names.articles, filter=where, output_fields=["article_id", *fields], limit=LIMIT
-            )
-        return out
 
     def _retire(self, article_ids: Sequence[str]) -> list[str]:
         """Retire the base's articles among `article_ids` (not yet retired); returns their ids."""
@@ -205,12 +182,7 @@ class MilvusTransaction:
         if not heads:
             return []
         ids = [r["article_id"] for r in heads]
-        for part in expr.chunks(ids, _ARTICLES_PER_QUERY):
-            where = f"({self.base.visible()}) and article_id in {expr.strings(part)}"  # type: ignore[union-attr]
-            rows = self.client.query(self.names.passages, filter=where, output_fields=["terms"], limit=LIMIT)
-            self.passages -= len(rows)
-            for row in rows:
-                self.df.subtract(set(row["terms"].split()))
+        self._uncount(self.base.visible(), ids)  # type: ignore[union-attr]
         for head in heads:
             self._forget(head["source"] or None, int(head["day"]))
         with self._lock:
@@ -222,14 +194,22 @@ class MilvusTransaction:
         if not article_ids:
             return
         where = f"version == {self.version} and article_id in {expr.strings(article_ids)}"
+        self._uncount(where, article_ids)
         for name in (self.names.passages, self.names.articles):
             self.client.delete(name, filter=where)
         with self._lock:
             for aid in article_ids:
                 put = self.mine.pop(aid)
-                self.passages -= put.passages
-                self.df.subtract(put.terms)
                 self._forget(put.source, put.day)
+
+    def _uncount(self, where: str, article_ids: Sequence[str]) -> None:
+        """Take the passages of these articles (among rows `where` selects) out of the counts."""
+        for part in expr.chunks(list(article_ids), _ARTICLES_PER_QUERY):
+            rows = self._query(
+                self.names.passages, f"({where}) and article_id in {expr.strings(part)}", ["terms"]
+            )
+            self.passages -= len(rows)
+            self.df.subtract(terms.counted([r["terms"] for r in rows]))
 
     def _forget(self, source: str | None, day: int) -> None:
         self.articles -= 1
@@ -237,17 +217,14 @@ class MilvusTransaction:
             self.sources[source] -= 1
         self.max_day_stale = self.max_day_stale or (day != UNDATED and day >= self.max_day)
 
-    def _count(self, write: ArticleWrite, rows: list[dict]) -> None:
-        terms: Counter[str] = Counter()
-        for row in rows:
-            terms.update(set(row["terms"].split()))
+    def _count(self, write: ArticleWrite, passages_per_term: Counter[str]) -> None:
         article = write.article
         day = article.date.toordinal() if article.date else UNDATED
         with self._lock:
-            self.mine[article.id] = _Put(write.content_hash, len(rows), terms, article.source, day)
-            self.df.update(terms)
+            self.mine[article.id] = _Put(write.content_hash, article.source, day)
+            self.df.update(passages_per_term)
             self.articles += 1
-            self.passages += len(rows)
+            self.passages += len(write.passages)
             if article.source:
                 self.sources[article.source] += 1
             self.max_day = max(self.max_day, day)
@@ -265,41 +242,13 @@ class MilvusTransaction:
         numbers: dict[str, int] = {}
         for part in expr.chunks(sorted(set(text_hashes))):
             where = f"version >= {self.floor} and text_hash in {expr.strings(part)}"
-            for row in self.client.query(
-                self.names.passages, filter=where, output_fields=["text_hash", "text_no"], limit=LIMIT
-            ):
+            for row in self._query(self.names.passages, where, ["text_hash", "text_no"]):
                 numbers.setdefault(row["text_hash"], int(row["text_no"]))
         for text_hash in text_hashes:
             if text_hash not in numbers:
                 numbers[text_hash] = self.next[2]
                 self.next[2] += 1
         return numbers
-
-    def _write_terms(self, terms: list[str]) -> None:
-        """Rows of the new document frequency of every term this transaction changed."""
-        stored: dict[str, tuple[int, int]] = {}
-        if self.base is not None:
-            for part in expr.chunks(terms):
-                where = (
-                    f"version >= {self.floor} and version < {self.version} and term in {expr.strings(part)}"
-                )
-                for row in self.client.query(
-                    self.names.terms, filter=where, output_fields=["term", "version", "df"], limit=LIMIT
-                ):
-                    if row["term"] not in stored or int(row["version"]) > stored[row["term"]][0]:
-                        stored[row["term"]] = (int(row["version"]), int(row["df"]))
-        rows = [
-            {
-                "key": f"{self.version}:{t}",
-                "term": t,
-                "df": max(0, stored.get(t, (0, 0))[1] + self.df[t]),
-                "version": self.version,
-                "pad": PAD,
-            }
-            for t in terms
-        ]
-        for part in expr.chunks(rows):
-            self.client.insert(self.names.terms, list(part))
 
     def _newest_day(self) -> int:
         """The newest article's day: carried, raised by new articles, or looked up again when an
@@ -309,15 +258,20 @@ class MilvusTransaction:
         days = [put.day for put in self.mine.values()]
         if self.base is not None:
             retired = set(self.retired)
-            iterator = self.client.query_iterator(
-                self.names.articles,
-                filter=f"({self.base.visible()}) and part == 0 and day > {UNDATED}",
-                output_fields=["article_id", "day"],
-                batch_size=5_000,
-            )
-            try:
-                while batch := iterator.next():
-                    days += [int(r["day"]) for r in batch if r["article_id"] not in retired]
-            finally:
-                iterator.close()
+            where = f"({self.base.visible()}) and part == 0 and day > {UNDATED}"
+            rows = scan(self.client, self.names.articles, where, ["article_id", "day"])
+            days += [int(r["day"]) for r in rows if r["article_id"] not in retired]
         return max(days, default=UNDATED)
+
+    def _base_heads(self, article_ids: Sequence[str], fields: list[str]) -> list[dict[str, Any]]:
+        """The first article row of each given id visible in the base (with `fields`)."""
+        if self.base is None:
+            return []
+        out: list[dict[str, Any]] = []
+        for part in expr.chunks(sorted(set(article_ids))):
+            where = f"({self.base.visible()}) and part == 0 and article_id in {expr.strings(part)}"
+            out += self._query(self.names.articles, where, ["article_id", *fields])
+        return out
+
+    def _query(self, collection: str, where: str, fields: list[str]) -> list[dict[str, Any]]:
+        return self.client.query(collection, filter=where, output_fields=fields, limit=LIMIT)
