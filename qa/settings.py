@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     milvus_index: str = Field(
         "HNSW", description="Milvus index of the dense vectors (HNSW, FLAT, IVF_FLAT...)."
     )
+    milvus_shards: int = Field(
+        1, ge=1, le=64, description="Shards of the Milvus passages collection (at creation)."
+    )
     seeds_dir: Path = Field(Path("seeds"), description="Articles `qa serve` indexes when no index exists.")
 
     chunk_size: int = Field(200, ge=16, le=512, description="Target passage length in model tokens.")
@@ -125,6 +128,7 @@ class Settings(BaseSettings):
                 "collection": self.milvus_collection,
                 "consistency": self.milvus_consistency,
                 "index_type": self.milvus_index,
+                "shards": self.milvus_shards,
                 # Writers of one index take this lock: against a server, on a folder they share.
                 "lock_path": self.index_dir / f"milvus-{self.milvus_collection}.lock",
             }

@@ -178,7 +178,9 @@ def test_a_copy_refuses_an_index_of_other_settings(
 def test_settings_name_a_lite_file_under_the_index_dir_or_a_server(tmp_path: Path) -> None:
     settings = Settings(index_dir=tmp_path, backend="milvus", milvus_token="u:p")
     options = settings.backend_options()
-    assert options["uri"] == str(tmp_path / "milvus.db") and options["token"] == "u:p"
+    assert (
+        options["uri"] == str(tmp_path / "milvus.db") and options["token"] == "u:p" and options["shards"] == 1
+    )
     assert settings.single_process
     server = Settings(index_dir=tmp_path, backend="milvus", milvus_uri="http://milvus:19530")
     assert not server.single_process

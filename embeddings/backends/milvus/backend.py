@@ -41,6 +41,7 @@ class MilvusBackend:
         collection: the name the index's collections are derived from.
         consistency: the consistency level of reads (Strong: a commit is seen by the next read).
         index_type, index_params: the dense vectors' Milvus index, used when collections are made.
+        shards: the passages collection's shards, used when it is made.
         lock_path: the writer lock file (default: beside a Lite file; for a server, in the
             temporary directory, which serialises writers of one machine only).
     """
@@ -56,6 +57,7 @@ class MilvusBackend:
         consistency: str = "Strong",
         index_type: str = "HNSW",
         index_params: dict[str, Any] | None = None,
+        shards: int = 1,
         lock_path: Path | str | None = None,
     ) -> None:
         self.uri = str(uri)
@@ -71,7 +73,7 @@ class MilvusBackend:
         self.token, self.consistency, self.names = token, consistency, Collections.named(collection)
         default_params = DenseIndex().params if index_type == "HNSW" else ()
         params = tuple(sorted(index_params.items())) if index_params is not None else default_params
-        self.dense_index = DenseIndex(index_type, params)
+        self.dense_index, self.shards = DenseIndex(index_type, params), shards
         default_lock = (
             f"{self.uri}.{collection}.lock"
             if self.lite
@@ -166,7 +168,7 @@ class MilvusBackend:
                 f"the collections at {self.describe()} hold vectors of {dim} numbers, the encoder makes"
                 f" {spec.dim}: set QA_MILVUS_COLLECTION to a new name for an index of this model"
             )
-        schema.create(self.client, self.names, spec.dim, self.dense_index, self.consistency)
+        schema.create(self.client, self.names, spec.dim, self.dense_index, self.consistency, self.shards)
         rows = log.rows(self.client, self.names, "Strong")
         base = log.snapshot(rows)
         if base is not None and not fresh and base.commit.info.encoder != spec.encoder:

@@ -84,8 +84,11 @@ class DenseIndex:
         return {"metric_type": "IP", "params": {}}
 
 
-def create(client: MilvusClient, names: Collections, dim: int, index: DenseIndex, consistency: str) -> None:
-    """Create whichever of the index's collections are missing (every one loaded)."""
+def create(
+    client: MilvusClient, names: Collections, dim: int, index: DenseIndex, consistency: str, shards: int = 1
+) -> None:
+    """Create whichever of the index's collections are missing (every one loaded); the passages'
+    in `shards` shards (a server spreads their ingestion over as many channels)."""
     makers = {
         names.passages: lambda: _passages(client, dim, index),
         names.articles: lambda: _keyed(client, DataType.INT64, _article_fields, ("version", "article_id")),
@@ -95,7 +98,8 @@ def create(client: MilvusClient, names: Collections, dim: int, index: DenseIndex
     for name, make in makers.items():
         if not client.has_collection(name):
             schema, params = make()
-            client.create_collection(name, schema=schema, consistency_level=consistency)
+            count = shards if name == names.passages else 1
+            client.create_collection(name, schema=schema, consistency_level=consistency, num_shards=count)
             # The collection is empty: not waiting for its index spares pymilvus's 0.5 s polls.
             client.create_index(name, params, sync=False)
             client.load_collection(name)
