@@ -32,14 +32,15 @@ from embeddings.text import bm25_query_tokens, snowball_stemmer
 
 _EMPTY_IDS = np.empty(0, np.int64)
 _EMPTY_SCORES = np.empty(0, np.float32)
-_CACHED_COLUMNS = 200_000  # passages whose columns a reader keeps from its searches
+_CACHED = 200_000  # entries each of a reader's caches holds at most
 
 
 class MilvusReader:
     """Implements `embeddings.backends.base.IndexReader` over one committed version.
 
-    Every search and query carries the version's visibility expression (`Snapshot.visible`), so
-    rows a writer is adding or has retired stay out of sight whatever their state in Milvus.
+    Every search carries the version's visibility expression (`Snapshot.visible`); every query
+    selects the version's range and drops the retired rows it fetched. Rows a writer is adding or
+    has retired stay out of sight whatever their state in Milvus.
     """
 
     def __init__(
@@ -58,7 +59,11 @@ class MilvusReader:
         self.visible = snapshot.visible()
         self._hidden = snapshot.hidden_below()
         self._stemmer = snowball_stemmer()
-        self._columns: dict[int, tuple[int, int, int]] = {}  # filled from search results
+        # What this version holds never changes: search hits' columns, text copies and term counts
+        # are kept once read (`_remember`).
+        self._columns: dict[int, tuple[int, int, int]] = {}
+        self._copies: dict[int, int] = {}
+        self._df: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -101,12 +106,22 @@ class MilvusReader:
     def keep_columns(self, hits: Sequence[dict[str, Any]]) -> None:
         """Remember the columns that search hits carry (searched with `COLUMN_FIELDS` as output
         fields), so that `columns` of those passages costs no query."""
+        columns = {
+            int(h["id"]): (
+                int(h["entity"]["day"]),
+                int(h["entity"]["article_no"]),
+                int(h["entity"]["text_no"]),
+            )
+            for h in hits
+        }
+        self._remember(self._columns, columns)
+
+    def _remember(self, kept: dict[Any, Any], values: dict[Any, Any]) -> None:
+        """Add `values` to one of the reader's caches, emptied when it outgrows `_CACHED`."""
         with self._lock:
-            if len(self._columns) > _CACHED_COLUMNS:
-                self._columns.clear()
-            for hit in hits:
-                e = hit["entity"]
-                self._columns[int(hit["id"])] = (int(e["day"]), int(e["article_no"]), int(e["text_no"]))
+            if len(kept) + len(values) > _CACHED:
+                kept.clear()
+            kept.update(values)
 
     @staticmethod
     def _hits(hits: list[dict[str, Any]], dtype: type) -> tuple[np.ndarray, np.ndarray]:
@@ -129,18 +144,30 @@ class MilvusReader:
 
     def text_copies(self, texts: np.ndarray) -> np.ndarray:
         numbers = sorted({int(t) for t in texts.tolist() if t >= 0})
-        counts: Counter[int] = Counter()
-        for part in expr.chunks(numbers):
+        with self._lock:
+            counts = {t: self._copies[t] for t in numbers if t in self._copies}
+        asked = [t for t in numbers if t not in counts]
+        fetched: Counter[int] = Counter({t: 0 for t in asked})
+        for part in expr.chunks(asked):
             rows = self._query(self.names.passages, f"text_no in {expr.ints(part)}", ["text_no"])
-            counts.update(int(r["text_no"]) for r in rows)
+            fetched.update(int(r["text_no"]) for r in rows)
+        counts |= fetched
+        self._remember(self._copies, fetched)
         return np.array([counts.get(int(t), 0) if t >= 0 else 0 for t in texts.tolist()], dtype=np.int64)
 
     def idf(self, words: Sequence[str]) -> dict[str, float] | None:
         """BM25 (Lucene) idf of each word, from the document frequencies writers keep per term."""
         stems = {w: self._stemmer.stemWord(w) for w in words}
-        df = terms.frequencies(
-            self.client, self.names, self.snapshot.versions(), stems.values(), self.consistency
-        )
+        with self._lock:
+            df = {t: self._df[t] for t in stems.values() if t in self._df}
+        asked = {t for t in stems.values() if t not in df}
+        if asked:
+            versions = self.snapshot.versions()
+            fetched = dict.fromkeys(asked, 0) | terms.frequencies(
+                self.client, self.names, versions, asked, self.consistency
+            )
+            df |= fetched
+            self._remember(self._df, fetched)
         n = self.info.passages
         return {
             w: math.log(1.0 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) if n else 0.0
