@@ -14,7 +14,9 @@ Sections:
   indexing    indexes the same ARTICLES articles (evenly spaced over the corpus) into a fresh index
               of each backend with the real encoder, rounds interleaved; passages/s and the ratio.
   visibility  WRITES one-article writes into the Milvus Lite copy: how long after `add` returns a
-              second service (its own backend object, reload interval 0) first finds the article.
+              second service (its own backend object, reload interval 0) reads the article back and
+              finds its passage among the dense candidates for its title; and how many of them its
+              top 10 hits show.
 
 The machine may be shared: compare figures within one run (ratios). Prints figures; asserts nothing.
 """
@@ -246,6 +248,10 @@ def section_indexing(args: argparse.Namespace, encoder: Encoder, report: dict[st
 
 
 def section_visibility(args: argparse.Namespace, encoder: Encoder, report: dict[str, Any]) -> None:
+    """After each write returns, a second service polls until the article's row reads back and its
+    passage is among the dense candidates of a search for its title: that delay is what the
+    consistency level decides. Whether the article also makes the top 10 hits is counted apart:
+    that is ranking (Milvus Lite scores BM25 per segment, so a new small segment ranks low)."""
     settings = Settings()
     path = args.workdir / "copy.db"
     if not path.exists():
@@ -253,35 +259,46 @@ def section_visibility(args: argparse.Namespace, encoder: Encoder, report: dict[
         return
     writer = service(lite(path), encoder, settings)
     reader = service(lite(path), encoder, settings, reload_interval=0.0)
-    delays, writes = [], []
+    delays, writes, in_hits, polls = [], [], 0, 0
     for n in range(args.writes):
         title = f"Harbour authority orders {n} electric cranes zq{n}x"
-        article = Article(
-            f"bench-visibility-{n}",
-            title,
-            f"{title}. The order was signed on Monday. " * 5,
-            dt.date(2024, 3, 30),
-            "Wire",
-        )
+        body = f"{title}. The order was signed on Monday. " * 5
+        article = Article(f"bench-visibility-{n}", title, body, dt.date(2024, 3, 30), "Wire")
         started = time.perf_counter()
         writer.add([article])
         written = time.perf_counter()
-        tries = 0
-        while article.id not in {h.article_id for h in reader.search(title, k=3)}:
-            tries += 1
+        while not visible(reader, article):
+            polls += 1
             if time.perf_counter() - written > 30:
-                raise RuntimeError(f"{article.id} not found 30 s after its write")
+                raise RuntimeError(f"{article.id} not visible 30 s after its write")
         delays.append((time.perf_counter() - written) * 1000)
         writes.append((written - started) * 1000)
-        if tries:
-            print(f"  write {n}: found after {tries} misses")
+        in_hits += article.id in {h.article_id for h in reader.search(title, k=10)}
     writer.delete([f"bench-visibility-{n}" for n in range(args.writes)])
     found, took = percentiles(delays), percentiles(writes)
     print(
-        f"  one-article write: p50 {took['p50']:.0f} ms; found by another service's next search:"
-        f" p50 {found['p50']:.1f} ms, max {max(delays):.1f} ms (a search included)"
+        f"  one-article write: p50 {took['p50']:.0f} ms; visible to another service: p50"
+        f" {found['p50']:.1f} ms, max {max(delays):.1f} ms (its reads included), {polls} polls missed;"
+        f" in the top 10 hits for its title: {in_hits}/{args.writes}"
     )
-    report["visibility"] = {"writes_ms": took, "visible_after_ms": found, "max_ms": max(delays)}
+    report["visibility"] = {
+        "writes_ms": took,
+        "visible_after_ms": found,
+        "max_ms": max(delays),
+        "missed_polls": polls,
+        "in_top_10": in_hits,
+        "writes": args.writes,
+    }
+
+
+def visible(qa: QAService, article: Article) -> bool:
+    """Whether `qa`'s next snapshot holds the article and a dense search for its title finds it."""
+    reader = qa.reader()
+    ids = set(reader.article_passages(article.id).tolist())
+    if reader.article(article.id) is None or not ids:
+        return False
+    found = reader.candidates(qa.queries.vector(article.title), None, 10, Filters())
+    return bool(ids & set(found.dense_ids.tolist()))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
