@@ -76,7 +76,6 @@ def test_a_writer_that_died_before_its_commit_leaves_rows_no_reader_sees_and_the
         dead.put([_write(_article("vote", "The budget failed in a late vote."), fake_encoder)])
         dead.put([_write(_article("new", "A new article arrived."), fake_encoder)])
         dead.delete(["quake"])
-        dead.inserts.wait()  # stored, as a killed writer's rows are, but never committed
     assert _rows(backend, backend.names.passages, f"version > {int(version)}") > 0
     assert backend.live_version() == version
     reader = backend.open()

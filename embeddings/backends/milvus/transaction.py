@@ -14,7 +14,6 @@ from pymilvus import MilvusClient
 
 from embeddings.backends.base import UNDATED, ArticleWrite, IndexInfo, IndexSpec
 from embeddings.backends.milvus import expr, log, terms, upkeep
-from embeddings.backends.milvus.inserts import BackgroundInserts
 from embeddings.backends.milvus.log import LIMIT, Commit, Snapshot
 from embeddings.backends.milvus.rows import article_rows, passage_rows
 from embeddings.backends.milvus.scan import scan
@@ -66,11 +65,6 @@ class MilvusTransaction:
         self.df: Counter[str] = Counter()  # this transaction's change of each term's document frequency
         self.retired: list[str] = []  # base articles replaced or deleted
         self.mine: dict[str, _Put] = {}
-        # This transaction's rows may still be on their way (`BackgroundInserts`): what later writes
-        # must know of them is kept here, never read back from Milvus before `wait`.
-        self.own_texts: dict[str, int] = {}  # text hash -> text number
-        self.own_embeds: set[str] = set()  # embed hashes
-        self.inserts = BackgroundInserts(client)
         self.dirty = self.compacting = self.sealed = False
         self._lock = threading.Lock()  # the writer reads ahead in another thread
 
@@ -94,16 +88,8 @@ class MilvusTransaction:
 
     def cached_vectors(self, embed_hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors of any row at or above the floor: retired rows still hold the right vector."""
-        wanted = sorted(set(embed_hashes))
-        out = self._vectors(wanted)
-        if any(h in self.own_embeds and h not in out for h in wanted):  # one of ours, on its way
-            self.inserts.wait()
-            out |= self._vectors([h for h in wanted if h not in out])
-        return out
-
-    def _vectors(self, embed_hashes: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        for part in expr.chunks(embed_hashes):
+        for part in expr.chunks(sorted(set(embed_hashes))):
             where = f"version >= {self.floor} and embed_hash in {expr.strings(part)}"
             for row in self._query(self.names.passages, where, ["embed_hash", "dense"]):
                 out.setdefault(row["embed_hash"], np.asarray(row["dense"], dtype=np.float32))
@@ -127,11 +113,10 @@ class MilvusTransaction:
             passages += rows
             articles += article_rows(self.version, write, article_no)
             self._count(write, terms.counted([r["terms"] for r in rows]))
-        self.own_embeds.update(r["embed_hash"] for r in passages)
         for part in expr.chunks(passages):
-            self.inserts.insert(self.names.passages, list(part))
+            self.client.insert(self.names.passages, list(part))
         for part in expr.chunks(articles, 100):
-            self.inserts.insert(self.names.articles, [row | {"pad": PAD} for row in part])
+            self.client.insert(self.names.articles, [row | {"pad": PAD} for row in part])
 
     def delete(self, article_ids: Sequence[str]) -> list[str]:
         own = [i for i in dict.fromkeys(article_ids) if i in self.mine]
@@ -149,10 +134,7 @@ class MilvusTransaction:
 
     def commit(self) -> IndexInfo:
         if not self.dirty and self.latest is not None:
-            self.inserts.close()
             return self.latest.commit.info
-        self.inserts.wait()  # every row is stored before the commit row
-        self.inserts.close()
         base = self.base.versions() if self.base is not None else None
         changed = terms.write(self.client, self.names, self.version, base, self.df)
         seq = log.retire(self.client, self.names, self.version, "articles", self.retired, 1)
@@ -171,7 +153,6 @@ class MilvusTransaction:
 
     def abort(self) -> None:
         """Delete this transaction's rows (a dead writer's are deleted by the next one)."""
-        self.inserts.close()
         if not self.sealed:
             upkeep.clear_leftovers(self.client, self.names, self.version - 1)
 
@@ -212,7 +193,6 @@ class MilvusTransaction:
         """Delete rows this transaction wrote for these articles (put again, or deleted)."""
         if not article_ids:
             return
-        self.inserts.wait()
         where = f"version == {self.version} and article_id in {expr.strings(article_ids)}"
         self._uncount(where, article_ids)
         for name in (self.names.passages, self.names.articles):
@@ -259,8 +239,8 @@ class MilvusTransaction:
 
     def _text_numbers(self, text_hashes: Sequence[str]) -> dict[str, int]:
         """A number per text hash: a stored passage's with the same words, else a new one."""
-        numbers = {h: self.own_texts[h] for h in text_hashes if h in self.own_texts}
-        for part in expr.chunks(sorted(set(text_hashes) - set(numbers))):
+        numbers: dict[str, int] = {}
+        for part in expr.chunks(sorted(set(text_hashes))):
             where = f"version >= {self.floor} and text_hash in {expr.strings(part)}"
             for row in self._query(self.names.passages, where, ["text_hash", "text_no"]):
                 numbers.setdefault(row["text_hash"], int(row["text_no"]))
@@ -268,7 +248,6 @@ class MilvusTransaction:
             if text_hash not in numbers:
                 numbers[text_hash] = self.next[2]
                 self.next[2] += 1
-        self.own_texts |= numbers
         return numbers
 
     def _newest_day(self) -> int:
