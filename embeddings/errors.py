@@ -57,6 +57,10 @@ class IndexLockedError(QAError):
     """Another writer holds the index lock for longer than we were willing to wait."""
 
 
+class IndexUnavailableError(QAError):
+    """The engine holding the index cannot be reached or refused a request (e.g. a Milvus server)."""
+
+
 class ArticleNotFoundError(QAError):
     """No article with that id is indexed."""
 

@@ -77,6 +77,11 @@ def passage_context(title: str, passage: Passage, position: int) -> str:
     return f"{title}\n{passage.text}"
 
 
+def embed_hash(text: str) -> str:
+    """Hash of the exact text embedded: equal means the same vector (the embedding cache's key)."""
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
+
+
 def normalized_hash(text: str) -> str:
     """Hash of a passage's words, case- and spacing-insensitive: equal for syndicated copies."""
     return hashlib.sha1(" ".join(text.lower().split()).encode()).hexdigest()[:20]
@@ -252,7 +257,7 @@ class Indexer:
                 raise InvalidArticleError(f"article {article.id!r}", problem)
         batch = list({a.id: a for a in batch if a.id not in seen}.values())  # last copy of an id wins
         seen.update(a.id for a in batch)
-        hashes = {a.id: self._content_hash(a) for a in batch}
+        hashes = {a.id: self.content_hash(a) for a in batch}
         stored = txn.content_hashes([a.id for a in batch])
         out = []
         for article in batch:
@@ -260,7 +265,7 @@ class Indexer:
                 report.unchanged += 1
                 continue
             (report.updated if article.id in stored else report.added).append(article.id)
-            title = self._title_prefix(article.title)
+            title = self.title_prefix(article.title)
             config = ChunkingConfig(
                 self.chunking.size,
                 self.chunking.overlap,
@@ -279,7 +284,7 @@ class Indexer:
         hand the batch to the transaction; `advance` hears of each article once its passages
         are embedded."""
         texts = [t for *_, ts in prepared for t in ts]
-        embed_hashes = [hashlib.sha1(t.encode()).hexdigest()[:20] for t in texts]
+        embed_hashes = [embed_hash(t) for t in texts]
         cached = txn.cached_vectors(embed_hashes)
         vectors = np.empty((len(texts), self.encoder.dim), np.float32)
         reuse = [i for i, h in enumerate(embed_hashes) if h in cached]
@@ -325,12 +330,14 @@ class Indexer:
         report.missing += [i for i in ids if i not in deleted]
         report.deleted += [i for i in ids if i in deleted]
 
-    def _content_hash(self, article: Article) -> str:
+    def content_hash(self, article: Article) -> str:
+        """Hash of the article's content and the settings: equal means its passages are current."""
         fields = [article.id, article.title, article.text, str(article.date), article.source, article.url]
         payload = json.dumps([fields, self.settings], sort_keys=True, default=str)
         return hashlib.sha1(payload.encode()).hexdigest()
 
-    def _title_prefix(self, title: str) -> str:
+    def title_prefix(self, title: str) -> str:
+        """The part of a title embedded with each passage ("" without title context)."""
         if not self.title_context or not title:
             return ""
         words = title.split()

@@ -1,4 +1,4 @@
-"""The `qa` command: index, ask, related, serve, stats, delete, check, repair, eval, train-ranker."""
+"""The `qa` command: index, ask, related, serve, stats, delete, migrate, check, repair, eval, train-ranker."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from embeddings.backends import create_backend
+from embeddings.backends import BACKENDS, create_backend
 from embeddings.errors import IndexCorruptError, InvalidRequestError, QAError
 from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
@@ -124,6 +124,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = command(
+        "migrate",
+        cmd_migrate,
+        "copy the index into another backend (e.g. local files into Milvus), embedding nothing",
+    )
+    p.add_argument("--to", required=True, choices=sorted(BACKENDS), help="the backend to copy into")
+    p.add_argument(
+        "--from", dest="source", choices=sorted(BACKENDS), help="the backend to copy (default: $QA_BACKEND)"
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = command(
         "check",
         cmd_check,
         "verify the index: every file against its checksum, then vectors, metadata, lexical index and"
@@ -210,12 +221,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     report = qa.add(
         chain([first], articles), prune=args.prune, rebuild=args.rebuild, total=count_articles(args.paths)
     )
-    summary = report.summary() | {"problems": len(problems), "index_dir": str(settings.index_dir)}
+    summary = report.summary() | {"problems": len(problems), "index_dir": qa.backend.describe()}
     if args.json:
         _print_json(summary)
     else:
         print(
-            f"indexed {report.articles} articles, {report.passages} passages in {settings.index_dir}"
+            f"indexed {report.articles} articles, {report.passages} passages in {qa.backend.describe()}"
             f" (added {len(report.added)}, updated {len(report.updated)}, unchanged {report.unchanged},"
             f" deleted {len(report.deleted)}; embedded {report.passages_embedded},"
             f" reused {report.passages_reused}; {len(problems)} problems)"
@@ -296,7 +307,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.model_copy(update={"host": host, "port": port})
     backend = create_backend(settings.backend, **settings.backend_options())
     if not backend.exists():
-        print(f"qa: no index at {settings.index_dir}; indexing {settings.seeds_dir} first", file=sys.stderr)
+        print(f"qa: no index at {backend.describe()}; indexing {settings.seeds_dir} first", file=sys.stderr)
         _service(settings, progress=progress_mode()).add(
             iter_articles([settings.seeds_dir], on_problem=_report_problem),
             total=count_articles([settings.seeds_dir]),
@@ -311,6 +322,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # Two processes answer concurrent requests on two cores (one is bound by the GIL): with 8
     # clients 323 vs 238 requests/s and p99 39 vs 60 ms (docs/BENCHMARKS.md).
     workers = args.workers or settings.workers or min(2, os.cpu_count() or 1)
+    if workers > 1 and settings.single_process:
+        print("qa: Milvus Lite opens in one process: serving with 1 worker", file=sys.stderr)
+        workers = 1
     if workers > 1:
         os.environ.update({"QA_INDEX_DIR": str(settings.index_dir), "QA_HOST": host, "QA_PORT": str(port)})
         # The workers share their request metrics through files in a fresh directory (prometheus-client's
@@ -356,6 +370,27 @@ def cmd_optimize(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(report.summary())
     else:
         print(f"version {report.version}: {report.articles} articles, {report.passages} passages")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    source_name = args.source or settings.backend
+    if source_name == args.to:
+        print(f"qa migrate: the index is already in {args.to!r}; name another with --from", file=sys.stderr)
+        return 2
+    source_settings = settings.model_copy(update={"backend": source_name})
+    source = create_backend(source_name, **source_settings.backend_options())
+    target = settings.model_copy(update={"backend": args.to})
+    qa = _service(target)
+    report = qa.migrate(source)
+    summary = report.summary() | {"from": source.describe(), "to": qa.backend.describe()}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(
+            f"copied {report.articles} articles, {report.passages} passages from {summary['from']}"
+            f" to {summary['to']} (version {report.version}; nothing embedded)"
+        )
     return 0
 
 

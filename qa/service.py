@@ -17,6 +17,7 @@ from embeddings.backends import Backend, Columns, Filters, IndexReader, create_b
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QAError
+from embeddings.migration import migrate
 from embeddings.progress import ProgressMode
 from embeddings.writer import Indexer, IndexReport
 from qa.hits import Answer, Hit, RelatedArticle
@@ -325,6 +326,17 @@ class QAService:
         lines = self.indexer.repair()
         self._refresh()
         return lines
+
+    def migrate(self, source: Backend) -> IndexReport:
+        """Replace this service's index with a copy of `source`'s (another backend's index of this
+        encoder and these settings), embedding nothing (see `embeddings.migration.migrate`)."""
+        reader = source.open(self.encoder.identity)
+        try:
+            report = migrate(reader, self.indexer)
+        finally:
+            reader.close()
+        self._refresh()
+        return report
 
     def optimize(self) -> IndexReport:
         """Rewrite the live version in the backend's current layout (see `Indexer.optimize`)."""

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from embeddings.backends.milvus.uri import is_server
 from embeddings.chunking import ChunkingConfig
 from qa.retrieval.config import RetrievalConfig
 
@@ -44,11 +45,34 @@ class Settings(BaseSettings):
         description="OpenMP threads for FAISS (default: 1 with the ONNX encoders, untouched with"
         " torch). Process-wide: OpenMP is shared with PyTorch.",
     )
-    backend: str = Field("local", description="Index backend: local (FAISS + BM25 + SQLite files).")
+    backend: str = Field(
+        "local",
+        description="Index backend: local (FAISS + BM25 + SQLite files) or milvus (Milvus collections).",
+    )
     store: str = Field("faiss", description="Vector store of the local backend.")
     store_options: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
         description="Vector store options as JSON, e.g. QA_STORE_OPTIONS='{\"exact_threshold\": 50000}'.",
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description="Milvus: a http(s) URL (a server or cluster) or a path ending in .db (Milvus Lite, one"
+        " process at a time); default INDEX_DIR/milvus.db.",
+    )
+    milvus_token: SecretStr | None = Field(
+        None, description="Milvus server token (user:password or API key)."
+    )
+    milvus_collection: str = Field(
+        "newsqa", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Prefix of the index's Milvus collections."
+    )
+    milvus_consistency: str = Field(
+        "Strong", description="Consistency level of Milvus reads: Strong, Bounded, Session or Eventually."
+    )
+    milvus_index: str = Field(
+        "HNSW", description="Milvus index of the dense vectors (HNSW, FLAT, IVF_FLAT...)."
+    )
+    milvus_shards: int = Field(
+        1, ge=1, le=64, description="Shards of the Milvus passages collection (at creation)."
     )
     seeds_dir: Path = Field(Path("seeds"), description="Articles `qa serve` indexes when no index exists.")
 
@@ -136,7 +160,24 @@ class Settings(BaseSettings):
                 "store_options": dict(self.store_options),
                 "search_threads": threads,
             }
+        if self.backend == "milvus":
+            token = self.milvus_token.get_secret_value() if self.milvus_token else None
+            return {
+                "uri": self.milvus_uri or str(self.index_dir / "milvus.db"),
+                "token": token,
+                "collection": self.milvus_collection,
+                "consistency": self.milvus_consistency,
+                "index_type": self.milvus_index,
+                "shards": self.milvus_shards,
+                # Writers of one index take this lock: against a server, on a folder they share.
+                "lock_path": self.index_dir / f"milvus-{self.milvus_collection}.lock",
+            }
         return {}
+
+    @property
+    def single_process(self) -> bool:
+        """Whether only one process may open the index (Milvus Lite embeds its engine in one)."""
+        return self.backend == "milvus" and not is_server(str(self.backend_options()["uri"]))
 
     @classmethod
     def settings_customise_sources(

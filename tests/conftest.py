@@ -54,12 +54,13 @@ def service(tmp_path: Path, fake_encoder: FakeEncoder, _built_index: Path) -> QA
 
 
 @pytest.fixture
-def make_client(service: QAService) -> Iterator[ClientFactory]:
+def make_client(service: QAService, tmp_path: Path) -> Iterator[ClientFactory]:
     """Open test clients over `service` with settings overrides, e.g. `make_client(api_token="t")`."""
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
-        settings = Settings(index_dir=service.backend.root, reload_interval=0, **overrides)
+        root = getattr(service.backend, "root", tmp_path)  # a backend without files: the test's folder
+        settings = Settings(index_dir=root, reload_interval=0, **overrides)
         client = TestClient(
             create_app(settings, lambda: service), base_url=LOCAL, raise_server_exceptions=False
         )
@@ -72,8 +73,8 @@ def make_client(service: QAService) -> Iterator[ClientFactory]:
 
 
 @pytest.fixture
-def client(service: QAService) -> Iterator[TestClient]:
-    settings = Settings(index_dir=service.backend.root, reload_interval=0)
+def client(service: QAService, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(index_dir=tmp_path, reload_interval=0)
     # Server errors come back as 500 responses (which tests assert never happen) instead of raising.
     with TestClient(
         create_app(settings, lambda: service), base_url=LOCAL, raise_server_exceptions=False
@@ -99,4 +100,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         unknown = sorted(set(names) - set(BACKEND_FACTORIES))
         if unknown:
             raise pytest.UsageError(f"--backend {unknown}: choices are {sorted(BACKEND_FACTORIES)}")
-        metafunc.parametrize("backend_name", names)
+        from tests.support.backends import NEEDS_SERVER
+
+        marked = [pytest.param(n, marks=pytest.mark.milvus_server) if n in NEEDS_SERVER else n for n in names]
+        metafunc.parametrize("backend_name", marked)

@@ -41,6 +41,7 @@ __all__ = [
 # name -> (module, class, pip package that provides the engine)
 BACKENDS: dict[str, tuple[str, str, str]] = {
     "local": ("embeddings.backends.local", "LocalBackend", "faiss-cpu"),
+    "milvus": ("embeddings.backends.milvus.backend", "MilvusBackend", "pymilvus milvus-lite"),
 }
 
 

@@ -159,6 +159,10 @@ class IndexReader(Protocol):
 
     def article(self, article_id: str) -> Article | None: ...
 
+    def article_ids(self) -> list[str]:
+        """The id of every article, sorted (what copying an index to another backend walks)."""
+        ...
+
     def article_passages(self, article_id: str) -> np.ndarray:
         """The article's passage ids in position order (empty for an unknown article)."""
         ...

@@ -20,6 +20,7 @@ from embeddings.errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexUnavailableError,
     IndexWriteError,
     InvalidArticleError,
     InvalidRequestError,
@@ -37,6 +38,7 @@ STATUS: dict[type[QAError], int] = {
     IndexCorruptError: 503,
     IndexLockedError: 503,
     IndexMismatchError: 503,
+    IndexUnavailableError: 503,
     IndexWriteError: 507,
 }
 
@@ -45,6 +47,7 @@ PUBLIC: dict[type[QAError], str] = {
     IndexLockedError: "another write holds the index; try again later",
     IndexMismatchError: "the index was built with another model than the one configured:"
     " rebuild it with `qa index --rebuild PATH...`",
+    IndexUnavailableError: "the engine holding the index cannot be reached; try again later",
 }
 
 

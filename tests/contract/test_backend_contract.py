@@ -51,8 +51,17 @@ def _write(article_id: str, *, title: str | None = None, sentences: list[str] | 
 
 
 @pytest.fixture
-def backend(backend_name: str, tmp_path: Path) -> Backend:
-    return BACKEND_FACTORIES[backend_name](tmp_path)
+def backend(backend_name: str, tmp_path: Path) -> Iterator[Backend]:
+    backend = BACKEND_FACTORIES[backend_name](tmp_path)
+    yield backend
+    _close(backend)
+
+
+def _close(backend: Backend) -> None:
+    """Release what a backend holds open beyond the contract (an embedded engine), if anything."""
+    close = getattr(backend, "close", None)
+    if close is not None:
+        close()
 
 
 def _publish(backend: Backend, *writes: ArticleWrite, delete: tuple[str, ...] = ()) -> None:
@@ -94,6 +103,7 @@ def test_published_articles_come_back_with_their_rows_and_vectors(
     backend: Backend, filled: IndexReader
 ) -> None:
     assert backend.exists() and filled.info.articles == 4 and filled.info.passages == 7
+    assert filled.article_ids() == sorted(ARTICLES)
     assert filled.info.encoder == SPEC.encoder and filled.info.dim == SPEC.dim
     assert filled.check() == []
     article = filled.article("vote")
@@ -247,8 +257,11 @@ def test_writers_are_serialised(
     backend: Backend, filled: IndexReader, backend_name: str, tmp_path: Path
 ) -> None:
     other = BACKEND_FACTORIES[backend_name](tmp_path)
-    with backend.writer(timeout=10), pytest.raises(IndexLockedError), other.writer(timeout=0.2):
-        pass
+    try:
+        with backend.writer(timeout=10), pytest.raises(IndexLockedError), other.writer(timeout=0.2):
+            pass
+    finally:
+        _close(other)
 
 
 def test_a_sound_index_verifies_clean_and_repair_leaves_it_as_it_is(

@@ -244,3 +244,37 @@ def test_a_missing_index_is_a_one_line_error(tmp_path: Path, capsys: pytest.Capt
     assert code == 1
     assert out == ""
     assert err.startswith("qa: error: no index at") and err.count("\n") == 1
+
+
+def test_migrate_copies_the_index_into_milvus_where_every_command_answers_alike(
+    service: QAService,
+    index_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("milvus_lite")
+    monkeypatch.setenv("QA_MILVUS_URI", str(tmp_path / "seeds.db"))
+    local = ["--index-dir", str(index_dir)]
+    code, out, _ = run(capsys, "migrate", "--to", "milvus", *local, "--json")
+    assert code == 0
+    copied = json.loads(out)
+    assert (copied["articles"], copied["passages_embedded"]) == (5, 0)
+    assert copied["passages"] == service.stats()["passages"]
+
+    answers = {}
+    for backend in ("local", "milvus"):
+        monkeypatch.setenv("QA_BACKEND", backend)
+        code, out, _ = run(capsys, "ask", QUESTION, "-k", "3", "--as-of", AS_OF, *local, "--json")
+        assert code == 0
+        answers[backend] = [(h["article_id"], h["text"]) for h in json.loads(out)["hits"]]
+    assert answers["milvus"] == answers["local"] and answers["local"][0][0] == MUNIR
+
+    code, out, _ = run(capsys, "check", *local)
+    assert (code, out.strip()) == (0, "ok")
+    code, out, _ = run(capsys, "stats", *local, "--json")
+    assert json.loads(out)["backend"] == "milvus-hnsw" and json.loads(out)["articles"] == 5
+    code, out, _ = run(capsys, "related", MUNIR, "-k", "10", *local, "--json")
+    assert {r["article_id"] for r in json.loads(out)["related"]} == SEED_IDS - {MUNIR}
+    code, _, err = run(capsys, "migrate", "--to", "milvus", *local)
+    assert code == 2 and "already in 'milvus'" in err

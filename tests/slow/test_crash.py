@@ -1,4 +1,5 @@
-"""SIGKILLed writers (CLI and `POST /articles`) leave the old state or the new one, never a mix."""
+"""SIGKILLed writers (CLI and `POST /articles`) leave the old state or the new one, never a mix (local
+files and Milvus Lite)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.crash import CrashHarness, TrialResult, make_plan, observe, summarise
+from tests.support.crash import CrashHarness, TrialResult, make_plan, observe, release, summarise
 from tests.support.driver import make_service
 
 pytestmark = pytest.mark.slow
@@ -45,16 +46,41 @@ def test_the_trials_really_killed_writers_in_their_commit(results: list[TrialRes
     assert any(r.killed and r.phase == "commit" for r in results)
 
 
-def test_observe_tells_a_mixed_index_apart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["local", "milvus"])
+def test_observe_tells_a_mixed_index_apart(tmp_path: Path, backend: str) -> None:
     """The harness check can fail: half a batch applied is reported as `mixed`."""
     plan = make_plan(n_base=20, n_added=6, n_updated=4)
-    qa = make_service(tmp_path / "index")
+    qa = make_service(tmp_path / "index", backend=backend)
     qa.add(plan.base)
     qa.add(plan.changed[: len(plan.changed) // 2])
-    state, problems, leftovers = observe(tmp_path / "index", plan)
+    release(qa)
+    state, problems, leftovers = observe(tmp_path / "index", plan, backend)
     assert state == "mixed"
     assert any("mixed state" in p for p in problems)
     assert leftovers == []
+
+
+MILVUS_TRIALS = (("cli", "targeted"), ("api", "targeted"), ("cli", "uniform"), ("api", "uniform"))
+
+
+@pytest.fixture(scope="module")
+def milvus_results(tmp_path_factory: pytest.TempPathFactory) -> list[TrialResult]:
+    """A few trials of writers into Milvus Lite (`benchmarks/crash_trials.py --backend milvus`)."""
+    plan = make_plan(n_base=60, n_added=20, n_updated=15)
+    harness = CrashHarness(tmp_path_factory.mktemp("crash-milvus"), plan, backend="milvus")
+    rng = random.Random(2)
+    return [harness.trial(n, mode, policy, rng) for n, (mode, policy) in enumerate(MILVUS_TRIALS)]
+
+
+def test_killed_writers_into_milvus_lite_leave_a_whole_state_that_a_writer_completes(
+    milvus_results: list[TrialResult],
+) -> None:
+    for r in milvus_results:
+        assert r.state in ("A", "post", "B") and r.problems == [], r
+        assert r.recovered and r.recovery_problems == [], r
+        if r.mode == "cli":
+            assert r.state != "post", r
+    assert any(r.killed for r in milvus_results)
 
 
 def test_a_writer_clears_what_a_writer_killed_at_the_swap_left(tmp_path: Path) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 
 from embeddings.articles import Article
-from embeddings.backends.local import LocalBackend
+from embeddings.backends import Backend
 from embeddings.backends.local.versions import CURRENT, KEEP_VERSIONS, IndexDirectory
+from qa.service import QAService
 from tests.support.driver import article_record, make_article, make_service, write_jsonl
-from tests.support.fakes import FakeEncoder
 from tests.support.processes import DriverProcess, free_port, wait_healthy
 
 TOKEN = "crash-trial-token"
@@ -102,14 +102,20 @@ def _record(article: Article) -> Record:
 
 
 class CrashHarness:
-    """Runs trials of one plan in `workdir`; every trial starts from a copy of the state-A index."""
+    """Runs trials of one plan in `workdir`; every trial starts from a copy of the state-A index
+    (of the `backend` named: "local" files, or "milvus" in Milvus Lite)."""
 
-    def __init__(self, workdir: Path, plan: Plan, sleep: float = 0.15) -> None:
-        self.workdir, self.plan, self.sleep = Path(workdir), plan, sleep
+    def __init__(self, workdir: Path, plan: Plan, sleep: float = 0.15, backend: str = "local") -> None:
+        self.workdir, self.plan, self.sleep, self.backend = Path(workdir), plan, sleep, backend
         self.base_index = self.workdir / "base-index"
         self.final_file = write_jsonl(self.workdir / "batch.jsonl", plan.final)
-        make_service(self.base_index).add(plan.base)
+        base = make_service(self.base_index, backend=backend)
+        base.add(plan.base)
+        release(base)  # Milvus Lite: its files complete and free before they are copied
         self.timing: dict[str, Timing] = {}
+
+    def service(self, root: Path) -> QAService:
+        return make_service(root, backend=self.backend)
 
     # --- one run of a writer -------------------------------------------------------------------
 
@@ -124,7 +130,16 @@ class CrashHarness:
         log = root.parent / f"{root.name}.log"
         if mode == "cli":
             writer = DriverProcess(
-                ["cli", str(root), str(self.final_file), "--prune", "--sleep", str(self.sleep)], log
+                [
+                    "cli",
+                    str(root),
+                    str(self.final_file),
+                    "--prune",
+                    "--sleep",
+                    str(self.sleep),
+                    *self._backend,
+                ],
+                log,
             )
             start = time.monotonic()
             try:
@@ -133,7 +148,18 @@ class CrashHarness:
                 writer.close()
         port = free_port()
         writer = DriverProcess(
-            ["serve", str(root), "--port", str(port), "--token", TOKEN, "--sleep", str(self.sleep)], log
+            [
+                "serve",
+                str(root),
+                "--port",
+                str(port),
+                "--token",
+                TOKEN,
+                "--sleep",
+                str(self.sleep),
+                *self._backend,
+            ],
+            log,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -147,6 +173,10 @@ class CrashHarness:
             return outcome
         finally:
             writer.close()
+
+    @property
+    def _backend(self) -> list[str]:
+        return ["--backend", self.backend]
 
     def _finish(
         self, writer: DriverProcess, start: float, kill: KillPlan | None, wait_done: Callable[[], bool]
@@ -185,12 +215,19 @@ class CrashHarness:
         root = self._fresh_copy(f"calibrate-{mode}")
         swaps: list[float] = []
         stop = threading.Event()
+        # Local versions are published by replacing CURRENT, which is watched; a Milvus Lite file is
+        # open in the writer's process alone, so there the commit window ends with the run.
+        local = self.backend == "local"
         watcher = threading.Thread(target=_watch_current, args=(root, swaps, stop), daemon=True)
-        watcher.start()
+        if local:
+            watcher.start()
         outcome = self._run(mode, root, None)
         stop.set()
-        watcher.join()
-        state, problems, _ = observe(root, self.plan)
+        if local:
+            watcher.join()
+        else:
+            swaps.append(outcome.start + outcome.moment)
+        state, problems, _ = observe(root, self.plan, self.backend)
         if state != "B" or problems or not swaps:
             raise RuntimeError(f"unkilled {mode} run ended in state {state} with problems {problems}")
         last = outcome.markers[-1] if outcome.markers else 0.0
@@ -216,7 +253,7 @@ class CrashHarness:
             phase = "embedding" if markers < timing.markers else "commit"
         result = TrialResult(n, mode, policy, round(outcome.moment, 3), outcome.killed, phase, "unopenable")
         try:
-            result.state, result.problems, result.leftovers = observe(root, self.plan)
+            result.state, result.problems, result.leftovers = observe(root, self.plan, self.backend)
         except Exception as exc:  # any failure to open is exactly what a trial must catch
             result.problems = [f"{type(exc).__name__}: {exc}"]
             return result
@@ -227,24 +264,27 @@ class CrashHarness:
 
     def _recover(self, mode: str, root: Path) -> tuple[bool, list[str]]:
         """A writer run after the kill must finish the batch and clear the dead writer's leftovers."""
-        qa = make_service(root)
+        qa = self.service(root)
         try:
             if mode == "cli":
                 qa.add(self.plan.final, prune=True)
             else:
                 qa.add(self.plan.changed)
-                if self.plan.deleted in qa.reader().rows.content_hashes([self.plan.deleted]):
+                if qa.reader().article(self.plan.deleted) is not None:
                     qa.delete([self.plan.deleted])
         except Exception as exc:
             return False, [f"{type(exc).__name__}: {exc}"]
-        state, problems, leftovers = observe(root, self.plan)
-        versions = sorted(p.name for p in (root / "versions").iterdir())
+        finally:
+            release(qa)
+        state, problems, leftovers = observe(root, self.plan, self.backend)
         if state != "B":
             problems.append(f"after recovery the index is in state {state}, not B")
         if leftovers:
             problems.append(f"leftovers after recovery: {leftovers}")
-        if len(versions) > KEEP_VERSIONS:
-            problems.append(f"{len(versions)} versions kept after recovery: {versions}")
+        if self.backend == "local":
+            versions = sorted(p.name for p in (root / "versions").iterdir())
+            if len(versions) > KEEP_VERSIONS:
+                problems.append(f"{len(versions)} versions kept after recovery: {versions}")
         return True, problems
 
 
@@ -287,26 +327,59 @@ class KillPlan:
     delay: float
 
 
-def observe(root: Path, plan: Plan) -> tuple[str, list[str], list[str]]:
+def observe(root: Path, plan: Plan, backend: str = "local") -> tuple[str, list[str], list[str]]:
     """Open the index as a reader would: (state name, check problems, leftovers of a writer)."""
-    directory = IndexDirectory(root)
-    snapshot = LocalBackend(root).open(FakeEncoder().identity)
+    qa = make_service(root, backend=backend)
     try:
+        snapshot = qa.reader()
         problems = snapshot.check()
-        meta = snapshot.rows
-        seen = {aid: _record(a) for aid in meta.article_ids() if (a := meta.article(aid)) is not None}
+        seen = {aid: _record(a) for aid in snapshot.article_ids() if (a := snapshot.article(aid)) is not None}
         state = next((name for name, want in plan.states.items() if seen == want), "mixed")
         if state == "mixed":
             problems.append(_describe_mix(seen, plan))
-        live = directory.current_name()
+        problems += _query_problems(qa, plan, state)
+        leftovers = LEFTOVERS[backend](qa.backend)
     finally:
-        snapshot.close()
-    problems += _query_problems(root, plan, state)
+        release(qa)
+    return state, problems, leftovers
+
+
+def _local_leftovers(backend: Backend) -> list[str]:
+    """A dead local writer's private directory, pointer file or unpublished versions."""
+    root: Path = backend.root  # type: ignore[attr-defined]
+    live = IndexDirectory(root).current_name()
     leftovers = [p.name for p in root.glob("tmp-*")]
     if (root / (CURRENT + ".tmp")).exists():
         leftovers.append(CURRENT + ".tmp")
-    leftovers += [p.name for p in (root / "versions").iterdir() if p.name > live]
-    return state, problems, leftovers
+    return leftovers + [p.name for p in (root / "versions").iterdir() if p.name > live]
+
+
+def _milvus_leftovers(backend: Backend) -> list[str]:
+    """Rows above the last commit (a dead writer's), and retirements not purged yet, by collection."""
+    client, names = backend.client, backend.names  # type: ignore[attr-defined]
+    live = int(backend.live_version())
+    leftovers = []
+    for name in (*names.data, names.log):
+        rows = client.query(name, filter=f"version > {live}", output_fields=["count(*)"])
+        if count := int(rows[0]["count(*)"]):
+            leftovers.append(f"{name}: {count} rows above version {live}")
+    rows = client.query(names.log, filter='kind != "commit"', output_fields=["count(*)"])
+    if count := int(rows[0]["count(*)"]):
+        leftovers.append(f"{names.log}: {count} retirements not purged")
+    return leftovers
+
+
+LEFTOVERS: dict[str, Callable[[Backend], list[str]]] = {
+    "local": _local_leftovers,
+    "milvus": _milvus_leftovers,
+}
+
+
+def release(qa: QAService) -> None:
+    """Let go of what the service's backend holds open beyond the contract (a Milvus Lite engine)."""
+    close = getattr(qa.backend, "close", None)
+    if close is not None:
+        close()
 
 
 def _describe_mix(seen: dict[str, Record], plan: Plan) -> str:
@@ -318,10 +391,10 @@ def _describe_mix(seen: dict[str, Record], plan: Plan) -> str:
     return f"mixed state: batch articles by matching state {dict(where)}"
 
 
-def _query_problems(root: Path, plan: Plan, state: str) -> list[str]:
+def _query_problems(qa: QAService, plan: Plan, state: str) -> list[str]:
     """A query for a new article's unique title finds it exactly when the state holds it."""
     added = next(a for a in plan.changed if a.id.startswith("b"))
-    hits = make_service(root).search(added.title, k=3)
+    hits = qa.search(added.title, k=3)
     found = [h.article_id for h in hits]
     expected = state in ("post", "B")
     if (added.id in found) != expected:
@@ -330,10 +403,16 @@ def _query_problems(root: Path, plan: Plan, state: str) -> list[str]:
 
 
 def run_trials(
-    workdir: Path, trials: int, *, seed: int = 0, sleep: float = 0.15, plan: Plan | None = None
+    workdir: Path,
+    trials: int,
+    *,
+    seed: int = 0,
+    sleep: float = 0.15,
+    plan: Plan | None = None,
+    backend: str = "local",
 ) -> list[TrialResult]:
     """Run `trials` trials, alternating CLI/API and uniform/targeted kills."""
-    harness = CrashHarness(workdir, plan or make_plan(seed=seed), sleep)
+    harness = CrashHarness(workdir, plan or make_plan(seed=seed), sleep, backend)
     rng = random.Random(seed)
     return [harness.trial(n, MODES[n % 2], POLICIES[(n // 2) % 2], rng) for n in range(trials)]
 
@@ -359,4 +438,8 @@ def summarise(results: Sequence[TrialResult]) -> dict[str, object]:
 def _leftover_kind(name: str) -> str:
     if name.startswith("tmp-"):
         return "tmp-*"
+    if "rows above version" in name:  # Milvus: a dead writer's rows
+        return "rows above the last commit"
+    if "retirements not purged" in name:  # Milvus: a commit whose purge did not finish
+        return "retirements not purged"
     return name if name == CURRENT + ".tmp" else "unpublished version"

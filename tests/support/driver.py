@@ -2,7 +2,8 @@
 
 Run as `python -m tests.support.driver cli INDEX_DIR FILE... [--prune] [--sleep S]` (the real `qa index`
 code path with its service swapped for one over a `SlowEncoder`) or `python -m tests.support.driver serve
-INDEX_DIR --port P [--token T]` (the real app under a real uvicorn). Each `encode_documents` call
+INDEX_DIR --port P [--token T]` (the real app under a real uvicorn); `--backend milvus` keeps the index in
+Milvus Lite (`INDEX_DIR/milvus.db`) instead of local files. Each `encode_documents` call
 sleeps `--sleep` seconds and then prints `encoded N` on stdout, so a harness can widen the window in
 which a kill lands and tell how far the writer got.
 """
@@ -26,6 +27,7 @@ from embeddings.chunking import ChunkingConfig
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
+from tests.support.backends import BACKENDS_AT
 from tests.support.fakes import FakeEncoder
 
 WORDS = (
@@ -54,12 +56,18 @@ class SlowEncoder(FakeEncoder):
 
 
 def make_service(
-    index_dir: Path, *, sleep: float = 0.0, report: bool = False, reload_interval: float = 0.0
+    index_dir: Path,
+    *,
+    sleep: float = 0.0,
+    report: bool = False,
+    reload_interval: float = 0.0,
+    backend: str = "local",
 ) -> QAService:
-    """A service over `index_dir` with the fake encoder and short passages (as `build_service`)."""
+    """A service over the `backend` index in `index_dir` with the fake encoder and short passages
+    (as `build_service`)."""
     encoder = SlowEncoder(sleep, report)
     return QAService(
-        index_dir,
+        BACKENDS_AT[backend](index_dir),
         encoder,
         chunking=ChunkingConfig(size=20, overlap=0, max_tokens=encoder.max_tokens),
         # Articles get random dates: a recency preference would reorder the title look-ups the
@@ -101,7 +109,7 @@ def run_cli(args: argparse.Namespace) -> int:
     from qa import cli
 
     def service(settings: Settings, progress: bool = False) -> QAService:
-        return make_service(settings.index_dir, sleep=args.sleep, report=True)
+        return make_service(settings.index_dir, sleep=args.sleep, report=True, backend=args.backend)
 
     cli._service = service  # the real `qa index` code path, with the fake encoder
     argv = ["index", *map(str, args.files), "--index-dir", str(args.index_dir), "--json"]
@@ -121,7 +129,11 @@ def run_server(args: argparse.Namespace) -> int:
         reload_interval=args.reload_interval,
     )
     service = make_service(
-        args.index_dir, sleep=args.sleep, report=True, reload_interval=args.reload_interval
+        args.index_dir,
+        sleep=args.sleep,
+        report=True,
+        reload_interval=args.reload_interval,
+        backend=args.backend,
     )
     app = create_app(settings, lambda: service)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
@@ -136,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--prune", action="store_true")
     p.add_argument("--sleep", type=float, default=0.0)
+    p.add_argument("--backend", choices=sorted(BACKENDS_AT), default="local")
     p.set_defaults(run=run_cli)
     p = sub.add_parser("serve", help="serve the API over INDEX_DIR with the fake encoder")
     p.add_argument("index_dir", type=Path)
@@ -143,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--token")
     p.add_argument("--sleep", type=float, default=0.0)
     p.add_argument("--reload-interval", type=float, default=0.0)
+    p.add_argument("--backend", choices=sorted(BACKENDS_AT), default="local")
     p.set_defaults(run=run_server)
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from embeddings.backends import Backend
 from embeddings.chunking import ChunkingConfig
 from qa.service import QAService
 from tests.support.fakes import FakeEncoder
@@ -19,7 +20,8 @@ ClientFactory = Callable[..., TestClient]
 LOCAL = "http://localhost"
 
 
-def build_service(index_dir: Path, encoder: FakeEncoder, **options: Any) -> QAService:
-    """A service over `index_dir` with passages of a few sentences and no overlap."""
+def build_service(index: Path | Backend, encoder: FakeEncoder, **options: Any) -> QAService:
+    """A service over `index` (a local index directory or a backend) with passages of a few sentences
+    and no overlap."""
     options.setdefault("chunking", ChunkingConfig(size=20, overlap=0, max_tokens=encoder.max_tokens))
-    return QAService(index_dir, encoder, reload_interval=0, **options)
+    return QAService(index, encoder, reload_interval=0, **options)

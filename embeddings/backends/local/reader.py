@@ -140,6 +140,9 @@ class LocalReader:
     def article(self, article_id: str) -> Article | None:
         return self.rows.article(article_id)
 
+    def article_ids(self) -> list[str]:
+        return self.rows.article_ids()
+
     def article_passages(self, article_id: str) -> np.ndarray:
         return self.rows.passage_ids(article_id)
 

@@ -1,0 +1,85 @@
+"""`qa check` of a Milvus index: one scan of a version's passage and article rows, against its commit."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from embeddings.backends.milvus.scan import scan
+
+if TYPE_CHECKING:
+    from embeddings.backends.milvus.reader import MilvusReader
+
+_PASSAGE_FIELDS = ["id", "article_id", "article_no", "text_no", "text_hash", "position", "day"]
+_ARTICLE_FIELDS = ["article_id", "part", "parts", "day", "source"]
+
+
+def audit(reader: MilvusReader) -> list[str]:
+    """Consistency problems of the reader's version, one line each (empty when sound)."""
+    passages = scan(reader.client, reader.names.passages, reader.visible, _PASSAGE_FIELDS, reader.consistency)
+    parts = scan(reader.client, reader.names.articles, reader.visible, _ARTICLE_FIELDS, reader.consistency)
+    heads = {r["article_id"]: r for r in parts if int(r["part"]) == 0}
+    info, commit = reader.info, reader.snapshot.commit
+    problems = []
+    if (len(heads), len(passages)) != (info.articles, info.passages):
+        problems.append(
+            f"the commit says {info.articles} articles / {info.passages} passages,"
+            f" the collections hold {len(heads)} / {len(passages)}"
+        )
+    by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in passages:
+        by_article[row["article_id"]].append(row)
+    orphans = len(set(by_article) ^ set(heads))
+    if orphans:
+        problems.append(f"{orphans} orphan rows (passages without article or articles without passages)")
+    problems += _parts(parts, heads)
+    problems += _groups(passages, by_article, heads)
+    sources = Counter(r["source"] for r in heads.values() if r["source"])
+    if dict(sources) != commit.sources:
+        problems.append("the sources the commit counts differ from the article rows")
+    if max((int(r["day"]) for r in heads.values()), default=0) != commit.max_day:
+        problems.append("the newest date the commit holds differs from the article rows")
+    return problems
+
+
+def _parts(parts: list[dict[str, Any]], heads: dict[str, dict[str, Any]]) -> list[str]:
+    """An article body whose stored parts are not exactly 0..parts-1."""
+    held: dict[str, list[int]] = defaultdict(list)
+    for row in parts:
+        held[row["article_id"]].append(int(row["part"]))
+    torn = [aid for aid, head in heads.items() if sorted(held[aid]) != list(range(int(head["parts"])))]
+    torn += [aid for aid in held if aid not in heads]
+    return [f"{len(torn)} articles whose body parts are incomplete, e.g. {torn[0]!r}"] if torn else []
+
+
+def _groups(
+    passages: list[dict[str, Any]],
+    by_article: dict[str, list[dict[str, Any]]],
+    heads: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Article and text numbers that do not group passages as their article ids and text hashes do;
+    passage ids out of position order; passage days unlike their article's."""
+    problems = []
+    numbers = {aid: {int(r["article_no"]) for r in rows} for aid, rows in by_article.items()}
+    if any(len(n) != 1 for n in numbers.values()) or len(set().union(*numbers.values())) != len(numbers):
+        problems.append("article numbers do not group the passages by article")
+    texts: dict[str, set[int]] = defaultdict(set)
+    for row in passages:
+        texts[row["text_hash"]].add(int(row["text_no"]))
+    if any(len(n) != 1 for n in texts.values()) or len(set().union(*texts.values())) != len(texts):
+        problems.append("text numbers do not group the passages by text")
+    unordered = 0
+    for rows in by_article.values():
+        ordered = sorted(rows, key=lambda r: int(r["position"]))
+        unordered += any(int(a["id"]) >= int(b["id"]) for a, b in pairwise(ordered))
+    if unordered:
+        problems.append(f"{unordered} articles whose passage ids are not in position order")
+    days = sum(
+        1
+        for aid, rows in by_article.items()
+        if aid in heads and {int(r["day"]) for r in rows} != {int(heads[aid]["day"])}
+    )
+    if days:
+        problems.append(f"{days} articles whose passages carry another date than the article")
+    return problems

@@ -1,0 +1,235 @@
+"""The `milvus` backend: an index in Milvus collections, on a server or cluster or in a Milvus Lite file."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+from filelock import FileLock, Timeout
+from pymilvus import MilvusClient, MilvusException
+from pymilvus.client import entity_helper
+
+from embeddings.backends.base import Embed, IndexSpec
+from embeddings.backends.milvus import log, schema, upkeep
+from embeddings.backends.milvus.reader import MilvusReader
+from embeddings.backends.milvus.schema import Collections, DenseIndex
+from embeddings.backends.milvus.transaction import MilvusTransaction
+from embeddings.backends.milvus.uri import is_server
+from embeddings.errors import (
+    ConfigurationError,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexUnavailableError,
+)
+
+CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")
+
+
+class MilvusBackend:
+    """Implements `embeddings.backends.base.Backend` in the collections `{collection}_*` at `uri`.
+
+    Args:
+        uri: `http(s)://host:19530` (a Milvus server or cluster) or a path ending in `.db` (Milvus
+            Lite, embedded in this process: one process at a time may open it).
+        token: the server's token (`user:password` or an API key).
+        collection: the name the index's collections are derived from.
+        consistency: the consistency level of reads (Strong: a commit is seen by the next read).
+        index_type, index_params: the dense vectors' Milvus index, used when collections are made.
+        shards: the passages collection's shards, used when it is made.
+        lock_path: the writer lock file (default: beside a Lite file; for a server, in the
+            temporary directory, which serialises writers of one machine only).
+    """
+
+    name: ClassVar[str] = "milvus"
+
+    def __init__(
+        self,
+        uri: str | Path,
+        *,
+        token: str | None = None,
+        collection: str = "newsqa",
+        consistency: str = "Strong",
+        index_type: str = "HNSW",
+        index_params: dict[str, Any] | None = None,
+        shards: int = 1,
+        lock_path: Path | str | None = None,
+    ) -> None:
+        self.uri = str(uri)
+        self.lite = not is_server(self.uri)
+        if self.lite and not self.uri.endswith(".db"):
+            raise ConfigurationError(
+                f"Milvus URI {self.uri!r}: a http(s) URL, or a Milvus Lite path ending in .db"
+            )
+        if consistency not in CONSISTENCY:
+            raise ConfigurationError(
+                f"unknown consistency level {consistency!r}; choices: {', '.join(CONSISTENCY)}"
+            )
+        self.token, self.consistency, self.names = token, consistency, Collections.named(collection)
+        default_params = DenseIndex().params if index_type == "HNSW" else ()
+        params = tuple(sorted(index_params.items())) if index_params is not None else default_params
+        self.dense_index, self.shards = DenseIndex(index_type, params), shards
+        default_lock = (
+            f"{self.uri}.{collection}.lock"
+            if self.lite
+            else Path(tempfile.gettempdir()) / f"qa-milvus-{collection}.lock"
+        )
+        self.lock_path = Path(lock_path or default_lock)
+        self._client: MilvusClient | None = None
+        self._connecting = threading.Lock()
+
+    @property
+    def client(self) -> MilvusClient:
+        """The client, connected on first use (Milvus Lite starts its engine in this process)."""
+        with self._connecting:
+            if self._client is None:
+                if self.lite:
+                    Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                # pymilvus checks each VARCHAR of a row insert character by character (each a string
+                # of length 1, never over the limit): half the client's cost of an insert, to check
+                # nothing. The engine checks the lengths itself.
+                entity_helper.CHECK_STR_ARRAY = False
+                try:
+                    client = MilvusClient(self.uri, token=self.token or "")
+                except MilvusException as exc:
+                    raise IndexUnavailableError(f"Milvus at {self.uri}: {exc.message}") from exc
+                self._client = cast(MilvusClient, _Guarded(client, self.uri))
+                # A server keeps collections loaded; Milvus Lite starts every process with them released.
+                for name in (*self.names.data, self.names.log):
+                    if self._client.has_collection(name):
+                        self._client.load_collection(name)
+            return self._client
+
+    def close(self) -> None:
+        """Disconnect; a Milvus Lite engine stops, which frees its file for other processes."""
+        with self._connecting:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+            if self.lite:
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(self.uri)
+
+    def describe(self) -> str:
+        return f"{self.uri} (collections {self.names.passages.removesuffix('_passages')}_*)"
+
+    def exists(self) -> bool:
+        return self.client.has_collection(self.names.log) and bool(self._committed())
+
+    def live_version(self) -> str:
+        versions = self._committed() if self.client.has_collection(self.names.log) else []
+        if not versions:
+            raise IndexNotFoundError(f"no index in Milvus at {self.describe()}")
+        return str(versions[-1])
+
+    def open(self, encoder: str | None = None) -> MilvusReader:
+        snapshot = (
+            log.snapshot(log.rows(self.client, self.names, self.consistency)) if self._has_log() else None
+        )
+        if snapshot is None:
+            raise IndexNotFoundError(f"no index in Milvus at {self.describe()}")
+        if encoder is not None and snapshot.commit.info.encoder != encoder:
+            raise self._mismatch(snapshot.commit.info.encoder, encoder)
+        lite_path = Path(self.uri) if self.lite else None
+        return MilvusReader(
+            self.client,
+            self.names,
+            snapshot,
+            consistency=self.consistency,
+            dense_index=self.dense_index,
+            lite_path=lite_path,
+        )
+
+    @contextmanager
+    def writer(self, timeout: float) -> Iterator[None]:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.lock_path), timeout=timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise IndexLockedError(f"another writer holds {self.lock_path} (waited {timeout:g}s)") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def begin(self, spec: IndexSpec, *, fresh: bool = False) -> MilvusTransaction:
+        """A transaction over the latest commit, after deleting what a dead writer left and
+        finishing the purge of what committed versions retired (call inside `writer()`)."""
+        dim = schema.dimension(self.client, self.names)
+        if dim is not None and dim != spec.dim:
+            raise IndexMismatchError(
+                f"the collections at {self.describe()} hold vectors of {dim} numbers, the encoder makes"
+                f" {spec.dim}: set QA_MILVUS_COLLECTION to a new name for an index of this model"
+            )
+        schema.create(self.client, self.names, spec.dim, self.dense_index, self.consistency, self.shards)
+        rows = log.rows(self.client, self.names, "Strong")
+        base = log.snapshot(rows)
+        if base is not None and not fresh and base.commit.info.encoder != spec.encoder:
+            raise self._mismatch(base.commit.info.encoder, spec.encoder)
+        upkeep.clear_leftovers(self.client, self.names, base.version if base else 0)
+        if base is not None:
+            upkeep.purge(self.client, self.names, rows, base)
+        store = f"milvus-{self.dense_index.type.lower()}"
+        return MilvusTransaction(
+            self.client, self.names, spec, base, fresh=fresh, store=store, lite=self.lite
+        )
+
+    def verify(self, *, structure: bool = True) -> list[str]:
+        """Milvus checks its own segments; `structure` audits the live version's rows."""
+        reader = self.open()
+        try:
+            return reader.check(full=structure)
+        finally:
+            reader.close()
+
+    def repair(self, embed: Embed | None = None, *, encoder: str | None = None) -> list[str]:
+        """Nothing to rebuild from here: Milvus keeps its storage sound, and a dead writer's rows
+        are cleared when the next write begins. Says what the audit found."""
+        problems = self.verify()
+        if problems:
+            raise IndexCorruptError.of(problems)
+        return [f"{self.describe()}: version {self.live_version()} is sound; nothing to repair"]
+
+    def _mismatch(self, built: str, configured: str) -> IndexMismatchError:
+        return IndexMismatchError(
+            f"index at {self.describe()} was built with {built!r} but the configured encoder is"
+            f" {configured!r}: configure that model, or rebuild with `qa index --rebuild PATH...`"
+        )
+
+    def _has_log(self) -> bool:
+        return bool(self.client.has_collection(self.names.log))
+
+    def _committed(self) -> list[int]:
+        return log.committed(self.client, self.names, self.consistency)
+
+
+class _Guarded:
+    """A `MilvusClient` whose failures surface as `IndexUnavailableError` (the project's errors)."""
+
+    def __init__(self, client: MilvusClient, uri: str) -> None:
+        self._client, self._uri = client, uri
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+        return _guard(attr, self._uri)
+
+
+def _guard(method: Callable[..., Any], uri: str) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except MilvusException as exc:
+            raise IndexUnavailableError(f"Milvus at {uri}: {exc.message}") from exc
+
+    return call

@@ -1,0 +1,178 @@
+"""The commit log: which versions are committed, what each retired, and the index's counters.
+
+A transaction numbered N writes its rows with `version = N`, then the article ids whose older rows
+it replaces or deletes ("retired" rows of the log), and last one "commit" row: that single-row
+insert is the commit. Readers see the rows of `floor <= version <= N` except, for every committed
+version V whose retired ids are still logged, the rows of those articles older than V. After the
+commit the writer deletes those older rows and then their log rows ("purge"); a writer that dies
+before the commit leaves rows above the last commit, which the next writer deletes first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymilvus import MilvusClient
+
+from embeddings.backends.base import IndexInfo
+from embeddings.backends.milvus import expr
+from embeddings.backends.milvus.schema import PAD, Collections
+
+SEQ = 1 << 20  # a log row's key is its version * SEQ + its sequence number within the version
+RETIRED_PER_ROW = 500  # ids per "retired" row: a JSON value stays far below Milvus's 64 KB limit
+LIMIT = 16_384  # Milvus's largest query window
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """One committed version: what it holds (`info`), its floor, and what the next writer allocates from."""
+
+    version: int
+    floor: int  # rows of older versions are invisible here: a fresh rebuild starts a new floor
+    info: IndexInfo
+    next_passage: int
+    next_article: int
+    next_text: int
+    sources: dict[str, int] = field(default_factory=dict)  # articles per source
+    max_day: int = 0  # the newest article's day ordinal (UNDATED without dated articles)
+
+    def payload(self) -> dict[str, Any]:
+        info = self.info
+        return {
+            "floor": self.floor,
+            "info": {
+                "encoder": info.encoder,
+                "dim": info.dim,
+                "store": info.store,
+                "articles": info.articles,
+                "passages": info.passages,
+                "created": info.created,
+                "settings": info.settings,
+            },
+            "next": [self.next_passage, self.next_article, self.next_text],
+            "sources": self.sources,
+            "max_day": self.max_day,
+        }
+
+    @classmethod
+    def from_payload(cls, version: int, payload: dict[str, Any]) -> Commit:
+        i = payload["info"]
+        info = IndexInfo(
+            version,
+            i["encoder"],
+            i["dim"],
+            i["store"],
+            i["articles"],
+            i["passages"],
+            i["created"],
+            i["settings"],
+        )
+        next_passage, next_article, next_text = payload["next"]
+        return cls(
+            version,
+            payload["floor"],
+            info,
+            next_passage,
+            next_article,
+            next_text,
+            dict(payload["sources"]),
+            payload["max_day"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The latest commit and the retirements readers must still apply (those not yet purged)."""
+
+    commit: Commit
+    retired: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (version, article ids), committed only
+
+    @property
+    def version(self) -> int:
+        return self.commit.version
+
+    def versions(self) -> str:
+        """The expression of the versions rows of this one may carry (retirements aside)."""
+        return f"version >= {self.commit.floor} and version <= {self.version}"
+
+    def hidden_below(self) -> dict[str, int]:
+        """For each article a committed version retired, the newest such version: the article's
+        rows of older versions are hidden."""
+        out: dict[str, int] = {}
+        for version, ids in self.retired:
+            for article_id in ids:
+                out[article_id] = max(out.get(article_id, 0), version)
+        return out
+
+    def visible(self) -> str:
+        """The expression that selects exactly this version's rows (of any data collection)."""
+        parts = [self.versions()]
+        for version, ids in self.retired:
+            parts.append(f"not (version < {version} and article_id in {expr.strings(ids)})")
+        return " and ".join(parts)
+
+
+def committed(client: MilvusClient, names: Collections, consistency: str) -> list[int]:
+    """The committed versions whose commit rows are still logged, ascending."""
+    rows = client.query(
+        names.log,
+        filter='kind == "commit"',
+        output_fields=["version"],
+        limit=LIMIT,
+        consistency_level=consistency,
+    )
+    return sorted(int(r["version"]) for r in rows)
+
+
+def rows(client: MilvusClient, names: Collections, consistency: str) -> list[dict[str, Any]]:
+    """Every log row: `key`, `version`, `kind`, `payload`."""
+    return client.query(
+        names.log,
+        filter="version >= 0",
+        output_fields=["key", "version", "kind", "payload"],
+        limit=LIMIT,
+        consistency_level=consistency,
+    )
+
+
+def snapshot(log_rows: Sequence[dict[str, Any]]) -> Snapshot | None:
+    """The snapshot the log rows describe (None before the first commit). Retirements of versions
+    without a commit row are a dead writer's and count for nothing."""
+    commits = {int(r["version"]): r["payload"] for r in log_rows if r["kind"] == "commit"}
+    if not commits:
+        return None
+    latest = max(commits)
+    retired: dict[int, list[str]] = {}
+    for r in sorted(log_rows, key=lambda r: int(r["key"])):
+        version = int(r["version"])
+        if r["kind"] == "articles" and version in commits and version <= latest:
+            retired.setdefault(version, []).extend(r["payload"]["ids"])
+    groups = tuple((v, tuple(ids)) for v, ids in sorted(retired.items()) if ids)
+    return Snapshot(Commit.from_payload(latest, commits[latest]), groups)
+
+
+def retire(
+    client: MilvusClient, names: Collections, version: int, kind: str, ids: Sequence[str], first: int
+) -> int:
+    """Log what version `version` retires, article ids ("articles") or terms ("terms"), in rows
+    numbered from `first` (>= 1; 0 is the commit's); returns the next free number."""
+    rows = [
+        {"key": version * SEQ + first + n, "version": version, "kind": kind, "payload": {"ids": list(part)}}
+        for n, part in enumerate(expr.chunks(list(ids), RETIRED_PER_ROW))
+    ]
+    if rows:
+        client.insert(names.log, [row | {"pad": PAD} for row in rows])
+    return first + len(rows)
+
+
+def seal(client: MilvusClient, names: Collections, commit: Commit) -> None:
+    """Commit: one row, whose insert makes the version and what it retired visible at once."""
+    row = {
+        "key": commit.version * SEQ,
+        "version": commit.version,
+        "kind": "commit",
+        "payload": commit.payload(),
+    }
+    client.insert(names.log, [row | {"pad": PAD}])

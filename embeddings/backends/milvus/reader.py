@@ -1,0 +1,283 @@
+"""A read-only view of one committed version of a Milvus index: searches and queries filtered to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pymilvus import MilvusClient
+
+from embeddings.articles import Article
+from embeddings.backends.base import UNDATED, Candidates, Columns, Filters, IndexInfo, PassageRow
+from embeddings.backends.milvus import expr, terms
+from embeddings.backends.milvus.audit import audit
+from embeddings.backends.milvus.log import LIMIT, Snapshot
+from embeddings.backends.milvus.rows import article_of, day_date, passage_row
+from embeddings.backends.milvus.scan import scan
+from embeddings.backends.milvus.schema import (
+    ARTICLE_FIELDS,
+    BODY_PART_CHARS,
+    COLUMN_FIELDS,
+    ROW_FIELDS,
+    Collections,
+    DenseIndex,
+)
+from embeddings.text import bm25_query_tokens, snowball_stemmer
+
+_EMPTY_IDS = np.empty(0, np.int64)
+_EMPTY_SCORES = np.empty(0, np.float32)
+_CACHED = 200_000  # entries each of a reader's caches holds at most
+
+
+class MilvusReader:
+    """Implements `embeddings.backends.base.IndexReader` over one committed version.
+
+    Every search carries the version's visibility expression (`Snapshot.visible`); every query
+    selects the version's range and drops the retired rows it fetched. Rows a writer is adding or
+    has retired stay out of sight whatever their state in Milvus.
+    """
+
+    def __init__(
+        self,
+        client: MilvusClient,
+        names: Collections,
+        snapshot: Snapshot,
+        *,
+        consistency: str,
+        dense_index: DenseIndex,
+        lite_path: Path | None,
+    ) -> None:
+        self.client, self.names, self.snapshot = client, names, snapshot
+        self.consistency, self.dense_index, self.lite_path = consistency, dense_index, lite_path
+        self.info: IndexInfo = snapshot.commit.info
+        self.visible = snapshot.visible()
+        self._hidden = snapshot.hidden_below()
+        self._stemmer = snowball_stemmer()
+        # What this version holds never changes: search hits' columns, text copies and term counts
+        # are kept once read (`_remember`).
+        self._columns: dict[int, tuple[int, int, int]] = {}
+        self._copies: dict[int, int] = {}
+        self._df: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Nothing to release: the backend owns the client."""
+
+    # --- candidates --------------------------------------------------------------------------
+
+    def search_expression(self, filters: Filters) -> str:
+        """The expression a search under `filters` runs with (visibility and filters)."""
+        return expr.both(self.visible, expr.restriction(filters, self.snapshot.commit.max_day))
+
+    def candidates(self, vector: np.ndarray, text: str | None, n: int, filters: Filters) -> Candidates:
+        where = self.search_expression(filters)
+        dense = self._search([np.asarray(vector, np.float32).tolist()], "dense", n, where)
+        dense_ids, dense_scores = self._hits(dense, np.float32)
+        tokens = bm25_query_tokens(text, self._stemmer) if text is not None else []
+        if not tokens:
+            return Candidates(dense_ids, dense_scores, _EMPTY_IDS, _EMPTY_SCORES)
+        lexical = self._search([" ".join(tokens)], "sparse", n, where)
+        # BM25 scores are never negative; Milvus Lite reports them negated (as distances), servers not.
+        lexical_ids, lexical_scores = self._hits(lexical, np.float32)
+        return Candidates(dense_ids, dense_scores, lexical_ids, np.abs(lexical_scores))
+
+    def _search(self, data: list[Any], field: str, n: int, where: str) -> list[dict[str, Any]]:
+        params = self.dense_index.search_params(n) if field == "dense" else {"metric_type": "BM25"}
+        found = self.client.search(
+            self.names.passages,
+            data=data,
+            anns_field=field,
+            limit=n,
+            filter=where,
+            output_fields=COLUMN_FIELDS,
+            search_params=params,
+            consistency_level=self.consistency,
+        )
+        hits = list(found[0]) if found else []
+        self.keep_columns(hits)
+        return hits
+
+    def keep_columns(self, hits: Sequence[dict[str, Any]]) -> None:
+        """Remember the columns that search hits carry (searched with `COLUMN_FIELDS` as output
+        fields), so that `columns` of those passages costs no query."""
+        columns = {
+            int(h["id"]): (
+                int(h["entity"]["day"]),
+                int(h["entity"]["article_no"]),
+                int(h["entity"]["text_no"]),
+            )
+            for h in hits
+        }
+        self._remember(self._columns, columns)
+
+    def _remember(self, kept: dict[Any, Any], values: dict[Any, Any]) -> None:
+        """Add `values` to one of the reader's caches, emptied when it outgrows `_CACHED`."""
+        with self._lock:
+            if len(kept) + len(values) > _CACHED:
+                kept.clear()
+            kept.update(values)
+
+    @staticmethod
+    def _hits(hits: list[dict[str, Any]], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.fromiter((int(h["id"]) for h in hits), dtype=np.int64, count=len(hits))
+        scores = np.fromiter((float(h["distance"]) for h in hits), dtype=dtype, count=len(hits))
+        return ids, scores
+
+    def columns(self, ids: np.ndarray) -> Columns:
+        wanted = [int(i) for i in ids.tolist()]
+        with self._lock:
+            known = {i: self._columns[i] for i in wanted if i in self._columns}
+        missing = [i for i in wanted if i not in known]
+        for row in self._query_ids(self.names.passages, missing, ["id", *COLUMN_FIELDS]):
+            known[int(row["id"])] = (int(row["day"]), int(row["article_no"]), int(row["text_no"]))
+        unknown = (UNDATED, -1, -1)
+        days, articles, texts = (
+            zip(*(known.get(i, unknown) for i in wanted), strict=True) if wanted else ((), (), ())
+        )
+        return Columns(*(np.array(c, dtype=np.int64) for c in (days, articles, texts)))
+
+    def text_copies(self, texts: np.ndarray) -> np.ndarray:
+        numbers = sorted({int(t) for t in texts.tolist() if t >= 0})
+        with self._lock:
+            counts = {t: self._copies[t] for t in numbers if t in self._copies}
+        asked = [t for t in numbers if t not in counts]
+        fetched: Counter[int] = Counter({t: 0 for t in asked})
+        for part in expr.chunks(asked):
+            rows = self._query(self.names.passages, f"text_no in {expr.ints(part)}", ["text_no"])
+            fetched.update(int(r["text_no"]) for r in rows)
+        counts |= fetched
+        self._remember(self._copies, fetched)
+        return np.array([counts.get(int(t), 0) if t >= 0 else 0 for t in texts.tolist()], dtype=np.int64)
+
+    def idf(self, words: Sequence[str]) -> dict[str, float] | None:
+        """BM25 (Lucene) idf of each word, from the document frequencies writers keep per term."""
+        stems = {w: self._stemmer.stemWord(w) for w in words}
+        with self._lock:
+            df = {t: self._df[t] for t in stems.values() if t in self._df}
+        asked = {t for t in stems.values() if t not in df}
+        if asked:
+            versions = self.snapshot.versions()
+            fetched = dict.fromkeys(asked, 0) | terms.frequencies(
+                self.client, self.names, versions, asked, self.consistency
+            )
+            df |= fetched
+            self._remember(self._df, fetched)
+        n = self.info.passages
+        return {
+            w: math.log(1.0 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) if n else 0.0
+            for w, t in stems.items()
+        }
+
+    # --- rows ---------------------------------------------------------------------------------
+
+    def passages(self, ids: Sequence[int]) -> dict[int, PassageRow]:
+        rows = self._query_ids(self.names.passages, [int(i) for i in ids], ROW_FIELDS)
+        return {int(row["id"]): passage_row(row) for row in rows}
+
+    def article_slice(self, article_id: str, start: int, end: int) -> str:
+        if end <= start:
+            return ""
+        first, last = start // BODY_PART_CHARS, (end - 1) // BODY_PART_CHARS
+        rows = self._query(
+            self.names.articles,
+            f"article_id == {expr.string(article_id)} and part >= {first} and part <= {last}",
+            ["part", "text"],
+        )
+        body = "".join(r["text"] for r in sorted(rows, key=lambda r: int(r["part"])))
+        offset = first * BODY_PART_CHARS
+        return body[start - offset : end - offset]
+
+    def duplicates(self, text_hashes: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, set[str]] = {}
+        for part in expr.chunks(sorted(set(text_hashes))):
+            for row in self._query(
+                self.names.passages, f"text_hash in {expr.strings(part)}", ["text_hash", "article_id"]
+            ):
+                out.setdefault(row["text_hash"], set()).add(row["article_id"])
+        return {h: sorted(ids) for h, ids in out.items()}
+
+    def article(self, article_id: str) -> Article | None:
+        return article_of(
+            self._query(self.names.articles, f"article_id == {expr.string(article_id)}", ARTICLE_FIELDS)
+        )
+
+    def article_ids(self) -> list[str]:
+        where = f"({self.visible}) and part == 0"
+        return sorted(
+            r["article_id"]
+            for r in scan(self.client, self.names.articles, where, ["article_id"], self.consistency)
+        )
+
+    def article_passages(self, article_id: str) -> np.ndarray:
+        rows = self._query(
+            self.names.passages, f"article_id == {expr.string(article_id)}", ["id", "position"]
+        )
+        rows.sort(key=lambda r: int(r["position"]))
+        return np.array([int(r["id"]) for r in rows], dtype=np.int64)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        wanted = [int(i) for i in ids.tolist()]
+        found = {
+            int(r["id"]): r["dense"] for r in self._query_ids(self.names.passages, wanted, ["id", "dense"])
+        }
+        vectors = [found[i] for i in wanted if i in found]
+        return np.array(vectors, dtype=np.float32).reshape(len(vectors), self.info.dim)
+
+    def max_date(self) -> dt.date | None:
+        return day_date(self.snapshot.commit.max_day)
+
+    def sources(self) -> list[tuple[str, int]]:
+        return sorted(self.snapshot.commit.sources.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    # --- the version as a whole -----------------------------------------------------------------
+
+    def size_bytes(self) -> int:
+        """Bytes of the Milvus Lite directory (every index in it); 0 on a server, which does not say."""
+        if self.lite_path is None:
+            return 0
+        return sum(p.stat().st_size for p in self.lite_path.rglob("*") if p.is_file())
+
+    def check(self, full: bool = True) -> list[str]:
+        """`full`: the audit of this version's rows (Milvus keeps its own storage sound, so nothing
+        cheap is left to ask on every reload check)."""
+        return audit(self) if full else []
+
+    # --- queries --------------------------------------------------------------------------------
+
+    def _query(self, collection: str, where: str, fields: list[str]) -> list[dict[str, Any]]:
+        """Rows of `collection` (passages or articles) matching `where` that belong to this version.
+
+        The expression names only versions and the fields asked about, which inverted indexes
+        answer; retirements are applied to the rows fetched (`Snapshot.visible` as a test)."""
+        rows = self.client.query(
+            collection,
+            filter=f"{self.snapshot.versions()} and ({where})",
+            output_fields=[*fields, "version", "article_id"],
+            limit=LIMIT,
+            consistency_level=self.consistency,
+        )
+        return [r for r in rows if self._admits(r)]
+
+    def _query_ids(self, collection: str, ids: list[int], fields: list[str]) -> list[dict[str, Any]]:
+        """Passage rows by id: a look-up by primary key alone, the fastest Milvus query."""
+        out: list[dict[str, Any]] = []
+        for part in expr.chunks(sorted(set(ids))):
+            out += self.client.query(
+                collection,
+                filter=f"id in {expr.ints(part)}",
+                output_fields=[*fields, "version", "article_id"],
+                limit=LIMIT,
+                consistency_level=self.consistency,
+            )
+        return [r for r in out if self._admits(r)]
+
+    def _admits(self, row: dict[str, Any]) -> bool:
+        version = int(row["version"])
+        floor, latest = self.snapshot.commit.floor, self.snapshot.version
+        return floor <= version <= latest and version >= self._hidden.get(row["article_id"], 0)

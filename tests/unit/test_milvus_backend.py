@@ -1,0 +1,192 @@
+"""The milvus backend beyond the contract: commit log and purge, term counts, long bodies, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.articles import Article
+from embeddings.backends import ArticleWrite, Filters, PassageDraft, create_backend
+from embeddings.backends.milvus import backend as milvus_backend
+from embeddings.backends.milvus.schema import BODY_PART_CHARS
+from embeddings.errors import ConfigurationError, IndexMismatchError
+from embeddings.text import split_sentences
+from qa.service import QAService
+from qa.settings import Settings
+from tests.support.fakes import FakeEncoder
+from tests.support.services import build_service
+
+pytest.importorskip("milvus_lite")
+MilvusBackend = milvus_backend.MilvusBackend
+
+
+def _article(article_id: str, text: str, *, title: str | None = None, day: int = 1) -> Article:
+    return Article(article_id, title or f"About {article_id}", text, dt.date(2024, 1, day), "Wire", None)
+
+
+ARTICLES = [
+    _article(
+        "flood", "Floods swept the northern valley overnight. Rescue teams reached the villages.", day=3
+    ),
+    _article("vote", "Parliament approved the budget vote. Turnout was low in the capital.", day=5),
+    _article("quake", "An earthquake shook the coastal town. Fishermen stayed ashore.", day=7),
+]
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[MilvusBackend]:
+    b = MilvusBackend(tmp_path / "milvus.db", collection="unit")
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def milvus(backend: MilvusBackend, fake_encoder: FakeEncoder) -> QAService:
+    qa = QAService(backend, fake_encoder, reload_interval=0)
+    qa.add(ARTICLES)
+    return qa
+
+
+def _rows(backend: MilvusBackend, collection: str, where: str = "version >= 0") -> int:
+    return int(backend.client.query(collection, filter=where, output_fields=["count(*)"])[0]["count(*)"])
+
+
+def _write(article: Article, encoder: FakeEncoder) -> ArticleWrite:
+    """The article as one passage per sentence (hashes of its words), vectors of `encoder`."""
+    spans = split_sentences(article.text)
+    texts = [article.text[a:b] for a, b in spans]
+    drafts = [
+        PassageDraft(n, a, b, f"t:{t}", f"e:{t}")
+        for n, ((a, b), t) in enumerate(zip(spans, texts, strict=True))
+    ]
+    return ArticleWrite(article, f"c:{article.text}", drafts, encoder.encode_documents(texts))
+
+
+def test_a_writer_that_died_before_its_commit_leaves_rows_no_reader_sees_and_the_next_writer_deletes(
+    backend: MilvusBackend, milvus: QAService, fake_encoder: FakeEncoder
+) -> None:
+    version = backend.live_version()
+    with backend.writer(timeout=5):
+        dead = backend.begin(milvus.indexer.spec)  # as a killed writer: rows written, no commit
+        dead.put([_write(_article("vote", "The budget failed in a late vote."), fake_encoder)])
+        dead.put([_write(_article("new", "A new article arrived."), fake_encoder)])
+        dead.delete(["quake"])
+    assert _rows(backend, backend.names.passages, f"version > {int(version)}") > 0
+    assert backend.live_version() == version
+    reader = backend.open()
+    assert reader.article("vote") == ARTICLES[1] and reader.article("new") is None
+    assert reader.article("quake") == ARTICLES[2] and reader.check() == []
+    with backend.writer(timeout=5):
+        backend.begin(milvus.indexer.spec).abort()
+    for name in (*backend.names.data, backend.names.log):
+        assert _rows(backend, name, f"version > {int(version)}") == 0
+
+
+def test_a_commit_whose_purge_did_not_run_hides_the_rows_it_retired(
+    backend: MilvusBackend, milvus: QAService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = set(backend.open().article_passages("vote").tolist())
+    from embeddings.backends.milvus import transaction
+
+    monkeypatch.setattr(transaction.upkeep, "purge", lambda *args: None)  # killed after the commit row
+    milvus.add([_article("vote", "The budget failed in a late vote. Ministers resigned.", day=5)])
+    reader = backend.open()
+    assert _rows(backend, backend.names.passages, f"id in {sorted(old)}") == len(old)  # still stored
+    everything = reader.candidates(np.ones(64, np.float32) / 8, "budget vote turnout", 50, Filters())
+    assert not old & (set(everything.dense_ids.tolist()) | set(everything.lexical_ids.tolist()))
+    assert reader.article("vote").text.startswith("The budget failed")  # type: ignore[union-attr]
+    assert reader.check() == [] and reader.info.articles == 3
+    monkeypatch.undo()
+    with backend.writer(timeout=5):
+        backend.begin(milvus.indexer.spec).abort()  # the next writer finishes the purge
+    assert _rows(backend, backend.names.passages, f"id in {sorted(old)}") == 0
+    assert backend.open().snapshot.retired == ()
+
+
+def test_term_frequencies_follow_updates_and_deletes(
+    tmp_path: Path, backend: MilvusBackend, milvus: QAService, fake_encoder: FakeEncoder
+) -> None:
+    milvus.add([_article("vote", "The earthquake budget failed in a late vote.", day=5)])
+    milvus.delete(["flood"])
+    milvus.add([_article("storm", "A storm and an earthquake hit the valley.", day=9)])
+    fresh = MilvusBackend(tmp_path / "fresh.db", collection="fresh")
+    try:
+        rebuilt = QAService(fresh, fake_encoder, reload_interval=0)
+        rebuilt.add([backend.open().article(i) for i in ("vote", "quake", "storm")])  # type: ignore[misc]
+        words = ["earthquake", "valley", "budget", "floods", "rescue", "storm", "nowhere"]
+        assert backend.open().idf(words) == pytest.approx(fresh.open().idf(words))
+        n = fresh.open().info.passages
+        assert fresh.open().idf(["nowhere"])["nowhere"] == pytest.approx(math.log(1 + (n + 0.5) / 0.5))
+    finally:
+        fresh.close()
+
+
+def test_a_long_body_is_stored_in_parts_and_read_back_whole(
+    backend: MilvusBackend, milvus: QAService
+) -> None:
+    body = " ".join(f"Sentence number {n} of a very long report." for n in range(900))
+    assert len(body) > 2 * BODY_PART_CHARS
+    milvus.add([_article("long", body, day=9)])
+    reader = backend.open()
+    assert reader.article("long").text == body  # type: ignore[union-attr]
+    start = BODY_PART_CHARS - 10
+    assert reader.article_slice("long", start, start + 30) == body[start : start + 30]
+    assert reader.check() == []
+
+
+def test_a_copy_of_a_local_index_answers_alike_and_reuses_its_hashes(
+    tmp_path: Path, fake_encoder: FakeEncoder, articles: list[Article]
+) -> None:
+    local = build_service(tmp_path / "local", fake_encoder)
+    local.add(articles)
+    target = MilvusBackend(tmp_path / "copy.db", collection="copy")
+    try:
+        copy = build_service(tmp_path / "unused", fake_encoder)
+        copy = QAService(target, fake_encoder, chunking=copy.indexer.chunking, reload_interval=0)
+        report = copy.migrate(local.backend)
+        assert report.passages_embedded == 0 and report.articles == len(articles)
+        assert copy.check() == [] and copy.stats()["passages"] == local.stats()["passages"]
+        for question in ("budget vote", "earthquake on the coast", "cricket final"):
+            assert [h.article_id for h in copy.search(question, k=3)] == [
+                h.article_id for h in local.search(question, k=3)
+            ]
+        again = copy.add(articles)
+        assert again.unchanged == len(articles) and again.passages_embedded == 0
+    finally:
+        target.close()
+
+
+def test_a_copy_refuses_an_index_of_other_settings(
+    tmp_path: Path, fake_encoder: FakeEncoder, articles: list[Article]
+) -> None:
+    local = build_service(tmp_path / "local", fake_encoder)
+    local.add(articles[:2])
+    target = MilvusBackend(tmp_path / "copy.db", collection="copy")
+    try:
+        other = QAService(target, fake_encoder, title_context=False, reload_interval=0)
+        with pytest.raises(IndexMismatchError):
+            other.migrate(local.backend)
+    finally:
+        target.close()
+
+
+def test_settings_name_a_lite_file_under_the_index_dir_or_a_server(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path, backend="milvus", milvus_token="u:p")
+    options = settings.backend_options()
+    assert (
+        options["uri"] == str(tmp_path / "milvus.db") and options["token"] == "u:p" and options["shards"] == 1
+    )
+    assert settings.single_process
+    server = Settings(index_dir=tmp_path, backend="milvus", milvus_uri="http://milvus:19530")
+    assert not server.single_process
+    built = create_backend("milvus", **server.backend_options())
+    assert built.describe().startswith("http://milvus:19530")
+    with pytest.raises(ConfigurationError):
+        MilvusBackend(tmp_path / "index.sqlite")
+    with pytest.raises(ConfigurationError):
+        MilvusBackend(tmp_path / "x.db", consistency="Sometimes")
