@@ -221,7 +221,7 @@ class Indexer:
         """Vectors `(len(rows), dim)` of stored passages, from the text the writer embeds for them."""
         texts = [
             passage_context(
-                self._title_prefix(r.title),
+                self.title_prefix(r.title),
                 Passage(r.article_id, r.position, r.start, r.end, r.text),
                 r.position,
             )

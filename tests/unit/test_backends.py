@@ -13,8 +13,11 @@ from embeddings.errors import ConfigurationError, QAError
 from qa.settings import Settings
 
 
-def test_the_registry_names_the_local_backend_and_its_engine() -> None:
-    assert BACKENDS == {"local": ("embeddings.backends.local", "LocalBackend", "faiss-cpu")}
+def test_the_registry_names_each_backend_and_its_engine() -> None:
+    assert BACKENDS == {
+        "local": ("embeddings.backends.local", "LocalBackend", "faiss-cpu"),
+        "milvus": ("embeddings.backends.milvus.backend", "MilvusBackend", "pymilvus milvus-lite"),
+    }
 
 
 def test_local_builds_a_local_backend_at_the_given_root(tmp_path: Path) -> None:
@@ -46,9 +49,9 @@ def test_an_unknown_backend_is_a_configuration_error_listing_the_choices(
     )
 
     with pytest.raises(ConfigurationError) as error:
-        create_backend("milvus", root=Path("x"))
+        create_backend("elastic", root=Path("x"))
 
-    assert str(error.value) == "unknown backend 'milvus'; choices: local, memory"
+    assert str(error.value) == "unknown backend 'elastic'; choices: local, memory, milvus"
     assert isinstance(error.value, QAError) and error.value.__cause__ is None
 
 

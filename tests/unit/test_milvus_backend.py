@@ -16,6 +16,7 @@ from embeddings.backends.milvus import backend as milvus_backend
 from embeddings.backends.milvus.schema import BODY_PART_CHARS
 from embeddings.errors import ConfigurationError, IndexMismatchError
 from embeddings.text import split_sentences
+from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
 from tests.support.fakes import FakeEncoder
@@ -142,12 +143,17 @@ def test_a_long_body_is_stored_in_parts_and_read_back_whole(
 def test_a_copy_of_a_local_index_answers_alike_and_reuses_its_hashes(
     tmp_path: Path, fake_encoder: FakeEncoder, articles: list[Article]
 ) -> None:
-    local = build_service(tmp_path / "local", fake_encoder)
+    # Rank fusion: the learned ranking also reads BM25 scores, which Milvus's analyser and BM25
+    # compute a little differently from bm25s, so its order may differ where scores are close.
+    weights = RetrievalConfig(ranking="weights")
+    local = build_service(tmp_path / "local", fake_encoder, retrieval=weights)
     local.add(articles)
     target = MilvusBackend(tmp_path / "copy.db", collection="copy")
     try:
         copy = build_service(tmp_path / "unused", fake_encoder)
-        copy = QAService(target, fake_encoder, chunking=copy.indexer.chunking, reload_interval=0)
+        copy = QAService(
+            target, fake_encoder, chunking=copy.indexer.chunking, retrieval=weights, reload_interval=0
+        )
         report = copy.migrate(local.backend)
         assert report.passages_embedded == 0 and report.articles == len(articles)
         assert copy.check() == [] and copy.stats()["passages"] == local.stats()["passages"]

@@ -280,7 +280,8 @@ class MetadataStore:
 
     def sources(self) -> list[tuple[str, int]]:
         return self._all(
-            "SELECT source, count(*) FROM articles WHERE source IS NOT NULL GROUP BY source ORDER BY 2 DESC"
+            "SELECT source, count(*) FROM articles WHERE source IS NOT NULL"
+            " GROUP BY source ORDER BY 2 DESC, 1"
         )
 
     def orphans(self) -> int:
