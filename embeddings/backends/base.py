@@ -45,12 +45,13 @@ class Candidates(NamedTuple):
 class Columns(NamedTuple):
     """Per-passage fields ranking needs, aligned with the ids asked for, `(len(ids),)` int64 each:
     the article's day ordinal (`UNDATED` when undated or unknown), an article number (equal for
-    passages of one article) and a text number (equal for passages with the same words: syndicated
-    copies); -1 for an unknown id."""
+    passages of one article), a text number (equal for passages with the same words: syndicated
+    copies) and the passage's position in its article (0 first); -1 for an unknown id."""
 
     days: np.ndarray
     articles: np.ndarray
     texts: np.ndarray
+    positions: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,11 @@ named by `FEATURES`:
   as the best matches agree on it, which needs no as-of day; 0 for undated articles).
 - `article_hits`: log(number of candidates from the same article).
 - `copies`: log(number of passages in the index with the same words: syndicated copies).
+- `lede`: the passage opens its article; `position`: log(1 + its place in the article).
+- `article_dense`, `article_lexical`: the best `dense` / `lexical` among the candidates of the
+  same article; `article_dense_rank`, `article_lexical_rank`: log(1 + the article's rank by
+  them), so a passage is read with the evidence of its whole article.
+- `dense_gap`: `dense` minus the best cosine of the question (how far behind the leader).
 """
 
 from __future__ import annotations
@@ -53,6 +58,13 @@ FEATURES: tuple[str, ...] = (
     "consensus_month",
     "article_hits",
     "copies",
+    "lede",
+    "position",
+    "article_dense",
+    "article_lexical",
+    "article_dense_rank",
+    "article_lexical_rank",
+    "dense_gap",
 )
 
 # Words that tie a question to the moment it is asked, whatever the date parser made of them.
@@ -149,4 +161,16 @@ def features(
     _, inverse, counts = np.unique(columns.articles, return_inverse=True, return_counts=True)
     out[:, col["article_hits"]] = np.log(counts[inverse])
     out[:, col["copies"]] = np.log(np.maximum(copies, 1))
+    positions = np.maximum(columns.positions, 0)
+    out[:, col["lede"]] = positions == 0
+    out[:, col["position"]] = np.log1p(positions)
+    for name in ("dense", "lexical"):
+        best = np.full(len(counts), -np.inf)
+        np.maximum.at(best, inverse, out[:, col[name]])
+        out[:, col[f"article_{name}"]] = best[inverse]
+        rank = np.empty(len(best))
+        rank[np.argsort(-best, kind="stable")] = np.arange(len(best))
+        out[:, col[f"article_{name}_rank"]] = np.log1p(rank[inverse])
+    if n:
+        out[:, col["dense_gap"]] = out[:, col["dense"]] - out[:, col["dense"]].max()
     return out

@@ -154,10 +154,13 @@ def test_filters_restrict_both_candidate_lists(
     assert set(_article_of(filled, found.lexical_ids)) <= allowed
 
 
-def test_columns_give_days_articles_and_shared_texts(filled: IndexReader) -> None:
+def test_columns_give_days_articles_shared_texts_and_positions(filled: IndexReader) -> None:
     flood, quake = filled.article_passages("flood"), filled.article_passages("quake")
     ids = np.array([flood[0], flood[1], quake[0], quake[1], 10**9], dtype=np.int64)
-    days, articles, texts = filled.columns(ids)
+    days, articles, texts, positions = filled.columns(ids)
+    rows = filled.passages([int(i) for i in ids[:4]])
+    assert positions.tolist() == [rows[int(i)].position for i in ids[:4]] + [-1]
+    assert positions[0] == 0 and positions[1] > 0
     assert days.tolist() == [D(2024, 1, 10).toordinal()] * 2 + [UNDATED, UNDATED, UNDATED]
     assert articles[0] == articles[1] != articles[2] == articles[3] and articles[4] == -1
     assert texts[1] == texts[3] != texts[0] and texts[4] == -1  # the wire copy in both

@@ -26,7 +26,7 @@ def matrix(
     copies: list[int] | None = None,
 ) -> dict[str, np.ndarray]:
     ids = candidate_ids(CANDIDATES)
-    columns = Columns(np.array(days), np.array(articles or [0, 1, 2]), np.arange(3))
+    columns = Columns(np.array(days), np.array(articles or [0, 1, 2]), np.arange(3), np.zeros(3, np.int64))
     x = features(
         CANDIDATES, ids, columns, np.array(copies or [1, 1, 1]), QueryFacts(window, AS_OF, dated, present)
     )
@@ -88,7 +88,7 @@ def test_article_hits_and_copies_are_logs_of_counts() -> None:
 def test_no_candidates_give_an_empty_matrix() -> None:
     empty = Candidates(*(np.zeros(0, t) for t in (np.int64, np.float32, np.int64, np.float32)))
     ids = candidate_ids(empty)
-    columns = Columns(*(np.zeros(0, np.int64) for _ in range(3)))
+    columns = Columns(*(np.zeros(0, np.int64) for _ in range(4)))
 
     assert features(
         empty, ids, columns, np.zeros(0, np.int64), QueryFacts(None, AS_OF, False, False)

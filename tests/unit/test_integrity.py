@@ -113,7 +113,7 @@ def test_structure_problems_name_the_part(service: QAService) -> None:
     np.save(days, np.stack([ids, values + 1]))
 
     assert service.backend.verify() == [
-        f"{version.name}/passage_*.npy: the per-passage columns (dates, article and text numbers)"
+        f"{version.name}/passage_*.npy: the per-passage columns (dates, article and text numbers, positions)"
         " do not match the rows"
     ]
 

@@ -43,7 +43,7 @@ def test_the_registry_holds_only_none_which_keeps_the_order() -> None:
 
 def test_keep_order_returns_the_rankings_own_scores() -> None:
     scores = np.array([0.9, 0.4, 0.1])
-    columns = Columns(np.zeros(3, np.int64), np.arange(3), np.arange(3))
+    columns = Columns(np.zeros(3, np.int64), np.arange(3), np.arange(3), np.zeros(3, np.int64))
     candidates = RerankInput("q", np.zeros(4, np.float32), np.array([7, 3, 5]), scores, columns, None)  # type: ignore[arg-type]
 
     assert keep_order(candidates) is scores

@@ -224,8 +224,9 @@ def test_a_writer_leaves_passage_columns_that_readers_map_and_check(tmp_path: Pa
 
 def test_groups_number_articles_and_texts_of_the_given_passages(meta: MetadataStore) -> None:
     feb, undated = PIDS["feb"], PIDS["undated"]
-    articles, texts = cols(meta).columns(np.array([feb[0], feb[1], undated[0], 999]))[1:]
+    _, articles, texts, positions = cols(meta).columns(np.array([feb[0], feb[1], undated[0], 999]))
     assert articles[0] == articles[1] != articles[2] and articles[3] == -1 and texts[3] == -1
+    assert positions.tolist() == [0, 1, 0, -1]  # each passage's place in its article
     assert texts[0] == texts[2] != texts[1]  # every article's first passage is the shared wire copy
     assert (
         cols(meta).passage_groups()[0] is cols(meta).passage_groups()[0]
@@ -249,7 +250,7 @@ def test_sentence_spans_round_trip_through_the_store(tmp_path: Path) -> None:
 
 
 def test_text_copies_count_the_passages_carrying_each_text(meta: MetadataStore) -> None:
-    _, texts = cols(meta).columns(np.array([PIDS["feb"][0], PIDS["feb"][1], 999]))[1:]
+    texts = cols(meta).columns(np.array([PIDS["feb"][0], PIDS["feb"][1], 999])).texts
     assert cols(meta).text_copies(texts).tolist() == [
         len(ARTICLES),
         1,

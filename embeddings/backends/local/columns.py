@@ -1,4 +1,5 @@
-"""Per-passage column files of the local backend: day, article number and text number by passage id.
+"""Per-passage column files of the local backend: day, article number, text number and position by
+passage id.
 
 Written beside the SQLite rows with each version and read once per snapshot, so ranking and
 filtering need no SQL: passage ids ascending, then the columns. Versions written before a file
@@ -17,6 +18,7 @@ from embeddings.backends.local.rows import MetadataStore
 
 DAYS_FILENAME = "passage_days.npy"  # (2, n) int64: ids, their article's day ordinal
 GROUPS_FILENAME = "passage_groups.npy"  # (3, n) int64: ids, article number, text number
+POSITIONS_FILENAME = "passage_positions.npy"  # (2, n) int64: ids, position in the article
 
 
 class ColumnFiles:
@@ -43,14 +45,22 @@ class ColumnFiles:
         ids, articles, texts = self._columns(GROUPS_FILENAME, self._compute_groups)
         return ids, articles, texts
 
+    def passage_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """`(ids, positions)`: every passage id, ascending, and its place in its article (0 first)."""
+        ids, positions = self._columns(POSITIONS_FILENAME, self._compute_positions)
+        return ids, positions
+
     def columns(self, ids: np.ndarray) -> Columns:
-        """Day, article and text number of each given passage (`UNDATED` / -1 when unknown)."""
+        """Day, article and text number and position of each given passage (`UNDATED` / -1 when
+        unknown)."""
         all_ids, days = self.passage_days()
         group_ids, articles, texts = self.passage_groups()
+        position_ids, positions = self.passage_positions()
         return Columns(
             _lookup(all_ids, ids, days, UNDATED),
             _lookup(group_ids, ids, articles, -1),
             _lookup(group_ids, ids, texts, -1),
+            _lookup(position_ids, ids, positions, -1),
         )
 
     def text_copies(self, texts: np.ndarray) -> np.ndarray:
@@ -97,10 +107,13 @@ class ColumnFiles:
             self._compute_days(),
             self._compute_groups(),
         )
+        position_ids, positions = self.passage_positions()
         return (
             np.array_equal(ids, fresh_ids)
             and np.array_equal(group_ids, fresh_ids)
+            and np.array_equal(position_ids, fresh_ids)
             and np.array_equal(days, fresh_days)
+            and np.array_equal(positions, self._compute_positions()[1])
             and np.array_equal(_first_seen(articles), fresh_articles)
             and np.array_equal(_first_seen(texts), fresh_texts)
         )
@@ -126,6 +139,13 @@ class ColumnFiles:
         days = np.fromiter((ordinal.get(r[1], UNDATED) for r in rows), dtype=np.int64, count=len(rows))
         return ids, days
 
+    def _compute_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.rows.passage_positions()
+        return (
+            np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+            np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+        )
+
     def _compute_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows = self.rows.passage_keys()
         return (
@@ -149,7 +169,11 @@ class ColumnFiles:
         """
         columns = self._updated() if incremental else None
         if columns is None:
-            columns = {DAYS_FILENAME: self._compute_days(), GROUPS_FILENAME: self._compute_groups()}
+            columns = {
+                DAYS_FILENAME: self._compute_days(),
+                GROUPS_FILENAME: self._compute_groups(),
+                POSITIONS_FILENAME: self._compute_positions(),
+            }
         for filename, arrays in columns.items():
             np.save(self.directory / filename, np.stack(arrays))
         self.rows.removed, self.rows.added = [], []  # the files now hold these changes
@@ -158,16 +182,16 @@ class ColumnFiles:
     def _updated(self) -> dict[str, tuple[np.ndarray, ...]] | None:
         """The columns of the files beside the rows after the logged changes; None when the files
         are missing or do not fit the rows."""
-        days_file, groups_file = self.directory / DAYS_FILENAME, self.directory / GROUPS_FILENAME
-        if not (days_file.is_file() and groups_file.is_file()):
+        files = [self.directory / name for name in (DAYS_FILENAME, GROUPS_FILENAME, POSITIONS_FILENAME)]
+        if not all(f.is_file() for f in files):
             return None
-        (ids, days), (group_ids, articles, texts) = np.load(days_file), np.load(groups_file)
-        if not np.array_equal(ids, group_ids):
+        (ids, days), (group_ids, articles, texts), (position_ids, positions) = map(np.load, files)
+        if not (np.array_equal(ids, group_ids) and np.array_equal(ids, position_ids)):
             return None
         removed = np.concatenate(self.rows.removed) if self.rows.removed else np.empty(0, np.int64)
         if len(removed):
             keep = ~np.isin(ids, removed)
-            ids, days, articles, texts = ids[keep], days[keep], articles[keep], texts[keep]
+            ids, days, articles, texts, positions = (c[keep] for c in (ids, days, articles, texts, positions))
         gone = set(removed.tolist())
         added = sorted(a for a in self.rows.added if a[0] not in gone)  # rows deleted again are gone
         if added:
@@ -180,11 +204,13 @@ class ColumnFiles:
             days = np.concatenate([days, np.array([a[2] for a in added], dtype=np.int64)])
             articles = np.concatenate([articles, new_articles])
             texts = np.concatenate([texts, new_texts])
+            positions = np.concatenate([positions, np.array([a[4] for a in added], dtype=np.int64)])
         if len(ids) != self.rows.counts()[1]:
             return None
         return {
             DAYS_FILENAME: (ids, days),
             GROUPS_FILENAME: (ids, _compact(articles), _compact(texts)),
+            POSITIONS_FILENAME: (ids, positions),
         }
 
     def _text_numbers(

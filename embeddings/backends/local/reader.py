@@ -245,7 +245,7 @@ class LocalReader:
             problems += [f"{label}/lexical: {line}" for line in self.lexical.problems()]
         if not self.column_files.are_current():
             problems.append(
-                f"{label}/passage_*.npy: the per-passage columns (dates, article and text numbers)"
+                f"{label}/passage_*.npy: the per-passage columns (dates, article and text numbers, positions)"
                 " do not match the rows"
             )
         if orphans := self.rows.orphans():

@@ -22,7 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.backends.base import Embed
-from embeddings.backends.local.columns import DAYS_FILENAME, GROUPS_FILENAME, ColumnFiles
+from embeddings.backends.local.columns import (
+    DAYS_FILENAME,
+    GROUPS_FILENAME,
+    POSITIONS_FILENAME,
+    ColumnFiles,
+)
 from embeddings.backends.local.integrity import file_problems, record_files
 from embeddings.backends.local.lexical import DIRNAME as LEXICAL_DIR
 from embeddings.backends.local.lexical import LexicalIndex
@@ -46,7 +51,7 @@ def part_of(line: str) -> str:
         return "manifest"
     if name == ROWS_FILE:
         return "rows"
-    if name in (DAYS_FILENAME, GROUPS_FILENAME, "passage_*.npy"):
+    if name in (DAYS_FILENAME, GROUPS_FILENAME, POSITIONS_FILENAME, "passage_*.npy"):
         return "columns"
     if name.startswith(LEXICAL_DIR):
         return "lexical"

@@ -85,7 +85,8 @@ class MetadataStore:
         self.readonly = readonly
         # A writer's own changes, from which `ColumnFiles` brings the files it began with up to date.
         self.removed: list[np.ndarray] = []
-        self.added: list[tuple[int, str, int, str]] = []  # passage id, article id, day, text hash
+        # passage id, article id, day, text hash, position in its article
+        self.added: list[tuple[int, str, int, str, int]] = []
         # A version written by an earlier release (read as it is) may lack the column.
         passage_columns = {r[1] for r in self._conn.execute("PRAGMA table_info(passages)")}
         self._sentences = "p.sentences" if "sentences" in passage_columns else "NULL"
@@ -192,6 +193,10 @@ class MetadataStore:
         return self._all(
             "SELECT p.id, a.date FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id"
         )
+
+    def passage_positions(self) -> list[tuple[int, int]]:
+        """`(passage id, position in its article)` of every passage, by ascending id."""
+        return self._all("SELECT id, position FROM passages ORDER BY id")
 
     def passage_keys(self) -> list[tuple[int, str, str]]:
         """`(passage id, article id, text hash)` of every passage, by ascending id."""
@@ -309,7 +314,7 @@ class MetadataStore:
 
     def insert(self, article: Article, content_hash: str, passages: Sequence[NewPassage]) -> None:
         day = article.date.toordinal() if article.date else UNDATED
-        self.added += [(p.id, article.id, day, p.text_hash) for p in passages]
+        self.added += [(p.id, article.id, day, p.text_hash, p.position) for p in passages]
         with self._lock:
             self._conn.execute(
                 "INSERT INTO articles (id, title, text, date, source, url, path, content_hash)"

@@ -61,7 +61,7 @@ class MilvusReader:
         self._stemmer = snowball_stemmer()
         # What this version holds never changes: search hits' columns, text copies and term counts
         # are kept once read (`_remember`).
-        self._columns: dict[int, tuple[int, int, int]] = {}
+        self._columns: dict[int, tuple[int, ...]] = {}  # `COLUMN_FIELDS` by passage id
         self._copies: dict[int, int] = {}
         self._df: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -106,14 +106,7 @@ class MilvusReader:
     def keep_columns(self, hits: Sequence[dict[str, Any]]) -> None:
         """Remember the columns that search hits carry (searched with `COLUMN_FIELDS` as output
         fields), so that `columns` of those passages costs no query."""
-        columns = {
-            int(h["id"]): (
-                int(h["entity"]["day"]),
-                int(h["entity"]["article_no"]),
-                int(h["entity"]["text_no"]),
-            )
-            for h in hits
-        }
+        columns = {int(h["id"]): tuple(int(h["entity"][f]) for f in COLUMN_FIELDS) for h in hits}
         self._remember(self._columns, columns)
 
     def _remember(self, kept: dict[Any, Any], values: dict[Any, Any]) -> None:
@@ -135,12 +128,10 @@ class MilvusReader:
             known = {i: self._columns[i] for i in wanted if i in self._columns}
         missing = [i for i in wanted if i not in known]
         for row in self._query_ids(self.names.passages, missing, ["id", *COLUMN_FIELDS]):
-            known[int(row["id"])] = (int(row["day"]), int(row["article_no"]), int(row["text_no"]))
-        unknown = (UNDATED, -1, -1)
-        days, articles, texts = (
-            zip(*(known.get(i, unknown) for i in wanted), strict=True) if wanted else ((), (), ())
-        )
-        return Columns(*(np.array(c, dtype=np.int64) for c in (days, articles, texts)))
+            known[int(row["id"])] = tuple(int(row[f]) for f in COLUMN_FIELDS)
+        unknown = (UNDATED, -1, -1, -1)
+        values = zip(*(known.get(i, unknown) for i in wanted), strict=True) if wanted else ((),) * 4
+        return Columns(*(np.array(c, dtype=np.int64) for c in values))
 
     def text_copies(self, texts: np.ndarray) -> np.ndarray:
         numbers = sorted({int(t) for t in texts.tolist() if t >= 0})

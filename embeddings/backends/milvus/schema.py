@@ -20,7 +20,7 @@ PARTS_PER_ARTICLE = 4_096  # an article row's key is its article number * this +
 BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s's defaults, which the local backend scores with
 
 # The passage fields ranking reads with every candidate, and those a row of `passages()` needs.
-COLUMN_FIELDS = ["day", "article_no", "text_no"]
+COLUMN_FIELDS = ["day", "article_no", "text_no", "position"]  # in `Columns` order
 ROW_FIELDS = [
     "id",
     "article_id",
