@@ -40,6 +40,10 @@ CONFIGS: dict[str, RetrievalConfig] = {
     "weights-lextime": BASE.model_copy(update={"lexical_time": True}),
     "learned": BASE.model_copy(update={"ranking": "learned"}),
     "learned-lextime": BASE.model_copy(update={"ranking": "learned", "lexical_time": True}),
+    # the default before the learned highlighter (issue 15, item 4): same hits, lexical highlight
+    "learned-lextime-lexhl": BASE.model_copy(
+        update={"ranking": "learned", "lexical_time": True, "highlighter": "lexical"}
+    ),
 }
 SETTINGS = ("undated", "dated")
 

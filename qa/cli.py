@@ -1,4 +1,5 @@
-"""The `qa` command: index, ask, related, serve, stats, delete, migrate, check, repair, eval, train-ranker."""
+"""The `qa` command: index, ask, related, serve, stats, delete, migrate, check, repair, eval, train-ranker,
+train-highlighter."""
 
 from __future__ import annotations
 
@@ -170,6 +171,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="ranker file (default: the shipped one)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
     p.add_argument("--examples", type=Path, help="keep the collected candidates here (.npz) for a refit")
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
+    )
+
+    p = command(
+        "train-highlighter",
+        cmd_train_highlighter,
+        "fit the learned highlight on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with answers)",
+    )
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="highlighter file (default: the shipped one)")
+    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
+    p.add_argument("-k", type=int, default=10, help="hits per question whose sentences are learned from")
+    p.add_argument("--examples", type=Path, help="keep the collected sentences here (.npz) for a refit")
     p.add_argument(
         "--no-index",
         action="store_true",
@@ -467,6 +484,26 @@ def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
     ranker = train_ranker(qa, args.data_dir / "queries.jsonl", out, l2=args.l2, cache=args.examples)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in ranker.about.items()))
     print("use it with QA_RANKING=learned" + (f" QA_RANKER_PATH={out}" if args.out else ""))
+    return 0
+
+
+def cmd_train_highlighter(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.highlighter_training import train_highlighter
+    from qa.retrieval.highlighter import SHIPPED
+
+    if "index_dir" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
+    # the hits do not depend on the highlighter, and the shipped file may be missing or stale
+    lexical = settings.retrieval.model_copy(update={"highlighter": "lexical"})
+    qa = _service(settings.model_copy(update={"retrieval": lexical}), progress=sys.stderr.isatty())
+    if not args.no_index:
+        qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
+    out = args.out or SHIPPED
+    model = train_highlighter(
+        qa, args.data_dir / "queries.jsonl", out, l2=args.l2, k=args.k, cache=args.examples
+    )
+    print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in model.about.items()))
+    print("use it with QA_HIGHLIGHTER=learned" + (f" QA_HIGHLIGHTER_PATH={out}" if args.out else ""))
     return 0
 
 

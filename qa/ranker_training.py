@@ -92,14 +92,24 @@ def _answering(reader: Any, ids: np.ndarray, gold: np.ndarray, answers: Sequence
     return out
 
 
-def fit(examples: Examples, *, l2: float = 0.01, about: dict[str, Any] | None = None) -> LinearRanker:
+def fit(
+    examples: Examples,
+    *,
+    l2: float = 0.01,
+    about: dict[str, Any] | None = None,
+    features: tuple[str, ...] = FEATURES,
+) -> LinearRanker:
     """A linear ranker minimising the listwise softmax loss over groups holding a positive.
 
     loss = mean over groups of [logsumexp(all scores) − logsumexp(positive scores)] + l2/2·|w|².
+    `features` names the columns of `examples.x` (the learned highlighter fits sentences with it).
 
     Raises:
-        ValueError: no group holds both a positive and a negative.
+        ValueError: no group holds both a positive and a negative, or `x` does not have one column
+            per feature.
     """
+    if examples.x.shape[1:] != (len(features),):
+        raise ValueError(f"examples have {examples.x.shape[1:]} columns for {len(features)} features")
     useful = _useful_groups(examples)
     x, labels, groups = examples.x[useful], examples.labels[useful], examples.groups[useful]
     if not len(x):
@@ -129,7 +139,7 @@ def fit(examples: Examples, *, l2: float = 0.01, about: dict[str, Any] | None = 
         "loss": round(float(result.fun), 6),
         "converged": bool(result.success),
     }
-    return LinearRanker(FEATURES, mean, scale, result.x, about=(about or {}) | info)
+    return LinearRanker(features, mean, scale, result.x, about=(about or {}) | info)
 
 
 def _useful_groups(examples: Examples) -> np.ndarray:

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RANKINGS = ("learned", "weights")
+HIGHLIGHTERS = ("learned", "lexical")
 
 
 class RetrievalConfig(BaseModel):
@@ -51,6 +52,14 @@ class RetrievalConfig(BaseModel):
     merge_adjacent: bool = Field(True, description="Extend a hit over an adjacent passage that also ranked.")
     highlight: bool = Field(True, description="Pick the sentence of each hit that best answers.")
     highlight_corpus_idf: bool = Field(True, description="Weigh highlight terms by their archive idf.")
+    highlighter: str = Field(
+        "learned",
+        description="How the highlight is chosen: learned (a linear model over sentence features,"
+        " qa/retrieval/highlighter.json) or lexical (question-term idf mass, bigrams, answer-type cue).",
+    )
+    highlighter_path: Path | None = Field(
+        None, description="A refitted highlighter file (default: the shipped one)."
+    )
 
     @field_validator("fusion")
     @classmethod
@@ -66,6 +75,13 @@ class RetrievalConfig(BaseModel):
     def _known_ranking(cls, name: str) -> str:
         if name not in RANKINGS:
             raise ValueError(f"unknown ranking {name!r}; choices: {', '.join(RANKINGS)}")
+        return name
+
+    @field_validator("highlighter")
+    @classmethod
+    def _known_highlighter(cls, name: str) -> str:
+        if name not in HIGHLIGHTERS:
+            raise ValueError(f"unknown highlighter {name!r}; choices: {', '.join(HIGHLIGHTERS)}")
         return name
 
     @field_validator("related")

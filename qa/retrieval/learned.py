@@ -61,14 +61,24 @@ def read_ranker(path: Path) -> LinearRanker:
     Raises:
         RankerError: unreadable file, or features that differ from `FEATURES`.
     """
+    return read_linear(path, FEATURES, what="ranker", refit="qa train-ranker")
+
+
+def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str) -> LinearRanker:
+    """A linear model (a `what`) from its JSON file, fitted on `features`; `refit` is the command
+    that refits it.
+
+    Raises:
+        RankerError: unreadable file, or features that differ from `features`.
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         names = tuple(data["features"])
         arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "weights")]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RankerError(f"cannot read ranker {path}: {exc}") from exc
-    if data.get("kind") != "linear" or names != FEATURES or any(a.shape != (len(names),) for a in arrays):
-        raise RankerError(f"ranker {path} does not fit this release's features; refit it (`qa train-ranker`)")
+        raise RankerError(f"cannot read {what} {path}: {exc}") from exc
+    if data.get("kind") != "linear" or names != features or any(a.shape != (len(names),) for a in arrays):
+        raise RankerError(f"{what} {path} does not fit this release's features; refit it (`{refit}`)")
     return LinearRanker(names, *arrays, about=dict(data.get("about") or {}))
 
 

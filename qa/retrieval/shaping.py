@@ -13,6 +13,7 @@ from embeddings.text import question_terms
 from qa.hits import Hit
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.highlight import best_sentence
+from qa.retrieval.highlighter import load_highlighter
 
 
 def choose(articles: np.ndarray, texts: np.ndarray, k: int, config: RetrievalConfig) -> list[int]:
@@ -105,7 +106,10 @@ def hits(
     if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
         hashes = [rows[pid].text_hash for pid in ids[shared].tolist() if pid in rows]
         duplicates = reader.duplicates(hashes) if hashes else {}
-    idf = _corpus_idf(reader, question) if config.highlight and config.highlight_corpus_idf else None
+    idf = corpus_idf(reader, question) if config.highlight and config.highlight_corpus_idf else None
+    scorer = None
+    if config.highlight and config.highlighter == "learned":
+        scorer = load_highlighter(config.highlighter_path)
     out = []
     for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
         row = rows.get(pid)
@@ -116,13 +120,13 @@ def hits(
             row = _merged(reader, row, rows[neighbours[pid]])
         mark = ("", 0, 0)
         if config.highlight:
-            h = best_sentence(question, row.text, idf=idf, spans=row.sentences)
+            h = best_sentence(question, row.text, idf=idf, spans=row.sentences, scorer=scorer)
             mark = (h.text, h.start, h.end)
         out.append(Hit.from_row(row, score, duplicates=others, highlight=mark))
     return out
 
 
-def _corpus_idf(reader: IndexReader, question: str) -> Callable[[str], float] | None:
+def corpus_idf(reader: IndexReader, question: str) -> Callable[[str], float] | None:
     """Weights of the question's terms for the highlight: their idf over the whole archive.
 
     A name that occurs in a handful of passages says more about where the answer is than a word

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,6 +10,9 @@ from hypothesis import strategies as st
 from embeddings.errors import QAError
 from embeddings.text import split_sentences
 from qa.retrieval.highlight import Highlight, best_sentence
+from qa.retrieval.highlighter import load_highlighter
+from qa.retrieval.learned import LinearRanker
+from qa.retrieval.sentence_features import FEATURES
 
 AZERBAIJAN = (
     "Baku, November 2. Azerbaijan's economy grew 3.5% in the third quarter, officials said.\n"
@@ -194,3 +198,50 @@ def test_debris_is_still_chosen_when_no_prose_sentence_matches() -> None:
 def test_without_any_match_the_first_prose_sentence_is_shown() -> None:
     passage = "MENU\nSubscribe to our newsletter today.\nThe river rose overnight. Rain fell."
     assert best_sentence("Who won the election?", passage).text == "The river rose overnight."
+
+
+# --- with a scorer (the learned highlighter) ----------------------------------------------------
+
+
+def _scorer(**weights: float) -> LinearRanker:
+    w = np.zeros(len(FEATURES))
+    for name, value in weights.items():
+        w[FEATURES.index(name)] = value
+    return LinearRanker(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), w)
+
+
+def test_a_scorer_chooses_by_its_weights() -> None:
+    passage = "The river rose overnight. Rain fell on the town. The bridge closed at noon."
+    assert best_sentence("q", passage, scorer=_scorer(position=1.0)).text == "The bridge closed at noon."
+    assert best_sentence("q", passage, scorer=_scorer(position=-1.0)).text == "The river rose overnight."
+
+
+def test_with_a_scorer_prose_still_comes_first() -> None:
+    passage = "Worst picture nominees:\nThe ceremony took place on Saturday."
+    found = best_sentence("Which film was nominated for worst picture?", passage, scorer=_scorer(lexical=1.0))
+    assert found.text == "The ceremony took place on Saturday."
+
+
+def test_the_shipped_highlighter_prefers_the_sentence_naming_what_is_asked() -> None:
+    passage = (
+        "It will take days to know the extent of the storm damage in Delaware, the agency said. "
+        "The worst hit was New Castle County, where dozens of homes flooded. Crews are clearing debris."
+    )
+    question = "Which county in Delaware saw the most damage from the storm?"
+
+    lexical = best_sentence(question, passage)
+    learned = best_sentence(question, passage, scorer=load_highlighter())
+
+    assert lexical.text.startswith("It will take days")
+    assert learned.text == "The worst hit was New Castle County, where dozens of homes flooded."
+    assert passage[learned.start : learned.end] == learned.text
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    question=st.text(alphabet="ab ?", max_size=20),
+    passage=st.text(alphabet="Ab1 .!?\n", max_size=200),
+)
+def test_a_learned_highlight_is_always_an_exact_slice(question: str, passage: str) -> None:
+    found = best_sentence(question, passage, scorer=load_highlighter())
+    assert passage[found.start : found.end] == found.text

@@ -99,6 +99,15 @@ def test_an_unknown_fusion_variable_is_rejected(monkeypatch: pytest.MonkeyPatch)
         Settings()
 
 
+def test_the_highlighter_is_learned_unless_lexical_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().retrieval.highlighter == "learned"
+    monkeypatch.setenv("QA_HIGHLIGHTER", "lexical")
+
+    assert Settings().retrieval.highlighter == "lexical"
+    with pytest.raises(ValidationError, match=r"unknown highlighter 'dense'; choices: learned, lexical"):
+        Settings(highlighter="dense")
+
+
 @pytest.mark.parametrize(
     ("knob", "value"), [("candidates", 5), ("candidates", 5000), ("rrf_k", 0), ("max_per_article", 0)]
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 
 from embeddings.backends import PassageRow
 from qa.retrieval.config import RetrievalConfig
+from qa.retrieval.learned import LinearRanker
+from qa.retrieval.sentence_features import FEATURES
 from qa.retrieval.shaping import _merged, adjacent, choose, hits
 
 ARTICLE = "First sentence here. Second one follows. Third closes it.\n\nA new paragraph starts. It ends."
@@ -167,3 +170,23 @@ def test_a_syndicated_hit_keeps_the_shared_text_and_lists_the_other_articles() -
     [hit] = _hits(shared=True)
     assert (hit.text, hit.start, hit.end) == (ARTICLE[0:40], 0, 40)
     assert hit.duplicates == ("b", "c")
+
+
+def test_the_highlight_is_chosen_by_the_configured_highlighter(tmp_path: Path) -> None:
+    text = "The river rose overnight. Rain fell on the town. The bridge closed at noon."
+    row = PassageRow(10, "a", 0, 0, len(text), text, "h", "T", dt.date(2024, 1, 1), "S", None, None)
+    weights = np.zeros(len(FEATURES))
+    weights[FEATURES.index("position")] = 1.0  # a highlighter that always prefers the last sentence
+    LinearRanker(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), weights).save(
+        tmp_path / "last.json"
+    )
+
+    def highlight(**knobs: Any) -> str:
+        config = RetrievalConfig(highlight_corpus_idf=False, **knobs)
+        [hit] = hits(
+            _reader({10: row}), "Who?", np.array([10]), np.array([1.0]), np.array([False]), {}, config
+        )
+        return hit.highlight
+
+    assert highlight(highlighter="lexical") == "The river rose overnight."  # no match: the first
+    assert highlight(highlighter_path=tmp_path / "last.json") == "The bridge closed at noon."
