@@ -12,8 +12,10 @@ import numpy as np
 
 from embeddings.errors import QAError
 from qa.retrieval.features import FEATURES
+from qa.retrieval.related_features import RELATED_FEATURES
 
 SHIPPED = Path(__file__).with_name("ranker.json")
+RELATED_SHIPPED = Path(__file__).with_name("related_ranker.json")
 
 
 class RankerError(QAError):
@@ -55,11 +57,12 @@ class LinearRanker:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
 
-def read_ranker(path: Path) -> LinearRanker:
-    """A ranker from its JSON file; its features must be this release's `FEATURES`.
+def read_ranker(path: Path, features: tuple[str, ...] = FEATURES) -> LinearRanker:
+    """A ranker from its JSON file; its features must be this release's `features` (`FEATURES`
+    for passages, `RELATED_FEATURES` for related articles).
 
     Raises:
-        RankerError: unreadable file, or features that differ from `FEATURES`.
+        RankerError: unreadable file, or features that differ from `features`.
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -67,8 +70,9 @@ def read_ranker(path: Path) -> LinearRanker:
         arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "weights")]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RankerError(f"cannot read ranker {path}: {exc}") from exc
-    if data.get("kind") != "linear" or names != FEATURES or any(a.shape != (len(names),) for a in arrays):
-        raise RankerError(f"ranker {path} does not fit this release's features; refit it (`qa train-ranker`)")
+    if data.get("kind") != "linear" or names != features or any(a.shape != (len(names),) for a in arrays):
+        refit = "qa train-ranker" + (" --related" if features == RELATED_FEATURES else "")
+        raise RankerError(f"ranker {path} does not fit this release's features; refit it (`{refit}`)")
     return LinearRanker(names, *arrays, about=dict(data.get("about") or {}))
 
 
@@ -76,3 +80,9 @@ def read_ranker(path: Path) -> LinearRanker:
 def load_ranker(path: Path | None = None) -> LinearRanker:
     """The ranker at `path`, or the one shipped with the package; read once per path."""
     return read_ranker(path or SHIPPED)
+
+
+@lru_cache(maxsize=8)
+def load_related_ranker(path: Path | None = None) -> LinearRanker:
+    """The related-articles ranker at `path`, or the one shipped with the package; read once per path."""
+    return read_ranker(path or RELATED_SHIPPED, RELATED_FEATURES)
