@@ -163,9 +163,11 @@ def _vector_features(
         x[:, _COL[f"{name}_rank"]] = np.log1p(np.argsort(np.argsort(-x[:, _COL[name]], kind="stable")))
     closest = np.argsort(-x[:, _COL["centroid"]], kind="stable")
     between = centroids @ centroids.T
-    np.fill_diagonal(between, np.nan)  # a candidate is not its own neighbour
+    others = 1.0 - np.eye(len(sizes))  # a candidate is not its own neighbour
     for m in (3, 10):
-        x[:, _COL[f"neighbours{m}"]] = np.nan_to_num(np.nanmean(between[:, closest[:m]], axis=1))
+        count = others[:, closest[:m]].sum(axis=1)
+        total = (between * others)[:, closest[:m]].sum(axis=1)
+        x[:, _COL[f"neighbours{m}"]] = np.where(count > 0, total / np.maximum(count, 1.0), 0.0)
 
 
 def _list_features(x: np.ndarray, numbers: list[int], dense: _Ranks, lexical: _Ranks, mlt: _Ranks) -> None:

@@ -121,3 +121,17 @@ def test_evaluate_with_related_adds_the_related_metrics(tmp_path: Path) -> None:
     assert metrics["related.articles"] == 2
     assert metrics["related.Hit@10"] == metrics["related.Recall@10"] == 1.0
     assert metrics["queries"] == 1 and "Hits@1" in metrics
+
+
+@pytest.mark.parametrize("mode", RELATED_MODES)
+def test_a_tiny_archive_gives_what_it_holds_without_warnings(tmp_path: Path, mode: str) -> None:
+    # One other article (a pool of one: no neighbours to average), then none at all.
+    qa = build_service(tmp_path / "index", FakeEncoder())
+    qa.retrieval = RetrievalConfig(related=mode)
+    articles = {a.id: a for a in make_articles()}
+    qa.add([articles["metro-opening"], articles["football-win"]])
+
+    found = [r.article_id for r in qa.related("metro-opening", 5)]
+    assert found == ["football-win"] or (mode == "lexical" and not found)  # no word in common
+    qa.delete(["football-win"])
+    assert qa.related("metro-opening", 5) == []
