@@ -172,6 +172,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
     p.add_argument("--examples", type=Path, help="keep the collected candidates here (.npz) for a refit")
     p.add_argument(
+        "--related",
+        action="store_true",
+        help="fit the related-articles ranker (articles sharing a question's gold ids) instead",
+    )
+    p.add_argument(
         "--no-index",
         action="store_true",
         help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
@@ -314,6 +319,9 @@ def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for r in related:
             print(f"{r.score:.4f}  {r.article_id}  [{r.date or 'undated'}] {r.source or ''} — {r.title}")
+            if r.copies:
+                also = ", ".join(f"{c.source or c.article_id} ({c.date or 'undated'})" for c in r.copies)
+                print(f"        also published by {also}")
     return 0
 
 
@@ -472,18 +480,25 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.ranker_training import train_ranker
-    from qa.retrieval.learned import SHIPPED
+    from qa.ranker_training import train_ranker, train_related_ranker
+    from qa.retrieval.learned import RELATED_SHIPPED, SHIPPED
 
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
     qa = _service(settings, progress=sys.stderr.isatty())
     if not args.no_index:
         qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
-    out = args.out or SHIPPED
-    ranker = train_ranker(qa, args.data_dir / "queries.jsonl", out, l2=args.l2, cache=args.examples)
+    train, out = (
+        (train_related_ranker, args.out or RELATED_SHIPPED)
+        if args.related
+        else (train_ranker, args.out or SHIPPED)
+    )
+    ranker = train(qa, args.data_dir / "queries.jsonl", out, l2=args.l2, cache=args.examples)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in ranker.about.items()))
-    print("use it with QA_RANKING=learned" + (f" QA_RANKER_PATH={out}" if args.out else ""))
+    if args.related:
+        print("use it with QA_RELATED=learned" + (f" QA_RELATED_RANKER_PATH={out}" if args.out else ""))
+    else:
+        print("use it with QA_RANKING=learned" + (f" QA_RANKER_PATH={out}" if args.out else ""))
     return 0
 
 

@@ -89,19 +89,26 @@ def related_truth(queries: Sequence[dict[str, Any]]) -> dict[str, set[str]]:
 
 def score_related(qa: QAService, queries: Sequence[dict[str, Any]], *, k: int = 10) -> dict[str, Any]:
     """Related articles against `related_truth`: Hit@k (one of them among the k) and Recall@k
-    (the share of them among the k), averaged over the indexed articles that have some."""
+    (the share of them among the k), averaged over the indexed articles that have some.
+
+    The syndicated copies listed with a shown article count as returned (the user sees them as
+    "also published by"); `Hit@k.shown` and `Recall@k.shown` count the k shown articles only.
+    """
     truth = related_truth(queries)
-    hit = recall = 0.0
+    totals = dict.fromkeys([f"Hit@{k}", f"Recall@{k}", f"Hit@{k}.shown", f"Recall@{k}.shown"], 0.0)
     n = 0
     for article, others in sorted(truth.items()):
         try:
-            found = {r.article_id for r in qa.related(article, k)}
+            found = qa.related(article, k)
         except ArticleNotFoundError:
             continue  # not in the index (a corpus that lacks it)
         n += 1
-        hit += bool(found & others)
-        recall += len(found & others) / len(others)
-    return {f"Hit@{k}": round(hit / max(n, 1), 4), f"Recall@{k}": round(recall / max(n, 1), 4), "articles": n}
+        shown = {r.article_id for r in found}
+        listed = shown | {c.article_id for r in found for c in r.copies}
+        for suffix, ids in (("", listed), (".shown", shown)):
+            totals[f"Hit@{k}{suffix}"] += bool(ids & others)
+            totals[f"Recall@{k}{suffix}"] += len(ids & others) / len(others)
+    return {key: round(v / max(n, 1), 4) for key, v in totals.items()} | {"articles": n}
 
 
 def score(queries: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -167,8 +167,27 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedCopy:
+    """A syndicated copy of a related article (it shares a passage's words with it), shown with it."""
+
+    article_id: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source,
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RelatedArticle:
-    """An article similar to a given one, by its best-matching passages."""
+    """An article similar to a given one, with the syndicated copies of it that were collapsed into
+    it (`copies`: other articles sharing a passage's words with it, "also published by")."""
 
     article_id: str
     title: str
@@ -176,6 +195,7 @@ class RelatedArticle:
     source: str | None
     url: str | None
     score: float
+    copies: tuple[RelatedCopy, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -185,4 +205,5 @@ class RelatedArticle:
             "source": self.source,
             "url": self.url,
             "score": round(float(self.score), 6),
+            "copies": [c.to_dict() for c in self.copies],
         }

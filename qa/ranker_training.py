@@ -1,9 +1,12 @@
-"""Fitting the learned ranker: features of each question's candidates, labelled by its gold articles.
+"""Fitting the learned rankers: features of candidates, labelled by the questions' gold articles.
 
-Each question is asked twice, undated (as of today) and dated (as of its own date), as `ask`
-would; every candidate from a gold article is a positive. The model is linear over standardised
-features with a listwise softmax loss (the gold candidates should take the probability mass of
-the question's candidates), L2-regularised, minimised by L-BFGS: deterministic, no sampling.
+Passages (`train_ranker`): each question is asked twice, undated (as of today) and dated (as of
+its own date), as `ask` would; every candidate from a gold article is a positive. Related articles
+(`train_related_ranker`): each article that answers a question with other gold articles is a
+group, its candidate articles (`related_pool`) the rows, those other gold articles the positives.
+The model is linear over standardised features with a listwise softmax loss (the positives should
+take the probability mass of the group's candidates), L2-regularised, minimised by L-BFGS:
+deterministic, no sampling.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
+from embeddings.backends import IndexReader
+from qa.evaluation import related_truth
 from qa.retrieval.features import FEATURES
 from qa.retrieval.learned import LinearRanker
+from qa.retrieval.related_features import RELATED_FEATURES, related_pool
 from qa.service import QAService
 
 
@@ -76,6 +82,26 @@ def collect(
     return Examples(np.concatenate(xs), np.concatenate(labels), np.concatenate(groups))
 
 
+def collect_related(
+    reader: IndexReader, queries: Sequence[dict[str, Any]], *, candidates: int = 200
+) -> Examples:
+    """The labelled candidate articles of every indexed article of `related_truth(queries)`, in
+    sorted order (`candidates`: passages of each list, as `RetrievalConfig.related_candidates`)."""
+    xs, labels, groups = [], [], []
+    for article_id, others in sorted(related_truth(queries).items()):
+        own = reader.article_passages(article_id)
+        article = reader.article(article_id)
+        if not len(own) or article is None:
+            continue
+        pool = related_pool(reader, article, own, candidates)
+        xs.append(pool.x)
+        labels.append(np.array([row.article_id in others for row in pool.rows], bool))
+        groups.append(np.full(len(pool.rows), len(groups)))
+    if not xs:
+        return Examples(np.zeros((0, len(RELATED_FEATURES))), np.zeros(0, bool), np.zeros(0, np.int64))
+    return Examples(np.concatenate(xs), np.concatenate(labels), np.concatenate(groups))
+
+
 def _answering(reader: Any, ids: np.ndarray, gold: np.ndarray, answers: Sequence[str]) -> np.ndarray:
     """Of the gold candidates, those whose text holds an answer (all of them when none does)."""
     wanted = [a.lower() for a in answers if a]
@@ -99,7 +125,8 @@ def fit(
     about: dict[str, Any] | None = None,
     features: tuple[str, ...] = FEATURES,
 ) -> LinearRanker:
-    """A linear ranker minimising the listwise softmax loss over groups holding a positive.
+    """A linear ranker (over the columns `features` names) minimising the listwise softmax loss
+    over groups holding a positive.
 
     loss = mean over groups of [logsumexp(all scores) − logsumexp(positive scores)] + l2/2·|w|².
     `features` names the columns of `examples.x` (the learned highlighter fits sentences with it).
@@ -177,5 +204,32 @@ def train_ranker(
             examples.save(cache)
     about = {"data": Path(queries_path).parent.name, "questions": len(read_queries(queries_path))}
     ranker = fit(examples, l2=l2, about=about)
+    ranker.save(out)
+    return ranker
+
+
+def train_related_ranker(
+    qa: QAService,
+    queries_path: Path,
+    out: Path,
+    *,
+    l2: float = 0.01,
+    cache: Path | None = None,
+) -> LinearRanker:
+    """Fit a related-articles ranker on the gold articles of `queries_path`'s questions over `qa`'s
+    index and write it to `out` (`cache` as in `train_ranker`)."""
+    if cache is not None and Path(cache).is_file():
+        examples = Examples.load(cache)
+    else:
+        candidates = qa.retrieval.related_candidates
+        examples = collect_related(qa.reader(), read_queries(queries_path), candidates=candidates)
+        if cache is not None:
+            examples.save(cache)
+    about = {
+        "data": Path(queries_path).parent.name,
+        "articles": len(np.unique(examples.groups)),
+        "related_candidates": qa.retrieval.related_candidates,
+    }
+    ranker = fit(examples, l2=l2, about=about, features=RELATED_FEATURES)
     ranker.save(out)
     return ranker

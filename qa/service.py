@@ -26,7 +26,7 @@ from qa.retrieval import Query, RetrievalConfig, load_reranker, question_clock, 
 from qa.retrieval import related as related_articles
 from qa.retrieval.features import QueryFacts, asks_present
 from qa.retrieval.highlighter import load_highlighter
-from qa.retrieval.learned import load_ranker
+from qa.retrieval.learned import load_ranker, load_related_ranker
 from qa.retrieval.pipeline import candidate_features
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question, check_text
@@ -70,6 +70,8 @@ class QAService:
             )  # a missing or stale ranker file fails here, not per query
         if self.retrieval.highlight and self.retrieval.highlighter == "learned":
             load_highlighter(self.retrieval.highlighter_path)  # so does a highlighter file
+        if self.retrieval.related == "learned":
+            load_related_ranker(self.retrieval.related_ranker_path)
         self.reload_interval = reload_interval
         self.max_k, self.max_question_chars = max_k, max_question_chars
         self.indexer = Indexer(

@@ -112,6 +112,13 @@ class ArticleOut(BaseModel):
         return cls.model_validate(article.to_record())
 
 
+class RelatedCopyOut(BaseModel):
+    article_id: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+
+
 class RelatedArticleOut(BaseModel):
     article_id: str
     title: str
@@ -119,6 +126,9 @@ class RelatedArticleOut(BaseModel):
     source: str | None
     url: str | None
     score: float = Field(..., description="Similarity to the given article (higher is closer).")
+    copies: list[RelatedCopyOut] = Field(
+        ..., description="Syndicated copies of this article (sharing a passage's words), shown once with it."
+    )
 
 
 class RelatedOut(BaseModel):

@@ -41,7 +41,17 @@ class RetrievalConfig(BaseModel):
     )
     ranker_path: Path | None = Field(None, description="A refitted ranker file (default: the shipped one).")
     reranker: str = Field("none", description="A reranker of the fused candidates (none: keep the order).")
-    related: str = Field("hybrid", description="How related articles are found: hybrid, dense or lexical.")
+    related: str = Field(
+        "learned",
+        description="How related articles are found: learned (a linear model over candidate articles'"
+        " features, qa/retrieval/related_ranker.json), hybrid, dense or lexical.",
+    )
+    related_ranker_path: Path | None = Field(
+        None, description="A refitted related-articles ranker file (default: the shipped one)."
+    )
+    related_candidates: int = Field(
+        200, ge=10, le=2000, description="Dense and lexical passage candidates of a learned related search."
+    )
     related_lexical_weight: float = Field(1.0, ge=0.0, description="BM25 weight in related articles' fusion.")
     related_time_weight: float = Field(
         1.0, ge=0.0, description="Preference for related articles near in time."

@@ -12,8 +12,10 @@ import numpy as np
 
 from embeddings.errors import QAError
 from qa.retrieval.features import FEATURES
+from qa.retrieval.related_features import RELATED_FEATURES
 
 SHIPPED = Path(__file__).with_name("ranker.json")
+RELATED_SHIPPED = Path(__file__).with_name("related_ranker.json")
 
 
 class RankerError(QAError):
@@ -55,13 +57,15 @@ class LinearRanker:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
 
-def read_ranker(path: Path) -> LinearRanker:
-    """A ranker from its JSON file; its features must be this release's `FEATURES`.
+def read_ranker(path: Path, features: tuple[str, ...] = FEATURES) -> LinearRanker:
+    """A ranker from its JSON file; its features must be this release's `features` (`FEATURES`
+    for passages, `RELATED_FEATURES` for related articles).
 
     Raises:
-        RankerError: unreadable file, or features that differ from `FEATURES`.
+        RankerError: unreadable file, or features that differ from `features`.
     """
-    return read_linear(path, FEATURES, what="ranker", refit="qa train-ranker")
+    refit = "qa train-ranker" + (" --related" if features == RELATED_FEATURES else "")
+    return read_linear(path, features, what="ranker", refit=refit)
 
 
 def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str) -> LinearRanker:
@@ -86,3 +90,9 @@ def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str)
 def load_ranker(path: Path | None = None) -> LinearRanker:
     """The ranker at `path`, or the one shipped with the package; read once per path."""
     return read_ranker(path or SHIPPED)
+
+
+@lru_cache(maxsize=8)
+def load_related_ranker(path: Path | None = None) -> LinearRanker:
+    """The related-articles ranker at `path`, or the one shipped with the package; read once per path."""
+    return read_ranker(path or RELATED_SHIPPED, RELATED_FEATURES)

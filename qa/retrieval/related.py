@@ -1,26 +1,34 @@
 """Related articles: other articles about the same event, by passage vectors, words and dates.
 
 Modes (`RetrievalConfig.related`):
+- `learned` (default): the candidate articles of `related_features.related_pool` scored by a
+  linear model over their features (`related_ranker.json`, shipped in the package; `qa
+  train-ranker --related` refits it).
+- `hybrid`: the centroid dense search and the BM25 query fused by reciprocal rank at the article
+  level, times a preference for articles published near it.
 - `dense`: a dense search with the centroid of the article's passage vectors, each other article
   scored by its best passage (the first implementation, kept as a reference).
-- `lexical`: a BM25 query of the article's title and first 600 characters.
-- `hybrid` (default): both lists fused by reciprocal rank at the article level, times a
-  preference for articles published near it, with syndicated copies shown once
-  (`collapse_duplicates`).
+- `lexical`: a BM25 query of the article's title and first 600 characters (a reference).
+
+In `learned` and `hybrid`, with `collapse_duplicates`, an article sharing a passage's words with
+one already shown (a syndicated copy) is not shown again but listed in that one's `copies`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from embeddings.articles import Article
-from embeddings.backends import UNDATED, Filters, IndexReader
+from embeddings.backends import UNDATED, Filters, IndexReader, PassageRow
 from embeddings.errors import ArticleNotFoundError
-from qa.hits import RelatedArticle
+from qa.hits import RelatedArticle, RelatedCopy
 from qa.retrieval.config import RetrievalConfig
+from qa.retrieval.learned import load_related_ranker
+from qa.retrieval.related_features import lexical_query, related_pool
 
-RELATED_MODES = ("dense", "hybrid", "lexical")
-LEAD_CHARS = 600  # of the article's text, after its title, in the lexical query
+RELATED_MODES = ("dense", "hybrid", "learned", "lexical")
 
 
 def related(
@@ -32,16 +40,35 @@ def related(
     article = reader.article(article_id)
     if not len(own) or article is None:
         raise ArticleNotFoundError(f"no article with id {article_id!r}")
+    if config.related == "learned":
+        pool = related_pool(reader, article, own, max(config.related_candidates, 20 * k))
+        scores = load_related_ranker(config.related_ranker_path).score(pool.x)
+        order = np.lexsort((np.arange(len(scores)), -scores)).tolist()
+        texts = [pool.texts[i] for i in order] if config.collapse_duplicates else None
+        return _shape([pool.rows[i] for i in order], scores[order].tolist(), k, texts)
     centroid = reader.vectors(own).mean(axis=0)
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-    text = f"{article.title}\n{article.text[:LEAD_CHARS]}" if config.related != "dense" else None
+    text = lexical_query(article) if config.related != "dense" else None
     found = reader.candidates(centroid, text, len(own) + 20 * k, Filters())
     if config.related == "dense":
-        return _articles(reader, article_id, found.dense_ids, found.dense_scores, k)
-    if config.related == "lexical":
-        return _articles(reader, article_id, found.lexical_ids, found.lexical_scores, k)
-    ids, scores, texts = _hybrid(reader, found.dense_ids, found.lexical_ids, article, own, config)
-    return _articles(reader, article_id, ids, scores, k, texts if config.collapse_duplicates else None)
+        ids, scores, texts = found.dense_ids, found.dense_scores, None
+    elif config.related == "lexical":
+        ids, scores, texts = found.lexical_ids, found.lexical_scores, None
+    else:
+        ids, scores, texts = _hybrid(reader, found.dense_ids, found.lexical_ids, article, own, config)
+    rows = reader.passages(ids.tolist())
+    ranked = [
+        (rows[p], s, n)
+        for n, (p, s) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True))
+        if p in rows
+    ]
+    by_article = [(r, s, n) for r, s, n in ranked if r.article_id != article_id]
+    return _shape(
+        [r for r, _, _ in by_article],
+        [s for _, s, _ in by_article],
+        k,
+        [texts[n] for _, _, n in by_article] if texts is not None and config.collapse_duplicates else None,
+    )
 
 
 def _hybrid(
@@ -51,7 +78,7 @@ def _hybrid(
     article: Article,
     own: np.ndarray,
     config: RetrievalConfig,
-) -> tuple[np.ndarray, np.ndarray, list[set[int]]]:
+) -> tuple[np.ndarray, np.ndarray, list[frozenset[int]]]:
     """Each other article's best passage, scored by RRF over article ranks × nearness in time,
     best first, with the text numbers of each article's candidate passages."""
     mine = int(reader.columns(own[:1]).articles[0])
@@ -85,37 +112,50 @@ def _hybrid(
         values = values * (1.0 + config.related_time_weight * near)
     order = np.lexsort((pids, -values))
     numbers = list(best)
-    return pids[order], values[order], [texts[numbers[i]] for i in order.tolist()]
+    return pids[order], values[order], [frozenset(texts[numbers[i]]) for i in order.tolist()]
 
 
-def _articles(
-    reader: IndexReader,
-    article_id: str,
-    ids: np.ndarray,
-    scores: np.ndarray,
+def _shape(
+    rows: Sequence[PassageRow],
+    scores: Sequence[float],
     k: int,
-    texts: list[set[int]] | None = None,
+    texts: Sequence[frozenset[int]] | None = None,
 ) -> list[RelatedArticle]:
-    """The first k distinct other articles of ranked passages; with `texts` (per passage, its
-    article's text numbers), an article sharing a passage text with one shown (a syndicated copy)
-    is left out."""
-    rows = reader.passages(ids.tolist())
-    best: dict[str, float] = {}
-    shown: set[int] = set()
-    for n, (pid, score) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True)):
-        row = rows.get(pid)
-        if row is None or row.article_id == article_id or row.article_id in best:
+    """The first k distinct articles of ranked passage `rows` (each one's article's best first).
+
+    With `texts` (aligned with `rows`: the text numbers of each one's article), an article sharing
+    a passage text with one shown (a syndicated copy) is not shown again but listed in that one's
+    copies, from the whole ranking, not only its first k.
+    """
+    shown: dict[str, tuple[PassageRow, float]] = {}
+    copies: dict[str, dict[str, PassageRow]] = {}
+    owner: dict[int, str] = {}  # text number -> the shown article that carries it
+    for n, (row, score) in enumerate(zip(rows, scores, strict=True)):
+        aid = row.article_id
+        if aid in shown or any(aid in c for c in copies.values()):
             continue
         if texts is not None:
-            if texts[n] & shown:
+            mine = texts[n]
+            first = next((owner[t] for t in mine if t in owner), None)
+            if first is not None:
+                copies[first].setdefault(aid, row)
                 continue
-            shown |= texts[n]
-        best[row.article_id] = float(score)
-        if len(best) == k:
+            if len(shown) == k:
+                continue  # only copies of the k shown are still wanted
+            owner.update(dict.fromkeys(mine, aid))
+        elif len(shown) == k:
             break
-    out = []
-    for aid, score in best.items():
-        a = reader.article(aid)
-        if a is not None:
-            out.append(RelatedArticle(a.id, a.title, a.date, a.source, a.url, score))
-    return out
+        shown[aid] = (row, float(score))
+        copies[aid] = {}
+    return [
+        RelatedArticle(
+            aid,
+            row.title,
+            row.date,
+            row.source,
+            row.url,
+            score,
+            tuple(RelatedCopy(c.article_id, c.date, c.source, c.url) for c in copies[aid].values()),
+        )
+        for aid, (row, score) in shown.items()
+    ]

@@ -223,7 +223,7 @@ def test_related_lists_other_articles_best_first(client: TestClient) -> None:
     assert len(related) == 3
     assert related[0]["article_id"] == "pipeline-b"
     assert "pipeline-a" not in {r["article_id"] for r in related}
-    assert set(related[0]) == {"article_id", "title", "date", "source", "url", "score"}
+    assert set(related[0]) == {"article_id", "title", "date", "source", "url", "score", "copies"}
     scores = [r["score"] for r in related]
     assert scores == sorted(scores, reverse=True)
 

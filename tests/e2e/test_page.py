@@ -235,15 +235,18 @@ def test_related_articles_open_in_place_and_close_again(visit: Visit, server: st
     card = page.locator("#results .card").first
     toggle = card.locator(".related-toggle")
     toggle.click()
-    card.locator(".related-list li").first.wait_for()
-    listed = card.locator(".related-list li").count()
+    items = card.locator(".related-list > li")
+    items.first.wait_for()
     article_id = api(server, question=MUNIR)["hits"][0]["article_id"]  # type: ignore[index]
     related = httpx.get(f"{server}/articles/{article_id}/related", params={"k": 5}).json()["related"]
 
-    assert toggle.get_attribute("aria-expanded") == "true" and listed == len(related) > 0
-    assert (
-        card.locator(".related-list li a, .related-list li span").first.text_content() == related[0]["title"]
-    )
+    assert toggle.get_attribute("aria-expanded") == "true" and items.count() == len(related) > 0
+    assert items.first.locator("a, span").first.text_content() == related[0]["title"]
+    for n, r in enumerate(related):  # a related article's syndicated copies: "also published by"
+        also = items.nth(n).locator(".also")
+        assert also.count() == bool(r["copies"])
+        if r["copies"]:
+            assert (also.text_content() or "").startswith("Also published by ")
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "false" and card.locator(".related").is_hidden()
 

@@ -9,10 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.ranker_training import Examples, _group_softmax, collect, fit, train_ranker
+from qa.ranker_training import (
+    Examples,
+    _group_softmax,
+    collect,
+    collect_related,
+    fit,
+    train_ranker,
+    train_related_ranker,
+)
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.features import FEATURES
-from qa.retrieval.learned import read_ranker
+from qa.retrieval.learned import RankerError, read_ranker
+from qa.retrieval.related_features import RELATED_FEATURES
 from qa.service import QAService
 from tests.support.articles import make_articles
 from tests.support.fakes import FakeEncoder
@@ -120,3 +129,34 @@ def test_train_ranker_writes_a_ranker_the_service_uses(service: QAService, tmp_p
     finally:
         service.retrieval = RetrievalConfig()
     assert hits and len({h.article_id for h in hits}) == len(hits)
+
+
+def test_collect_related_labels_the_other_gold_articles_of_each_article(service: QAService) -> None:
+    examples = collect_related(service.reader(), QUERIES)
+
+    # one question has two gold articles: a group for each, the other one its only positive
+    assert sorted(np.unique(examples.groups).tolist()) == [0, 1]
+    assert examples.x.shape == (len(examples.labels), len(RELATED_FEATURES))
+    assert [int(examples.labels[examples.groups == g].sum()) for g in (0, 1)] == [1, 1]
+
+
+def test_train_related_ranker_writes_a_ranker_the_service_uses(service: QAService, tmp_path: Path) -> None:
+    data = tmp_path / "queries.jsonl"
+    data.write_text("".join(json.dumps(q) + "\n" for q in QUERIES))
+    out, cache = tmp_path / "related.json", tmp_path / "related.npz"
+
+    ranker = train_related_ranker(service, data, out, cache=cache)
+    again = train_related_ranker(service, data, tmp_path / "again.json", cache=cache)
+
+    assert read_ranker(out, RELATED_FEATURES).weights.tolist() == ranker.weights.tolist()
+    assert ranker.weights.tolist() == again.weights.tolist()
+    assert ranker.about["articles"] == 2 and ranker.features == RELATED_FEATURES
+    train_ranker(service, data, tmp_path / "passages.json", cache=tmp_path / "examples.npz")
+    with pytest.raises(RankerError, match="--related"):
+        read_ranker(tmp_path / "passages.json", RELATED_FEATURES)  # a passage ranker is refused
+    service.retrieval = RetrievalConfig(related="learned", related_ranker_path=out)
+    try:
+        found = [r.article_id for r in service.related("pipeline-a", 3)]
+    finally:
+        service.retrieval = RetrievalConfig()
+    assert found[0] == "pipeline-b" and "pipeline-a" not in found

@@ -41,14 +41,36 @@ def test_every_mode_finds_the_syndicated_copy_first_and_never_the_article(
     assert "pipeline-a" not in found and len(found) == len(set(found))
 
 
-def test_the_hybrid_shows_syndicated_copies_once(service: QAService) -> None:
-    # From a third article, the two copies share their best passage: only one of them is shown.
-    spread = related_ids(service, "metro-opening", collapse_duplicates=False)
-    collapsed = related_ids(service, "metro-opening")
+@pytest.mark.parametrize("mode", ["hybrid", "learned"])
+def test_syndicated_copies_are_shown_once_and_listed_with_the_one_shown(
+    service: QAService, mode: str
+) -> None:
+    # From a third article, the two copies share a passage: one is shown, the other is its copy.
+    spread = related_ids(service, "metro-opening", related=mode, collapse_duplicates=False)
+    service.retrieval = RetrievalConfig(related=mode)
+    try:
+        collapsed = service.related("metro-opening", 10)
+    finally:
+        service.retrieval = RetrievalConfig()
+    shown = [r.article_id for r in collapsed]
+    pair = {"pipeline-a", "pipeline-b"}
 
-    assert {"pipeline-a", "pipeline-b"} <= set(spread)
-    assert len({"pipeline-a", "pipeline-b"} & set(collapsed)) == 1
-    assert set(collapsed) < set(spread)
+    assert pair <= set(spread)
+    assert len(pair & set(shown)) == 1
+    assert set(shown) < set(spread)
+    (carrier,) = (r for r in collapsed if r.article_id in pair)
+    assert [c.article_id for c in carrier.copies] == list(pair - {carrier.article_id})
+    assert carrier.to_dict()["copies"][0]["source"] == carrier.copies[0].source
+    assert all(not r.copies for r in collapsed if r is not carrier)
+
+
+def test_references_list_no_copies(service: QAService) -> None:
+    for mode in ("dense", "lexical"):
+        service.retrieval = RetrievalConfig(related=mode)
+        try:
+            assert all(not r.copies for r in service.related("metro-opening", 10))
+        finally:
+            service.retrieval = RetrievalConfig()
 
 
 def test_related_truth_pairs_the_articles_of_questions_with_several_gold_ids() -> None:
@@ -67,7 +89,18 @@ def test_score_related_averages_hit_and_recall_over_indexed_articles(service: QA
     scores = score_related(service, queries, k=1)
 
     # pipeline-a and pipeline-b each find the other (1 of 2 others); the third is not indexed
-    assert scores == {"Hit@1": 1.0, "Recall@1": 0.5, "articles": 2}
+    assert scores == {"Hit@1": 1.0, "Recall@1": 0.5, "Hit@1.shown": 1.0, "Recall@1.shown": 0.5, "articles": 2}
+
+
+def test_score_related_counts_listed_copies_as_returned_and_says_what_shown_alone_gives(
+    service: QAService,
+) -> None:
+    queries = [{"gold_ids": ["metro-opening", "pipeline-a", "pipeline-b"]}]
+
+    scores = score_related(service, queries, k=10)
+
+    # from metro-opening, one pipeline copy is shown and carries the other with it
+    assert scores["Recall@10.shown"] < scores["Recall@10"] == 1.0
 
 
 def test_evaluate_with_related_adds_the_related_metrics(tmp_path: Path) -> None:
@@ -88,3 +121,17 @@ def test_evaluate_with_related_adds_the_related_metrics(tmp_path: Path) -> None:
     assert metrics["related.articles"] == 2
     assert metrics["related.Hit@10"] == metrics["related.Recall@10"] == 1.0
     assert metrics["queries"] == 1 and "Hits@1" in metrics
+
+
+@pytest.mark.parametrize("mode", RELATED_MODES)
+def test_a_tiny_archive_gives_what_it_holds_without_warnings(tmp_path: Path, mode: str) -> None:
+    # One other article (a pool of one: no neighbours to average), then none at all.
+    qa = build_service(tmp_path / "index", FakeEncoder())
+    qa.retrieval = RetrievalConfig(related=mode)
+    articles = {a.id: a for a in make_articles()}
+    qa.add([articles["metro-opening"], articles["football-win"]])
+
+    found = [r.article_id for r in qa.related("metro-opening", 5)]
+    assert found == ["football-win"] or (mode == "lexical" and not found)  # no word in common
+    qa.delete(["football-win"])
+    assert qa.related("metro-opening", 5) == []

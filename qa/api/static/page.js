@@ -251,6 +251,16 @@ function duplicates(ids) {
   return el("div", { class: "also" }, el("span", {}, "Also published by "), list);
 }
 
+/** A related article's syndicated copies: their source and date, linked (no request needed). */
+function copies(list) {
+  const items = list.slice(0, DUPLICATES_SHOWN).map((c) =>
+    el("li", {}, linkOrText(`${c.source || c.article_id}${c.date ? ` (${c.date})` : ""}`, c.url)),
+  );
+  if (list.length > DUPLICATES_SHOWN) items.push(el("li", {}, `and ${list.length - DUPLICATES_SHOWN} more`));
+  const shown = el("ul", { class: "duplicates" }, ...items);
+  return el("div", { class: "also" }, el("span", {}, "Also published by "), shown);
+}
+
 /** Replace an article id by its source and date once the article is read (the id stays on failure). */
 async function describe(id, item) {
   if (!articles.has(id)) articles.set(id, getJson(`articles/${encodeURIComponent(id)}`).catch(() => null));
@@ -281,6 +291,7 @@ async function toggleRelated(button, panel, id) {
                 {},
                 linkOrText(r.title || r.article_id, r.url),
                 el("span", { class: "meta" }, ` ${r.date || "undated"} · ${r.source || "unknown source"}`),
+                r.copies.length ? copies(r.copies) : null,
               ),
             ),
           )
