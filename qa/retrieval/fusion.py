@@ -27,7 +27,7 @@ def linear(candidates: Candidates, config: RetrievalConfig) -> tuple[np.ndarray,
     """A convex mix of the dense cosine and the BM25 score scaled by the query's best BM25 score
     (absent from a list counts as 0)."""
     lexical = candidates.lexical_scores.tolist()
-    top = lexical[0] if lexical else 1.0
+    top = (lexical[0] if lexical else 0.0) or 1.0  # a backend may list zero-score matches
     fused: dict[int, float] = {}
     for pid, score in zip(candidates.dense_ids.tolist(), candidates.dense_scores.tolist(), strict=True):
         fused[pid] = config.dense_weight * score

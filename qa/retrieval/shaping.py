@@ -49,21 +49,24 @@ def adjacent(ranked: np.ndarray, articles: np.ndarray, chosen: list[int]) -> dic
     A passage of the same article next to a chosen one (ids are allocated in position order;
     `hits` checks positions) that itself ranked above the last chosen hit, i.e. one that shaping
     passed over only because its article was already shown. When both neighbours qualify, the
-    better ranked one.
+    better ranked one. A neighbour goes to one hit only (the better ranked one, when two shown
+    passages sit either side of it), so no text is shown twice.
     """
     if not chosen:
         return {}
     depth = max(chosen) + 1
     rank = {int(pid): r for r, pid in enumerate(ranked[:depth].tolist())}
     article_of = dict(zip(rank, articles[:depth].tolist(), strict=True))
-    shown = {int(ranked[c]) for c in chosen}
+    shown = [int(ranked[c]) for c in sorted(chosen)]
+    taken = set(shown)
     out: dict[int, int] = {}
     for pid in shown:
         near = [
-            n for n in (pid - 1, pid + 1) if n in rank and n not in shown and article_of[n] == article_of[pid]
+            n for n in (pid - 1, pid + 1) if n in rank and n not in taken and article_of[n] == article_of[pid]
         ]
         if near:
             out[pid] = min(near, key=rank.__getitem__)
+            taken.add(out[pid])
     return out
 
 

@@ -73,6 +73,15 @@ def test_linear_without_lexical_candidates_is_the_weighted_cosine() -> None:
     assert scores.tolist() == pytest.approx([1.5, 1.0])
 
 
+def test_linear_with_only_zero_bm25_scores_keeps_them_at_zero() -> None:
+    zero = candidates({3: 0.75}, {1: 0.0, 3: 0.0})
+
+    ids, scores = linear(zero, RetrievalConfig(fusion="linear", dense_weight=1.0, lexical_weight=1.0))
+
+    assert ids.tolist() == [3, 1]
+    assert scores.tolist() == pytest.approx([0.75, 0.0])
+
+
 # --- both --------------------------------------------------------------------------------------
 
 

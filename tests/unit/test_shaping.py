@@ -77,6 +77,12 @@ def test_a_neighbour_that_is_shown_itself_is_not_merged() -> None:
     assert _adjacent([5, 6], [1, 1], [0, 1]) == {}
 
 
+def test_a_neighbour_between_two_shown_passages_goes_to_the_better_ranked_only() -> None:
+    # passages 5 and 7 of article 1 are both shown (5 first); 6 sits between them
+    assert _adjacent([5, 6, 7, 20], [1, 1, 1, 2], [0, 2, 3]) == {5: 6}
+    assert _adjacent([7, 6, 5, 20], [1, 1, 1, 2], [0, 2, 3]) == {7: 6}
+
+
 def test_nothing_chosen_merges_nothing() -> None:
     assert _adjacent([5, 6], [1, 1], []) == {}
 
