@@ -96,6 +96,12 @@ _SPAN_PREPS = frozenset(
      "from", "between", "around", "circa", "prior to", "as of", "last", "this"}
 )  # fmt: skip
 _RANGE_GAP = re.compile(r"\s*(?:and|to|until|till|through|-|–|—)\s*", re.IGNORECASE)
+# Two days of one month ("1-3 November", "November 1 to 3"): a dash always joins them, a word only
+# after the preposition that goes with it ("between 1 and 3", "from 1 to 3").
+_DAY_GAP = r"(?P<gap>\s*[-–—]\s*|\s+(?:and|to|through|until|till)\s+)"
+_DAY_GAP_PREPS: dict[str, str] = {
+    "and": "between", "to": "from", "through": "from", "until": "from", "till": "from",
+}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,6 +148,7 @@ class _Atom:
     resolve: _Resolver
     kind: str  # "date", "month", "year", "bare_month", "relative"
     month_word: str = ""  # the month as written, for the may/march check
+    day_range: bool = False  # "1-3 November": a range in itself, so "from" in front opens nothing
 
 
 def _nothing(_anchor: dt.date) -> None:
@@ -180,6 +187,35 @@ def _no_year_day(month: int, day: int) -> _Resolver | None:
     return lambda anchor: _recent_day(month, day, anchor)
 
 
+def _days_window(year: int | None, month: int, first: int, last: int) -> _Resolver | None:
+    """Days `first`..`last` of one month; without a year, the most recent such run ending by the anchor."""
+    last_day = _no_year_day(month, last) if year is None else _day_window(year, month, last)
+    if last_day is None:
+        return None
+
+    def resolve(anchor: dt.date) -> tuple[dt.date, dt.date] | None:
+        found = last_day(anchor)
+        return None if found is None else (found[1].replace(day=first), found[1])
+
+    return resolve
+
+
+def _day_pair(question: str, match: re.Match[str]) -> tuple[int, int] | None:
+    """The first and last day of a plausible day range, or None.
+
+    The days must ascend within 1..31 (a score "3-1" does not), and days joined by a word need
+    the preposition that goes with it right in front ("on 1 and 3 November" is two days).
+    """
+    first, last = int(match["d1"]), int(match["d"])
+    if not 1 <= first < last <= 31:
+        return None
+    prep = _DAY_GAP_PREPS.get(match["gap"].strip().lower())
+    before = question[max(0, match.start() - 12) : match.start()]
+    if prep is not None and re.search(rf"\b{prep}\s+$", before, re.IGNORECASE) is None:
+        return None
+    return first, last
+
+
 def _bare_month(month: int) -> _Resolver:
     def resolve(anchor: dt.date) -> tuple[dt.date, dt.date]:
         year = anchor.year if month <= anchor.month else anchor.year - 1
@@ -192,12 +228,22 @@ def _absolute_atoms(question: str) -> list[tuple[int, _Atom]]:
     """Every candidate absolute expression as (priority, atom); overlaps are resolved later."""
     found: list[tuple[int, _Atom]] = []
 
-    def add(priority: int, match: re.Match[str], resolver: _Resolver | None, kind: str) -> None:
+    def add(
+        priority: int, match: re.Match[str], resolver: _Resolver | None, kind: str, day_range: bool = False
+    ) -> None:
         # An impossible date ("February 30, 2021") still claims its span, so that no shorter
         # reading of it ("February") survives; it resolves to nothing.
         month_word = match.group("mon") if "mon" in match.re.groupindex else ""
         resolve = resolver if resolver is not None else _nothing
-        found.append((priority, _Atom(match.start(), match.end(), resolve, kind, month_word or "")))
+        atom = _Atom(match.start(), match.end(), resolve, kind, month_word or "", day_range)
+        found.append((priority, atom))
+
+    for pattern, priority, kind in _DAY_RANGES:
+        for m in pattern.finditer(question):
+            days = _day_pair(question, m)
+            if days is not None:
+                year = int(m["y"]) if "y" in pattern.groupindex else None
+                add(priority, m, _days_window(year, _month_of(m), *days), kind, day_range=True)
 
     for m in _ISO.finditer(question):
         add(0, m, _day_window(int(m["y"]), int(m["m"]), int(m["d"])), "date")
@@ -249,6 +295,14 @@ _YEAR = re.compile(
 )
 _YEAR_RANGE = re.compile(r"(?<![\w$€£.,/])(?P<y>\d{4})\s*[-–]\s*(?P<y2>\d{4}|\d{2})(?![\w%]|[.,/]\d)", _FLAGS)
 _BARE_MONTH = re.compile(rf"(?<!\w)(?P<mon>{_FULL})\b", _FLAGS)
+_DAYS = rf"(?P<d1>\d{{1,2}}){_ORD}{_DAY_GAP}(?P<d>\d{{1,2}}){_ORD}"
+_THE_YEAR = r",?\s+(?P<y>\d{4})(?![\w%]|[.,]\d)"
+_DAY_RANGES: list[tuple[re.Pattern[str], int, str]] = [
+    (re.compile(rf"(?<!\w){_MON}\s+{_DAYS}{_THE_YEAR}", _FLAGS), 1, "date"),
+    (re.compile(rf"(?<![\w.,$]){_DAYS}\s+(?:of\s+)?{_MON}{_THE_YEAR}", _FLAGS), 1, "date"),
+    (re.compile(rf"(?<!\w){_MON}\s+{_DAYS}(?![\w%-]|[.,:]\d)", _FLAGS), 3, "day_no_year"),
+    (re.compile(rf"(?<![\w.,$]){_DAYS}\s+(?:of\s+)?{_MON}", _FLAGS), 3, "day_no_year"),
+]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,12 +483,14 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
 
     Absolute forms: "2021-12-01", "December 1st, 2021", "1 December 2021", "November 2023",
     "in 2019", "2023's", "the 1990s", "on November 1" / "in November" (no year: the most recent
-    one not after `as_of`). Modifiers: "since X" and "from X" (open end), "after X", "before X" /
-    "prior to X" (open start), "until/through X", "between X and Y", "from X to Y". Relative forms
-    (against `as_of`): today; yesterday (as_of-1..as_of); this week (as_of-7..as_of); last week
-    (as_of-14..as_of, generous on purpose); this/last month and year (calendar periods, "this"
-    ending at `as_of`); "the past N days/weeks/months/years"; "N weeks ago" (one unit of slack).
-    "early/late/mid 2023" is the whole year.
+    one not after `as_of`), days of one month ("November 1-3, 2023", "between 1 and 3 November",
+    "from November 1 to 3"; ascending days only, so a score "won 3-1 in November" stays a month).
+    Modifiers: "since X" and "from X" (open end; not for a day range: "from 1-3 May" is closed),
+    "after X", "before X" / "prior to X" (open start), "until/through X", "between X and Y",
+    "from X to Y". Relative forms (against `as_of`): today; yesterday (as_of-1..as_of); this week
+    (as_of-7..as_of); last week (as_of-14..as_of, generous on purpose); this/last month and year
+    (calendar periods, "this" ending at `as_of`); "the past N days/weeks/months/years"; "N weeks
+    ago" (one unit of slack). "early/late/mid 2023" is the whole year.
 
     A 4-digit number is a year only in a year context (after in/of/since/before/after/during/
     between/from/until/through/around, after a month name or early/late/mid, or as "2023's"), so
@@ -479,7 +535,8 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
         if resolved is None:
             continue
         text = question[ctx.span_start : atom.end]
-        windows.append((*_modified(ctx.prep, *resolved), text, atom.kind in _ANCHORED))
+        prep = "" if atom.day_range and ctx.prep == "from" else ctx.prep  # "from 1 to 3 May" is closed
+        windows.append((*_modified(prep, *resolved), text, atom.kind in _ANCHORED))
         last_end = atom.end if atom.kind != "relative" else -1
 
     if not windows:

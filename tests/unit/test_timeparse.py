@@ -102,6 +102,79 @@ def test_ranges_span_both_ends(question: str, since: dt.date, until: dt.date) ->
     assert window(question) == (since, until)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened between 1 and 3 November 2023?",
+        "What happened from 1 to 3 November 2023?",
+        "Show news from 1-3 November 2023",
+        "What happened on November 1-3, 2023?",
+        "What happened on November 1–3, 2023?",
+        "What happened on 1–3 Nov 2023?",
+        "What happened from November 1 to 3, 2023?",
+        "What happened between November 1 and 3, 2023?",
+        "What happened on the 1st-3rd of November 2023?",
+        # Already read right before day ranges existed.
+        "What happened between November 1 and November 3, 2023?",
+        "What happened between 1 November and 3 November 2023?",
+    ],
+)
+def test_day_ranges_in_one_month(question: str) -> None:
+    found = interpret_time(question, AS_OF)
+    assert found is not None and found.relative is False
+    assert (found.since, found.until) == (D(2023, 11, 1), D(2023, 11, 3))
+
+
+def test_day_range_text_and_from_stays_closed() -> None:
+    found = interpret_time("Show news from 1-3 November 2023 in Gaza", AS_OF)
+    assert found == TimeWindow(D(2023, 11, 1), D(2023, 11, 3), "from 1-3 November 2023")
+    found = interpret_time("What happened on November 1-3, 2023?", AS_OF)
+    assert found is not None and found.text == "on November 1-3, 2023"
+
+
+@pytest.mark.parametrize(
+    ("question", "as_of", "since", "until"),
+    [
+        ("What happened on Nov. 1-3?", AS_OF, D(2023, 11, 1), D(2023, 11, 3)),
+        ("What happened between 1 and 3 Nov.?", AS_OF, D(2023, 11, 1), D(2023, 11, 3)),
+        # Read like a year-less "November 3": the most recent one not after as_of.
+        ("What happened on Nov. 1-3?", D(2023, 11, 2), D(2022, 11, 1), D(2022, 11, 3)),
+        ("What happened on Feb 28-29?", D(2023, 6, 1), D(2020, 2, 28), D(2020, 2, 29)),
+        ("what happened on may 1-3?", AS_OF, D(2023, 5, 1), D(2023, 5, 3)),
+    ],
+)
+def test_year_less_day_range_is_the_most_recent_one(
+    question: str, as_of: dt.date, since: dt.date, until: dt.date
+) -> None:
+    found = interpret_time(question, as_of)
+    assert found is not None and found.relative is True
+    assert (found.since, found.until) == (since, until)
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        # Descending days are no range: the full date after them is read on its own.
+        ("What happened between 5 and 3 November 2023?", D(2023, 11, 3), D(2023, 11, 3)),
+        # Scores and counts are not days.
+        ("Who won 3-1 in November 2023?", D(2023, 11, 1), D(2023, 11, 30)),
+        ("Who suffered a 1-3 loss on 3 November 2023?", D(2023, 11, 3), D(2023, 11, 3)),
+        # A word between the days needs "between"/"from" in front: "on 1 and 3" is two days.
+        ("What happened on 1 and 3 November 2023?", D(2023, 11, 3), D(2023, 11, 3)),
+        ("What happened between 1 to 3 November 2023?", D(2023, 11, 3), D(2023, 11, 3)),
+    ],
+)
+def test_numbers_that_are_no_day_range(question: str, since: dt.date, until: dt.date) -> None:
+    assert window(question) == (since, until)
+
+
+@pytest.mark.parametrize(
+    "question", ["Who may 1-3 people elect?", "What happened on November 1-31, 2023?", "Who won 2-1?"]
+)
+def test_no_window_from_impossible_or_unsupported_day_ranges(question: str) -> None:
+    assert interpret_time(question, AS_OF) is None
+
+
 def test_range_text_covers_the_whole_expression() -> None:
     found = interpret_time("Who ruled between 2019 and 2021 in Chile?", AS_OF)
     assert found is not None and found.text == "between 2019 and 2021"
