@@ -49,6 +49,7 @@ def _passages(data_dir: Path, model_dir: Path) -> tuple[list[str], list[str], di
     """`(texts, article ids, titles)` of every passage of `DATA_DIR/corpus.jsonl`."""
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.no_truncation()
+    tokenizer.no_padding()
 
     def count(texts: list[str]) -> list[int]:
         return [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
