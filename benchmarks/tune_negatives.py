@@ -79,7 +79,7 @@ def hard_negatives(
         tokens = [t for t in bm25_query_tokens(q["question"], stemmer) if t in retriever.vocab_dict]
         if pattern is None or not tokens:
             continue
-        docs, _ = retriever.retrieve([tokens], k=depth + 60, show_progress=False)
+        docs, _ = retriever.retrieve([tokens], k=min(depth + 60, len(texts)), show_progress=False)
         gold = set(q["gold_ids"])
         gold_titles = {_normal(titles[g]) for g in gold if titles.get(g)}
         negatives = [int(d) for d in docs[0] if owner[d] not in gold][:depth]
