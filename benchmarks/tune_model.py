@@ -28,23 +28,15 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks.common import paired_bootstrap, per_query_scores
-from benchmarks.tune_negatives import Chunk, answer_pattern, chunk_corpus, normal
+from embeddings.tuning import Chunk, chunk_corpus, question_pairs, title_pairs, train
 
 METRICS = ("Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5")
-
-
-@dataclass(frozen=True, slots=True)
-class Pair:
-    anchor: str
-    positive: str
-    keys: frozenset[tuple[str, str]]  # two items sharing a key are never in one batch
 
 
 def _base_model_dir() -> Path:
@@ -56,129 +48,6 @@ def _base_model_dir() -> Path:
 def _read_queries(data_dir: Path) -> list[dict[str, Any]]:
     with (data_dir / "queries.jsonl").open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def question_pairs(queries: list[dict[str, Any]], chunks: list[Chunk]) -> list[Pair]:
-    """One pair per distinct question text: its first answering passage of a gold article."""
-    by_article: dict[str, list[Chunk]] = {}
-    for c in chunks:
-        by_article.setdefault(c.article_id, []).append(c)
-    pairs, seen = [], set()
-    for q in queries:
-        text, pattern = normal(q["question"]), answer_pattern(q["answers"])
-        if text in seen or pattern is None:
-            continue
-        positive = next(
-            (c for g in q["gold_ids"] for c in by_article.get(g, ()) if pattern.search(c.raw)), None
-        )
-        if positive is None:
-            continue
-        seen.add(text)
-        keys = {("q", text), ("g", positive.article_id)} | {("g", g) for g in q["gold_ids"]}
-        keys |= {("a", normal(a)) for a in q["answers"] if a.strip()}
-        pairs.append(Pair(q["question"], positive.text, frozenset(keys)))
-    return pairs
-
-
-def title_pairs(chunks: list[Chunk], titles: dict[str, str], n: int, seed: int) -> list[Pair]:
-    """`n` title → lede pairs of articles picked at random (seeded)."""
-    ledes = [c for c in chunks if c.position == 0 and titles.get(c.article_id) and c.raw.strip()]
-    picks = np.random.default_rng(seed).permutation(len(ledes))[:n]
-    out = []
-    for i in sorted(picks.tolist()):
-        c = ledes[i]
-        title = titles[c.article_id]
-        keys = frozenset({("g", c.article_id), ("t", normal(title))})
-        out.append(Pair(title, c.raw, keys))
-    return out
-
-
-def batches(pairs: list[Pair], size: int, seed: int) -> list[list[Pair]]:
-    """Pairs in batches of `size` (a last few smaller) in which no two pairs share a key.
-
-    Greedy over a seeded shuffle: each pair goes to the first open batch it clashes with nobody
-    in; a full batch is closed. Batches of one pair (no negative) are dropped.
-    """
-    open_batches: list[tuple[list[Pair], set[tuple[str, str]]]] = []
-    done: list[list[Pair]] = []
-    for i in np.random.default_rng(seed).permutation(len(pairs)).tolist():
-        pair = pairs[i]
-        for j, (members, keys) in enumerate(open_batches):
-            if keys.isdisjoint(pair.keys):
-                members.append(pair)
-                keys |= pair.keys
-                if len(members) == size:
-                    done.append(open_batches.pop(j)[0])
-                break
-        else:
-            open_batches.append(([pair], set(pair.keys)))
-    done.extend(members for members, _ in open_batches if len(members) > 1)
-    return done
-
-
-def train(
-    pairs: list[Pair],
-    base: Path,
-    out: Path,
-    *,
-    batch_size: int = 32,
-    lr: float = 1e-5,
-    epochs: int = 1,
-    freeze_layers: int = 0,
-    seed: int = 0,
-    max_steps: int | None = None,
-) -> dict[str, Any]:
-    """Fine-tune `base` on `pairs` and save it to `out`; returns what was done."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-    from tqdm import tqdm
-
-    torch.manual_seed(seed)
-    model = SentenceTransformer(str(base), device="cpu")
-    transformer = model[0].auto_model
-    frozen = [transformer.embeddings, *transformer.encoder.layer[:freeze_layers]] if freeze_layers else []
-    for module in frozen:
-        for p in module.parameters():
-            p.requires_grad = False
-    loss = MultipleNegativesRankingLoss(model)
-    plan = [b for epoch in range(epochs) for b in batches(pairs, batch_size, seed + epoch)][:max_steps]
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    warmup = max(1, len(plan) // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (len(plan) - s) / max(1, len(plan) - warmup)))
-    )
-    model.train()
-    losses, start = [], time.perf_counter()
-    for batch in tqdm(plan, desc="fine-tune", unit="batch"):
-        anchors, positives = [p.anchor for p in batch], [p.positive for p in batch]
-        features = [model.preprocess(anchors), model.preprocess(positives)]
-        value = loss(features, torch.empty(0))
-        value.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        losses.append(float(value.detach()))
-    model.eval()
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(str(out))
-    about = {
-        "base": str(base),
-        "pairs": len(pairs),
-        "steps": len(plan),
-        "batch_size": batch_size,
-        "lr": lr,
-        "epochs": epochs,
-        "freeze_layers": freeze_layers,
-        "seed": seed,
-        "first_loss": losses[0] if losses else None,
-        "last_loss": float(np.mean(losses[-10:])) if losses else None,
-        "seconds": round(time.perf_counter() - start, 1),
-    }
-    (out / "tune.json").write_text(json.dumps(about, indent=2) + "\n")
-    return about
 
 
 def dense_results(

@@ -1,10 +1,10 @@
-"""Tests for benchmarks.tune_negatives: counting a fine-tune's false negatives."""
+"""Tests for embeddings.tuning: counting a fine-tune's false negatives."""
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.tune_negatives import hard_negatives, in_batch
+from embeddings.tuning import hard_negatives, in_batch
 
 
 def _q(question: str, gold: list[str], answer: str) -> dict:

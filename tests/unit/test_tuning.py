@@ -1,4 +1,4 @@
-"""Tests for benchmarks.tune_model: conflict-free batches, pairs, and one real fine-tuning step."""
+"""Tests for embeddings.tuning: conflict-free batches, pairs, and one real fine-tuning step."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.tune_model import Pair, batches, question_pairs, train
-from benchmarks.tune_negatives import Chunk
+from embeddings.tuning import Chunk, Pair, batches, question_pairs, train
 
 
 def _pair(i: int, *keys: str) -> Pair:
