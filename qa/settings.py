@@ -133,17 +133,9 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _nest_retrieval(cls, data: Any) -> Any:
-        """Retrieval knobs given flat (`Settings(recency_weight=0)`, `QA_RECENCY_WEIGHT`) go into
-        `retrieval`; knobs given there (a `RetrievalConfig` or a mapping) take precedence."""
-        if not isinstance(data, dict):
-            return data
-        flat = {name: data.pop(name) for name in list(data) if name in RetrievalConfig.model_fields}
-        if flat:
-            given = data.get("retrieval") or {}
-            if isinstance(given, RetrievalConfig):
-                given = given.model_dump(exclude_unset=True)
-            data["retrieval"] = {**flat, **given}
-        return data
+        """Retrieval knobs given flat (`Settings.model_validate({"recency_weight": 0})`) go into
+        `retrieval`; knobs given there take precedence. (`Settings(...)` nests each source first.)"""
+        return nest_retrieval(data) if isinstance(data, dict) else data
 
     def backend_options(self) -> dict[str, object]:
         """The keyword options of the configured backend (see `embeddings.backends`)."""
@@ -188,21 +180,53 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Each source nests its own flat knobs, so that precedence holds knob by knob across
+        # sources: a keyword beats any variable, then QA_RETRIEVAL beats QA_<KNOB>.
         return (
-            init_settings,
-            env_settings,
+            _NestedSource(settings_cls, init_settings),
+            _NestedSource(settings_cls, env_settings),
             _FlatRetrievalSource(settings_cls),
             dotenv_settings,
             file_secret_settings,
         )
 
 
+def nest_retrieval(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with its flat retrieval knobs moved into `retrieval`; a knob given in `retrieval`
+    (a mapping or a `RetrievalConfig`, whose explicitly set knobs count) wins over its flat form."""
+    values = dict(values)
+    flat = {name: values.pop(name) for name in list(values) if name in RetrievalConfig.model_fields}
+    given = values.get("retrieval")
+    if isinstance(given, RetrievalConfig):
+        given = given.model_dump(exclude_unset=True)
+    if isinstance(given, dict) or (flat and given is None):
+        values["retrieval"] = {**flat, **(given or {})}
+    elif flat:  # e.g. a JSON string pydantic will parse: the flat knobs cannot be merged into it
+        values.update(flat)
+    return values
+
+
+class _NestedSource(PydanticBaseSettingsSource):
+    """Another source's values with its flat retrieval knobs nested (see `nest_retrieval`)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], source: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self.source = source
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return nest_retrieval(self.source())
+
+
 class _FlatRetrievalSource(PydanticBaseSettingsSource):
-    """Each retrieval knob from its own variable (`QA_RECENCY_WEIGHT=0`), nested by `_nest_retrieval`."""
+    """Each retrieval knob from its own variable (`QA_RECENCY_WEIGHT=0`), under `retrieval`."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
         names = {f"QA_{name.upper()}": name for name in RetrievalConfig.model_fields}
-        return {names[key.upper()]: value for key, value in os.environ.items() if key.upper() in names}
+        knobs = {names[key.upper()]: value for key, value in os.environ.items() if key.upper() in names}
+        return {"retrieval": knobs} if knobs else {}

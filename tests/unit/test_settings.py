@@ -83,6 +83,40 @@ def test_a_flat_keyword_wins_over_its_variable(monkeypatch: pytest.MonkeyPatch) 
     assert Settings(recency_weight=3).retrieval.recency_weight == 3.0
 
 
+def test_a_flat_keyword_wins_over_the_retrieval_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_RETRIEVAL", '{"recency_weight": 0.3, "rrf_k": 30}')
+
+    retrieval = Settings(recency_weight=0.1).retrieval
+
+    assert (retrieval.recency_weight, retrieval.rrf_k) == (0.1, 30)
+
+
+def test_a_config_object_wins_knob_by_knob_over_the_retrieval_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QA_RETRIEVAL", '{"recency_weight": 0.3, "rrf_k": 30}')
+
+    retrieval = Settings(retrieval=RetrievalConfig(recency_weight=0.2)).retrieval
+
+    assert (retrieval.recency_weight, retrieval.rrf_k) == (0.2, 30)
+
+
+def test_the_retrieval_variable_wins_over_a_knobs_own_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_RETRIEVAL", '{"recency_weight": 0.3}')
+    monkeypatch.setenv("QA_RECENCY_WEIGHT", "0")
+    monkeypatch.setenv("QA_RRF_K", "5")
+
+    retrieval = Settings().retrieval
+
+    assert (retrieval.recency_weight, retrieval.rrf_k) == (0.3, 5)
+
+
+def test_flat_knobs_in_a_validated_mapping_are_nested() -> None:
+    settings = Settings.model_validate({"recency_weight": 0.4, "retrieval": {"rrf_k": 9}})
+
+    assert (settings.retrieval.recency_weight, settings.retrieval.rrf_k) == (0.4, 9)
+
+
 @pytest.mark.parametrize(
     "given", [{"fusion": "max"}, {"retrieval": {"fusion": "max"}}], ids=["flat", "nested"]
 )
