@@ -1,8 +1,9 @@
 """The milvus backend (Milvus Lite) against the local backend: quality, query latency, indexing, visibility.
 
 usage: python -m benchmarks.bench_milvus DATA_DIR [--local-index DIR] [--workdir DIR]
-                                         [--sections quality indexing visibility] [--articles 200]
-                                         [--rounds 2] [--writes 20] [--json OUT]
+                                         [--sections quality indexing visibility related]
+                                         [--articles 200] [--rounds 2] [--writes 20]
+                                         [--related 300] [--json OUT]
 
 Sections:
   quality     copies the local index of DATA_DIR (built by `python -m benchmarks.quality DATA_DIR`,
@@ -18,6 +19,11 @@ Sections:
               second service (its own backend object, reload interval 0) reads the article back and
               finds its passage among the dense candidates for its title; and how many of them its
               top 10 hits show.
+  related     related articles on both copies (made by quality, or made here): for a seeded sample
+              of RELATED articles that answer a question with others (`related_truth`), whether
+              both backends show the same 10 articles in the same order, Recall@10 of each, and
+              `related(k=10)` latency, articles interleaved, for the default (`learned`) and the
+              reference modes.
 
 The machine may be shared: compare figures within one run (ratios). Prints figures; asserts nothing.
 """
@@ -40,7 +46,7 @@ import numpy as np
 from pymilvus import AnnSearchRequest, RRFRanker
 
 from benchmarks.bench_speed import sample_articles
-from benchmarks.common import paired_bootstrap, per_query_scores
+from benchmarks.common import load_queries, paired_bootstrap, per_query_scores
 from benchmarks.http_load import percentiles
 from benchmarks.quality import INDEX_ROOT, evaluate
 from embeddings.articles import Article
@@ -50,12 +56,14 @@ from embeddings.backends.milvus.backend import MilvusBackend
 from embeddings.backends.milvus.reader import MilvusReader
 from embeddings.backends.milvus.schema import COLUMN_FIELDS
 from embeddings.encoders import Encoder, load_encoder
+from embeddings.errors import ArticleNotFoundError
 from embeddings.text import bm25_query_tokens
+from qa.evaluation import related_truth
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
 
-SECTIONS = ("quality", "indexing", "visibility")
+SECTIONS = ("quality", "indexing", "visibility", "related")
 METRICS = ("Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5", "HiAnsRec@1")
 
 
@@ -131,14 +139,16 @@ class FusingBackend:
 # --- sections ----------------------------------------------------------------------------------
 
 
-def section_quality(args: argparse.Namespace, encoder: Encoder, report: dict[str, Any]) -> None:
-    settings = Settings()
+def copies(
+    args: argparse.Namespace, encoder: Encoder, settings: Settings
+) -> tuple[QAService, QAService, float | None]:
+    """Services over a copy of the local index and over its Milvus Lite copy in the workdir (made
+    by `QAService.migrate` unless one of the same size is there), and the seconds migrating took."""
     local_copy = args.workdir / "local"
     if not local_copy.exists():
         shutil.copytree(args.local_index, local_copy)
     local = service(LocalBackend(local_copy), encoder, settings)
-    milvus_backend = lite(args.workdir / "copy.db")
-    milvus = service(milvus_backend, encoder, settings)
+    milvus = service(lite(args.workdir / "copy.db"), encoder, settings)
     passages, migrate_s = local.stats()["passages"], None
     if milvus.exists() and milvus.stats()["passages"] == passages and not args.copy_again:
         print(f"  reusing the Milvus copy in {args.workdir} ({passages} passages)")
@@ -147,6 +157,14 @@ def section_quality(args: argparse.Namespace, encoder: Encoder, report: dict[str
         milvus.migrate(local.backend)
         migrate_s = time.perf_counter() - started
         print(f"  migrate: {passages} passages in {migrate_s:.1f}s ({passages / migrate_s:.0f}/s)")
+        args.copy_again = False  # a later section reuses this copy
+    return local, milvus, migrate_s
+
+
+def section_quality(args: argparse.Namespace, encoder: Encoder, report: dict[str, Any]) -> None:
+    settings = Settings()
+    local, milvus, migrate_s = copies(args, encoder, settings)
+    milvus_backend, passages = milvus.backend, local.stats()["passages"]
     default = settings.retrieval
     fused = service(FusingBackend(milvus_backend, default.rrf_k), encoder, settings)
     milvus_rrf = default.model_copy(update={"fusion": "linear", "dense_weight": 1.0})
@@ -296,6 +314,62 @@ def section_visibility(args: argparse.Namespace, encoder: Encoder, report: dict[
     }
 
 
+RELATED_MODES = ("learned", "dense", "lexical")
+K_RELATED = 10
+
+
+def section_related(args: argparse.Namespace, encoder: Encoder, report: dict[str, Any]) -> None:
+    """`related(k=10)` on both copies: the same answers (the 10 shown articles, in order), Recall@10
+    with the listed copies counted, and latency, articles interleaved, per mode."""
+    settings = Settings()
+    local, milvus, _ = copies(args, encoder, settings)
+    truth = related_truth(load_queries(args.data_dir))
+    present = [a for a in sorted(truth) if local.reader().article(a) is not None]
+    rng = np.random.default_rng(0)
+    sample = sorted(rng.choice(present, size=min(args.related, len(present)), replace=False).tolist())
+    print(f"  {len(sample)} of the {len(present)} indexed articles that have related ones (seed 0)")
+    out: dict[str, Any] = {"articles": len(sample)}
+    for mode in RELATED_MODES:
+        config = settings.retrieval.model_copy(update={"related": mode})
+        ms: dict[str, list[float]] = {"local": [], "milvus": []}
+        recall: dict[str, list[float]] = {"local": [], "milvus": []}
+        same = 0
+        for qa in (local, milvus):
+            qa.retrieval = config
+            for article in sample[:5]:  # warm-up: readers open, lazy columns
+                qa.related(article, K_RELATED)
+        for n, article in enumerate(sample):
+            shown: dict[str, list[str]] = {}
+            for name, qa in (("local", local), ("milvus", milvus))[:: 1 if n % 2 == 0 else -1]:
+                started = time.perf_counter()
+                try:
+                    found = qa.related(article, K_RELATED)
+                except ArticleNotFoundError:
+                    found = []
+                ms[name].append((time.perf_counter() - started) * 1000)
+                shown[name] = [r.article_id for r in found]
+                listed = set(shown[name]) | {c.article_id for r in found for c in r.copies}
+                recall[name].append(len(listed & truth[article]) / len(truth[article]))
+            same += shown["local"] == shown["milvus"]
+        row = {
+            "same_answers": same,
+            "recall@10": {name: float(np.mean(values)) for name, values in recall.items()},
+            "latency_ms": {name: percentiles(values) for name, values in ms.items()},
+        }
+        row["p50_ratio"] = row["latency_ms"]["milvus"]["p50"] / row["latency_ms"]["local"]["p50"]
+        out[mode] = row
+        lat = row["latency_ms"]
+        print(
+            f"  {mode:8} same 10 in the same order {same}/{len(sample)};"
+            f" Recall@10 local {row['recall@10']['local']:.4f} milvus {row['recall@10']['milvus']:.4f};"
+            f" p50 local {lat['local']['p50']:.1f} ms, milvus {lat['milvus']['p50']:.1f} ms"
+            f" (x{row['p50_ratio']:.1f}); p95 {lat['local']['p95']:.1f} / {lat['milvus']['p95']:.1f} ms",
+            flush=True,
+        )
+    report["related"] = out
+
+
+
 def visible(qa: QAService, article: Article) -> bool:
     """Whether `qa`'s next snapshot holds the article and a dense search for its title finds it."""
     reader = qa.reader()
@@ -322,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="indexing: interleaved rounds")
     parser.add_argument("--writes", type=int, default=20, help="visibility: one-article writes")
     parser.add_argument("--copy-again", action="store_true", help="quality: migrate again into the workdir")
+    parser.add_argument("--related", type=int, default=300, help="related: articles asked about")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     args.local_index = (
@@ -337,7 +412,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         f" {len(os.sched_getaffinity(0))} CPUs, load avg {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     report: dict[str, Any] = {}
-    steps = {"quality": section_quality, "indexing": section_indexing, "visibility": section_visibility}
+    steps = {
+        "quality": section_quality,
+        "indexing": section_indexing,
+        "visibility": section_visibility,
+        "related": section_related,
+    }
     for name in args.sections:
         print(f"\n{name} (load avg {os.getloadavg()[0]:.1f})", flush=True)
         started = time.perf_counter()

@@ -168,6 +168,11 @@ class IndexReader(Protocol):
         """The article's passage ids in position order (empty for an unknown article)."""
         ...
 
+    def articles_passages(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """`article_passages` of each given article, in one look-up where the engine allows (an
+        unknown article maps to an empty array)."""
+        ...
+
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored `(len(ids), dim)` vectors of existing passage ids."""
         ...

@@ -111,7 +111,8 @@ def related_pool(reader: IndexReader, article: Article, own: np.ndarray, n: int)
     first = dense.first | {a: p for a, p in lexical.first.items() if a not in dense.first}
     found_rows = reader.passages(list(first.values()))
     rows = [found_rows[p] for p in first.values() if p in found_rows]
-    passages = [reader.article_passages(r.article_id) for r in rows]
+    of = reader.articles_passages([r.article_id for r in rows])
+    passages = [of[r.article_id] for r in rows]
     kept = [i for i, p in enumerate(passages) if len(p)]  # one replaced since the search has none
     numbers = [a for a, p in first.items() if p in found_rows]
     numbers, rows, passages = [numbers[i] for i in kept], [rows[i] for i in kept], [passages[i] for i in kept]

@@ -125,6 +125,18 @@ def test_published_articles_come_back_with_their_rows_and_vectors(
     assert filled.article_slice("vote", 0, 10) == article.text[:10]
 
 
+def test_the_passages_of_several_articles_come_in_one_call_as_one_by_one(filled: IndexReader) -> None:
+    asked = ["vote", "nope", *sorted(ARTICLES)]
+
+    found = filled.articles_passages(asked)
+
+    assert set(found) == set(asked)
+    for article in asked:
+        assert found[article].tolist() == filled.article_passages(article).tolist()
+    assert found["nope"].dtype == np.int64 and len(found["nope"]) == 0
+    assert len(found["vote"]) == 2
+
+
 def test_dense_and_lexical_candidates_rank_the_matching_passage_first(filled: IndexReader) -> None:
     assert _dense(filled, "earthquake shook the coastal town")[0] == "quake"
     vector = ENCODER.encode_queries(["cricket final"])[0]
@@ -185,6 +197,7 @@ def test_a_put_replaces_the_article_and_its_passages(backend: Backend, filled: I
     reader = backend.open(SPEC.encoder)
     new = reader.article_passages("vote")
     assert len(new) == 1 and not old & set(new.tolist())
+    assert reader.articles_passages(["vote"])["vote"].tolist() == new.tolist()
     assert reader.article("vote").title == "Budget passes"  # type: ignore[union-attr]
     assert reader.info.articles == 4 and reader.info.passages == 6 and reader.check() == []
     everything = reader.candidates(ENCODER.encode_queries(["x"])[0], None, 50, Filters())

@@ -146,6 +146,9 @@ class LocalReader:
     def article_passages(self, article_id: str) -> np.ndarray:
         return self.rows.passage_ids(article_id)
 
+    def articles_passages(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return self.rows.passage_ids_of(article_ids)
+
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         return self.store.vectors(ids)
 

@@ -160,6 +160,19 @@ class MetadataStore:
         rows = self._all("SELECT id FROM passages WHERE article_id = ? ORDER BY position", (article_id,))
         return np.array([r[0] for r in rows], dtype=np.int64)
 
+    def passage_ids_of(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """`passage_ids` of each given article (empty for an unknown one), in one query per chunk."""
+        found: dict[str, list[int]] = {}
+        for chunk in _chunks(sorted(set(article_ids))):
+            marks = ",".join("?" * len(chunk))
+            for article, pid in self._all(
+                f"SELECT article_id, id FROM passages WHERE article_id IN ({marks})"
+                " ORDER BY article_id, position",
+                chunk,
+            ):
+                found.setdefault(article, []).append(pid)
+        return {a: np.array(found.get(a, []), dtype=np.int64) for a in article_ids}
+
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """Passages by id, joined with article metadata (text sliced in SQL, no corpus load)."""
         text = f"substr(a.text, p.start + 1, p.end - p.start), {self._sentences}"

@@ -33,6 +33,7 @@ from embeddings.text import bm25_query_tokens, snowball_stemmer
 _EMPTY_IDS = np.empty(0, np.int64)
 _EMPTY_SCORES = np.empty(0, np.float32)
 _CACHED = 200_000  # entries each of a reader's caches holds at most
+ARTICLES_PER_QUERY = 100  # articles whose passage ids one query fetches (rows stay under LIMIT)
 
 
 class MilvusReader:
@@ -211,6 +212,23 @@ class MilvusReader:
         )
         rows.sort(key=lambda r: int(r["position"]))
         return np.array([int(r["id"]) for r in rows], dtype=np.int64)
+
+    def articles_passages(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """One query per `ARTICLES_PER_QUERY` articles (one round trip each, not one per article);
+        a chunk whose rows fill Milvus's query window (and may be cut short) is asked article by
+        article."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        for part in expr.chunks(sorted(set(article_ids)), ARTICLES_PER_QUERY):
+            rows = self._query(self.names.passages, f"article_id in {expr.strings(part)}", ["id", "position"])
+            if len(rows) >= LIMIT:
+                for article in part:
+                    found[article] = [(0, int(i)) for i in self.article_passages(article).tolist()]
+                continue
+            for r in rows:
+                found.setdefault(r["article_id"], []).append((int(r["position"]), int(r["id"])))
+        return {
+            a: np.array([pid for _, pid in sorted(found.get(a, []))], dtype=np.int64) for a in article_ids
+        }
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         wanted = [int(i) for i in ids.tolist()]
