@@ -369,7 +369,6 @@ def section_related(args: argparse.Namespace, encoder: Encoder, report: dict[str
     report["related"] = out
 
 
-
 def visible(qa: QAService, article: Article) -> bool:
     """Whether `qa`'s next snapshot holds the article and a dense search for its title finds it."""
     reader = qa.reader()

@@ -5,8 +5,9 @@ usage: python -m benchmarks.encoder_batching [--texts PATH ...] [--n 96] [--back
 
 For each backend: the same passages embedded one at a time, in batches of 32, and in batches of 32
 beside other passages; the smallest cosine and largest component difference between the ways; then
-passages/s with batch 32 and batch 1, rounds interleaved. Passages are the first N texts of the given
-.txt/.jsonl files (default: the repo's seeds/), cut to 1,200 characters. Prints figures; asserts nothing.
+passages/s with batch 32 and batch 1, rounds interleaved. Passages are consecutive 200-word windows
+(at most 1,200 characters) over the words of the given .txt/.jsonl files (default: the repo's seeds/):
+the first N, and the next N as the others. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations

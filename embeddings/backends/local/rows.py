@@ -157,8 +157,7 @@ class MetadataStore:
         return Article(i, title, text, _date(date), source, url, path)
 
     def passage_ids(self, article_id: str) -> np.ndarray:
-        rows = self._all("SELECT id FROM passages WHERE article_id = ? ORDER BY position", (article_id,))
-        return np.array([r[0] for r in rows], dtype=np.int64)
+        return self.passage_ids_of([article_id])[article_id]
 
     def passage_ids_of(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """`passage_ids` of each given article (empty for an unknown one), in one query per chunk."""

@@ -217,18 +217,17 @@ class MilvusReader:
         """One query per `ARTICLES_PER_QUERY` articles (one round trip each, not one per article);
         a chunk whose rows fill Milvus's query window (and may be cut short) is asked article by
         article."""
-        found: dict[str, list[tuple[int, int]]] = {}
+        found: dict[str, np.ndarray] = {}
         for part in expr.chunks(sorted(set(article_ids)), ARTICLES_PER_QUERY):
             rows = self._query(self.names.passages, f"article_id in {expr.strings(part)}", ["id", "position"])
             if len(rows) >= LIMIT:
-                for article in part:
-                    found[article] = [(0, int(i)) for i in self.article_passages(article).tolist()]
+                found |= {article: self.article_passages(article) for article in part}
                 continue
+            grouped: dict[str, list[tuple[int, int]]] = {}
             for r in rows:
-                found.setdefault(r["article_id"], []).append((int(r["position"]), int(r["id"])))
-        return {
-            a: np.array([pid for _, pid in sorted(found.get(a, []))], dtype=np.int64) for a in article_ids
-        }
+                grouped.setdefault(r["article_id"], []).append((int(r["position"]), int(r["id"])))
+            found |= {a: np.array([pid for _, pid in sorted(p)], dtype=np.int64) for a, p in grouped.items()}
+        return {a: found.get(a, _EMPTY_IDS) for a in article_ids}
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         wanted = [int(i) for i in ids.tolist()]
