@@ -37,7 +37,13 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(None, description="Local sentence-transformers model; default: bundled.")
     encoder: str = Field("onnx-int8", description="Encoder backend: onnx-int8, onnx or torch.")
     encoder_cache_dir: Path | None = Field(None, description="Where exported ONNX models are cached.")
-    batch_size: int = Field(32, ge=1, le=1024)
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="Passages per encoder call (default: 1 with onnx-int8, whose vectors would"
+        " otherwise move with their batch; 32 with onnx and torch).",
+    )
     encoder_threads: int | None = Field(None, ge=1, description="ONNX Runtime threads (default: all cores).")
     search_threads: int | None = Field(
         None,

@@ -44,12 +44,14 @@ def load_encoder(
     backend: str = "onnx-int8",
     *,
     cache_dir: Path | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     threads: int | None = None,
 ) -> Encoder:
     """Build the encoder `backend` (one of `BACKENDS`) for `model_dir` (None: the bundled model).
 
-    `cache_dir` (exported graphs) and `threads` apply to the ONNX backends only.
+    `batch_size` None takes the backend's default: 1 for `onnx-int8` (its vectors then depend on
+    the passage alone), 32 otherwise. `cache_dir` (exported graphs) and `threads` apply to the ONNX
+    backends only.
 
     Raises:
         ConfigurationError: unknown backend, unusable model directory or missing optional package.

@@ -14,6 +14,7 @@ import numpy as np
 from embeddings.errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_BATCH",
     "Encoder",
     "EncoderFactory",
     "EncoderOptions",
@@ -52,11 +53,14 @@ class Encoder(Protocol):
         ...
 
 
+DEFAULT_BATCH = 32  # passages per model call where the batch does not change the vectors
+
+
 @dataclass(frozen=True, slots=True)
 class EncoderOptions:
     """The knobs `load_encoder` passes to every backend; each uses those that apply to it."""
 
-    batch_size: int = 32
+    batch_size: int | None = None  # None: the backend's own default (see `check_batch_size`)
     cache_dir: Path | None = None  # where exported graphs are kept (ONNX backends)
     threads: int | None = None  # intra-op threads (ONNX backends; None: every available CPU)
 
@@ -79,12 +83,14 @@ def require(module: str, package: str) -> ModuleType:
         raise ConfigurationError(f"the '{module}' module is missing: pip install {package}") from exc
 
 
-def check_batch_size(batch_size: int) -> int:
-    """`batch_size`, once known to be at least 1.
+def check_batch_size(batch_size: int | None, default: int = DEFAULT_BATCH) -> int:
+    """`batch_size` (None: the backend's `default`), once known to be at least 1.
 
     Raises:
         ConfigurationError: it is not.
     """
+    if batch_size is None:
+        return default
     if batch_size < 1:
         raise ConfigurationError(f"batch_size must be at least 1, got {batch_size}")
     return batch_size

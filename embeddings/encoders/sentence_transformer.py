@@ -16,7 +16,7 @@ __all__ = ["SentenceTransformerEncoder"]
 class SentenceTransformerEncoder:
     """The model run by sentence-transformers on torch; the reference the ONNX backends match."""
 
-    def __init__(self, model_dir: Path, *, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(self, model_dir: Path, *, batch_size: int | None = None, device: str = "cpu") -> None:
         self.batch_size = check_batch_size(batch_size)
         info = inspect_model(model_dir)
         st = require("sentence_transformers", "sentence-transformers")

@@ -181,3 +181,16 @@ def test_the_service_pins_openmp_only_when_pytorch_does_not_need_it(tmp_path: Pa
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "2", "1", "2"]
+
+
+def test_int8_embeds_one_passage_at_a_time_by_default(
+    model_dir: Path, cache_dir: Path, sentences: list[str]
+) -> None:
+    """int8 quantises activations per batch; alone, a passage's vector depends on nothing else."""
+    default = OnnxEncoder(model_dir, quantize=True, cache_dir=cache_dir)
+    assert default.batch_size == 1
+    assert OnnxEncoder(model_dir, quantize=False, cache_dir=cache_dir).batch_size == 32
+    texts = [sentences[0], " ".join(sentences[1:6]), "Short.", sentences[7]]
+    alone = np.vstack([default.encode_documents([t]) for t in texts])
+    np.testing.assert_array_equal(default.encode_documents(texts), alone)
+    np.testing.assert_array_equal(default.encode_documents(texts[::-1]), alone[::-1])

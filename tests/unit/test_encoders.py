@@ -14,7 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embeddings.encoders import BACKENDS, ENCODERS, Encoder, export, load_encoder
-from embeddings.encoders.base import encode_bucketed, l2_normalize, length_batches, mean_pool, require
+from embeddings.encoders.base import (
+    DEFAULT_BATCH,
+    check_batch_size,
+    encode_bucketed,
+    l2_normalize,
+    length_batches,
+    mean_pool,
+    require,
+)
 from embeddings.encoders.export import atomic_target, default_cache_dir, ensure_onnx, onnx_path
 from embeddings.encoders.model_info import inspect_model, model_fingerprint
 from embeddings.encoders.onnx import OnnxEncoder, pad_encodings
@@ -273,6 +281,24 @@ def test_factory_reports_a_missing_model_directory(tmp_path: Path, backend: str)
 def test_factory_rejects_a_batch_size_below_one(tmp_path: Path, backend: str) -> None:
     with pytest.raises(ConfigurationError, match="batch_size"):
         load_encoder(_fake_model(tmp_path / "m"), backend, batch_size=0)
+
+
+def test_an_unset_batch_size_takes_the_backends_default() -> None:
+    assert check_batch_size(None) == DEFAULT_BATCH == 32
+    assert check_batch_size(None, 1) == 1
+    assert check_batch_size(7, 1) == 7
+    with pytest.raises(ConfigurationError, match="got 0"):
+        check_batch_size(0, 1)
+
+
+def test_load_encoder_leaves_the_batch_size_to_the_backend_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+    monkeypatch.setattr(OnnxEncoder, "__init__", lambda self, _m, **kw: seen.append(kw["batch_size"]))
+    load_encoder(tmp_path, "onnx-int8")
+    load_encoder(tmp_path, "onnx-int8", batch_size=8)
+    assert seen == [None, 8]
 
 
 def test_missing_optional_package_names_what_to_install() -> None:
