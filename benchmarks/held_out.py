@@ -1,7 +1,7 @@
 """Ranking configurations on one split, undated and dated, with paired-bootstrap intervals.
 
 usage: python -m benchmarks.held_out DATA_DIR --index-dir DIR [--refs DIR] [--configs A,B] [--ranker FILE]
-       [--json OUT]
+       [--highlighter FILE] [--json OUT]
 
 Answers DATA_DIR/queries.jsonl over an index of DATA_DIR/corpus.jsonl already built with the
 default settings (`qa index`), as of today and as of each question's date, for each named
@@ -103,12 +103,18 @@ def means(queries_path: Path, results: list[dict[str, Any]]) -> dict[str, float]
 
 
 def run(
-    data_dir: Path, index_dir: Path, names: list[str], refs: Path | None, ranker: Path | None = None
+    data_dir: Path,
+    index_dir: Path,
+    names: list[str],
+    refs: Path | None,
+    ranker: Path | None = None,
+    highlighter: Path | None = None,
 ) -> dict[str, Any]:
     queries_path = data_dir / "queries.jsonl"
     queries = _jsonl(queries_path)
     qa = open_service(Settings(index_dir=index_dir))
-    configs = {name: CONFIGS[name].model_copy(update={"ranker_path": ranker}) for name in names}
+    files = {"ranker_path": ranker, "highlighter_path": highlighter}
+    configs = {name: CONFIGS[name].model_copy(update=files) for name in names}
     report: dict[str, Any] = {"data": data_dir.name, "questions": len(queries), "settings": {}}
     for setting in SETTINGS:
         results, latency = answer_all(qa, queries, configs, setting)
@@ -176,9 +182,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ranker", type=Path, help="ranker file of the learned rows (default: the shipped one)"
     )
+    parser.add_argument(
+        "--highlighter", type=Path, help="learned highlighter file (default: the shipped one)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    report = run(args.data_dir, args.index_dir, args.configs.split(","), args.refs, args.ranker)
+    names = args.configs.split(",")
+    report = run(args.data_dir, args.index_dir, names, args.refs, args.ranker, args.highlighter)
     print_report(report)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
