@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,22 +16,12 @@ pytestmark = pytest.mark.model
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
-@pytest.fixture
-def defaults() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.upper().startswith("QA_")]:
-            mp.delenv(name)
-        yield
-
-
 def _vectors(service: QAService) -> dict[str, np.ndarray]:
     reader = service.reader()
     return {a: reader.vectors(reader.article_passages(a)) for a in reader.article_ids()}
 
 
-def test_one_build_and_a_resumed_one_in_another_order_store_the_same_vectors(
-    tmp_path: Path, defaults: None
-) -> None:
+def test_one_build_and_a_resumed_one_in_another_order_store_the_same_vectors(tmp_path: Path) -> None:
     """The default encoder (int8) quantises per batch: the default batch of one keeps vectors fixed."""
     articles, problems = read_articles([SEEDS])
     assert problems == [] and len(articles) == 5
