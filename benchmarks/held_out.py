@@ -1,7 +1,7 @@
 """Ranking configurations on one split, undated and dated, with paired-bootstrap intervals.
 
 usage: python -m benchmarks.held_out DATA_DIR --index-dir DIR [--refs DIR] [--configs A,B] [--ranker FILE]
-       [--highlighter FILE] [--json OUT]
+       [--highlighter FILE] [--json OUT] [--save DIR] [--baseline DIR]
 
 Answers DATA_DIR/queries.jsonl over an index of DATA_DIR/corpus.jsonl already built with the
 default settings (`qa index`), as of today and as of each question's date, for each named
@@ -11,6 +11,10 @@ and each configuration's difference to `weights` (today's hand-set ranking) and 
 reference with a paired-bootstrap 95 % interval. References are read from `--refs`
 (`bm25.jsonl`, `dense.jsonl`, `rrf.jsonl`, and `*-dated.jsonl` for the dated setting, as written
 by `python -m benchmarks.references DATA_DIR --engine onnx --out DIR [--as-of-from-date]`).
+
+`--save DIR` writes each configuration's results there (`NAME.jsonl`, `NAME-dated.jsonl`, score.py
+format); `--baseline DIR` reads such a folder, written by an earlier run over another index (a
+different model, say), and adds each configuration's paired difference to its namesake there.
 """
 
 from __future__ import annotations
@@ -85,12 +89,14 @@ def compare(
     return out
 
 
-def read_refs(refs: Path | None, setting: str) -> dict[str, list[dict[str, Any]]]:
+def read_refs(
+    refs: Path | None, setting: str, names: tuple[str, ...] = ("bm25", "dense", "rrf")
+) -> dict[str, list[dict[str, Any]]]:
     if refs is None:
         return {}
     suffix = "-dated" if setting == "dated" else ""
     found = {}
-    for name in ("bm25", "dense", "rrf"):
+    for name in names:
         path = refs / f"{name}{suffix}.jsonl"
         if path.is_file():
             found[name] = _jsonl(path)
@@ -109,6 +115,8 @@ def run(
     refs: Path | None,
     ranker: Path | None = None,
     highlighter: Path | None = None,
+    save: Path | None = None,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
     queries_path = data_dir / "queries.jsonl"
     queries = _jsonl(queries_path)
@@ -118,6 +126,9 @@ def run(
     report: dict[str, Any] = {"data": data_dir.name, "questions": len(queries), "settings": {}}
     for setting in SETTINGS:
         results, latency = answer_all(qa, queries, configs, setting)
+        if save is not None:
+            _save(save, results, setting)
+        earlier = read_refs(baseline, setting, tuple(configs))
         references = read_refs(refs, setting)
         ref_means = {name: means(queries_path, r) for name, r in references.items()}
         rows = {}
@@ -131,6 +142,8 @@ def run(
                 row["p50_ratio"] = round(p50 / base_p50, 3)
             if name != "weights" and "weights" in results:
                 row["vs_weights"] = compare(queries_path, results[name], results["weights"])
+            if name in earlier:
+                row["vs_baseline"] = compare(queries_path, results[name], earlier[name])
             if references:
                 row["vs_best_reference"] = {}
                 for metric in METRICS:
@@ -140,6 +153,14 @@ def run(
             rows[name] = row
         report["settings"][setting] = {"rows": rows, "references": ref_means}
     return report
+
+
+def _save(folder: Path, results: dict[str, list[dict[str, Any]]], setting: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "-dated" if setting == "dated" else ""
+    for name, rows in results.items():
+        lines = (json.dumps(r, ensure_ascii=False) for r in rows)
+        (folder / f"{name}{suffix}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -160,7 +181,7 @@ def print_report(report: dict[str, Any]) -> None:
                 + f"{m.get('HiAnsRec@5') or float('nan'):>9.4f}"
             )
         for name, m in block["rows"].items():
-            for key in ("vs_weights", "vs_best_reference"):
+            for key in ("vs_weights", "vs_baseline", "vs_best_reference"):
                 if key in m:
                     cells = "  ".join(
                         f"{x} {d['diff']:+.3f} [{d['ci95'][0]:+.3f},{d['ci95'][1]:+.3f}]"
@@ -186,9 +207,22 @@ def main(argv: list[str] | None = None) -> None:
         "--highlighter", type=Path, help="learned highlighter file (default: the shipped one)"
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--save", type=Path, help="folder to write each configuration's results to")
+    parser.add_argument(
+        "--baseline", type=Path, help="folder of an earlier run's --save: paired differences to it"
+    )
     args = parser.parse_args(argv)
     names = args.configs.split(",")
-    report = run(args.data_dir, args.index_dir, names, args.refs, args.ranker, args.highlighter)
+    report = run(
+        args.data_dir,
+        args.index_dir,
+        names,
+        args.refs,
+        args.ranker,
+        args.highlighter,
+        save=args.save,
+        baseline=args.baseline,
+    )
     print_report(report)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Related articles against the splits' ground truth: articles that answer the same question.
 
-usage: python -m benchmarks.related DATA_DIR --index-dir DIR [--grid] [--json OUT]
+usage: python -m benchmarks.related DATA_DIR --index-dir DIR [--grid] [--ranker FILE] [--json OUT]
 
 For every indexed article that shares a question's `gold_ids` (two or more) with others, asks
 `related(article, 10)` in each mode and scores Hit@10 (one of the others among the 10) and
@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument("--grid", action="store_true", help="also try the hybrid's weights")
     parser.add_argument("--limit", type=int, help="a seeded sample of this many articles (a quick grid)")
+    parser.add_argument(
+        "--ranker", type=Path, help="related-ranker file of the learned rows (default: the shipped one)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     queries = load_queries(args.data_dir)
@@ -95,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     scores, seconds = {}, {}
     for name, changes in modes.items():
         started = time.perf_counter()
-        scores[name] = per_article(qa, truth, RetrievalConfig(**changes))
+        config = RetrievalConfig(**changes, related_ranker_path=args.ranker)
+        scores[name] = per_article(qa, truth, config)
         seconds[name] = (time.perf_counter() - started) / max(len(scores[name][f"Hit@{K}"]), 1)
     refs = list(MODES)[:2]
     report: dict[str, Any] = {
