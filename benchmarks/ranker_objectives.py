@@ -1,0 +1,220 @@
+"""Which loss the learned ranker should minimise: a two-fold study on a train index (issue 15).
+
+usage: python -m benchmarks.ranker_objectives collect DATA_DIR --index-dir DIR --out FILE.npz
+       python -m benchmarks.ranker_objectives study FILE.npz DATA_DIR [--tau 0.3,0.1] [--json OUT]
+
+The shipped ranker (`qa.ranker_training.fit`) takes a softmax over a question's candidate passages
+and rewards the passages of gold articles that hold an answer. The metrics count articles (each
+shows its best passage), so two alternatives are natural: every passage of a gold article a
+positive, and a softmax over *articles*, each scored by a soft maximum of its passages
+(tau · logsumexp(score / tau); a small tau approaches the maximum, which is what shaping shows).
+
+`collect` saves the candidates of every question, undated and dated, as `qa train-ranker` sees
+them, with each one's article and gold flag. `study` splits the questions in two folds by
+question text (recurring weekly questions stay in one fold), fits each objective on one fold,
+ranks the other, shows one passage per article, and reports Hits@1/5/10, MRR@10 and AnsRec@5
+(an answer-holding gold passage among the first five), undated / dated, with paired-bootstrap
+intervals against the shipped objective.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from benchmarks.common import paired_bootstrap
+from qa.ranker_training import _answering, _group_softmax, read_queries
+from qa.service import open_service
+from qa.settings import Settings
+
+METRICS = ("Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5")
+SETTINGS = ("undated", "dated")
+
+
+def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
+    qa = open_service(Settings(index_dir=index_dir))
+    reader = qa.reader()
+    queries = read_queries(data_dir / "queries.jsonl")
+    qa.prepare([q["question"] for q in queries])
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("x", "answer", "gold", "article", "question", "dated")
+    }
+    for number, q in enumerate(queries):
+        gold_passages = [reader.article_passages(str(g)) for g in q["gold_ids"]]
+        gold_ids = np.concatenate(gold_passages or [np.zeros(0)])
+        for dated in (False, True):
+            as_of = dt.date.fromisoformat(str(q["date"])[:10]) if dated else None
+            ids, columns, x = qa.ranking_features(q["question"], as_of=as_of)
+            if not len(ids):
+                continue
+            gold = np.isin(ids, gold_ids)
+            parts["x"].append(x)
+            parts["gold"].append(gold)
+            parts["answer"].append(_answering(reader, ids, gold, q.get("answers") or []) & gold)
+            parts["article"].append(np.asarray(columns.articles))
+            parts["question"].append(np.full(len(ids), number))
+            parts["dated"].append(np.full(len(ids), dated))
+    np.savez_compressed(out, **{k: np.concatenate(v) for k, v in parts.items()})
+    print(f"{out}: {sum(len(v) for v in parts['x'])} candidates of {len(parts['x'])} question-settings")
+
+
+class Candidates:
+    """Saved candidates, rows ordered by (question-setting, article)."""
+
+    def __init__(self, path: Path, queries: list[dict[str, Any]]) -> None:
+        with np.load(path) as d:
+            data = {k: d[k] for k in d.files}
+        group = data["question"] * 2 + data["dated"]
+        order = np.lexsort((data["article"], group))
+        self.x = data["x"][order]
+        self.answer, self.gold = data["answer"][order], data["gold"][order]
+        self.article, self.group = data["article"][order], group[order]
+        texts = [q["question"].strip().lower().encode() for q in queries]
+        self.fold = np.array([zlib.crc32(texts[g // 2]) % 2 for g in self.group.tolist()])
+
+
+def _starts(*keys: np.ndarray) -> np.ndarray:
+    change = np.zeros(len(keys[0]) - 1, bool)
+    for key in keys:
+        change |= key[1:] != key[:-1]
+    return np.flatnonzero(np.r_[True, change])
+
+
+def fit(
+    c: Candidates, rows: np.ndarray, positive: np.ndarray, tau: float | None, l2: float = 0.01
+) -> np.ndarray:
+    """Weights `(F + 1,)`: score = x @ w[:-1] + w[-1] (the standardisation of `rows` folded in).
+
+    `tau` None: a softmax over passages, the `positive` ones rewarded (the shipped loss); else a
+    softmax over articles scored tau · logsumexp(passage scores / tau), an article holding a
+    positive passage rewarded.
+    """
+    tau_ = 1.0 if tau is None else tau
+    size = np.bincount(c.group[rows])
+    hits = np.bincount(c.group[rows], weights=positive[rows].astype(np.float64))
+    useful = ((hits > 0) & (hits < size))[c.group[rows]]
+    rows = rows[useful]
+    x, group, article, pos = c.x[rows], c.group[rows], c.article[rows], positive[rows]
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    a_starts = np.arange(len(rows)) if tau is None else _starts(group, article)
+    a_count = np.diff(np.r_[a_starts, len(rows)])
+    g_starts = _starts(group[a_starts])
+    a_pos = np.maximum.reduceat(pos.astype(np.float64), a_starts) > 0
+    n = len(g_starts)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        within, lse = _group_softmax(z @ w / tau_, a_starts)
+        score = tau_ * lse
+        p, lse_all = _group_softmax(score, g_starts)
+        q, lse_pos = _group_softmax(np.where(a_pos, score, -np.inf), g_starts)
+        value = float((lse_all - lse_pos).sum()) / n + 0.5 * l2 * float(w @ w)
+        grad = z.T @ (np.repeat(p - q, a_count) * within) / n + l2 * w
+        return value, grad
+
+    w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+    return np.r_[w / scale, -float((mean / scale) @ w)]
+
+
+def score(c: Candidates, rows: np.ndarray, model: np.ndarray) -> dict[str, np.ndarray]:
+    """Per question-setting of `rows`, in order: each metric, and `dated` (1 for the dated setting)."""
+    s = c.x @ model[:-1] + model[-1]
+    out: dict[str, list[float]] = {m: [] for m in (*METRICS, "dated")}
+    starts = _starts(c.group[rows])
+    for begin, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
+        block = rows[begin:end]
+        shown, seen = [], set()
+        for i in block[np.argsort(-s[block], kind="stable")].tolist():
+            if c.article[i] not in seen:
+                seen.add(c.article[i])
+                shown.append(i)
+            if len(shown) == 10:
+                break
+        first = next((r for r, i in enumerate(shown) if c.gold[i]), None)
+        out["dated"].append(float(c.group[block[0]] % 2))
+        for k in (1, 5, 10):
+            out[f"Hits@{k}"].append(float(first is not None and first < k))
+        out["MRR@10"].append(0.0 if first is None else 1.0 / (first + 1))
+        out["AnsRec@5"].append(float(any(c.answer[i] for i in shown[:5])))
+    return {m: np.array(v) for m, v in out.items()}
+
+
+def study(c: Candidates, taus: list[float]) -> dict[str, Any]:
+    variants: dict[str, tuple[np.ndarray, float | None]] = {
+        "shipped: answer-holding passages": (c.answer, None),
+        "every gold passage": (c.gold, None),
+    }
+    for tau in taus:
+        variants[f"gold articles, tau {tau}"] = (c.gold, tau)
+        variants[f"answer-holding articles, tau {tau}"] = (c.answer, tau)
+    per: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    for name, (positive, tau) in variants.items():
+        parts = []
+        for f in (0, 1):
+            model = fit(c, np.flatnonzero(c.fold != f), positive, tau)
+            parts.append(score(c, np.flatnonzero(c.fold == f), model))
+        joined = {m: np.r_[parts[0][m], parts[1][m]] for m in parts[0]}
+        per[name] = {
+            setting: {m: joined[m][joined["dated"] == d] for m in METRICS}
+            for d, setting in enumerate(SETTINGS)
+        }
+    base = per["shipped: answer-holding passages"]
+    report: dict[str, Any] = {}
+    for name, block in per.items():
+        report[name] = {}
+        for setting in SETTINGS:
+            row: dict[str, Any] = {m: round(float(block[setting][m].mean()), 4) for m in METRICS}
+            if block is not base:
+                for m in METRICS:
+                    low, high, _ = paired_bootstrap(block[setting][m], base[setting][m])
+                    diff = float((block[setting][m] - base[setting][m]).mean())
+                    row[f"{m} diff"] = {"diff": round(diff, 4), "ci95": [round(low, 4), round(high, 4)]}
+            report[name][setting] = row
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("collect")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--index-dir", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p = sub.add_parser("study")
+    p.add_argument("candidates", type=Path)
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--tau", default="0.3,0.1")
+    p.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "collect":
+        collect(args.data_dir, args.index_dir, args.out)
+        return
+    queries = read_queries(args.data_dir / "queries.jsonl")
+    report = study(Candidates(args.candidates, queries), [float(t) for t in args.tau.split(",")])
+    for name, block in report.items():
+        for setting, row in block.items():
+            cells = "  ".join(f"{m} {row[m]:.4f}" for m in METRICS)
+            diffs = "  ".join(
+                f"{m.split()[0]} {d['diff']:+.4f} [{d['ci95'][0]:+.3f},{d['ci95'][1]:+.3f}]"
+                for m, d in row.items()
+                if isinstance(d, dict)
+            )
+            print(f"{name:36} {setting:8} {cells}")
+            if diffs:
+                print(f"{'':45} vs shipped: {diffs}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
