@@ -14,7 +14,8 @@ them, with each one's article and gold flag. `study` splits the questions in two
 question text (recurring weekly questions stay in one fold), fits each objective on one fold,
 ranks the other, shows one passage per article, and reports Hits@1/5/10, MRR@10 and AnsRec@5
 (an answer-holding gold passage among the first five), undated / dated, with paired-bootstrap
-intervals against the shipped objective.
+intervals against the shipped objective. It first checks that its baseline, fitted on all the
+candidates, scores them as `qa.ranker_training.fit` does.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 from benchmarks.common import paired_bootstrap
-from qa.ranker_training import _answering, _group_softmax, read_queries
+from qa.ranker_training import Examples, _answering, _group_softmax, read_queries
+from qa.ranker_training import fit as shipped_fit
 from qa.service import open_service
 from qa.settings import Settings
 
@@ -147,6 +149,16 @@ def score(c: Candidates, rows: np.ndarray, model: np.ndarray) -> dict[str, np.nd
     return {m: np.array(v) for m, v in out.items()}
 
 
+def check_baseline(c: Candidates) -> float:
+    """The largest difference between the scores of this study's baseline and of the shipped
+    trainer (`qa.ranker_training.fit`), both fitted on all of `c`: the baseline is the shipped
+    loss only if it is about zero."""
+    ours = fit(c, np.arange(len(c.x)), c.answer, None)
+    names = tuple(f"f{i}" for i in range(c.x.shape[1]))
+    shipped = shipped_fit(Examples(c.x, c.answer, c.group), features=names).score(c.x)
+    return float(np.max(np.abs(c.x @ ours[:-1] + ours[-1] - shipped)))
+
+
 def study(c: Candidates, taus: list[float]) -> dict[str, Any]:
     variants: dict[str, tuple[np.ndarray, float | None]] = {
         "shipped: answer-holding passages": (c.answer, None),
@@ -200,7 +212,12 @@ def main(argv: list[str] | None = None) -> None:
         collect(args.data_dir, args.index_dir, args.out)
         return
     queries = read_queries(args.data_dir / "queries.jsonl")
-    report = study(Candidates(args.candidates, queries), [float(t) for t in args.tau.split(",")])
+    candidates = Candidates(args.candidates, queries)
+    gap = check_baseline(candidates)
+    print(f"baseline against the shipped trainer: largest score difference {gap:.2e}")
+    if gap > 1e-3:
+        raise SystemExit("the study's baseline does not reproduce the shipped loss")
+    report = study(candidates, [float(t) for t in args.tau.split(",")])
     for name, block in report.items():
         for setting, row in block.items():
             cells = "  ".join(f"{m} {row[m]:.4f}" for m in METRICS)
