@@ -159,19 +159,22 @@ def check_baseline(c: Candidates) -> float:
     return float(np.max(np.abs(c.x @ ours[:-1] + ours[-1] - shipped)))
 
 
-def study(c: Candidates, taus: list[float]) -> dict[str, Any]:
-    variants: dict[str, tuple[np.ndarray, float | None]] = {
-        "shipped: answer-holding passages": (c.answer, None),
-        "every gold passage": (c.gold, None),
+def study(c: Candidates, taus: list[float], l2s: tuple[float, ...] = ()) -> dict[str, Any]:
+    """Each loss against the shipped one (L2 0.01); `l2s`: the shipped loss with other strengths."""
+    variants: dict[str, tuple[np.ndarray, float | None, float]] = {
+        "shipped: answer-holding passages": (c.answer, None, 0.01),
+        "every gold passage": (c.gold, None, 0.01),
     }
     for tau in taus:
-        variants[f"gold articles, tau {tau}"] = (c.gold, tau)
-        variants[f"answer-holding articles, tau {tau}"] = (c.answer, tau)
+        variants[f"gold articles, tau {tau}"] = (c.gold, tau, 0.01)
+        variants[f"answer-holding articles, tau {tau}"] = (c.answer, tau, 0.01)
+    for l2 in l2s:
+        variants[f"shipped loss, L2 {l2}"] = (c.answer, None, l2)
     per: dict[str, dict[str, dict[str, np.ndarray]]] = {}
-    for name, (positive, tau) in variants.items():
+    for name, (positive, tau, l2) in variants.items():
         parts = []
         for f in (0, 1):
-            model = fit(c, np.flatnonzero(c.fold != f), positive, tau)
+            model = fit(c, np.flatnonzero(c.fold != f), positive, tau, l2)
             parts.append(score(c, np.flatnonzero(c.fold == f), model))
         joined = {m: np.r_[parts[0][m], parts[1][m]] for m in parts[0]}
         per[name] = {
@@ -206,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("candidates", type=Path)
     p.add_argument("data_dir", type=Path)
     p.add_argument("--tau", default="0.3,0.1")
+    p.add_argument("--l2", default="", help="other L2 strengths for the shipped loss, comma-separated")
     p.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.command == "collect":
@@ -217,7 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"baseline against the shipped trainer: largest score difference {gap:.2e}")
     if gap > 1e-3:
         raise SystemExit("the study's baseline does not reproduce the shipped loss")
-    report = study(candidates, [float(t) for t in args.tau.split(",")])
+    l2s = tuple(float(v) for v in args.l2.split(",") if v)
+    report = study(candidates, [float(t) for t in args.tau.split(",") if t], l2s)
     for name, block in report.items():
         for setting, row in block.items():
             cells = "  ".join(f"{m} {row[m]:.4f}" for m in METRICS)
