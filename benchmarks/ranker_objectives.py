@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import logsumexp
 
 from benchmarks.common import paired_bootstrap
 from qa.ranker_training import Examples, _answering, _group_softmax, read_queries
@@ -127,9 +128,10 @@ def fit(
 
 
 def score(c: Candidates, rows: np.ndarray, model: np.ndarray) -> dict[str, np.ndarray]:
-    """Per question-setting of `rows`, in order: each metric, and `dated` (1 for the dated setting)."""
+    """Per question-setting of `rows`, in order: each metric, `dated` (1 for the dated setting) and
+    `loss`, the shipped loss of the setting (NaN where no candidate, or every one, holds an answer)."""
     s = c.x @ model[:-1] + model[-1]
-    out: dict[str, list[float]] = {m: [] for m in (*METRICS, "dated")}
+    out: dict[str, list[float]] = {m: [] for m in (*METRICS, "dated", "loss")}
     starts = _starts(c.group[rows])
     for begin, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
         block = rows[begin:end]
@@ -146,6 +148,11 @@ def score(c: Candidates, rows: np.ndarray, model: np.ndarray) -> dict[str, np.nd
             out[f"Hits@{k}"].append(float(first is not None and first < k))
         out["MRR@10"].append(0.0 if first is None else 1.0 / (first + 1))
         out["AnsRec@5"].append(float(any(c.answer[i] for i in shown[:5])))
+        wanted = c.answer[block]
+        if wanted.any() and not wanted.all():
+            out["loss"].append(float(logsumexp(s[block]) - logsumexp(s[block][wanted])))
+        else:
+            out["loss"].append(float("nan"))
     return {m: np.array(v) for m, v in out.items()}
 
 
@@ -178,7 +185,7 @@ def study(c: Candidates, taus: list[float], l2s: tuple[float, ...] = ()) -> dict
             parts.append(score(c, np.flatnonzero(c.fold == f), model))
         joined = {m: np.r_[parts[0][m], parts[1][m]] for m in parts[0]}
         per[name] = {
-            setting: {m: joined[m][joined["dated"] == d] for m in METRICS}
+            setting: {m: joined[m][joined["dated"] == d] for m in (*METRICS, "loss")}
             for d, setting in enumerate(SETTINGS)
         }
     base = per["shipped: answer-holding passages"]
@@ -187,6 +194,7 @@ def study(c: Candidates, taus: list[float], l2s: tuple[float, ...] = ()) -> dict
         report[name] = {}
         for setting in SETTINGS:
             row: dict[str, Any] = {m: round(float(block[setting][m].mean()), 4) for m in METRICS}
+            row["held-out loss"] = round(float(np.nanmean(block[setting]["loss"])), 4)
             if block is not base:
                 for m in METRICS:
                     low, high, _ = paired_bootstrap(block[setting][m], base[setting][m])
@@ -225,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     report = study(candidates, [float(t) for t in args.tau.split(",") if t], l2s)
     for name, block in report.items():
         for setting, row in block.items():
-            cells = "  ".join(f"{m} {row[m]:.4f}" for m in METRICS)
+            cells = "  ".join(f"{m} {row[m]:.4f}" for m in (*METRICS, "held-out loss"))
             diffs = "  ".join(
                 f"{m.split()[0]} {d['diff']:+.4f} [{d['ci95'][0]:+.3f},{d['ci95'][1]:+.3f}]"
                 for m, d in row.items()
