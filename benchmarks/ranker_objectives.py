@@ -21,7 +21,6 @@ candidates, scores them as `qa.ranker_training.fit` does.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import zlib
 from pathlib import Path
@@ -32,7 +31,13 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from benchmarks.common import paired_bootstrap
-from qa.ranker_training import Examples, _answering, _group_softmax, read_queries
+from qa.ranker_training import (
+    Examples,
+    _group_softmax,
+    _useful_groups,
+    question_candidates,
+    read_queries,
+)
 from qa.ranker_training import fit as shipped_fit
 from qa.service import open_service
 from qa.settings import Settings
@@ -43,29 +48,18 @@ SETTINGS = ("undated", "dated")
 
 def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
     qa = open_service(Settings(index_dir=index_dir))
-    reader = qa.reader()
     queries = read_queries(data_dir / "queries.jsonl")
-    qa.prepare([q["question"] for q in queries])
-    parts: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("x", "answer", "gold", "article", "question", "dated")
-    }
-    for number, q in enumerate(queries):
-        gold_passages = [reader.article_passages(str(g)) for g in q["gold_ids"]]
-        gold_ids = np.concatenate(gold_passages or [np.zeros(0)])
-        for dated in (False, True):
-            as_of = dt.date.fromisoformat(str(q["date"])[:10]) if dated else None
-            ids, columns, x = qa.ranking_features(q["question"], as_of=as_of)
-            if not len(ids):
-                continue
-            gold = np.isin(ids, gold_ids)
-            parts["x"].append(x)
-            parts["gold"].append(gold)
-            parts["answer"].append(_answering(reader, ids, gold, q.get("answers") or []) & gold)
-            parts["article"].append(np.asarray(columns.articles))
-            parts["question"].append(np.full(len(ids), number))
-            parts["dated"].append(np.full(len(ids), dated))
-    np.savez_compressed(out, **{k: np.concatenate(v) for k, v in parts.items()})
-    print(f"{out}: {sum(len(v) for v in parts['x'])} candidates of {len(parts['x'])} question-settings")
+    found = list(question_candidates(qa, queries))
+    np.savez_compressed(
+        out,
+        x=np.concatenate([f.x for f in found]),
+        answer=np.concatenate([f.labels for f in found]),
+        gold=np.concatenate([f.gold for f in found]),
+        article=np.concatenate([np.asarray(f.columns.articles) for f in found]),
+        question=np.concatenate([np.full(len(f.ids), f.number) for f in found]),
+        dated=np.concatenate([np.full(len(f.ids), f.dated) for f in found]),
+    )
+    print(f"{out}: {sum(len(f.ids) for f in found)} candidates of {len(found)} question-settings")
 
 
 class Candidates:
@@ -100,10 +94,7 @@ def fit(
     positive passage rewarded.
     """
     tau_ = 1.0 if tau is None else tau
-    size = np.bincount(c.group[rows])
-    hits = np.bincount(c.group[rows], weights=positive[rows].astype(np.float64))
-    useful = ((hits > 0) & (hits < size))[c.group[rows]]
-    rows = rows[useful]
+    rows = rows[_useful_groups(Examples(c.x[rows], positive[rows], c.group[rows]))]
     x, group, article, pos = c.x[rows], c.group[rows], c.article[rows], positive[rows]
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from embeddings.backends import IndexReader
+from embeddings.backends import Columns, IndexReader
 from qa.evaluation import related_truth
 from qa.retrieval.features import FEATURES
 from qa.retrieval.learned import LinearRanker
@@ -53,6 +53,42 @@ def read_queries(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionCandidates:
+    """The candidates of question number `number` of a set in one setting (`dated`: as of its
+    date), as `ask` reads them: ids, columns, features, and which come from a gold article
+    (`gold`) and which are positives (`labels`: those that hold an answer, see `collect`)."""
+
+    number: int
+    dated: bool
+    ids: np.ndarray
+    columns: Columns
+    x: np.ndarray
+    gold: np.ndarray
+    labels: np.ndarray
+
+
+def question_candidates(
+    qa: QAService, queries: Sequence[dict[str, Any]], settings: Sequence[str] = ("undated", "dated")
+) -> Iterator[QuestionCandidates]:
+    """Every question's labelled candidates in every setting (`dated` needs a `date`), in order;
+    a question-setting without candidates is left out."""
+    reader = qa.reader()
+    qa.prepare([q["question"] for q in queries])
+    for number, q in enumerate(queries):
+        gold_ids = np.concatenate([reader.article_passages(str(g)) for g in q["gold_ids"]] or [np.zeros(0)])
+        for setting in settings:
+            if setting == "dated" and not q.get("date"):
+                continue
+            as_of = dt.date.fromisoformat(str(q["date"])[:10]) if setting == "dated" else None
+            ids, columns, x = qa.ranking_features(q["question"], as_of=as_of)
+            if not len(ids):
+                continue
+            gold = np.isin(ids, gold_ids)
+            labels = _answering(reader, ids, gold, q.get("answers") or [])
+            yield QuestionCandidates(number, setting == "dated", ids, columns, x, gold, labels)
+
+
 def collect(
     qa: QAService, queries: Sequence[dict[str, Any]], *, settings: Sequence[str] = ("undated", "dated")
 ) -> Examples:
@@ -62,21 +98,11 @@ def collect(
     article when none of its candidates does): a long article's other passages are not what the
     question asks for.
     """
-    reader = qa.reader()
-    qa.prepare([q["question"] for q in queries])
     xs, labels, groups = [], [], []
-    for q in queries:
-        gold = np.concatenate([reader.article_passages(str(g)) for g in q["gold_ids"]] or [np.zeros(0)])
-        for setting in settings:
-            if setting == "dated" and not q.get("date"):
-                continue
-            as_of = dt.date.fromisoformat(str(q["date"])[:10]) if setting == "dated" else None
-            ids, _, x = qa.ranking_features(q["question"], as_of=as_of)
-            if not len(ids):
-                continue
-            xs.append(x)
-            labels.append(_answering(reader, ids, np.isin(ids, gold), q.get("answers") or []))
-            groups.append(np.full(len(ids), len(groups)))
+    for found in question_candidates(qa, queries, settings):
+        xs.append(found.x)
+        labels.append(found.labels)
+        groups.append(np.full(len(found.ids), len(groups)))
     if not xs:
         return Examples(np.zeros((0, len(FEATURES))), np.zeros(0, bool), np.zeros(0, np.int64))
     return Examples(np.concatenate(xs), np.concatenate(labels), np.concatenate(groups))
