@@ -485,7 +485,10 @@ def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
 
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
-    qa = _service(settings, progress=sys.stderr.isatty())
+    # The files being refitted are not loaded: a stale one (features of another release) is what
+    # this command replaces. Fitting reads features, never a fitted model's scores.
+    retrieval = settings.retrieval.model_copy(update={"ranking": "weights", "related": "hybrid"})
+    qa = _service(settings.model_copy(update={"retrieval": retrieval}), progress=sys.stderr.isatty())
     if not args.no_index:
         qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
     train, out = (
