@@ -12,6 +12,8 @@ from tqdm import tqdm
 
 from qa import cli
 from qa.console import console
+from qa.retrieval.features import FEATURES
+from qa.retrieval.learned import read_ranker
 from qa.service import QAService
 from qa.settings import Settings
 from tests.support.fakes import FakeEncoder
@@ -206,3 +208,37 @@ def test_console_removes_its_handler_and_gives_tqdm_a_thread_lock() -> None:
         assert isinstance(tqdm.get_lock(), type(threading.RLock()))
 
     assert root.handlers == handlers and root.level == level
+
+
+def test_train_ranker_refits_over_a_ranker_file_of_another_release(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_encoder: FakeEncoder,
+) -> None:
+    """The file a release's new features make stale is the one the command must be able to replace."""
+
+    def service(settings: Settings, progress: str = "off") -> QAService:  # honours the retrieval knobs
+        return build_service(settings.index_dir, fake_encoder, retrieval=settings.retrieval)
+
+    monkeypatch.setattr(cli, "_service", service)
+    stale = tmp_path / "stale.json"
+    stale.write_text(
+        json.dumps({"kind": "linear", "features": ["dense"], "mean": [0], "scale": [1], "weights": [1]})
+    )
+    monkeypatch.setenv("QA_RANKER_PATH", str(stale))
+    data = tmp_path / "bench"
+    data.mkdir()
+    write_feed(data / "corpus.jsonl")
+    questions = [
+        {"question": f"Where did the storm hit on day {i}?", "gold_ids": [f"r{i}"]} for i in range(3)
+    ]
+    (data / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
+    out = tmp_path / "new.json"
+
+    code, printed, err = run(
+        capsys, "train-ranker", str(data), "--index-dir", str(tmp_path / "i"), "--out", str(out)
+    )
+
+    assert code == 0, err
+    assert read_ranker(out).features == FEATURES and f"wrote {out}" in printed
