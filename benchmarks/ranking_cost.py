@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
             ids, scores = fuse(candidates, config)
             scores *= ranking.date_factors(reader.columns(ids).days, None, as_of, config)
             middle = time.perf_counter()
-            _, _, x = candidate_features(reader, candidates, facts)
+            _, _, x = candidate_features(reader, candidates, facts, q["question"])
             model.score(x)
             costs["weights"].append(middle - started)
             costs["learned"].append(time.perf_counter() - middle)

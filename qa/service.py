@@ -241,7 +241,7 @@ class QAService:
         lexical = a["lexical_text"] if self.retrieval.lexical else None
         candidates = reader.candidates(a["vector"], lexical, self.retrieval.candidates, a["filters"])
         facts = QueryFacts(a["window"], a["as_of"], a["dated"], a["present"])
-        return candidate_features(reader, candidates, facts)
+        return candidate_features(reader, candidates, facts, lexical)
 
     def search(self, question: str, k: int = 5, **filters: object) -> list[Hit]:
         """Similarity search for scripts: just the hits of `ask`."""

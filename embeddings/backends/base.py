@@ -158,6 +158,12 @@ class IndexReader(Protocol):
         """BM25 idf of each lowercase word over the passages (None without a lexical index)."""
         ...
 
+    def overlap(self, ids: np.ndarray, text: str) -> np.ndarray:
+        """`(len(ids), 2)` float64: how much of `text`'s BM25 tokens each passage holds, as
+        `embeddings.backends.overlap.token_overlap` computes it (`OVERLAP` names the columns;
+        zeros without a lexical index or for an unknown id)."""
+        ...
+
     def article(self, article_id: str) -> Article | None: ...
 
     def article_ids(self) -> list[str]:

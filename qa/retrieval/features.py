@@ -24,6 +24,10 @@ named by `FEATURES`:
   same article; `article_dense_rank`, `article_lexical_rank`: log(1 + the article's rank by
   them), so a passage is read with the evidence of its whole article.
 - `dense_gap`: `dense` minus the best cosine of the question (how far behind the leader).
+- `coverage`, `bigrams`: the share of the lexical query's idf mass the passage holds, and of its
+  word pairs it holds in order (`embeddings.backends.overlap`; 0 without a lexical query);
+  `article_coverage`: the best `coverage` among the candidates of the same article. BM25 alone
+  cannot tell a passage holding every query word from one repeating a single rare one.
 """
 
 from __future__ import annotations
@@ -65,6 +69,9 @@ FEATURES: tuple[str, ...] = (
     "article_dense_rank",
     "article_lexical_rank",
     "dense_gap",
+    "coverage",
+    "bigrams",
+    "article_coverage",
 )
 
 # Words that tie a question to the moment it is asked, whatever the date parser made of them.
@@ -102,11 +109,17 @@ def candidate_ids(candidates: Candidates) -> np.ndarray:
 
 
 def features(
-    candidates: Candidates, ids: np.ndarray, columns: Columns, copies: np.ndarray, facts: QueryFacts
+    candidates: Candidates,
+    ids: np.ndarray,
+    columns: Columns,
+    copies: np.ndarray,
+    facts: QueryFacts,
+    overlap: np.ndarray | None = None,
 ) -> np.ndarray:
     """The `(len(ids), len(FEATURES))` float64 feature matrix of the candidates `ids`.
 
-    `columns` and `copies` (passages sharing each one's text) are aligned with `ids`.
+    `columns`, `copies` (passages sharing each one's text) and `overlap` (`IndexReader.overlap`
+    with the lexical query; None: no lexical query) are aligned with `ids`.
     """
     n = len(ids)
     row = {pid: i for i, pid in enumerate(ids.tolist())}
@@ -164,10 +177,15 @@ def features(
     positions = np.maximum(columns.positions, 0)
     out[:, col["lede"]] = positions == 0
     out[:, col["position"]] = np.log1p(positions)
-    for name in ("dense", "lexical"):
+    if overlap is not None:
+        out[:, col["coverage"]] = overlap[:, 0]
+        out[:, col["bigrams"]] = overlap[:, 1]
+    for name in ("dense", "lexical", "coverage"):
         best = np.full(len(counts), -np.inf)
         np.maximum.at(best, inverse, out[:, col[name]])
         out[:, col[f"article_{name}"]] = best[inverse]
+        if name == "coverage":
+            break
         rank = np.empty(len(best))
         rank[np.argsort(-best, kind="stable")] = np.arange(len(best))
         out[:, col[f"article_{name}_rank"]] = np.log1p(rank[inverse])

@@ -58,7 +58,7 @@ def retrieve(
     candidates = reader.candidates(vector, lexical, n, filters)
     if config.ranking == "learned":
         facts = QueryFacts(window, as_of, dated, present)
-        ids, columns, x = candidate_features(reader, candidates, facts)
+        ids, columns, x = candidate_features(reader, candidates, facts, lexical)
         scores = load_ranker(config.ranker_path).score(x)
     else:
         ids, scores = fuse(candidates, config)
@@ -82,13 +82,15 @@ def retrieve(
 
 
 def candidate_features(
-    reader: IndexReader, candidates: Candidates, facts: QueryFacts
+    reader: IndexReader, candidates: Candidates, facts: QueryFacts, lexical: str | None
 ) -> tuple[np.ndarray, Columns, np.ndarray]:
-    """`(ids, columns, x)`: the candidates (dense first), their columns and `(n, F)` features."""
+    """`(ids, columns, x)`: the candidates (dense first), their columns and `(n, F)` features;
+    `lexical`: what BM25 matched (None: nothing)."""
     ids = candidate_ids(candidates)
     columns = reader.columns(ids)
     copies = reader.text_copies(columns.texts) if len(ids) else np.zeros(0, np.int64)
-    return ids, columns, features(candidates, ids, columns, copies, facts)
+    overlap = reader.overlap(ids, lexical) if lexical is not None and len(ids) else None
+    return ids, columns, features(candidates, ids, columns, copies, facts, overlap)
 
 
 def within(filters: Filters, window: Window) -> Filters:

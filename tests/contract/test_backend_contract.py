@@ -186,6 +186,24 @@ def test_idf_ranks_a_rare_word_above_a_common_one(filled: IndexReader) -> None:
     assert idf is not None and idf["earthquake"] > idf["exports"] > 0
 
 
+def test_overlap_weighs_the_query_words_and_word_pairs_each_passage_holds(filled: IndexReader) -> None:
+    quake, flood = filled.article_passages("quake"), filled.article_passages("flood")
+    ids = np.array([quake[0], quake[1], flood[0], 10**9], dtype=np.int64)
+    overlap = filled.overlap(ids, "Coastal exports rose?")
+    idf = filled.idf(["coastal", "exports", "rose"])
+    assert idf is not None
+    mass = idf["coastal"] + idf["exports"] + idf["rose"]
+    pairs = min(idf["coastal"], idf["exports"]) + min(idf["exports"], idf["rose"])
+    # quake[0] holds "coastal" alone; the wire copy holds "exports rose", in that order
+    assert overlap[0].tolist() == pytest.approx([idf["coastal"] / mass, 0.0])
+    expected = [(idf["exports"] + idf["rose"]) / mass, min(idf["exports"], idf["rose"]) / pairs]
+    assert overlap[1].tolist() == pytest.approx(expected)
+    assert overlap[2:].tolist() == [[0.0, 0.0], [0.0, 0.0]]  # no query word; an unknown id
+    whole = filled.overlap(ids[:1], "an earthquake shook the coastal town")
+    assert whole[0].tolist() == pytest.approx([1.0, 1.0])
+    assert filled.overlap(ids, "the of and").tolist() == [[0.0, 0.0]] * 4  # stopwords only
+
+
 def test_archive_facts(filled: IndexReader) -> None:
     assert filled.max_date() == D(2024, 3, 20)
     assert dict(filled.sources())["Dawn"] == 1 and filled.size_bytes() >= 0

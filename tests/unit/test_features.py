@@ -24,12 +24,13 @@ def matrix(
     present: bool = False,
     articles: list[int] | None = None,
     copies: list[int] | None = None,
+    overlap: list[list[float]] | None = None,
 ) -> dict[str, np.ndarray]:
     ids = candidate_ids(CANDIDATES)
     columns = Columns(np.array(days), np.array(articles or [0, 1, 2]), np.arange(3), np.zeros(3, np.int64))
-    x = features(
-        CANDIDATES, ids, columns, np.array(copies or [1, 1, 1]), QueryFacts(window, AS_OF, dated, present)
-    )
+    facts = QueryFacts(window, AS_OF, dated, present)
+    held = None if overlap is None else np.array(overlap)
+    x = features(CANDIDATES, ids, columns, np.array(copies or [1, 1, 1]), facts, held)
     assert x.shape == (3, len(FEATURES))
     return {name: x[:, j] for j, name in enumerate(FEATURES)}
 
@@ -53,6 +54,16 @@ def test_lexical_scores_are_relative_to_the_best_and_absent_is_zero() -> None:
     assert f["lexical"].tolist() == [0.0, 1.0, 0.5]
     assert f["lexical_absent"].tolist() == [1, 0, 0]
     assert f["lexical_rr"].tolist() == pytest.approx([0.0, 60 / 61, 60 / 62])
+
+
+def test_overlap_fills_coverage_and_bigrams_and_each_article_its_best_coverage() -> None:
+    f = matrix([DAY] * 3, articles=[4, 8, 4], overlap=[[0.25, 0.0], [0.5, 0.5], [0.75, 0.25]])
+
+    assert f["coverage"].tolist() == [0.25, 0.5, 0.75]
+    assert f["bigrams"].tolist() == [0.0, 0.5, 0.25]
+    assert f["article_coverage"].tolist() == [0.75, 0.5, 0.75]
+    without = matrix([DAY] * 3)  # no lexical query
+    assert not without["coverage"].any() and not without["article_coverage"].any()
 
 
 def test_window_features_are_zero_without_a_window_and_split_inside_from_outside() -> None:

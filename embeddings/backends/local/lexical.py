@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
 from embeddings.backends.local.bm25_build import ArrayBM25, FlatTokens, gather_runs
+from embeddings.backends.overlap import flatten, idf, query_codes, token_overlap
 from embeddings.text import bm25_query_tokens, bm25_tokens, snowball_stemmer
 
 DIRNAME = "lexical"
@@ -43,6 +45,11 @@ class LexicalIndex:
         # Passage ids arrive in ascending order, so a position is a binary search, not a dict.
         self._sorted = bool(np.all(ids[1:] > ids[:-1])) if len(ids) > 1 else True
         self._order = None if self._sorted else np.argsort(ids, kind="stable")
+        # search and overlap cut the same question: once (bm25s's tokenizer costs ~0.2 ms a call)
+        self.query_tokens = lru_cache(maxsize=1024)(self._cut)
+
+    def _cut(self, query: str) -> tuple[str, ...]:
+        return tuple(bm25_query_tokens(query, self._stemmer))
 
     @classmethod
     def build(cls, ids: np.ndarray, texts: Sequence[str], *, stem: bool = True) -> LexicalIndex:
@@ -89,7 +96,8 @@ class LexicalIndex:
         if self._tokens is None and self._directory is not None:
             base = self._directory / DIRNAME
             if (base / _TOKENS).is_file() and (base / _OFFSETS).is_file():
-                self._tokens = FlatTokens(np.load(base / _TOKENS, mmap_mode="r"), np.load(base / _OFFSETS))
+                flat = np.asarray(np.load(base / _TOKENS, mmap_mode="r"))  # a plain view: reads skip memmap
+                self._tokens = FlatTokens(flat, np.load(base / _OFFSETS))
         return self._tokens
 
     @staticmethod
@@ -163,6 +171,39 @@ class LexicalIndex:
             out[word] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return out
 
+    def overlap(
+        self, ids: np.ndarray, query: str, texts_of: Callable[[np.ndarray], Sequence[str]]
+    ) -> np.ndarray:
+        """`(len(ids), 2)`: `overlap.token_overlap` of each passage with `query`'s tokens, from the
+        stored tokens (`texts_of(ids)` is read and tokenized only for an index saved without them);
+        zeros for an id the index does not hold."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.zeros((len(ids), 2))
+        tokens = self.query_tokens(query) if len(self.ids) else ()
+        if not tokens or not len(ids):
+            return out
+        vocab = self._retriever.vocab_dict
+        indptr = self._retriever.scores["indptr"]
+        codes = query_codes(tokens, vocab.get)
+        known = np.array([c for c in set(codes) if c >= 0], dtype=np.int64)
+        df = dict(zip(known.tolist(), (indptr[known + 1] - indptr[known]).tolist(), strict=True))
+        n = len(self.ids)
+        weights = {c: idf(df.get(c, 0), n) for c in set(codes)}
+        rows, found = self._rows(ids)
+        held = self._held_tokens()
+        if held is not None:
+            starts = held.offsets[rows[found]]
+            lengths = held.offsets[rows[found] + 1] - starts
+            offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            flat = np.empty(int(offsets[-1]), dtype=held.flat.dtype)
+            gather_runs(held.flat, starts, lengths, flat, offsets[:-1])
+        else:
+            docs = bm25_tokens(texts_of(ids[found]), self.stem)
+            flat, offsets = flatten([[vocab.get(t, -1) for t in doc] for doc in docs])
+        out[found] = token_overlap(flat, offsets, codes, weights)
+        return out
+
     def _rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`(rows, found)`: each id's row in `self.ids` (meaningful where `found`), both `(len(ids),)`."""
         if not len(self.ids):
@@ -182,10 +223,10 @@ class LexicalIndex:
         """Top-k `(scores, ids)`, each `(<=k,)`, best first; only positive scores, only `allowed` ids."""
         if not len(self.ids) or k <= 0:
             return np.empty(0, np.float32), np.empty(0, np.int64)
-        tokens = bm25_query_tokens(query, self._stemmer)
+        tokens = self.query_tokens(query)
         if not tokens:
             return np.empty(0, np.float32), np.empty(0, np.int64)
-        scores = self._retriever.get_scores(tokens).astype(np.float32, copy=False)
+        scores = self._retriever.get_scores(list(tokens)).astype(np.float32, copy=False)
         if allowed is not None:
             scores = np.where(self._mask(np.asarray(allowed, dtype=np.int64)), scores, 0.0)
         k = min(k, len(scores))

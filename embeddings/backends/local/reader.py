@@ -126,6 +126,15 @@ class LocalReader:
     def idf(self, words: Sequence[str]) -> dict[str, float] | None:
         return None if self.lexical is None else self.lexical.idf(words)
 
+    def overlap(self, ids: np.ndarray, text: str) -> np.ndarray:
+        if self.lexical is None:
+            return np.zeros((len(ids), 2))
+        return self.lexical.overlap(ids, text, self._texts)
+
+    def _texts(self, ids: np.ndarray) -> list[str]:
+        rows = self.rows.passages(ids.tolist())
+        return [rows[i].text if i in rows else "" for i in ids.tolist()]
+
     # --- rows ---------------------------------------------------------------------------------
 
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRow]:

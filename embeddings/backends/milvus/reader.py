@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from embeddings.backends.milvus.schema import (
     Collections,
     DenseIndex,
 )
+from embeddings.backends.overlap import flatten, idf, query_codes, token_overlap
 from embeddings.text import bm25_query_tokens, snowball_stemmer
 
 _EMPTY_IDS = np.empty(0, np.int64)
@@ -150,9 +150,14 @@ class MilvusReader:
     def idf(self, words: Sequence[str]) -> dict[str, float] | None:
         """BM25 (Lucene) idf of each word, from the document frequencies writers keep per term."""
         stems = {w: self._stemmer.stemWord(w) for w in words}
+        df = self._frequencies(set(stems.values()))
+        return {w: idf(df.get(t, 0), self.info.passages) for w, t in stems.items()}
+
+    def _frequencies(self, tokens: set[str]) -> dict[str, int]:
+        """How many passages of the version hold each stemmed token (kept once read)."""
         with self._lock:
-            df = {t: self._df[t] for t in stems.values() if t in self._df}
-        asked = {t for t in stems.values() if t not in df}
+            df = {t: self._df[t] for t in tokens if t in self._df}
+        asked = {t for t in tokens if t not in df}
         if asked:
             versions = self.snapshot.versions()
             fetched = dict.fromkeys(asked, 0) | terms.frequencies(
@@ -160,11 +165,25 @@ class MilvusReader:
             )
             df |= fetched
             self._remember(self._df, fetched)
-        n = self.info.passages
-        return {
-            w: math.log(1.0 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) if n else 0.0
-            for w, t in stems.items()
-        }
+        return df
+
+    def overlap(self, ids: np.ndarray, text: str) -> np.ndarray:
+        """From each passage's stored `terms` (its BM25 tokens), as the local backend computes it."""
+        out = np.zeros((len(ids), 2))
+        tokens = bm25_query_tokens(text, self._stemmer)
+        if not tokens or not len(ids):
+            return out
+        df = self._frequencies(set(tokens))
+        number = {t: i for i, t in enumerate(dict.fromkeys(t for t in tokens if df.get(t, 0)))}
+        codes = query_codes(tokens, number.get)
+        weights = {c: idf(df.get(t, 0), self.info.passages) for t, c in zip(tokens, codes, strict=True)}
+        wanted = [int(i) for i in ids.tolist()]
+        rows = self._query_ids(self.names.passages, wanted, ["id", "terms"])
+        held = {int(r["id"]): r["terms"] for r in rows}
+        found = np.array([i in held for i in wanted], dtype=bool)
+        docs = [[number.get(t, -1) for t in held[i].split()] for i in wanted if i in held]
+        out[found] = token_overlap(*flatten(docs), codes, weights)
+        return out
 
     # --- rows ---------------------------------------------------------------------------------
 
