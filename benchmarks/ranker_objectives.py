@@ -2,6 +2,7 @@
 
 usage: python -m benchmarks.ranker_objectives collect DATA_DIR --index-dir DIR --out FILE.npz
        python -m benchmarks.ranker_objectives study FILE.npz DATA_DIR [--tau 0.3,0.1] [--json OUT]
+       python -m benchmarks.ranker_objectives ablate FILE.npz DATA_DIR --without A,B [--json OUT]
 
 The shipped ranker (`qa.ranker_training.fit`) takes a softmax over a question's candidate passages
 and rewards the passages of gold articles that hold an answer. The metrics count articles (each
@@ -16,6 +17,9 @@ ranks the other, shows one passage per article, and reports Hits@1/5/10, MRR@10 
 (an answer-holding gold passage among the first five), undated / dated, with paired-bootstrap
 intervals against the shipped objective. It first checks that its baseline, fitted on all the
 candidates, scores them as `qa.ranker_training.fit` does.
+
+`ablate` asks the same folds what some features add: the shipped loss fitted on every feature
+against the same fit without the `--without` columns (named as in `qa.retrieval.features`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from qa.ranker_training import (
     read_queries,
 )
 from qa.ranker_training import fit as shipped_fit
+from qa.retrieval.features import FEATURES
 from qa.service import open_service
 from qa.settings import Settings
 
@@ -58,6 +63,7 @@ def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
         article=np.concatenate([np.asarray(f.columns.articles) for f in found]),
         question=np.concatenate([np.full(len(f.ids), f.number) for f in found]),
         dated=np.concatenate([np.full(len(f.ids), f.dated) for f in found]),
+        features=np.array(FEATURES),
     )
     print(f"{out}: {sum(len(f.ids) for f in found)} candidates of {len(found)} question-settings")
 
@@ -71,6 +77,7 @@ class Candidates:
         group = data["question"] * 2 + data["dated"]
         order = np.lexsort((data["article"], group))
         self.x = data["x"][order]
+        self.features = [str(f) for f in data["features"]] if "features" in data else []
         self.answer, self.gold = data["answer"][order], data["gold"][order]
         self.article, self.group = data["article"][order], group[order]
         texts = [q["question"].strip().lower().encode() for q in queries]
@@ -157,6 +164,22 @@ def check_baseline(c: Candidates) -> float:
     return float(np.max(np.abs(c.x @ ours[:-1] + ours[-1] - shipped)))
 
 
+def two_folds(
+    c: Candidates, positive: np.ndarray, tau: float | None = None, l2: float = 0.01
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per setting, each metric and the held-out loss of every question-setting, each fold ranked
+    by the model fitted on the other."""
+    parts = []
+    for f in (0, 1):
+        model = fit(c, np.flatnonzero(c.fold != f), positive, tau, l2)
+        parts.append(score(c, np.flatnonzero(c.fold == f), model))
+    joined = {m: np.r_[parts[0][m], parts[1][m]] for m in parts[0]}
+    return {
+        setting: {m: joined[m][joined["dated"] == d] for m in (*METRICS, "loss")}
+        for d, setting in enumerate(SETTINGS)
+    }
+
+
 def study(c: Candidates, taus: list[float], l2s: tuple[float, ...] = ()) -> dict[str, Any]:
     """Each loss against the shipped one (L2 0.01); `l2s`: the shipped loss with other strengths."""
     variants: dict[str, tuple[np.ndarray, float | None, float]] = {
@@ -168,17 +191,7 @@ def study(c: Candidates, taus: list[float], l2s: tuple[float, ...] = ()) -> dict
         variants[f"answer-holding articles, tau {tau}"] = (c.answer, tau, 0.01)
     for l2 in l2s:
         variants[f"shipped loss, L2 {l2}"] = (c.answer, None, l2)
-    per: dict[str, dict[str, dict[str, np.ndarray]]] = {}
-    for name, (positive, tau, l2) in variants.items():
-        parts = []
-        for f in (0, 1):
-            model = fit(c, np.flatnonzero(c.fold != f), positive, tau, l2)
-            parts.append(score(c, np.flatnonzero(c.fold == f), model))
-        joined = {m: np.r_[parts[0][m], parts[1][m]] for m in parts[0]}
-        per[name] = {
-            setting: {m: joined[m][joined["dated"] == d] for m in (*METRICS, "loss")}
-            for d, setting in enumerate(SETTINGS)
-        }
+    per = {name: two_folds(c, positive, tau, l2) for name, (positive, tau, l2) in variants.items()}
     base = per["shipped: answer-holding passages"]
     report: dict[str, Any] = {}
     for name, block in per.items():
@@ -193,6 +206,34 @@ def study(c: Candidates, taus: list[float], l2s: tuple[float, ...] = ()) -> dict
                     row[f"{m} diff"] = {"diff": round(diff, 4), "ci95": [round(low, 4), round(high, 4)]}
             report[name][setting] = row
     return report
+
+
+def ablate(c: Candidates, without: list[str]) -> dict[str, Any]:
+    """Every feature against every feature but `without`, shipped loss, two folds."""
+    unknown = sorted(set(without) - set(c.features))
+    if unknown:
+        raise SystemExit(f"not features of these candidates: {', '.join(unknown)}")
+    keep = np.array([name not in without for name in c.features])
+    full = c.x
+    every = two_folds(c, c.answer)
+    c.x = full[:, keep]
+    try:
+        fewer = two_folds(c, c.answer)
+    finally:
+        c.x = full
+    report: dict[str, Any] = {}
+    for setting in SETTINGS:
+        row: dict[str, Any] = {}
+        for m in METRICS:
+            low, high, _ = paired_bootstrap(every[setting][m], fewer[setting][m])
+            row[m] = {
+                "every feature": round(float(every[setting][m].mean()), 4),
+                "without": round(float(fewer[setting][m].mean()), 4),
+                "diff": round(float((every[setting][m] - fewer[setting][m]).mean()), 4),
+                "ci95": [round(low, 4), round(high, 4)],
+            }
+        report[setting] = row
+    return {"without": without, "questions": len(set((c.group // 2).tolist())), "settings": report}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -210,12 +251,29 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--tau", default="0.3,0.1")
     p.add_argument("--l2", default="", help="other L2 strengths for the shipped loss, comma-separated")
     p.add_argument("--json", type=Path)
+    p = sub.add_parser("ablate")
+    p.add_argument("candidates", type=Path)
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--without", required=True, help="features to leave out, comma-separated")
+    p.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.command == "collect":
         collect(args.data_dir, args.index_dir, args.out)
         return
     queries = read_queries(args.data_dir / "queries.jsonl")
     candidates = Candidates(args.candidates, queries)
+    if args.command == "ablate":
+        result = ablate(candidates, [f for f in args.without.split(",") if f])
+        for setting, row in result["settings"].items():
+            print(f"{setting}, {result['questions']} questions: every feature against without {args.without}")
+            for m, d in row.items():
+                print(
+                    f"  {m:9} {d['every feature']:.4f} vs {d['without']:.4f}  "
+                    f"{d['diff']:+.4f} [{d['ci95'][0]:+.3f},{d['ci95'][1]:+.3f}]"
+                )
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1))
+        return
     gap = check_baseline(candidates)
     print(f"baseline against the shipped trainer: largest score difference {gap:.2e}")
     if gap > 1e-3:
