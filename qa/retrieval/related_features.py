@@ -25,6 +25,8 @@ articles, not only the passages that happened to rank. Columns named by `RELATED
   candidate's title terms found in the article's title and lead); `copy` (the candidate shares a
   passage text with the article: a syndicated copy); `hits` (log(1 + its passages among the dense
   and lexical candidates)); `length` (log of its passage count).
+- `title_coverage`: the best of the candidate's passages at holding the article's title words,
+  idf-weighted (`IndexReader.overlap`): the event's names in the other's text, not only its title.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ RELATED_FEATURES: tuple[str, ...] = (
     "copy",
     "hits",
     "length",
+    "title_coverage",
 )
 _COL = {name: j for j, name in enumerate(RELATED_FEATURES)}
 
@@ -137,6 +140,7 @@ def related_pool(reader: IndexReader, article: Article, own: np.ndarray, n: int)
         x[i, _COL["same_source"]] = float(bool(row.source) and row.source == article.source)
         x[i, _COL["copy"]] = float(bool(own_texts & texts[i]))
     x[:, _COL["length"]] = np.log(sizes)
+    x[:, _COL["title_coverage"]] = np.maximum.reduceat(reader.overlap(every, article.title)[:, 0], starts)
     return RelatedPool(rows, texts, x)
 
 

@@ -10,6 +10,7 @@ import pytest
 from qa.evaluation import evaluate, related_truth, score_related
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.related import RELATED_MODES
+from qa.retrieval.related_features import RELATED_FEATURES, related_pool
 from qa.service import QAService
 from tests.support.articles import make_articles
 from tests.support.fakes import FakeEncoder
@@ -135,3 +136,16 @@ def test_a_tiny_archive_gives_what_it_holds_without_warnings(tmp_path: Path, mod
     assert found == ["football-win"] or (mode == "lexical" and not found)  # no word in common
     qa.delete(["football-win"])
     assert qa.related("metro-opening", 5) == []
+
+
+def test_title_coverage_weighs_the_title_words_each_candidate_article_holds(service: QAService) -> None:
+    reader = service.reader()
+    article = reader.article("metro-opening")
+    assert article is not None
+    pool = related_pool(reader, article, reader.article_passages("metro-opening"), 50)
+    column = RELATED_FEATURES.index("title_coverage")
+    coverage = {row.article_id: float(pool.x[i, column]) for i, row in enumerate(pool.rows)}
+
+    # "Baku metro opens a new station": the history note holds Baku, metro and station, not the rest
+    assert 0.0 < coverage["archive-note"] < 1.0
+    assert coverage["football-win"] == 0.0 == coverage["cotton-harvest"]
