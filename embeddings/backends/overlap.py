@@ -56,29 +56,31 @@ def token_overlap(
     if not n or not len(flat) or mass <= 0:
         return out
     # Each token's place among the query's distinct codes (-1: not a query token; a query has a
-    # handful, so one comparison each beats a set look-up), then one (passage, query token) table.
+    # handful, so one comparison each beats a set look-up). Only the few tokens that are query
+    # tokens are looked at after that: their passage and their neighbours.
     place = np.full(len(flat), -1, dtype=np.int64)
     for i, c in enumerate(distinct):
         if c >= 0:
             place[flat == c] = i
-    hit = place >= 0
-    owner = np.repeat(np.arange(n), np.diff(offsets))
+    at = np.flatnonzero(place >= 0)
+    owner = np.searchsorted(offsets, at, side="right") - 1
+    which = place[at]
     held = np.zeros((n, len(distinct)), dtype=bool)
-    held[owner[hit], place[hit]] = True
+    held[owner, which] = True
     out[:, 0] = _weighted(held, weight) / mass
     index = {c: i for i, c in enumerate(distinct)}
     pairs = list(dict.fromkeys((index[a], index[b]) for a, b in pairwise(query) if a != b))
     pair_weight = np.array([min(weight[a], weight[b]) for a, b in pairs], dtype=np.float64)
     pair_mass = math.fsum(pair_weight.tolist())
-    if pairs and pair_mass > 0 and len(flat) > 1:
+    if pairs and pair_mass > 0 and len(at) > 1:
         number = np.full((len(distinct), len(distinct)), -1, dtype=np.int64)
         for i, (a, b) in enumerate(pairs):
             number[a, b] = i
-        both = hit[:-1] & hit[1:] & (owner[:-1] == owner[1:])
-        pair = number[place[:-1][both], place[1:][both]]
+        next_to = (at[1:] == at[:-1] + 1) & (owner[1:] == owner[:-1])  # adjacent, one passage
+        pair = number[which[:-1][next_to], which[1:][next_to]]
         found = pair >= 0
         table = np.zeros((n, len(pairs)), dtype=bool)
-        table[owner[:-1][both][found], pair[found]] = True
+        table[owner[:-1][next_to][found], pair[found]] = True
         out[:, 1] = _weighted(table, pair_weight) / pair_mass
     return out
 
