@@ -25,6 +25,7 @@ __all__ = [
     "STOPWORDS",
     "bm25_query_tokens",
     "bm25_tokens",
+    "lexical_text",
     "light_stem",
     "question_terms",
     "sentence_terms",
@@ -192,6 +193,12 @@ BM25_STOPWORDS = "en"  # bm25s's English list
 def snowball_stemmer() -> Stemmer.Stemmer:
     """PyStemmer's English Snowball stemmer, the one BM25 indexes with `stem=True` are built with."""
     return Stemmer.Stemmer("english")
+
+
+def lexical_text(title: str, text: str, title_context: bool) -> str:
+    """What BM25 indexes of a passage: its text, after its article's title when `title_context`
+    (the setting that also embeds the title with it)."""
+    return f"{title}\n{text}" if title_context else text
 
 
 def bm25_tokens(texts: Sequence[str], stem: bool) -> list[list[str]]:

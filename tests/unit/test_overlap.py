@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.backends.overlap import flatten, query_codes, token_overlap
+from tests.support.articles import make_articles
+from tests.support.fakes import FakeEncoder
+from tests.support.services import build_service
 
 WEIGHTS = {1: 1.0, 2: 2.0, 3: 3.0}
 
@@ -61,3 +66,18 @@ def test_the_lexical_index_reads_its_stored_tokens_as_a_tokenizer_would_cut_the_
     assert stored[2].tolist() == [0.0, 0.0] and stored[3].tolist() == [0.0, 0.0]  # unknown id; no word
     assert stored[1, 0] == stored[0, 0] > 0  # both hold "oil" and "prices"
     assert stored[1, 1] > 0 == stored[0, 1]  # only the first holds "oil prices" in order
+
+
+def test_an_index_saved_without_tokens_reads_its_passages_as_they_were_indexed_titles_included(
+    tmp_path: Path, fake_encoder: FakeEncoder
+) -> None:
+    service = build_service(tmp_path, fake_encoder)  # title context on, as by default
+    service.add(make_articles())
+    reader = service.reader()
+    ids = reader.article_passages("quake-report")
+    question = "earthquake shakes villages"  # "shakes" is in the title alone
+    stored = reader.overlap(ids, question)
+    assert stored[:, 0].tolist() == [1.0] * len(ids)
+
+    reader.lexical._tokens, reader.lexical._directory = None, None  # as an older release saved it
+    assert reader.overlap(ids, question).tolist() == stored.tolist()

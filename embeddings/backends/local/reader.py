@@ -20,6 +20,7 @@ from embeddings.backends.local.rows import MetadataStore
 from embeddings.backends.local.stores import VectorStore, load_store
 from embeddings.backends.local.versions import FORMAT, MANIFEST, Manifest
 from embeddings.errors import IndexCorruptError, IndexMismatchError, QAError
+from embeddings.text import lexical_text
 
 _EMPTY_IDS = np.empty(0, np.int64)
 _EMPTY_SCORES = np.empty(0, np.float32)
@@ -132,8 +133,12 @@ class LocalReader:
         return self.lexical.overlap(ids, text, self._texts)
 
     def _texts(self, ids: np.ndarray) -> list[str]:
-        rows = self.rows.passages(ids.tolist())
-        return [rows[i].text if i in rows else "" for i in ids.tolist()]
+        """What the lexical index tokenized of each passage (for an index saved without tokens)."""
+        title_context = bool(self.info.settings.get("title_context", True))
+        found = {
+            pid: lexical_text(title, text, title_context) for pid, title, text in self.rows.passage_texts(ids)
+        }
+        return [found.get(i, "") for i in ids.tolist()]
 
     # --- rows ---------------------------------------------------------------------------------
 

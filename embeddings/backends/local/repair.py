@@ -37,6 +37,7 @@ from embeddings.backends.local.rows import MetadataStore
 from embeddings.backends.local.stores import create_store, load_store
 from embeddings.backends.local.versions import MANIFEST, IndexDirectory, Manifest
 from embeddings.errors import IndexCorruptError, QAError
+from embeddings.text import lexical_text
 
 DERIVED = frozenset({"columns", "lexical", "vectors"})  # the parts rebuilt from the rows
 EMBED_BATCH = 256
@@ -175,7 +176,7 @@ def _rebuild(
             if "lexical" in parts:
                 shutil.rmtree(tmp / LEXICAL_DIR, ignore_errors=True)
                 title = bool(manifest.chunking.get("title_context", True))
-                texts = [f"{t}\n{x}" if title else x for _, t, x in rows.passage_texts(ids)]
+                texts = [lexical_text(t, x, title) for _, t, x in rows.passage_texts(ids)]
                 LexicalIndex.build(ids, texts, stem=stem).save(tmp)
                 lines.append(f"rebuilt the lexical index from the rows ({len(ids)} passages)")
             if "vectors" in parts:

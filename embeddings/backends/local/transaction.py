@@ -21,7 +21,7 @@ from embeddings.backends.local.rows import MetadataStore, NewPassage
 from embeddings.backends.local.stores import VectorStore
 from embeddings.backends.local.versions import FORMAT, MANIFEST, IndexDirectory, Manifest
 from embeddings.errors import IndexWriteError
-from embeddings.text import split_sentences
+from embeddings.text import lexical_text, split_sentences
 
 
 class LocalTransaction:
@@ -162,7 +162,7 @@ class LocalTransaction:
 
         def texts_of(wanted: np.ndarray) -> list[str]:
             rows = self.rows.passage_texts(wanted)
-            return [f"{title}\n{text}" if title_context else text for _, title, text in rows]
+            return [lexical_text(title, text, title_context) for _, title, text in rows]
 
         base = self.base_lexical
         if base is not None and base.stem == self.stem:

@@ -10,7 +10,7 @@ from embeddings.articles import Article
 from embeddings.backends.base import UNDATED, ArticleWrite, PassageRow
 from embeddings.backends.milvus.schema import BODY_PART_CHARS, PARTS_PER_ARTICLE
 from embeddings.errors import InvalidArticleError
-from embeddings.text import bm25_tokens, split_sentences
+from embeddings.text import bm25_tokens, lexical_text, split_sentences
 
 
 def passage_rows(
@@ -30,7 +30,7 @@ def passage_rows(
     article = write.article
     day = article.date.toordinal() if article.date else UNDATED
     texts = [article.text[p.start : p.end] for p in write.passages]
-    lexical = [f"{article.title}\n{t}" if title_context else t for t in texts]
+    lexical = [lexical_text(article.title, t, title_context) for t in texts]
     tokens = bm25_tokens(lexical, stem=True)
     rows = []
     for n, (passage, text) in enumerate(zip(write.passages, texts, strict=True)):
