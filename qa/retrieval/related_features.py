@@ -26,7 +26,8 @@ articles, not only the passages that happened to rank. Columns named by `RELATED
   passage text with the article: a syndicated copy); `hits` (log(1 + its passages among the dense
   and lexical candidates)); `length` (log of its passage count).
 - `title_coverage`: the best of the candidate's passages at holding the article's title words,
-  idf-weighted (`IndexReader.overlap`): the event's names in the other's text, not only its title.
+  idf-weighted (`IndexReader.overlap`; passages are indexed with their title): the event's names
+  anywhere in the other article, not only in its title.
 """
 
 from __future__ import annotations
