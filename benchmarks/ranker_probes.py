@@ -2,6 +2,7 @@
 
 usage: python -m benchmarks.ranker_probes collect DATA_DIR --index-dir DIR --out FILE.npz
        python -m benchmarks.ranker_probes ablate FILE.npz DATA_DIR --sets A B,C ... [--json OUT]
+       python -m benchmarks.ranker_probes positives FILE.npz DATA_DIR [--json OUT]
 
 `collect` saves what `benchmarks.ranker_objectives collect` saves (the shipped features of every
 question's candidates, undated and dated) plus probe features that serving does not compute, some
@@ -20,6 +21,11 @@ of them from the candidates' text or vectors (`PROBES`):
 shipped feature times the dated flag, i.e. separate weights per setting), the shipped loss on the
 shipped features plus the set against the shipped features alone, on the two folds of
 `benchmarks.ranker_objectives` (by question text), and prints the paired differences.
+`benchmarks.sentence_probes` writes files `ablate` reads, with other probes.
+
+`positives` compares what the ranker is told to find: the shipped positives (answer-holding
+passages of gold articles) against any candidate whose text holds an answer string, which is what
+`score.py`'s AnsRec counts (`AnsRec@5 any`).
 """
 
 from __future__ import annotations
@@ -112,7 +118,7 @@ def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
     qa = open_service(Settings(index_dir=index_dir))
     reader = qa.reader()
     queries = read_queries(data_dir / "queries.jsonl")
-    keys = ("x", "probes", "answer_any", "answer", "gold", "article", "question", "dated")
+    keys = ("x", "probes", "answer_any", "answer", "gold", "article", "question", "dated", "ids")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     for found in question_candidates(qa, queries):
         parts["x"].append(found.x)
@@ -124,6 +130,7 @@ def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
         parts["article"].append(np.asarray(found.columns.articles))
         parts["question"].append(np.full(len(found.ids), found.number))
         parts["dated"].append(np.full(len(found.ids), found.dated))
+        parts["ids"].append(found.ids)
     joined = {k: np.concatenate(v) for k, v in parts.items()}
     np.savez_compressed(out, **joined, features=np.array(FEATURES), probe_names=np.array(PROBES))
     print(f"{out}: {len(joined['x'])} candidates of {len(parts['x'])} question-settings")
