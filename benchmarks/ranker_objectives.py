@@ -48,6 +48,7 @@ from qa.service import open_service
 from qa.settings import Settings
 
 METRICS = ("Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5")
+ANY_ANSWER = "AnsRec@5 any"
 SETTINGS = ("undated", "dated")
 
 
@@ -69,16 +70,22 @@ def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
 
 
 class Candidates:
-    """Saved candidates, rows ordered by (question-setting, article)."""
+    """Saved candidates (a file `collect` wrote, or its arrays), rows ordered by (question-setting,
+    article). `answer_any`, where saved (`benchmarks.ranker_probes collect`): the candidate's text
+    holds an answer string, whatever its article."""
 
-    def __init__(self, path: Path, queries: list[dict[str, Any]]) -> None:
-        with np.load(path) as d:
-            data = {k: d[k] for k in d.files}
+    def __init__(self, source: Path | dict[str, np.ndarray], queries: list[dict[str, Any]]) -> None:
+        if isinstance(source, dict):
+            data = source
+        else:
+            with np.load(source) as d:
+                data = {k: d[k] for k in d.files}
         group = data["question"] * 2 + data["dated"]
         order = np.lexsort((data["article"], group))
         self.x = data["x"][order]
         self.features = [str(f) for f in data["features"]] if "features" in data else []
         self.answer, self.gold = data["answer"][order], data["gold"][order]
+        self.answer_any = data["answer_any"][order] if "answer_any" in data else None
         self.article, self.group = data["article"][order], group[order]
         texts = [q["question"].strip().lower().encode() for q in queries]
         self.fold = np.array([zlib.crc32(texts[g // 2]) % 2 for g in self.group.tolist()])
@@ -127,9 +134,13 @@ def fit(
 
 def score(c: Candidates, rows: np.ndarray, model: np.ndarray) -> dict[str, np.ndarray]:
     """Per question-setting of `rows`, in order: each metric, `dated` (1 for the dated setting) and
-    `loss`, the shipped loss of the setting (NaN where no candidate, or every one, holds an answer)."""
+    `loss`, the shipped loss of the setting (NaN where no candidate, or every one, holds an answer);
+    with `c.answer_any`, also `ANY_ANSWER` (an answer string in one of the first five shown, any
+    article's passage, as `score.py`'s AnsRec@5 counts it)."""
     s = c.x @ model[:-1] + model[-1]
     out: dict[str, list[float]] = {m: [] for m in (*METRICS, "dated", "loss")}
+    if c.answer_any is not None:
+        out[ANY_ANSWER] = []
     starts = _starts(c.group[rows])
     for begin, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
         block = rows[begin:end]
@@ -140,6 +151,8 @@ def score(c: Candidates, rows: np.ndarray, model: np.ndarray) -> dict[str, np.nd
                 shown.append(i)
             if len(shown) == 10:
                 break
+        if c.answer_any is not None:
+            out[ANY_ANSWER].append(float(c.answer_any[shown[:5]].any()))
         first = next((r for r, i in enumerate(shown) if c.gold[i]), None)
         out["dated"].append(float(c.group[block[0]] % 2))
         for k in (1, 5, 10):
@@ -167,15 +180,15 @@ def check_baseline(c: Candidates) -> float:
 def two_folds(
     c: Candidates, positive: np.ndarray, tau: float | None = None, l2: float = 0.01
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Per setting, each metric and the held-out loss of every question-setting, each fold ranked
-    by the model fitted on the other."""
+    """Per setting, each metric (`ANY_ANSWER` too where `score` gives it) and the held-out loss of
+    every question-setting, each fold ranked by the model fitted on the other."""
     parts = []
     for f in (0, 1):
         model = fit(c, np.flatnonzero(c.fold != f), positive, tau, l2)
         parts.append(score(c, np.flatnonzero(c.fold == f), model))
     joined = {m: np.r_[parts[0][m], parts[1][m]] for m in parts[0]}
     return {
-        setting: {m: joined[m][joined["dated"] == d] for m in (*METRICS, "loss")}
+        setting: {m: v[joined["dated"] == d] for m, v in joined.items() if m != "dated"}
         for d, setting in enumerate(SETTINGS)
     }
 

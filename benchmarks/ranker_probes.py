@@ -33,14 +33,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks.common import paired_bootstrap
-from benchmarks.ranker_objectives import SETTINGS, Candidates, ablate, fit, score
+from benchmarks.ranker_objectives import ANY_ANSWER, METRICS, SETTINGS, Candidates, _starts, ablate, two_folds
 from embeddings.text import bm25_query_tokens, bm25_tokens, snowball_stemmer
 from qa.ranker_training import QuestionCandidates, question_candidates, read_queries
 from qa.retrieval.features import FEATURES
@@ -158,15 +157,10 @@ def ablate_sets(path: Path, data_dir: Path, sets: list[list[str]]) -> dict[str, 
     report: dict[str, Any] = {}
     for names in sets:
         extra, columns = _with(data, names)
-        with tempfile.TemporaryDirectory() as tmp:
-            joined = Path(tmp) / "candidates.npz"
-            np.savez(
-                joined,
-                **{k: data[k] for k in ("answer", "gold", "article", "question", "dated")},
-                x=np.hstack([data["x"], extra]),
-                features=np.array([*map(str, data["features"]), *columns]),
-            )
-            result = ablate(Candidates(joined, queries), columns)
+        joined = {k: data[k] for k in ("answer", "gold", "article", "question", "dated")}
+        joined["x"] = np.hstack([data["x"], extra])
+        joined["features"] = np.array([*map(str, data["features"]), *columns])
+        result = ablate(Candidates(joined, queries), columns)
         key = ",".join(names)
         report[key] = result["settings"]
         print(f"== {key}")
@@ -179,58 +173,22 @@ def ablate_sets(path: Path, data_dir: Path, sets: list[list[str]]) -> dict[str, 
     return report
 
 
-def _answer_any_at5(c: Candidates, rows: np.ndarray, model: np.ndarray, holds: np.ndarray) -> np.ndarray:
-    """Per question-setting of `rows`: whether one of the first five shown passages (one per
-    article, as `ranker_objectives.score` shows them) holds an answer string, any article's."""
-    s = c.x @ model[:-1] + model[-1]
-    group = c.group[rows]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    out = []
-    for begin, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
-        block = rows[begin:end]
-        shown: list[int] = []
-        for i in block[np.argsort(-s[block], kind="stable")].tolist():
-            if c.article[i] not in {c.article[j] for j in shown}:
-                shown.append(i)
-            if len(shown) == 5:
-                break
-        out.append(float(holds[shown].any()))
-    return np.array(out)
-
-
 def positives(path: Path, data_dir: Path) -> dict[str, Any]:
     """The shipped positives (answer-holding passages of gold articles) against positives that
     also count any candidate whose text holds an answer string, the way `score.py`'s AnsRec counts
-    it: two folds, the shipped features and loss."""
-    queries = read_queries(data_dir / "queries.jsonl")
-    c = Candidates(path, queries)
-    with np.load(path) as d:
-        order = np.lexsort((d["article"], d["question"] * 2 + d["dated"]))
-        holds = d["answer_any"][order]
-        c.x = d["x"][order]  # the shipped features only
-    grouped = np.zeros(len(holds), bool)
-    starts = np.flatnonzero(np.r_[True, c.group[1:] != c.group[:-1]])
-    any_in_group = np.maximum.reduceat(holds.astype(np.int64), starts) > 0
-    grouped[:] = np.repeat(any_in_group, np.diff(np.r_[starts, len(holds)]))
+    it: two folds, the shipped features and loss, `ANY_ANSWER` reported beside the metrics."""
+    c = Candidates(path, read_queries(data_dir / "queries.jsonl"))
+    holds = c.answer_any
+    if holds is None:
+        raise SystemExit(f"{path} has no answer_any: collect it with benchmarks.ranker_probes")
+    starts = _starts(c.group)
+    any_in_group = np.repeat(np.maximum.reduceat(holds, starts), np.diff(np.r_[starts, len(holds)]))
     variants = {
         "shipped": c.answer,
         "gold answer-holding or any answer-holding": c.answer | holds,
-        "any answer-holding (gold where none)": np.where(grouped, holds, c.answer),
+        "any answer-holding (gold where none)": np.where(any_in_group, holds, c.answer),
     }
-    per: dict[str, dict[str, dict[str, np.ndarray]]] = {}
-    for name, positive in variants.items():
-        parts = []
-        for f in (0, 1):
-            model = fit(c, np.flatnonzero(c.fold != f), positive, None)
-            rows = np.flatnonzero(c.fold == f)
-            part = score(c, rows, model)
-            part["AnsRec@5 any"] = _answer_any_at5(c, rows, model, holds)
-            parts.append(part)
-        joined = {m: np.r_[parts[0][m], parts[1][m]] for m in parts[0]}
-        per[name] = {
-            setting: {m: v[joined["dated"] == d] for m, v in joined.items() if m not in ("dated", "loss")}
-            for d, setting in enumerate(SETTINGS)
-        }
+    per = {name: two_folds(c, positive) for name, positive in variants.items()}
     report: dict[str, Any] = {}
     base = per["shipped"]
     for name, block in per.items():
@@ -239,7 +197,8 @@ def positives(path: Path, data_dir: Path) -> dict[str, Any]:
         for setting in SETTINGS:
             cells = []
             row: dict[str, Any] = {}
-            for m, v in block[setting].items():
+            for m in (*METRICS, ANY_ANSWER):
+                v = block[setting][m]
                 low, high, _ = paired_bootstrap(v, base[setting][m])
                 diff = float((v - base[setting][m]).mean())
                 row[m] = {

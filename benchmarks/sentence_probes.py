@@ -10,7 +10,7 @@ so indexing would not slow down; this asks first whether the evidence is worth s
 
 From the candidates `benchmarks.ranker_probes collect` saved (P.npz, with their ids), every distinct
 candidate passage is embedded as the index embeds it (its article's title, a newline, the text,
-256 tokens) by the model in fp32 (transformers, on the CPU: about 20 passages a second here), and
+256 tokens) by the model in fp32 (transformers, on the CPU: about 14 passages a second here), and
 each stored sentence span is mean-pooled over the tokens that start inside it. The question is
 embedded whole, without its time expressions, as the dense search does. Probe features (replacing
 P.npz's probes in S.npz):
@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.ranker_objectives import _starts
+from benchmarks.ranker_probes import _unit
 from qa.ranker_training import read_queries
 from qa.retrieval.query import QuestionClock, read_query
 from qa.service import open_service
@@ -73,10 +75,6 @@ class TokenPooler:
             hidden, mask, _ = self.run(texts[s : s + _BATCH])
             out.append(_unit((hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)))
         return np.concatenate(out)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
 def passage_vectors(
@@ -126,7 +124,7 @@ def sentence_probes(
         sentences, whole = found[pid]
         cosines = np.sort(sentences @ q[n])[::-1]
         out[r, 0], out[r, 3], out[r, 4] = cosines[0], cosines[:2].mean(), whole @ q[n]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    starts = _starts(group)
     for begin, end in zip(starts, np.r_[starts[1:], len(ids)], strict=True):
         block = out[begin:end]
         block[:, 1] = block[:, 0] - block[:, 0].max()
