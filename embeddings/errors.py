@@ -58,7 +58,9 @@ class IndexLockedError(QAError):
 
 
 class IndexUnavailableError(QAError):
-    """The engine holding the index cannot be reached or refused a request (e.g. a Milvus server)."""
+    """The index cannot be read right now though nothing says it is damaged: the engine holding it
+    cannot be reached or refused a request (e.g. a Milvus server), or a local version whose files
+    all match their checksums failed to open. Worth retrying; never marks a version damaged."""
 
 
 class ArticleNotFoundError(QAError):

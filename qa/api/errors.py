@@ -47,7 +47,7 @@ PUBLIC: dict[type[QAError], str] = {
     IndexLockedError: "another write holds the index; try again later",
     IndexMismatchError: "the index was built with another model than the one configured:"
     " rebuild it with `qa index --rebuild PATH...`",
-    IndexUnavailableError: "the engine holding the index cannot be reached; try again later",
+    IndexUnavailableError: "the index cannot be read right now; try again later",
 }
 
 

@@ -160,10 +160,12 @@ class IndexReportOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "no index", "damaged"]
+    status: Literal["ok", "no index", "damaged", "unavailable"]
     index: bool = Field(..., description="Whether an index exists to answer from.")
     version: int | None = Field(None, description="The live index version (absent without an index).")
-    detail: str | None = Field(None, description="Why answers are refused (when damaged; status 503).")
+    detail: str | None = Field(
+        None, description="Why answers are refused (damaged or unavailable; status 503)."
+    )
 
 
 class StatsOut(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +20,10 @@ from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore
 from embeddings.backends.local.stores import VectorStore, load_store
 from embeddings.backends.local.versions import FORMAT, MANIFEST, Manifest
-from embeddings.errors import IndexCorruptError, IndexMismatchError, QAError
+from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexUnavailableError, QAError
 from embeddings.text import lexical_text
+
+logger = logging.getLogger(__name__)
 
 _EMPTY_IDS = np.empty(0, np.int64)
 _EMPTY_SCORES = np.empty(0, np.float32)
@@ -82,13 +85,12 @@ class LocalReader:
             if rows is not None:
                 rows.close()
             raise
-        except Exception as exc:  # a legacy version without checksums, damaged where they would tell
+        except Exception as exc:
             if rows is not None:
                 rows.close()
             if not directory.is_dir():
                 raise  # removed by a writer while it opened: the backend opens the newer one
-            problem = f"{directory.name}: unreadable ({type(exc).__name__})"
-            raise IndexCorruptError.of([problem]) from exc
+            raise _open_failure(directory, manifest, exc) from exc
 
     @property
     def version(self) -> int:
@@ -271,3 +273,29 @@ class LocalReader:
                 " passages)"
             )
         return problems
+
+
+def _open_failure(directory: Path, manifest: Manifest, exc: Exception) -> QAError:
+    """What an unexpected failure to open a version means. A legacy version without checksums
+    cannot tell damage from anything else: damaged. With checksums, every file is hashed in full:
+    a mismatch is damage, named by file; files that all match mean this machine failed (memory,
+    a passing I/O error), and the version must not be refused for good: unavailable, logged."""
+    label = directory.name
+    if manifest.files is None:
+        return IndexCorruptError.of([f"{label}: unreadable ({type(exc).__name__})"])
+    problems = file_problems(directory, manifest.files, label, full=True)
+    if problems:
+        return IndexCorruptError.of(problems)
+    logger.warning("%s: every file matches its checksum but opening it failed: %s", label, _cause(exc))
+    return IndexUnavailableError(
+        f"{label} could not be opened ({type(exc).__name__}) though its files are intact; try again"
+    )
+
+
+def _cause(exc: Exception) -> str:
+    """One line for a log: the exception's type and the first line of its message, unless that
+    names a library's C++ source."""
+    first = next(iter(str(exc).splitlines()), "")[:200]
+    if any(marker in first for marker in (".cpp", "faiss/", 'File "')):
+        first = ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from embeddings.errors import IndexCorruptError
+from embeddings.errors import IndexCorruptError, IndexUnavailableError
 from qa.api.deps import AppSettings, Service, may_write
 from qa.api.errors import public_message
 from qa.api.schemas import HealthOut, StatsOut
@@ -20,7 +20,9 @@ router = APIRouter()
     response_model=HealthOut,
     response_model_exclude_none=True,
     summary="Liveness and index readiness",
-    responses={503: {"model": HealthOut, "description": "The live index version is damaged"}},
+    responses={
+        503: {"model": HealthOut, "description": "The live index version is damaged or cannot be read now"}
+    },
 )
 def health(qa: Service, settings: AppSettings, response: Response) -> HealthOut:
     if not qa.exists():
@@ -30,6 +32,9 @@ def health(qa: Service, settings: AppSettings, response: Response) -> HealthOut:
     except IndexCorruptError as exc:  # a load balancer takes a server answering 503 out of rotation
         response.status_code = 503
         return HealthOut(status="damaged", index=True, detail=public_message(exc, settings))
+    except IndexUnavailableError as exc:  # nothing damaged, but no answers until it can be read
+        response.status_code = 503
+        return HealthOut(status="unavailable", index=True, detail=public_message(exc, settings))
     return HealthOut(status="ok", index=True, version=version)
 
 
