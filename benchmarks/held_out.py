@@ -210,7 +210,12 @@ def main(argv: list[str] | None = None) -> None:
         "--baseline", type=Path, help="folder of an earlier run's --save: paired differences to it"
     )
     args = parser.parse_args(argv)
+    for path in (args.data_dir / "queries.jsonl", args.data_dir.parent / "score.py"):
+        if not path.is_file():  # found before minutes of answering, not after
+            parser.error(f"{path} not found")
     names = args.configs.split(",")
+    if unknown := [n for n in names if n not in CONFIGS]:
+        parser.error(f"unknown configuration(s) {', '.join(unknown)}; known: {', '.join(CONFIGS)}")
     report = run(
         args.data_dir,
         args.index_dir,
