@@ -1,4 +1,5 @@
-"""A version that fails to open: damage when a file says so, a passing failure when every file is intact."""
+"""A version that fails to open: damage when a file says so, a passing failure when every file is intact;
+and what keeps concurrent opens from failing."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import errno
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
-from embeddings.backends.local import integrity, reader
+from embeddings.backends.local import integrity, npy, reader
 from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.errors import IndexCorruptError, IndexUnavailableError
 from qa.service import QAService
@@ -98,3 +101,20 @@ def test_the_api_answers_503_while_unavailable_and_health_says_so_then_recovers(
     loads.left = 0  # the failure passes
     assert client.get("/health").json()["status"] == "ok"
     assert client.post("/ask", json={"question": "metro"}).status_code == 200
+
+
+def test_every_npy_file_is_opened_under_the_header_lock(
+    service: QAService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrent `.npy` header parses can fail on CPython 3.11 (see `embeddings.backends.local.npy`)."""
+    held: list[bool] = []
+    original = np.load
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        held.append(npy.HEADER_LOCK.locked())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", load)
+    service.ask("metro")  # opens the version and reads its column files and stored tokens
+
+    assert len(held) >= 6 and all(held), held

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from embeddings.backends.base import UNDATED, Columns
+from embeddings.backends.local import npy
 from embeddings.backends.local.rows import MetadataStore
 
 DAYS_FILENAME = "passage_days.npy"  # (2, n) int64: ids, their article's day ordinal
@@ -127,7 +128,7 @@ class ColumnFiles:
             return compute()
         sidecar = self.directory / filename
         # Plain array views of the mapped file: indexing an np.memmap costs a subclass hop per call.
-        mapped = np.load(sidecar, mmap_mode="r") if sidecar.is_file() else None
+        mapped = npy.load(sidecar, mmap_mode="r") if sidecar.is_file() else None
         columns = tuple(np.asarray(row) for row in mapped) if mapped is not None else compute()
         self._read[filename] = columns
         return columns

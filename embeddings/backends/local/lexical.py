@@ -11,6 +11,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from embeddings.backends.local import npy
 from embeddings.backends.local.bm25_build import ArrayBM25, FlatTokens, gather_runs
 from embeddings.backends.overlap import flatten, idf, query_codes, token_overlap
 from embeddings.text import bm25_query_tokens, bm25_tokens, snowball_stemmer
@@ -96,8 +97,8 @@ class LexicalIndex:
         if self._tokens is None and self._directory is not None:
             base = self._directory / DIRNAME
             if (base / _TOKENS).is_file() and (base / _OFFSETS).is_file():
-                flat = np.asarray(np.load(base / _TOKENS, mmap_mode="r"))  # a plain view: reads skip memmap
-                self._tokens = FlatTokens(flat, np.load(base / _OFFSETS))
+                flat = np.asarray(npy.load(base / _TOKENS, mmap_mode="r"))  # a plain view: reads skip memmap
+                self._tokens = FlatTokens(flat, npy.load(base / _OFFSETS))
         return self._tokens
 
     @staticmethod
@@ -108,8 +109,12 @@ class LexicalIndex:
     def load(cls, directory: Path) -> LexicalIndex:
         base = directory / DIRNAME
         config = json.loads((base / _CONFIG).read_text())
-        ids = np.load(base / _IDS)
-        retriever = bm25s.BM25.load(str(base), mmap=True, show_progress=False) if len(ids) else bm25s.BM25()
+        ids = npy.load(base / _IDS)
+        if len(ids):
+            with npy.HEADER_LOCK:  # bm25s opens its score arrays with np.load
+                retriever = bm25s.BM25.load(str(base), mmap=True, show_progress=False)
+        else:
+            retriever = bm25s.BM25()
         return cls(retriever, ids, bool(config["stem"]), directory=directory)
 
     def save(self, directory: Path) -> None:
