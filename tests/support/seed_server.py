@@ -71,12 +71,16 @@ def _qa() -> list[str]:
 
 
 def build_index(workdir: Path, articles: Sequence[dict[str, str]] = EXTRA_ARTICLES) -> Path:
-    """The seeds and `articles` indexed by `qa index` (the real model) under `workdir`."""
-    extra = workdir / "extra.jsonl"
-    extra.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+    """The seeds and `articles` (none: the seeds alone, as `make run` serves) indexed by `qa index`
+    (the real model) under `workdir`."""
+    inputs = [str(SEEDS)]
+    if articles:
+        extra = workdir / "extra.jsonl"
+        extra.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+        inputs.append(str(extra))
     index_dir = workdir / "index"
     built = subprocess.run(
-        [*_qa(), "index", str(SEEDS), str(extra), "--index-dir", str(index_dir), "--json"],
+        [*_qa(), "index", *inputs, "--index-dir", str(index_dir), "--json"],
         env=_environment(),
         cwd=workdir,
         capture_output=True,
