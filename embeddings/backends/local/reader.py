@@ -278,8 +278,9 @@ class LocalReader:
 def _open_failure(directory: Path, manifest: Manifest, exc: Exception) -> QAError:
     """What an unexpected failure to open a version means. A legacy version without checksums
     cannot tell damage from anything else: damaged. With checksums, every file is hashed in full:
-    a mismatch is damage, named by file; files that all match mean this machine failed (memory,
-    a passing I/O error), and the version must not be refused for good: unavailable, logged."""
+    a mismatch is damage, named by file; files that all match mean the process failed (an
+    interpreter race like the one `npy` guards against, memory, a passing I/O error), and the
+    version must not be refused for good: unavailable, logged."""
     label = directory.name
     if manifest.files is None:
         return IndexCorruptError.of([f"{label}: unreadable ({type(exc).__name__})"])
