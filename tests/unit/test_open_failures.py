@@ -12,12 +12,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from embeddings.articles import Article
 from embeddings.backends.local import integrity, npy, reader
 from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.errors import IndexCorruptError, IndexUnavailableError
 from qa.service import QAService
 from tests.support.damage import flip_head, live_version, make_legacy
 from tests.support.services import ClientFactory
+
+EXTRA = Article("zeppelin", "Zeppelin lands", "A zeppelin airship made a landing in Ganja.", None, "Air")
 
 
 class FailingLoads:
@@ -116,5 +119,8 @@ def test_every_npy_file_is_opened_under_the_header_lock(
 
     monkeypatch.setattr(np, "load", load)
     service.ask("metro")  # opens the version and reads its column files and stored tokens
+    opened = len(held)
+    service.add([EXTRA])  # a writer opens the live version and brings its column files up to date
+    service.related(EXTRA.id, 3)  # and the new version is opened for reading
 
-    assert len(held) >= 6 and all(held), held
+    assert opened >= 6 and len(held) > opened + 6 and all(held), held

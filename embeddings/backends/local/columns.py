@@ -186,7 +186,7 @@ class ColumnFiles:
         files = [self.directory / name for name in (DAYS_FILENAME, GROUPS_FILENAME, POSITIONS_FILENAME)]
         if not all(f.is_file() for f in files):
             return None
-        (ids, days), (group_ids, articles, texts), (position_ids, positions) = map(np.load, files)
+        (ids, days), (group_ids, articles, texts), (position_ids, positions) = map(npy.load, files)
         if not (np.array_equal(ids, group_ids) and np.array_equal(ids, position_ids)):
             return None
         removed = np.concatenate(self.rows.removed) if self.rows.removed else np.empty(0, np.int64)
