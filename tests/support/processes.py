@@ -21,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"  # a crash prints every thread's stack into the process's log
     return env
 
 
