@@ -56,21 +56,15 @@ def collect(data_dir: Path, index_dir: Path) -> tuple[list[dict[str, Any]], dict
     def record(c: RerankInput) -> np.ndarray:
         order = np.lexsort((c.ids, -c.scores))[:DEPTH]
         ids = c.ids[order]
-        rows = c.reader.rows._all(  # type: ignore[attr-defined]  # the local backend's rows
-            "SELECT p.id, p.article_id, substr(a.text, p.start + 1, p.end - p.start)"
-            " FROM passages p JOIN articles a ON a.id = p.article_id"
-            f" WHERE p.id IN ({','.join('?' * len(ids))})",
-            [int(i) for i in ids],
-        )
-        by_id = {row[0]: row for row in rows}
+        rows = c.reader.passages(ids.tolist())
         seen.append(
             Ranked(
                 c.scores[order],
                 c.columns.articles[order],
                 c.columns.texts[order],
                 c.reader.vectors(ids).astype(np.float32),
-                [by_id[int(i)][1] for i in ids],
-                [by_id[int(i)][2] for i in ids],
+                [rows[int(i)].article_id for i in ids],
+                [rows[int(i)].text for i in ids],
             )
         )
         return c.scores
