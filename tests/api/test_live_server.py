@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,28 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.processes import clean_environment, free_port, qa_command
+
 pytestmark = pytest.mark.model
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTION = "Who did Azerbaijan's defense minister receive on November 1, 2023?"
 STARTUP_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def qa_command() -> list[str]:
-    """The installed `qa` console script beside this interpreter, else the module."""
-    script = Path(sys.executable).with_name("qa")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
-    return env | extra
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

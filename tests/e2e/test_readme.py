@@ -5,7 +5,6 @@ given, and the Python example prints the hits it promises."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.processes import REPO_ROOT
+from tests.support.processes import REPO_ROOT, clean_environment
 from tests.support.seed_server import seed_server
 
 pytestmark = pytest.mark.model
@@ -93,14 +92,13 @@ def test_the_python_example_prints_the_hits_and_related_articles(served: tuple[s
     (code,) = _blocks(EXAMPLE, "python")
     assert 'Path(".qa-index")' in code
     code = code.replace('Path(".qa-index")', f"Path({str(served[1])!r})")
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
 
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
-        env=env,
+        env=clean_environment(),
         timeout=120,
         check=False,
     )

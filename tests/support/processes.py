@@ -18,11 +18,20 @@ import psutil
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def clean_environment(**extra: str) -> dict[str, str]:
+    """This process's environment without its `QA_*` settings (a child reads only its own), plus `extra`."""
+    return {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")} | extra
+
+
+def qa_command() -> list[str]:
+    """The installed `qa` console script beside this interpreter, else the module."""
+    script = Path(sys.executable).with_name("qa")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
+
+
 def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONFAULTHANDLER"] = "1"  # a crash prints every thread's stack into the process's log
-    return env
+    # PYTHONFAULTHANDLER: a crash prints every thread's stack into the process's log
+    return clean_environment(PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
 
 
 def free_port() -> int:

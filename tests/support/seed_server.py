@@ -8,9 +8,7 @@ inject HTML and script.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.processes import REPO_ROOT, free_port
+from tests.support.processes import REPO_ROOT, clean_environment, free_port, qa_command
 
 SEEDS = REPO_ROOT / "seeds"
 PIPELINE = (
@@ -60,14 +58,9 @@ EXTRA_ARTICLES = [
 STARTUP_TIMEOUT = 120.0
 
 
-def _environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("QA_", "PROMETHEUS_"))}
-    return env | {"PYTHONUNBUFFERED": "1"} | extra
-
-
-def _qa() -> list[str]:
-    script = Path(sys.executable).with_name("qa")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
+def _environment() -> dict[str, str]:
+    env = clean_environment(PYTHONUNBUFFERED="1")
+    return {k: v for k, v in env.items() if not k.upper().startswith("PROMETHEUS_")}
 
 
 def build_index(workdir: Path, articles: Sequence[dict[str, str]] = EXTRA_ARTICLES) -> Path:
@@ -80,7 +73,7 @@ def build_index(workdir: Path, articles: Sequence[dict[str, str]] = EXTRA_ARTICL
         inputs.append(str(extra))
     index_dir = workdir / "index"
     built = subprocess.run(
-        [*_qa(), "index", *inputs, "--index-dir", str(index_dir), "--json"],
+        [*qa_command(), "index", *inputs, "--index-dir", str(index_dir), "--json"],
         env=_environment(),
         cwd=workdir,
         capture_output=True,
@@ -102,8 +95,9 @@ def seed_server(
     port = free_port()
     log = workdir / "serve.log"
     with log.open("wb") as out:
+        serve = ["serve", "--index-dir", str(index_dir), "--port", str(port), "--workers", str(workers)]
         process = subprocess.Popen(
-            [*_qa(), "serve", "--index-dir", str(index_dir), "--port", str(port), "--workers", str(workers)],
+            [*qa_command(), *serve],
             env=_environment(),
             cwd=workdir,
             stdout=out,
