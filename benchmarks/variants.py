@@ -1,0 +1,60 @@
+"""Altered copies of a benchmark split (`benchmarks.dateless`, `benchmarks.cut_articles`): the
+argument checks and the folder layout they share.
+
+A variant of DATA_DIR is written to OUT_PARENT/NAME (`corpus.jsonl`, `queries.jsonl`) beside
+OUT_PARENT/score.py, a link to DATA_DIR's scorer, so that `benchmarks.held_out` and the other
+scripts that find `score.py` next to a split read it as they read the original.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def parse(
+    doc: str, argv: list[str] | None, extra: Sequence[tuple[str, dict[str, Any]]] = ()
+) -> argparse.Namespace:
+    """`data_dir` and `out_parent` (plus `extra` options), checked: the split's files exist and
+    OUT_PARENT is not the split's own parent (the copy would replace it)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data_dir", type=Path, help="a split: corpus.jsonl, queries.jsonl, ../score.py")
+    parser.add_argument("out_parent", type=Path, help="where the altered split and score.py go")
+    for flag, options in extra:
+        parser.add_argument(flag, **options)
+    args = parser.parse_args(argv)
+    for path in (
+        args.data_dir / "corpus.jsonl",
+        args.data_dir / "queries.jsonl",
+        args.data_dir.parent / "score.py",
+    ):
+        if not path.is_file():
+            parser.error(f"{path} not found")
+    if args.out_parent.resolve() == args.data_dir.parent.resolve():
+        parser.error("OUT_PARENT must not be the split's own folder: the copy would replace it")
+    return args
+
+
+def records(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a JSON-lines file, blank lines skipped."""
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def folder(data_dir: Path, out_parent: Path, name: str) -> Path:
+    """OUT_PARENT/`name`, created, with OUT_PARENT/score.py linked to the split's scorer."""
+    out = out_parent / name
+    out.mkdir(parents=True, exist_ok=True)
+    scorer = out_parent / "score.py"
+    scorer.unlink(missing_ok=True)
+    scorer.symlink_to((data_dir.parent / "score.py").resolve())
+    return out
