@@ -192,7 +192,9 @@ def fit(
         "loss": round(float(result.fun), 6),
         "converged": bool(result.success),
     }
-    return LinearRanker(features, mean, scale, result.x, about=(about or {}) | info)
+    # the range of each feature the model was fitted on: serving clips to it (`LinearRanker`)
+    low, high = x.min(axis=0), x.max(axis=0)
+    return LinearRanker(features, mean, scale, result.x, about=(about or {}) | info, low=low, high=high)
 
 
 def _useful_groups(examples: Examples) -> np.ndarray:

@@ -24,10 +24,15 @@ class RankerError(QAError):
 
 @dataclass(frozen=True)
 class LinearRanker:
-    """score = Σ weight · (feature − mean) / scale; higher is better.
+    """score = Σ weight · (clip(feature, low, high) − mean) / scale; higher is better.
 
     `mean`, `scale` and `weights` are aligned with `features` (the names of `FEATURES` it was
-    fitted on); `about` records how it was fitted (data, seed, regularisation, counts).
+    fitted on); `about` records how it was fitted (data, seed, regularisation, counts). `low` and
+    `high`, where given, are the least and greatest value of each feature in the training data:
+    a value beyond them counts as the bound, since a linear model knows nothing of what lies past
+    them and would otherwise extrapolate without limit (a passage deep in a long page, an article
+    with dozens of candidates, when it was fitted on short articles). None: no clipping (a file
+    written before the bounds were recorded).
     """
 
     features: tuple[str, ...]
@@ -35,12 +40,19 @@ class LinearRanker:
     scale: np.ndarray
     weights: np.ndarray
     about: dict[str, Any] = field(default_factory=dict)
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """Scores `(n,)` of an `(n, len(features))` feature matrix."""
+        if self.low is not None and self.high is not None:
+            x = np.clip(x, self.low, self.high)
         return ((x - self.mean) / self.scale) @ self.weights
 
     def to_json(self) -> str:
+        bounds = {}
+        if self.low is not None and self.high is not None:
+            bounds = {"low": [float(v) for v in self.low], "high": [float(v) for v in self.high]}
         return json.dumps(
             {
                 "kind": "linear",
@@ -48,6 +60,7 @@ class LinearRanker:
                 "mean": [float(v) for v in self.mean],
                 "scale": [float(v) for v in self.scale],
                 "weights": [float(v) for v in self.weights],
+                **bounds,
                 "about": self.about,
             },
             indent=1,
@@ -79,11 +92,16 @@ def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str)
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         names = tuple(data["features"])
         arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "weights")]
+        bounds = [np.asarray(data[key], dtype=np.float64) for key in ("low", "high") if key in data]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RankerError(f"cannot read {what} {path}: {exc}") from exc
-    if data.get("kind") != "linear" or names != features or any(a.shape != (len(names),) for a in arrays):
+    shapes_fit = all(a.shape == (len(names),) for a in (*arrays, *bounds))
+    if data.get("kind") != "linear" or names != features or not shapes_fit or len(bounds) == 1:
         raise RankerError(f"{what} {path} does not fit this release's features; refit it (`{refit}`)")
-    return LinearRanker(names, *arrays, about=dict(data.get("about") or {}))
+    if bounds and bool(np.any(bounds[0] > bounds[1])):
+        raise RankerError(f"{what} {path}: a feature's low bound exceeds its high one; refit it (`{refit}`)")
+    low, high = bounds or (None, None)
+    return LinearRanker(names, *arrays, about=dict(data.get("about") or {}), low=low, high=high)
 
 
 @lru_cache(maxsize=8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,15 @@ import pytest
 
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.features import FEATURES
-from qa.retrieval.learned import SHIPPED, LinearRanker, RankerError, load_ranker, read_ranker
+from qa.retrieval.highlighter import load_highlighter
+from qa.retrieval.learned import (
+    SHIPPED,
+    LinearRanker,
+    RankerError,
+    load_ranker,
+    load_related_ranker,
+    read_ranker,
+)
 from qa.service import QAService
 from tests.support.articles import make_articles
 from tests.support.fakes import FakeEncoder
@@ -46,6 +55,46 @@ def test_a_saved_ranker_reads_back_with_the_same_scores(tmp_path: Path) -> None:
     assert again.about == {"seed": 0}
 
 
+def bounded(low: float, high: float) -> LinearRanker:
+    w = np.linspace(-1, 2, F)
+    return LinearRanker(FEATURES, np.zeros(F), np.ones(F), w, low=np.full(F, low), high=np.full(F, high))
+
+
+def test_a_feature_beyond_the_fitted_range_scores_as_its_bound(tmp_path: Path) -> None:
+    ranker = bounded(-1.0, 2.0)
+    x = np.random.default_rng(0).normal(size=(6, F))
+    x[0, :] = 40.0  # a passage far deeper in a page than any the ranker was fitted on
+    x[1, :] = -40.0
+    scores = ranker.score(x)
+
+    assert scores[0] == pytest.approx(ranker.score(np.full((1, F), 2.0))[0])
+    assert scores[1] == pytest.approx(ranker.score(np.full((1, F), -1.0))[0])
+    inside = np.clip(x[2:], -1.0, 2.0)
+    np.testing.assert_allclose(scores[2:], ranker.score(inside), rtol=0, atol=1e-12)
+    unbounded = LinearRanker(FEATURES, np.zeros(F), np.ones(F), ranker.weights)
+    np.testing.assert_allclose(unbounded.score(inside), scores[2:], rtol=0, atol=1e-12)
+    assert unbounded.score(x[:1])[0] != pytest.approx(scores[0])  # without bounds: extrapolated
+
+    ranker.save(tmp_path / "r.json")
+    again = read_ranker(tmp_path / "r.json")
+    np.testing.assert_array_equal(again.score(x), scores)
+    np.testing.assert_array_equal(again.low, ranker.low)
+
+
+@pytest.mark.parametrize("broken", ["only a low bound", "a bound too short", "low above high"])
+def test_a_ranker_file_with_broken_bounds_is_refused(tmp_path: Path, broken: str) -> None:
+    good = json.loads(bounded(-1.0, 2.0).to_json())
+    data = {
+        "only a low bound": {k: v for k, v in good.items() if k != "high"},
+        "a bound too short": good | {"high": good["high"][:-1]},
+        "low above high": good | {"low": good["high"], "high": good["low"]},
+    }[broken]
+    (tmp_path / "r.json").write_text(json.dumps(data))
+
+    with pytest.raises(RankerError, match="refit it"):
+        read_ranker(tmp_path / "r.json")
+
+
 def test_a_ranker_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
     data = json.loads(rrf_ranker().to_json())
     data["features"][0] = "something else"
@@ -64,6 +113,15 @@ def test_the_shipped_ranker_loads_and_weighs_every_feature() -> None:
     assert ranker.features == FEATURES
     assert np.isfinite(ranker.weights).all() and np.count_nonzero(ranker.weights) == F
     assert ranker.about["data"] == "realtimeqa-train"
+
+
+@pytest.mark.parametrize("load", [load_ranker, load_related_ranker, load_highlighter])
+def test_every_shipped_file_records_the_range_it_was_fitted_on(load: Callable[[], LinearRanker]) -> None:
+    model = load()
+
+    assert model.low is not None and model.high is not None
+    assert model.low.shape == model.high.shape == (len(model.features),)
+    assert bool(np.all(model.low <= model.high))
 
 
 def test_a_learned_ranker_that_is_rrf_answers_like_the_weights_without_time(

@@ -99,6 +99,17 @@ def test_fit_gives_the_separating_feature_the_largest_weight_and_is_deterministi
     assert first.about["groups"] == 20 and first.about["converged"]
 
 
+def test_fit_records_the_range_of_each_feature_it_was_fitted_on() -> None:
+    examples = synthetic()
+    # a question without a positive is not fitted on, so its values do not widen the range
+    x = np.vstack([examples.x, np.full((8, len(FEATURES)), 50.0)])
+    labels = np.r_[examples.labels, np.zeros(8, bool)]
+    ranker = fit(Examples(x, labels, np.r_[examples.groups, np.full(8, 20)]))
+
+    np.testing.assert_array_equal(ranker.low, examples.x.min(axis=0))
+    np.testing.assert_array_equal(ranker.high, examples.x.max(axis=0))
+
+
 def test_fit_refuses_examples_without_a_question_holding_both_kinds() -> None:
     examples = synthetic()
     with pytest.raises(ValueError, match="no question has a gold candidate"):
