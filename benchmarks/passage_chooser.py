@@ -1,16 +1,18 @@
 """Which passage of a shown article to display: a second model for it, probed (issue 15, AnsRec@5).
 
 usage: python -m benchmarks.passage_chooser collect DATA_DIR --index-dir DIR --out FILE.npz
-       python -m benchmarks.passage_chooser study FILE.npz DATA_DIR [--json OUT]
+       python -m benchmarks.passage_chooser study FILE.npz DATA_DIR [--cues A,B] [--json OUT]
        python -m benchmarks.passage_chooser ask DATA_DIR --index-dir DIR --train FILE.npz
-              --train-data TRAIN_DIR [--json OUT]
+              --train-data TRAIN_DIR [--cues A,B] [--json OUT]
 
 Each shown article displays its best-ranked candidate passage. On train, for about half of the
 questions whose first five articles display no answer string, another candidate passage of one of
 those same articles holds one (`oracle` in `study`). The ranker's passage features cannot tell
 those passages apart within an article; answer cues might: how many names and how many numbers a
 passage holds, and both again for a question that asks for a number ("how many", "what
-percentage", ...): `CUES`. Nothing here reads a list of places or people.
+percentage", ...): `CUES`, the default of `--cues`. Nothing here reads a list of places or
+people. `collect` also saves `answer_sentence`, the shipped highlighter's score of the passage's
+best prose sentence, a learned cue to try with `--cues`.
 
 - `collect` saves every train question's candidates (undated and dated) with the shipped
   features, the cues, the shipped positives and which candidates' text holds an answer string.
@@ -32,6 +34,7 @@ import argparse
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +46,18 @@ from benchmarks.ranker_objectives import SETTINGS, Candidates, _starts
 from qa.ranker_training import Examples, fit, question_candidates, read_queries
 from qa.retrieval import RetrievalConfig
 from qa.retrieval.features import FEATURES
+from qa.retrieval.highlighter import load_highlighter
 from qa.retrieval.learned import LinearRanker
 from qa.retrieval.rerankers import RerankInput, keep_order
-from qa.retrieval.shaping import choose
+from qa.retrieval.sentence_features import analyse_passage, analyse_question, sentence_features, term_weights
+from qa.retrieval.shaping import choose, corpus_idf
 from qa.service import open_service
 from qa.settings import Settings
 
 CUES = ("names", "numbers", "names_number", "numbers_number")
+# collected too, chosen with --cues: the shipped highlighter's score of the passage's best sentence
+# (prose first, as highlights pick), with the archive's idf as serving uses it
+COLLECTED = (*CUES, "answer_sentence")
 _NUMBER_QUESTION = re.compile(r"\bhow (many|much|long|old)\b|\bwhat (percentage|percent|year|age)\b", re.I)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’&-]+")  # capitalised, not starting a sentence
 _NUMBER = re.compile(
@@ -71,6 +79,17 @@ def cues(text: str, number: bool) -> np.ndarray:
     return np.array([names, numbers, names * number, numbers * number])
 
 
+def answer_sentence(question: str, text: str, idf: Callable[[str], float] | None) -> float:
+    """The shipped highlighter's best score among `text`'s prose sentences (all when none is)."""
+    analysed = analyse_passage(text)
+    if not analysed.spans:
+        return 0.0
+    q = analyse_question(question)
+    scores = load_highlighter().score(sentence_features(q, analysed, term_weights(q, analysed, idf)))
+    prose = [i for i, sentence in enumerate(analysed.sentences) if sentence.prose]
+    return float(scores[prose].max() if prose else scores.max())
+
+
 def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
     qa = open_service(Settings(index_dir=index_dir))
     reader = qa.reader()
@@ -84,7 +103,9 @@ def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
         wanted = [a.lower() for a in q.get("answers") or [] if a]
         number = asks_number(q["question"])
         parts["x"].append(found.x)
-        parts["cues"].append(np.array([cues(t, number) for t in texts]).reshape(len(texts), len(CUES)))
+        idf = corpus_idf(reader, q["question"])
+        found_cues = [np.r_[cues(t, number), answer_sentence(q["question"], t, idf)] for t in texts]
+        parts["cues"].append(np.array(found_cues).reshape(len(texts), len(COLLECTED)))
         parts["answer_any"].append(np.array([any(a in t.lower() for a in wanted) for t in texts], bool))
         parts["answer"].append(found.labels)
         parts["gold"].append(found.gold)
@@ -92,16 +113,22 @@ def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
         parts["question"].append(np.full(len(found.ids), found.number))
         parts["dated"].append(np.full(len(found.ids), found.dated))
     joined = {k: np.concatenate(v) for k, v in parts.items()}
-    np.savez_compressed(out, **joined, features=np.array(FEATURES), cue_names=np.array(CUES))
+    np.savez_compressed(out, **joined, features=np.array(FEATURES), cue_names=np.array(COLLECTED))
     print(f"{out}: {len(joined['x'])} candidates of {len(parts['x'])} question-settings")
 
 
-def _load(path: Path, data_dir: Path) -> tuple[Candidates, np.ndarray]:
-    """The candidates (ordered by question-setting, then article) and their cues in that order."""
+def _load(path: Path, data_dir: Path, names: tuple[str, ...]) -> tuple[Candidates, np.ndarray]:
+    """The candidates (ordered by question-setting, then article) and their cues `names` in that
+    order."""
     with np.load(path) as d:
         data = {k: d[k] for k in d.files}
+    saved = [str(n) for n in data["cue_names"]]
+    missing = sorted(set(names) - set(saved))
+    if missing:
+        raise SystemExit(f"{path} holds no cue {', '.join(missing)} (it holds {', '.join(saved)})")
     order = np.lexsort((data["article"], data["question"] * 2 + data["dated"]))
-    return Candidates(data, read_queries(data_dir / "queries.jsonl")), data["cues"][order]
+    columns = [saved.index(n) for n in names]
+    return Candidates(data, read_queries(data_dir / "queries.jsonl")), data["cues"][order][:, columns]
 
 
 def fit_chooser(c: Candidates, x: np.ndarray, rows: np.ndarray, names: tuple[str, ...]) -> LinearRanker:
@@ -132,8 +159,8 @@ def displayed(
     return out
 
 
-def study(path: Path, data_dir: Path) -> dict[str, Any]:
-    c, cue = _load(path, data_dir)
+def study(path: Path, data_dir: Path, names: tuple[str, ...] = CUES) -> dict[str, Any]:
+    c, cue = _load(path, data_dir, names)
     if c.answer_any is None:
         raise SystemExit(f"{path} was not written by benchmarks.passage_chooser collect")
     with_cues = np.hstack([c.x, cue])
@@ -145,7 +172,7 @@ def study(path: Path, data_dir: Path) -> dict[str, Any]:
         ranker = fit(Examples(c.x[train], c.answer[train], c.group[train]))
         ranked = ranker.score(c.x)
         plain = fit_chooser(c, c.x, train, FEATURES).score(c.x)
-        cued = fit_chooser(c, with_cues, train, (*FEATURES, *CUES)).score(with_cues)
+        cued = fit_chooser(c, with_cues, train, (*FEATURES, *names)).score(with_cues)
         picks = {
             variants[0]: displayed(c, test, ranked, None),
             variants[1]: displayed(c, test, ranked, plain),
@@ -203,8 +230,9 @@ class Chooser:
     """A reranker: each of the k articles to be shown displays the chooser's best passage among
     its candidates, which takes that article's best score (so articles keep their order)."""
 
-    def __init__(self, qa: Any, model: LinearRanker, k: int) -> None:
+    def __init__(self, qa: Any, model: LinearRanker, k: int, names: tuple[str, ...]) -> None:
         self.qa, self.model, self.k = qa, model, k
+        self.columns = [COLLECTED.index(n) for n in names]
         self.question, self.as_of = "", None
         self.config = RetrievalConfig()
 
@@ -218,10 +246,13 @@ class Chooser:
         members = [i for i in range(len(c.ids)) if articles[i] in shown]
         rows = c.reader.passages(c.ids[members].tolist())
         number = asks_number(self.question)
-        features = np.array(
-            [np.r_[x[row_of[int(c.ids[i])]], cues(rows[int(c.ids[i])].text, number)] for i in members]
-        )
-        best = dict(zip(members, self.model.score(features).tolist(), strict=True))
+        idf = corpus_idf(c.reader, self.question)
+        features = []
+        for i in members:
+            text = rows[int(c.ids[i])].text
+            found = np.r_[cues(text, number), answer_sentence(self.question, text, idf)]
+            features.append(np.r_[x[row_of[int(c.ids[i])]], found[self.columns]])
+        best = dict(zip(members, self.model.score(np.array(features)).tolist(), strict=True))
         shown_texts = set(c.columns.texts[chosen].tolist())
         for p in chosen:
             own = [
@@ -235,11 +266,13 @@ class Chooser:
         return scores
 
 
-def ask(data_dir: Path, index_dir: Path, train: Path, train_data: Path) -> dict[str, Any]:
-    c, cue = _load(train, train_data)
-    model = fit_chooser(c, np.hstack([c.x, cue]), np.arange(len(c.x)), (*FEATURES, *CUES))
+def ask(
+    data_dir: Path, index_dir: Path, train: Path, train_data: Path, names: tuple[str, ...] = CUES
+) -> dict[str, Any]:
+    c, cue = _load(train, train_data, names)
+    model = fit_chooser(c, np.hstack([c.x, cue]), np.arange(len(c.x)), (*FEATURES, *names))
     qa = open_service(Settings(index_dir=index_dir))
-    chooser = Chooser(qa, model, 10)
+    chooser = Chooser(qa, model, 10, names)
     queries = read_queries(data_dir / "queries.jsonl")
     report: dict[str, Any] = {"data": data_dir.name, "questions": len(queries), "chooser": model.about}
     for setting in SETTINGS:
@@ -270,20 +303,26 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("candidates", type=Path)
     s.add_argument("data_dir", type=Path, help="the split the candidates were collected from")
     s.add_argument("--json", type=Path)
+    s.add_argument("--cues", default=",".join(CUES), help=f"comma-joined, of {', '.join(COLLECTED)}")
     a = sub.add_parser("ask")
     a.add_argument("data_dir", type=Path)
     a.add_argument("--index-dir", type=Path, required=True)
     a.add_argument("--train", type=Path, required=True, help="a `collect` file of the train split")
     a.add_argument("--train-data", type=Path, required=True, help="the split --train was collected from")
     a.add_argument("--json", type=Path)
+    a.add_argument("--cues", default=",".join(CUES), help=f"comma-joined, of {', '.join(COLLECTED)}")
     args = parser.parse_args(argv)
     if args.command == "collect":
         collect(args.data_dir, args.index_dir, args.out)
         return
+    names = tuple(args.cues.split(","))
+    unknown = sorted(set(names) - set(COLLECTED))
+    if unknown:
+        parser.error(f"unknown cues {', '.join(unknown)}; choices: {', '.join(COLLECTED)}")
     if args.command == "study":
-        report = study(args.candidates, args.data_dir)
+        report = study(args.candidates, args.data_dir, names)
     else:
-        report = ask(args.data_dir, args.index_dir, args.train, args.train_data)
+        report = ask(args.data_dir, args.index_dir, args.train, args.train_data, names)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
 
