@@ -42,7 +42,7 @@ import numpy as np
 
 from benchmarks.common import paired_bootstrap
 from benchmarks.held_out import compare
-from benchmarks.ranker_objectives import SETTINGS, Candidates, _starts
+from benchmarks.ranker_objectives import SETTINGS, Candidates, _starts, subcommands
 from qa.ranker_training import Examples, fit, question_candidates, read_queries
 from qa.retrieval import RetrievalConfig
 from qa.retrieval.features import FEATURES
@@ -294,14 +294,7 @@ def ask(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("collect")
-    c.add_argument("data_dir", type=Path)
-    c.add_argument("--index-dir", type=Path, required=True)
-    c.add_argument("--out", type=Path, required=True)
-    s = sub.add_parser("study")
-    s.add_argument("candidates", type=Path)
-    s.add_argument("data_dir", type=Path, help="the split the candidates were collected from")
+    sub, (s,) = subcommands(parser, "study")
     s.add_argument("--json", type=Path)
     s.add_argument("--cues", default=",".join(CUES), help=f"comma-joined, of {', '.join(COLLECTED)}")
     a = sub.add_parser("ask")

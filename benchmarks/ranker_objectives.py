@@ -249,26 +249,34 @@ def ablate(c: Candidates, without: list[str]) -> dict[str, Any]:
     return {"without": without, "questions": len(set((c.group // 2).tolist())), "settings": report}
 
 
+def subcommands(parser: argparse.ArgumentParser, *names: str) -> tuple[Any, list[argparse.ArgumentParser]]:
+    """The `collect DATA_DIR --index-dir DIR --out FILE` subcommand these candidate studies share,
+    then one subcommand per name taking `CANDIDATES DATA_DIR` (a collected file and its split):
+    the subparsers (to add others) and the named ones, in order."""
+    sub = parser.add_subparsers(dest="command", required=True)
+    collect_ = sub.add_parser("collect")
+    collect_.add_argument("data_dir", type=Path)
+    collect_.add_argument("--index-dir", type=Path, required=True)
+    collect_.add_argument("--out", type=Path, required=True)
+    out = []
+    for name in names:
+        p = sub.add_parser(name)
+        p.add_argument("candidates", type=Path)
+        p.add_argument("data_dir", type=Path, help="the split the candidates were collected from")
+        out.append(p)
+    return sub, out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("collect")
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--index-dir", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
-    p = sub.add_parser("study")
-    p.add_argument("candidates", type=Path)
-    p.add_argument("data_dir", type=Path)
+    _, (p, a) = subcommands(parser, "study", "ablate")
     p.add_argument("--tau", default="0.3,0.1")
     p.add_argument("--l2", default="", help="other L2 strengths for the shipped loss, comma-separated")
     p.add_argument("--json", type=Path)
-    p = sub.add_parser("ablate")
-    p.add_argument("candidates", type=Path)
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--without", required=True, help="features to leave out, comma-separated")
-    p.add_argument("--json", type=Path)
+    a.add_argument("--without", required=True, help="features to leave out, comma-separated")
+    a.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.command == "collect":
         collect(args.data_dir, args.index_dir, args.out)

@@ -39,7 +39,16 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import paired_bootstrap
-from benchmarks.ranker_objectives import ANY_ANSWER, METRICS, SETTINGS, Candidates, _starts, ablate, two_folds
+from benchmarks.ranker_objectives import (
+    ANY_ANSWER,
+    METRICS,
+    SETTINGS,
+    Candidates,
+    _starts,
+    ablate,
+    subcommands,
+    two_folds,
+)
 from embeddings.text import bm25_query_tokens, bm25_tokens, snowball_stemmer
 from qa.ranker_training import QuestionCandidates, question_candidates, read_queries
 from qa.retrieval.features import FEATURES
@@ -214,19 +223,9 @@ def positives(path: Path, data_dir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("collect")
-    c.add_argument("data_dir", type=Path)
-    c.add_argument("--index-dir", type=Path, required=True)
-    c.add_argument("--out", type=Path, required=True)
-    a = sub.add_parser("ablate")
-    a.add_argument("candidates", type=Path)
-    a.add_argument("data_dir", type=Path)
+    _, (a, p) = subcommands(parser, "ablate", "positives")
     a.add_argument("--sets", nargs="+", required=True, help="comma-joined probe names, or dated_interactions")
     a.add_argument("--json", type=Path)
-    p = sub.add_parser("positives")
-    p.add_argument("candidates", type=Path)
-    p.add_argument("data_dir", type=Path)
     p.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.command == "collect":
