@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 
 from benchmarks import variants
+from benchmarks.common import load_corpus, load_queries, write_results
 
 
 def cut(text: str, chars: int) -> str:
@@ -33,24 +34,24 @@ def cut(text: str, chars: int) -> str:
 def write_cut(data_dir: Path, out_parent: Path, chars: int) -> tuple[Path, int, int, int]:
     """The cut split's folder, articles cut, questions kept and questions in the split."""
     out = variants.folder(data_dir, out_parent, f"{data_dir.name}-cut{chars}")
-    articles = list(variants.records(data_dir / "corpus.jsonl"))
+    articles = load_corpus(data_dir)
     shortened = 0
     for article in articles:
         text = article.get("text") or ""
         article["text"] = cut(text, chars)
         shortened += article["text"] != text
     texts = {a["id"]: a["text"].lower() for a in articles}
-    queries = list(variants.records(data_dir / "queries.jsonl"))
+    queries = load_queries(data_dir)
     kept = [
         q
         for q in queries
         if any(a.lower() in texts.get(g, "") for g in q["gold_ids"] for a in q.get("answers") or [] if a)
     ]
-    variants.write(out / "corpus.jsonl", articles)
-    variants.write(out / "queries.jsonl", kept)
+    write_results(out / "corpus.jsonl", articles)
+    write_results(out / "queries.jsonl", kept)
     whole = variants.folder(data_dir, out_parent, f"{data_dir.name}-whole")
     shutil.copyfile(data_dir / "corpus.jsonl", whole / "corpus.jsonl")
-    variants.write(whole / "queries.jsonl", kept)
+    write_results(whole / "queries.jsonl", kept)
     return out, shortened, len(kept), len(queries)
 
 

@@ -16,14 +16,15 @@ import shutil
 from pathlib import Path
 
 from benchmarks import variants
+from benchmarks.common import load_corpus, write_results
 
 
 def write_dateless(data_dir: Path, out_parent: Path) -> tuple[Path, int, int]:
     """The dateless copy's folder, how many articles it holds and how many had a date."""
     out = variants.folder(data_dir, out_parent, data_dir.name)
-    articles = list(variants.records(data_dir / "corpus.jsonl"))
+    articles = load_corpus(data_dir)
     dated = sum(article.pop("date", None) is not None for article in articles)
-    variants.write(out / "corpus.jsonl", articles)
+    write_results(out / "corpus.jsonl", articles)
     shutil.copyfile(data_dir / "queries.jsonl", out / "queries.jsonl")
     return out, len(articles), dated
 

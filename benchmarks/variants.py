@@ -1,5 +1,6 @@
 """Altered copies of a benchmark split (`benchmarks.dateless`, `benchmarks.cut_articles`): the
-argument checks and the folder layout they share.
+argument checks and the folder layout they share (they read and write the files with
+`benchmarks.common`'s `load_corpus`, `load_queries` and `write_results`).
 
 A variant of DATA_DIR is written to OUT_PARENT/NAME (`corpus.jsonl`, `queries.jsonl`) beside
 OUT_PARENT/score.py, a link to DATA_DIR's scorer, so that `benchmarks.held_out` and the other
@@ -9,8 +10,7 @@ scripts that find `score.py` next to a split read it as they read the original.
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +36,6 @@ def parse(
     if args.out_parent.resolve() == args.data_dir.parent.resolve():
         parser.error("OUT_PARENT must not be the split's own folder: the copy would replace it")
     return args
-
-
-def records(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a JSON-lines file, blank lines skipped."""
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
-
-
-def write(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
 def folder(data_dir: Path, out_parent: Path, name: str) -> Path:
