@@ -46,10 +46,11 @@ from benchmarks.ranker_objectives import SETTINGS, Candidates, _starts, subcomma
 from qa.ranker_training import Examples, fit, question_candidates, read_queries
 from qa.retrieval import RetrievalConfig
 from qa.retrieval.features import FEATURES
+from qa.retrieval.highlight import _learned_scores  # how highlights score sentences
 from qa.retrieval.highlighter import load_highlighter
 from qa.retrieval.learned import LinearRanker
 from qa.retrieval.rerankers import RerankInput, keep_order
-from qa.retrieval.sentence_features import analyse_passage, analyse_question, sentence_features, term_weights
+from qa.retrieval.sentence_features import analyse_passage
 from qa.retrieval.shaping import choose, corpus_idf
 from qa.service import open_service
 from qa.settings import Settings
@@ -84,8 +85,7 @@ def answer_sentence(question: str, text: str, idf: Callable[[str], float] | None
     analysed = analyse_passage(text)
     if not analysed.spans:
         return 0.0
-    q = analyse_question(question)
-    scores = load_highlighter().score(sentence_features(q, analysed, term_weights(q, analysed, idf)))
+    scores = np.array(_learned_scores(question, analysed, idf, load_highlighter(), None))
     prose = [i for i, sentence in enumerate(analysed.sentences) if sentence.prose]
     return float(scores[prose].max() if prose else scores.max())
 
@@ -126,9 +126,8 @@ def _load(path: Path, data_dir: Path, names: tuple[str, ...]) -> tuple[Candidate
     missing = sorted(set(names) - set(saved))
     if missing:
         raise SystemExit(f"{path} holds no cue {', '.join(missing)} (it holds {', '.join(saved)})")
-    order = np.lexsort((data["article"], data["question"] * 2 + data["dated"]))
-    columns = [saved.index(n) for n in names]
-    return Candidates(data, read_queries(data_dir / "queries.jsonl")), data["cues"][order][:, columns]
+    c = Candidates(data, read_queries(data_dir / "queries.jsonl"))
+    return c, data["cues"][c.order][:, [saved.index(n) for n in names]]
 
 
 def fit_chooser(c: Candidates, x: np.ndarray, rows: np.ndarray, names: tuple[str, ...]) -> LinearRanker:

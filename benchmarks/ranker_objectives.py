@@ -71,8 +71,9 @@ def collect(data_dir: Path, index_dir: Path, out: Path) -> None:
 
 class Candidates:
     """Saved candidates (a file `collect` wrote, or its arrays), rows ordered by (question-setting,
-    article). `answer_any`, where saved (`benchmarks.ranker_probes collect`): the candidate's text
-    holds an answer string, whatever its article."""
+    article): `order` takes the saved rows to these. `answer_any`, where saved
+    (`benchmarks.ranker_probes collect`): the candidate's text holds an answer string, whatever its
+    article."""
 
     def __init__(self, source: Path | dict[str, np.ndarray], queries: list[dict[str, Any]]) -> None:
         if isinstance(source, dict):
@@ -81,7 +82,7 @@ class Candidates:
             with np.load(source) as d:
                 data = {k: d[k] for k in d.files}
         group = data["question"] * 2 + data["dated"]
-        order = np.lexsort((data["article"], group))
+        self.order = order = np.lexsort((data["article"], group))
         self.x = data["x"][order]
         self.features = [str(f) for f in data["features"]] if "features" in data else []
         self.answer, self.gold = data["answer"][order], data["gold"][order]
