@@ -1,0 +1,215 @@
+"""Scores by how old a question's gold articles are: where the margins over the references lie (issue 15).
+
+usage: python -m benchmarks.gold_age DATA_DIR --run NAME=RESULTS.jsonl [--run ...] [--baseline NAME]
+       [--target METRIC=MARGIN ...] [--json OUT]
+
+A RealTime QA question asks about its week ("... this week?"), but its gold articles are those of
+the split's archive that hold the answer, and for many questions the archive holds no article of
+that week: the gold ones are background pages, months or years older than the question. A ranking
+that weighs recency (rightly, for the rest) and a date-blind reference meet on different ground in
+the two cases, so this splits every metric by the age of the question's newest gold article
+(days from its date to the question's, among gold articles dated on or before the question):
+
+- `fresh`: 0–14 days; `recent`: 15–60 days; `old`: over 60 days;
+- `later`: every dated gold article is after the question (the dated setting cannot find them);
+- `undated`: no gold article has a date; `absent`: no gold article is in the corpus.
+
+Each `--run` is a results file in score.py's format (`benchmarks.held_out --save`,
+`benchmarks.references --out`). The first run, or `--baseline`, is what the others are compared
+with: per bucket, the difference of each metric with a paired-bootstrap 95 % interval.
+
+`--target Hits@10=0.05` (a margin over the baseline, as the issue's "Done when" sets them) adds,
+for each other run, that margin in questions: how many it needs, how many each bucket gives now,
+how many each bucket could give at most (every question of it a hit), and the margin the `old`
+bucket would need if `fresh` and `recent` gave their most (the others as they give now).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import load_corpus, load_queries, paired_bootstrap, per_query_scores
+
+BUCKETS = ("fresh", "recent", "old", "later", "undated", "absent")
+METRICS = ("Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5")
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def gold_age(question: dict[str, Any], days: dict[str, dt.date | None]) -> int | None:
+    """Days from the question's newest gold article dated on or before it to the question's date;
+    -1 when every dated gold article is later; None when none is dated (or the question is not);
+    -2 when no gold article is in the corpus (`days` holds every article of it)."""
+    gold = [g for g in question.get("gold_ids") or [] if g in days]
+    if not gold:
+        return -2
+    asked = _day(question.get("date"))
+    dated = [d for g in gold if (d := days[g]) is not None]
+    if asked is None or not dated:
+        return None
+    before = [(asked - d).days for d in dated if d <= asked]
+    return min(before) if before else -1
+
+
+def bucket(age: int | None) -> str:
+    if age is None:
+        return "undated"
+    if age == -2:
+        return "absent"
+    if age < 0:
+        return "later"
+    return "fresh" if age <= 14 else "recent" if age <= 60 else "old"
+
+
+def _read_results(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def breakdown(data_dir: Path, runs: dict[str, Path], baseline: str) -> dict[str, Any]:
+    """Per bucket: its questions, each run's mean of each metric, and each other run's paired
+    difference to `baseline` with a 95 % interval."""
+    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
+    labels = np.array([bucket(gold_age(q, days)) for q in load_queries(data_dir)])
+    scores = {
+        name: per_query_scores(data_dir / "queries.jsonl", _read_results(p)) for name, p in runs.items()
+    }
+    report: dict[str, Any] = {}
+    for name in (*BUCKETS, "all"):
+        rows = np.ones(len(labels), bool) if name == "all" else labels == name
+        if not rows.any():
+            continue
+        entry: dict[str, Any] = {
+            "questions": int(rows.sum()),
+            "share": round(float(rows.mean()), 4),
+            "runs": {},
+        }
+        for run, s in scores.items():
+            means = {m: round(float(s[m][rows].mean()), 4) for m in METRICS}
+            if run != baseline:
+                for m in METRICS:
+                    low, high, _ = paired_bootstrap(s[m][rows], scores[baseline][m][rows])
+                    diff = float((s[m][rows] - scores[baseline][m][rows]).mean())
+                    means[f"{m} diff"] = [round(diff, 4), round(low, 4), round(high, 4)]
+            entry["runs"][run] = means
+        report[name] = entry
+    return report
+
+
+def headroom(report: dict[str, Any], baseline: str, targets: dict[str, float]) -> dict[str, Any]:
+    """Per other run and target metric: the target margin counted in questions, bucket by bucket."""
+    out: dict[str, Any] = {}
+    buckets = [b for b in BUCKETS if b in report]
+    total = report["all"]["questions"]
+    for run in report["all"]["runs"]:
+        if run == baseline:
+            continue
+        for metric, margin in targets.items():
+            now, most = {}, {}
+            for b in buckets:
+                n, means = report[b]["questions"], report[b]["runs"]
+                now[b] = round((means[run][metric] - means[baseline][metric]) * n, 1)
+                most[b] = round((1.0 - means[baseline][metric]) * n, 1)
+            entry: dict[str, Any] = {
+                "needed": round(margin * total, 1),
+                "now": now,
+                "at most": most,
+                "short": round(margin * total - sum(now.values()), 1),
+            }
+            if "old" in report:
+                rest = sum(most[b] if b in ("fresh", "recent") else now[b] for b in buckets if b != "old")
+                entry["old margin needed, fresh and recent at most"] = round(
+                    (margin * total - rest) / report["old"]["questions"], 4
+                )
+                entry["old margin now"] = round(now["old"] / report["old"]["questions"], 4)
+            out[f"{run} {metric}"] = entry
+    return out
+
+
+def show_headroom(found: dict[str, Any]) -> None:
+    for key, e in found.items():
+        cells = ", ".join(f"{b} {v:+.1f} (at most {e['at most'][b]:.1f})" for b, v in e["now"].items())
+        print(f"-- {key}: needs {e['needed']:.1f} questions, has {sum(e['now'].values()):.1f}: {cells}")
+        if "old margin now" in e:
+            print(
+                f"   short {e['short']:.1f}; even with fresh and recent at their most, old would need "
+                f"{e['old margin needed, fresh and recent at most']:+.3f} (now {e['old margin now']:+.3f})"
+            )
+
+
+def show(report: dict[str, Any], baseline: str) -> None:
+    for name, entry in report.items():
+        print(f"== {name}: {entry['questions']} questions ({entry['share']:.0%})")
+        for run, means in entry["runs"].items():
+            cells = []
+            for m in METRICS:
+                cell = f"{m} {means[m]:.3f}"
+                if f"{m} diff" in means:
+                    d, low, high = means[f"{m} diff"]
+                    cell += f" {d:+.3f} [{low:+.3f}, {high:+.3f}]"
+                cells.append(cell)
+            print(f"  {run:12s}", "  ".join(cells))
+    print(f"(differences: each run minus {baseline}, paired bootstrap 95 %, 10,000 rounds, seed 0)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("data_dir", type=Path, help="a split: corpus.jsonl, queries.jsonl, ../score.py")
+    parser.add_argument("--run", action="append", required=True, metavar="NAME=RESULTS.jsonl")
+    parser.add_argument("--baseline", help="the run the others are compared with (default: the first)")
+    parser.add_argument("--target", action="append", default=[], metavar="METRIC=MARGIN")
+    parser.add_argument("--json", type=Path, help="write the breakdown there too")
+    args = parser.parse_args(argv)
+    targets: dict[str, float] = {}
+    for spec in args.target:
+        metric, sep, value = spec.partition("=")
+        try:
+            targets[metric] = float(value)
+        except ValueError:
+            parser.error(f"--target wants METRIC=MARGIN, got {spec!r}")
+        if not sep or metric not in METRICS:
+            parser.error(f"--target wants one of {', '.join(METRICS)}=MARGIN, got {spec!r}")
+    runs: dict[str, Path] = {}
+    for spec in args.run:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            parser.error(f"--run wants NAME=RESULTS.jsonl, got {spec!r}")
+        if name in runs:
+            parser.error(f"run {name!r} given twice")
+        if not Path(path).is_file():
+            parser.error(f"{path} not found")
+        runs[name] = Path(path)
+    baseline = args.baseline or next(iter(runs))
+    if baseline not in runs:
+        parser.error(f"--baseline {baseline!r} is not one of the runs: {', '.join(runs)}")
+    for path in (
+        args.data_dir / "corpus.jsonl",
+        args.data_dir / "queries.jsonl",
+        args.data_dir.parent / "score.py",
+    ):
+        if not path.is_file():
+            parser.error(f"{path} not found")
+    report = breakdown(args.data_dir, runs, baseline)
+    show(report, baseline)
+    found = headroom(report, baseline, targets)
+    show_headroom(found)
+    if args.json:
+        out = {"baseline": baseline, "buckets": report, "targets": found}
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
