@@ -100,13 +100,19 @@ def _starts(*keys: np.ndarray) -> np.ndarray:
 
 
 def fit(
-    c: Candidates, rows: np.ndarray, positive: np.ndarray, tau: float | None, l2: float = 0.01
+    c: Candidates,
+    rows: np.ndarray,
+    positive: np.ndarray,
+    tau: float | None,
+    l2: float = 0.01,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Weights `(F + 1,)`: score = x @ w[:-1] + w[-1] (the standardisation of `rows` folded in).
 
     `tau` None: a softmax over passages, the `positive` ones rewarded (the shipped loss); else a
     softmax over articles scored tau · logsumexp(passage scores / tau), an article holding a
-    positive passage rewarded.
+    positive passage rewarded. `weights`, indexed by question number: each question's share of
+    the loss (None: equal shares, the shipped loss).
     """
     tau_ = 1.0 if tau is None else tau
     rows = rows[_useful_groups(Examples(c.x[rows], positive[rows], c.group[rows]))]
@@ -118,15 +124,17 @@ def fit(
     a_count = np.diff(np.r_[a_starts, len(rows)])
     g_starts = _starts(group[a_starts])
     a_pos = np.maximum.reduceat(pos.astype(np.float64), a_starts) > 0
-    n = len(g_starts)
+    share = np.ones(len(g_starts)) if weights is None else weights[group[a_starts][g_starts] // 2]
+    total = float(share.sum())
+    a_share = np.repeat(share, np.diff(np.r_[g_starts, len(a_starts)]))
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         within, lse = _group_softmax(z @ w / tau_, a_starts)
         score = tau_ * lse
         p, lse_all = _group_softmax(score, g_starts)
         q, lse_pos = _group_softmax(np.where(a_pos, score, -np.inf), g_starts)
-        value = float((lse_all - lse_pos).sum()) / n + 0.5 * l2 * float(w @ w)
-        grad = z.T @ (np.repeat(p - q, a_count) * within) / n + l2 * w
+        value = float((share * (lse_all - lse_pos)).sum()) / total + 0.5 * l2 * float(w @ w)
+        grad = z.T @ (np.repeat(a_share * (p - q), a_count) * within) / total + l2 * w
         return value, grad
 
     w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
