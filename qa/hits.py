@@ -103,7 +103,9 @@ class Interpretation:
     date), "today", or "archive" (no as-of date was given and the archive's newest article is
     older than today: the archive's last day stands for today). `filtered`: the window restricted
     the hits (the time filter, or a question about nothing but a time); otherwise articles inside
-    it were preferred.
+    it were preferred. `inside`: how many of the answer's hits are dated inside the window (None
+    until counted); 0 with hits means the archive answered from other dates only, as it does when
+    it holds nothing of that time.
     """
 
     since: dt.date | None
@@ -112,6 +114,13 @@ class Interpretation:
     anchor: dt.date | None = None
     clock: Clock | None = None
     filtered: bool = False
+    inside: int | None = None
+
+    def holds(self, day: dt.date | None) -> bool:
+        """Whether `day` lies inside the window (an undated article never does)."""
+        if day is None:
+            return False
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
 
     @property
     def description(self) -> str:
@@ -124,6 +133,8 @@ class Interpretation:
             line += f", relative to the as-of date {self.anchor}"
         if self.filtered:
             line += "; only articles from that window"
+        elif self.inside == 0:
+            line += "; none of the answers is from that window"
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,6 +145,7 @@ class Interpretation:
             "anchor": self.anchor.isoformat() if self.anchor else None,
             "clock": self.clock,
             "filtered": self.filtered,
+            "inside": self.inside,
             "description": self.description,
         }
 

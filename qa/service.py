@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -188,8 +188,10 @@ class QAService:
         reader = self.reader()
         request = self._request(reader, question, since, until, sources, as_of, interpret)
         hits = retrieve(reader, k=k, config=self.retrieval, reranker=self.reranker, **request.arguments)
-        as_of, query = request.as_of, request.query
-        return Answer(question, hits, as_of, query.interpreted)
+        read = request.query.interpreted
+        if read is not None:
+            read = replace(read, inside=sum(read.holds(h.date) for h in hits))
+        return Answer(question, hits, request.as_of, read)
 
     def _request(
         self,

@@ -62,6 +62,12 @@ class InterpretedOut(BaseModel):
         description="Whether the window restricted the hits (QA_TIME_FILTER, or a question asking for"
         " nothing but news of that time) rather than only being preferred.",
     )
+    inside: int = Field(
+        ...,
+        ge=0,
+        description="How many of the hits are dated inside the window. 0 with hits: the archive"
+        " answered from other dates only (it may hold nothing of that time).",
+    )
     description: str = Field(
         "",
         description="One line to show people, e.g. \"reading 'last week' as 2024-03-14 to 2024-03-28,"

@@ -220,6 +220,23 @@ def test_the_interpreted_window_is_shown_and_can_be_dropped(visit: Visit, server
     assert "interpret=false" not in page.url
 
 
+def test_the_banner_says_when_no_answer_is_from_the_window(visit: Visit, server: str) -> None:
+    """Asked a year after the archive ends, "last week" holds nothing: the cards come from other
+    dates, and the banner says so rather than let them pass for last week's news."""
+    question = "What happened to Caspian oil exports last week?"
+    later = visit.open("/?as_of=2025-06-01")
+    visit.ask(question)
+    read = api(server, question=question, as_of="2025-06-01")["interpreted"]
+    banner = later.text_content("#interpreted") or ""
+
+    assert read is not None and read["inside"] == 0 and not read["filtered"]  # type: ignore[index]
+    assert cards(later) and "None of these answers is from then." in banner
+    then = visit.open("/?as_of=2024-03-25")  # the week the seeds report on
+    visit.ask(question)
+    assert api(server, question=question, as_of="2024-03-25")["interpreted"]["inside"] > 0  # type: ignore[index]
+    assert "None of these answers" not in (then.text_content("#interpreted") or "")
+
+
 def test_as_of_can_be_set_to_the_archives_last_day(visit: Visit) -> None:
     page = visit.open()
     page.fill("#question", PIPELINE)

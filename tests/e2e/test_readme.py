@@ -75,6 +75,8 @@ def test_the_first_answer_is_the_one_the_readme_shows(served: tuple[str, Path]) 
     assert answer["hits"][0]["date"] == "2023-11-01" and answer["hits"][0]["source"] == "News.Az"
     assert answer["interpreted"]["since"] == answer["interpreted"]["until"] == "2023-11-01"
     assert len(answer["hits"]) == 2
+    shown_inside = re.search(r'"inside": (\d+)', EXAMPLE)
+    assert shown_inside is not None and answer["interpreted"]["inside"] == int(shown_inside.group(1))
 
 
 @pytest.mark.parametrize("command", CURLS[1:], ids=lambda c: c.split("localhost:8000", 1)[-1][:50])

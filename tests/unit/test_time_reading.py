@@ -9,6 +9,7 @@ import pytest
 
 from embeddings.articles import Article
 from embeddings.backends import Filters
+from qa.hits import Interpretation
 from qa.retrieval import RetrievalConfig, question_clock, read_query
 from qa.retrieval.pipeline import within
 from qa.service import QAService
@@ -66,6 +67,7 @@ def test_an_as_of_date_is_the_clock_when_given(archive: QAService) -> None:
     assert (i.since, i.until, i.clock) == (dt.date(2024, 1, 6), dt.date(2024, 1, 20), "as_of")
     assert "relative to the as-of date 2024-01-20" in i.description
     assert all(h.date is not None and i.since <= h.date <= i.until for h in answer.hits)
+    assert i.inside == len(answer.hits) == 2
 
 
 def test_fixed_dates_have_no_anchor(archive: QAService) -> None:
@@ -80,6 +82,36 @@ def test_a_question_with_content_only_prefers_the_window(archive: QAService) -> 
 
     assert answer.interpreted is not None and not answer.interpreted.filtered
     assert all(h.article_id.startswith("old-") for h in answer.hits)  # outside the window, but they answer
+    # ... and the answer says so: the archive holds nothing of that week about the harbour bridge.
+    assert answer.interpreted.inside == 0
+    assert answer.interpreted.description.endswith("; none of the answers is from that window")
+    assert answer.interpreted.to_dict()["inside"] == 0
+
+
+def test_the_answer_counts_its_hits_inside_the_window(archive: QAService) -> None:
+    """Hits of both kinds: the count is of those dated inside the window, not of all."""
+    answer = archive.ask("council bridge repair and harbour bridge news last week", k=8)
+
+    i = answer.interpreted
+    assert i is not None and not i.filtered
+    inside = [h for h in answer.hits if h.article_id.startswith("new-")]
+    assert inside and len(inside) < len(answer.hits)  # the fixture's four recent ones and older ones
+    assert i.inside == len(inside)
+    assert "none of the answers" not in i.description
+
+
+def test_an_interpretation_holds_the_days_of_its_window() -> None:
+    week = Interpretation(dt.date(2024, 3, 14), dt.date(2024, 3, 28), "last week")
+    since_only = Interpretation(dt.date(2024, 3, 14), None, "since March 14")
+
+    assert [week.holds(d) for d in (dt.date(2024, 3, 13), dt.date(2024, 3, 14), dt.date(2024, 3, 28))] == [
+        False,
+        True,
+        True,
+    ]
+    assert not week.holds(dt.date(2024, 3, 29)) and not week.holds(None)  # an undated article never is
+    assert since_only.holds(dt.date(2030, 1, 1)) and not since_only.holds(dt.date(2024, 3, 13))
+    assert week.inside is None and "none of the answers" not in week.description  # not counted yet
 
 
 def test_the_time_filter_returns_k_hits_from_the_window_when_k_exist(
@@ -93,7 +125,7 @@ def test_the_time_filter_returns_k_hits_from_the_window_when_k_exist(
 
     assert answer.interpreted is not None and answer.interpreted.filtered
     assert "only articles from that window" in answer.interpreted.description
-    assert len(answer.hits) == 3
+    assert len(answer.hits) == 3 == answer.interpreted.inside
     assert all(h.article_id.startswith("new-") for h in answer.hits)
     # Explicit dates still win over the question's words, with the filter on too.
     since = dt.date(2024, 1, 1)

@@ -167,10 +167,17 @@ function showInterpretation(answer, params) {
     again.set("interpret", "false");
     banner.replaceChildren(
       el("span", {}, "Reading “", el("strong", {}, read.text), `” as ${span(read.since, read.until)}${clock(read)}. `),
+      ...outside(read, answer.hits.length),
       el("button", { type: "button", class: "link", onclick: () => ask(again) }, "Ignore these dates"),
     );
   }
   banner.hidden = false;
+}
+
+function outside(read, count) {
+  // Said when every answer comes from other dates: the archive may hold nothing of that time.
+  if (read.filtered || !count || read.inside !== 0) return [];
+  return [el("span", { class: "outside" }, "None of these answers is from then. ")];
 }
 
 function clock(read) {
