@@ -2,6 +2,7 @@
 
 usage: python -m benchmarks.gold_age DATA_DIR --run NAME=RESULTS.jsonl [--run ...] [--baseline NAME]
        [--target METRIC=MARGIN ...] [--json OUT]
+       python -m benchmarks.gold_age DATA_DIR --notes INDEX_DIR [--json OUT]
 
 A RealTime QA question asks about its week ("... this week?"), but its gold articles are those of
 the split's archive that hold the answer, and for many questions the archive holds no article of
@@ -22,6 +23,12 @@ with: per bucket, the difference of each metric with a paired-bootstrap 95 % int
 for each other run, that margin in questions: how many it needs, how many each bucket gives now,
 how many each bucket could give at most (every question of it a hit), and the margin the `old`
 bucket would need if `fresh` and `recent` gave their most (the others as they give now).
+
+`--notes INDEX_DIR` asks each question over that index (default settings, k=10, as of the
+question's date) and counts, per bucket, how the answer read its time words: no window, a
+filtering window, a window some hits lie inside, or one that none does, when the answer says
+"none of the answers is from that window". That note claims the archive holds nothing of that time;
+the `old` bucket is where it is right.
 """
 
 from __future__ import annotations
@@ -148,6 +155,28 @@ def show_headroom(found: dict[str, Any]) -> None:
             )
 
 
+def window_notes(data_dir: Path, index_dir: Path) -> dict[str, dict[str, int]]:
+    """Per bucket: how many answers read no window, a filtering one, one with hits inside, none inside."""
+    from qa.service import open_service
+    from qa.settings import Settings
+
+    qa = open_service(Settings(index_dir=index_dir))
+    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
+    states = ("no window", "filtered", "some inside", "none inside")
+    out = {b: dict.fromkeys(states, 0) for b in BUCKETS}
+    for q in load_queries(data_dir):
+        asked = _day(q.get("date"))
+        read = qa.ask(q["question"], k=10, as_of=asked).interpreted
+        if read is None:
+            state = "no window"
+        elif read.filtered:
+            state = "filtered"
+        else:
+            state = "none inside" if read.inside == 0 else "some inside"
+        out[bucket(gold_age(q, days))][state] += 1
+    return {b: counts for b, counts in out.items() if sum(counts.values())}
+
+
 def show(report: dict[str, Any], baseline: str) -> None:
     for name, entry in report.items():
         print(f"== {name}: {entry['questions']} questions ({entry['share']:.0%})")
@@ -168,11 +197,14 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("data_dir", type=Path, help="a split: corpus.jsonl, queries.jsonl, ../score.py")
-    parser.add_argument("--run", action="append", required=True, metavar="NAME=RESULTS.jsonl")
+    parser.add_argument("--run", action="append", default=[], metavar="NAME=RESULTS.jsonl")
+    parser.add_argument("--notes", type=Path, metavar="INDEX_DIR", help="count the answers' window notes")
     parser.add_argument("--baseline", help="the run the others are compared with (default: the first)")
     parser.add_argument("--target", action="append", default=[], metavar="METRIC=MARGIN")
     parser.add_argument("--json", type=Path, help="write the breakdown there too")
     args = parser.parse_args(argv)
+    if bool(args.run) == bool(args.notes):
+        parser.error("give either --run (one or more) or --notes")
     targets: dict[str, float] = {}
     for spec in args.target:
         metric, sep, value = spec.partition("=")
@@ -192,9 +224,6 @@ def main(argv: list[str] | None = None) -> None:
         if not Path(path).is_file():
             parser.error(f"{path} not found")
         runs[name] = Path(path)
-    baseline = args.baseline or next(iter(runs))
-    if baseline not in runs:
-        parser.error(f"--baseline {baseline!r} is not one of the runs: {', '.join(runs)}")
     for path in (
         args.data_dir / "corpus.jsonl",
         args.data_dir / "queries.jsonl",
@@ -202,6 +231,16 @@ def main(argv: list[str] | None = None) -> None:
     ):
         if not path.is_file():
             parser.error(f"{path} not found")
+    if args.notes:
+        notes = window_notes(args.data_dir, args.notes)
+        for name, counts in notes.items():
+            print(f"{name:8s}", "  ".join(f"{state} {n:3d}" for state, n in counts.items()))
+        if args.json:
+            args.json.write_text(json.dumps({"window notes": notes}, indent=1) + "\n")
+        return
+    baseline = args.baseline or next(iter(runs))
+    if baseline not in runs:
+        parser.error(f"--baseline {baseline!r} is not one of the runs: {', '.join(runs)}")
     report = breakdown(args.data_dir, runs, baseline)
     show(report, baseline)
     found = headroom(report, baseline, targets)
