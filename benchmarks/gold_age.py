@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import load_corpus, load_queries, paired_bootstrap, per_query_scores
+from benchmarks.variants import check_split
 
 BUCKETS = ("fresh", "recent", "old", "later", "undated", "absent")
 METRICS = ("Hits@1", "Hits@5", "Hits@10", "MRR@10", "AnsRec@5")
@@ -177,18 +178,24 @@ def window_notes(data_dir: Path, index_dir: Path) -> dict[str, dict[str, int]]:
     return {b: counts for b, counts in out.items() if sum(counts.values())}
 
 
+def metric_cells(row: dict[str, Any]) -> str:
+    """`Hits@1 0.650 +0.133 [+0.086, +0.180]  ...`: each metric's mean, and its difference with its
+    interval where `row` holds one (`"METRIC diff": [diff, low, high]`)."""
+    cells = []
+    for m in METRICS:
+        cell = f"{m} {row[m]:.3f}"
+        if f"{m} diff" in row:
+            d, low, high = row[f"{m} diff"]
+            cell += f" {d:+.3f} [{low:+.3f}, {high:+.3f}]"
+        cells.append(cell)
+    return "  ".join(cells)
+
+
 def show(report: dict[str, Any], baseline: str) -> None:
     for name, entry in report.items():
         print(f"== {name}: {entry['questions']} questions ({entry['share']:.0%})")
         for run, means in entry["runs"].items():
-            cells = []
-            for m in METRICS:
-                cell = f"{m} {means[m]:.3f}"
-                if f"{m} diff" in means:
-                    d, low, high = means[f"{m} diff"]
-                    cell += f" {d:+.3f} [{low:+.3f}, {high:+.3f}]"
-                cells.append(cell)
-            print(f"  {run:12s}", "  ".join(cells))
+            print(f"  {run:12s}", metric_cells(means))
     print(f"(differences: each run minus {baseline}, paired bootstrap 95 %, 10,000 rounds, seed 0)")
 
 
@@ -224,13 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         if not Path(path).is_file():
             parser.error(f"{path} not found")
         runs[name] = Path(path)
-    for path in (
-        args.data_dir / "corpus.jsonl",
-        args.data_dir / "queries.jsonl",
-        args.data_dir.parent / "score.py",
-    ):
-        if not path.is_file():
-            parser.error(f"{path} not found")
+    check_split(parser, args.data_dir)
     if args.notes:
         notes = window_notes(args.data_dir, args.notes)
         for name, counts in notes.items():

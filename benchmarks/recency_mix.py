@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import load_corpus, load_queries, paired_bootstrap
-from benchmarks.gold_age import _day, bucket, gold_age
+from benchmarks.gold_age import _day, bucket, gold_age, metric_cells
 from benchmarks.ranker_objectives import METRICS, SETTINGS, Candidates, _starts, fit, score
 
 SLICES = ("all", "fresh", "old")
@@ -98,14 +98,7 @@ def show(title: str, report: dict[str, dict[str, dict[str, Any]]]) -> None:
     for weight, block in report.items():
         print(f"== {weight}")
         for key, row in block.items():
-            cells = []
-            for m in METRICS:
-                cell = f"{m} {row[m]:.3f}"
-                if f"{m} diff" in row:
-                    d, low, high = row[f"{m} diff"]
-                    cell += f" {d:+.3f} [{low:+.3f}, {high:+.3f}]"
-                cells.append(cell)
-            print(f"  {key:15s} n={row['questions']:4d}  " + "  ".join(cells), flush=True)
+            print(f"  {key:15s} n={row['questions']:4d}  " + metric_cells(row), flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,13 +26,7 @@ def parse(
     for flag, options in extra:
         parser.add_argument(flag, **options)
     args = parser.parse_args(argv)
-    for path in (
-        args.data_dir / "corpus.jsonl",
-        args.data_dir / "queries.jsonl",
-        args.data_dir.parent / "score.py",
-    ):
-        if not path.is_file():
-            parser.error(f"{path} not found")
+    check_split(parser, args.data_dir)
     if args.out_parent.resolve() == args.data_dir.parent.resolve():
         parser.error("OUT_PARENT must not be the split's own folder: the copy would replace it")
     return args
@@ -46,3 +40,10 @@ def folder(data_dir: Path, out_parent: Path, name: str) -> Path:
     scorer.unlink(missing_ok=True)
     scorer.symlink_to((data_dir.parent / "score.py").resolve())
     return out
+
+
+def check_split(parser: argparse.ArgumentParser, data_dir: Path) -> None:
+    """Exit through `parser` unless `data_dir` holds a split: its two files and `../score.py`."""
+    for path in (data_dir / "corpus.jsonl", data_dir / "queries.jsonl", data_dir.parent / "score.py"):
+        if not path.is_file():
+            parser.error(f"{path} not found")
