@@ -116,12 +116,6 @@ class Interpretation:
     filtered: bool = False
     inside: int | None = None
 
-    def holds(self, day: dt.date | None) -> bool:
-        """Whether `day` lies inside the window (an undated article never does)."""
-        if day is None:
-            return False
-        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
-
     @property
     def description(self) -> str:
         """One line for people, e.g. "reading 'last week' as 2024-03-14 to 2024-03-28, relative to

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.articles import Article
-from embeddings.backends import Backend, Columns, Filters, IndexReader, create_backend
+from embeddings.backends import UNDATED, Backend, Columns, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QAError
@@ -28,6 +28,7 @@ from qa.retrieval.features import QueryFacts, asks_present
 from qa.retrieval.highlighter import load_highlighter
 from qa.retrieval.learned import load_ranker, load_related_ranker
 from qa.retrieval.pipeline import candidate_features
+from qa.retrieval.ranking import inside
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question, check_text
 
@@ -189,8 +190,9 @@ class QAService:
         request = self._request(reader, question, since, until, sources, as_of, interpret)
         hits = retrieve(reader, k=k, config=self.retrieval, reranker=self.reranker, **request.arguments)
         read = request.query.interpreted
-        if read is not None:
-            read = replace(read, inside=sum(read.holds(h.date) for h in hits))
+        if read is not None:  # counted by the rule ranking prefers the window by
+            days = np.array([h.date.toordinal() if h.date else UNDATED for h in hits], np.int64)
+            read = replace(read, inside=int(inside(days, (read.since, read.until)).sum()))
         return Answer(question, hits, request.as_of, read)
 
     def _request(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embeddings.articles import Article
-from embeddings.backends import Filters
+from embeddings.backends import UNDATED, Filters
 from qa.hits import Interpretation
 from qa.retrieval import RetrievalConfig, question_clock, read_query
 from qa.retrieval.pipeline import within
+from qa.retrieval.ranking import inside
 from qa.service import QAService
 from tests.support.fakes import FakeEncoder
 from tests.support.services import build_service
@@ -100,18 +102,18 @@ def test_the_answer_counts_its_hits_inside_the_window(archive: QAService) -> Non
     assert "none of the answers" not in i.description
 
 
-def test_an_interpretation_holds_the_days_of_its_window() -> None:
-    week = Interpretation(dt.date(2024, 3, 14), dt.date(2024, 3, 28), "last week")
-    since_only = Interpretation(dt.date(2024, 3, 14), None, "since March 14")
+def test_an_answer_counts_inside_by_the_rule_ranking_prefers_the_window_by() -> None:
+    """`qa.retrieval.ranking.inside`, which the count uses: bounds included, undated never inside."""
+    week = (dt.date(2024, 3, 14), dt.date(2024, 3, 28))
+    since_only = (dt.date(2024, 3, 14), None)
+    days = np.array([dt.date(2024, 3, d).toordinal() for d in (13, 14, 28)], np.int64)
 
-    assert [week.holds(d) for d in (dt.date(2024, 3, 13), dt.date(2024, 3, 14), dt.date(2024, 3, 28))] == [
-        False,
-        True,
-        True,
-    ]
-    assert not week.holds(dt.date(2024, 3, 29)) and not week.holds(None)  # an undated article never is
-    assert since_only.holds(dt.date(2030, 1, 1)) and not since_only.holds(dt.date(2024, 3, 13))
-    assert week.inside is None and "none of the answers" not in week.description  # not counted yet
+    assert inside(days, week).tolist() == [False, True, True]
+    later = np.array([dt.date(2024, 3, 29).toordinal(), UNDATED], np.int64)
+    assert not inside(later, week).any()  # an undated article never is
+    assert inside(np.array([dt.date(2030, 1, 1).toordinal(), days[0]]), since_only).tolist() == [True, False]
+    read = Interpretation(*week, "last week")
+    assert read.inside is None and "none of the answers" not in read.description  # not counted yet
 
 
 def test_the_time_filter_returns_k_hits_from_the_window_when_k_exist(
