@@ -17,6 +17,7 @@ from tqdm import tqdm
 # The statistics live in tests/support/ (the unit tests pin them); benchmarks keep importing them from here.
 from tests.support.stats import paired_bootstrap as paired_bootstrap
 from tests.support.stats import per_query_scores as per_query_scores
+from tests.support.stats import read_jsonl as read_jsonl
 from tests.support.stats import score as score
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,19 +35,14 @@ class BenchPassage:
     text: str
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def load_corpus(data_dir: Path) -> list[dict[str, Any]]:
     """Read `data_dir/corpus.jsonl`: one `{id, title, text, date, source, url}` dict per article."""
-    return _read_jsonl(Path(data_dir) / "corpus.jsonl")
+    return read_jsonl(Path(data_dir) / "corpus.jsonl")
 
 
 def load_queries(data_dir: Path) -> list[dict[str, Any]]:
     """Read `data_dir/queries.jsonl`: one `{id, question, date, answers, gold_ids, source}` per query."""
-    return _read_jsonl(Path(data_dir) / "queries.jsonl")
+    return read_jsonl(Path(data_dir) / "queries.jsonl")
 
 
 def word_passages(text: str, size: int = 200, overlap: int = 40) -> list[str]:

@@ -5,16 +5,13 @@ usage: python -m benchmarks.compare_answers BEFORE.jsonl AFTER.jsonl   (exit 1 w
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import read_jsonl
+
 FIELDS = ("article_id", "span", "text", "highlight", "highlight_span", "duplicates")
-
-
-def read(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def same_hit(a: dict[str, Any], b: dict[str, Any], tolerance: float = 1e-6) -> bool:
@@ -22,7 +19,7 @@ def same_hit(a: dict[str, Any], b: dict[str, Any], tolerance: float = 1e-6) -> b
 
 
 def main(argv: list[str]) -> int:
-    before, after = read(Path(argv[0])), read(Path(argv[1]))
+    before, after = read_jsonl(Path(argv[0])), read_jsonl(Path(argv[1]))
     if [x["id"] for x in before] != [x["id"] for x in after]:
         print("the two files answer different questions (or in another order)")
         return 1

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.common import load_queries
 from qa.retrieval.rerankers import RerankInput
 from qa.service import open_service
 from qa.settings import Settings
@@ -48,9 +49,7 @@ class Ranked:
 
 def collect(data_dir: Path, index_dir: Path) -> tuple[list[dict[str, Any]], dict[str, list[Ranked | None]]]:
     qa = open_service(Settings(index_dir=index_dir))
-    queries = [
-        json.loads(line) for line in (data_dir / "queries.jsonl").read_text().splitlines() if line.strip()
-    ]
+    queries = load_queries(data_dir)
     seen: list[Ranked] = []
 
     def record(c: RerankInput) -> np.ndarray:

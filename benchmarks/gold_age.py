@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import load_corpus, load_queries, paired_bootstrap, per_query_scores
+from benchmarks.common import load_corpus, load_queries, paired_bootstrap, per_query_scores, read_jsonl
 from benchmarks.variants import check_split
 
 BUCKETS = ("fresh", "recent", "old", "later", "undated", "absent")
@@ -80,19 +80,12 @@ def bucket(age: int | None) -> str:
     return "fresh" if age <= 14 else "recent" if age <= 60 else "old"
 
 
-def _read_results(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def breakdown(data_dir: Path, runs: dict[str, Path], baseline: str) -> dict[str, Any]:
     """Per bucket: its questions, each run's mean of each metric, and each other run's paired
     difference to `baseline` with a 95 % interval."""
     days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
     labels = np.array([bucket(gold_age(q, days)) for q in load_queries(data_dir)])
-    scores = {
-        name: per_query_scores(data_dir / "queries.jsonl", _read_results(p)) for name, p in runs.items()
-    }
+    scores = {name: per_query_scores(data_dir / "queries.jsonl", read_jsonl(p)) for name, p in runs.items()}
     report: dict[str, Any] = {}
     for name in (*BUCKETS, "all"):
         rows = np.ones(len(labels), bool) if name == "all" else labels == name

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import paired_bootstrap, per_query_scores, write_results
+from benchmarks.common import paired_bootstrap, per_query_scores, read_jsonl, write_results
 from qa.evaluation import score
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService, open_service
@@ -50,10 +50,6 @@ CONFIGS: dict[str, RetrievalConfig] = {
     ),
 }
 SETTINGS = ("undated", "dated")
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def answer_all(
@@ -99,7 +95,7 @@ def read_refs(
     for name in names:
         path = refs / f"{name}{suffix}.jsonl"
         if path.is_file():
-            found[name] = _jsonl(path)
+            found[name] = read_jsonl(path)
     return found
 
 
@@ -119,7 +115,7 @@ def run(
     baseline: Path | None = None,
 ) -> dict[str, Any]:
     queries_path = data_dir / "queries.jsonl"
-    queries = _jsonl(queries_path)
+    queries = read_jsonl(queries_path)
     qa = open_service(Settings(index_dir=index_dir))
     files = {"ranker_path": ranker, "highlighter_path": highlighter}
     configs = {name: CONFIGS[name].model_copy(update=files) for name in names}

@@ -27,6 +27,7 @@ from benchmarks.common import (
     DEFAULT_CACHE_DIR,
     DEFAULT_RESULTS_DIR,
     REPO_ROOT,
+    load_queries,
     paired_bootstrap,
     per_query_scores,
     score,
@@ -76,7 +77,7 @@ def evaluate(
 
     The score.py results are appended to `keep` when given.
     """
-    queries = [json.loads(line) for line in (data_dir / "queries.jsonl").open() if line.strip()]
+    queries = load_queries(data_dir)
     qa.retrieval = retrieval
     qa.queries.clear()
     latencies: list[float] = []

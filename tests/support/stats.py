@@ -20,7 +20,7 @@ def score(queries_path: Path, results: list[dict[str, Any]]) -> dict[str, Any]:
     Returns:
         score.py's metrics dict (Hits@k, MRR@10, AnsRec@k, queries, answered).
     """
-    return _scorer(Path(queries_path)).score(_read_jsonl(Path(queries_path)), results)
+    return _scorer(Path(queries_path)).score(read_jsonl(Path(queries_path)), results)
 
 
 def per_query_scores(queries_path: Path, results: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -29,7 +29,7 @@ def per_query_scores(queries_path: Path, results: list[dict[str, Any]]) -> dict[
     `score.py` scores every query separately, so the mean of a column is the aggregate it prints
     (up to its rounding to 4 decimals); a query with no results line scores 0, as there.
     """
-    queries = _read_jsonl(Path(queries_path))
+    queries = read_jsonl(Path(queries_path))
     scorer = _scorer(Path(queries_path))
     by_id = {r["id"]: r for r in results}
     rows = [scorer.score([q], [by_id[q["id"]]] if q["id"] in by_id else []) for q in queries]
@@ -68,6 +68,7 @@ def _scorer(queries_path: Path) -> Any:
     return module
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """One JSON object per non-blank line: a split's queries or corpus, or a results file."""
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
