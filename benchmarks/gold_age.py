@@ -80,11 +80,16 @@ def bucket(age: int | None) -> str:
     return "fresh" if age <= 14 else "recent" if age <= 60 else "old"
 
 
+def buckets(data_dir: Path) -> np.ndarray:
+    """Each question's bucket, in the order of `data_dir/queries.jsonl`."""
+    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
+    return np.array([bucket(gold_age(q, days)) for q in load_queries(data_dir)])
+
+
 def breakdown(data_dir: Path, runs: dict[str, Path], baseline: str) -> dict[str, Any]:
     """Per bucket: its questions, each run's mean of each metric, and each other run's paired
     difference to `baseline` with a 95 % interval."""
-    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
-    labels = np.array([bucket(gold_age(q, days)) for q in load_queries(data_dir)])
+    labels = buckets(data_dir)
     scores = {name: per_query_scores(data_dir / "queries.jsonl", read_jsonl(p)) for name, p in runs.items()}
     report: dict[str, Any] = {}
     for name in (*BUCKETS, "all"):
@@ -155,10 +160,9 @@ def window_notes(data_dir: Path, index_dir: Path) -> dict[str, dict[str, int]]:
     from qa.settings import Settings
 
     qa = open_service(Settings(index_dir=index_dir))
-    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
     states = ("no window", "filtered", "some inside", "none inside")
     out = {b: dict.fromkeys(states, 0) for b in BUCKETS}
-    for q in load_queries(data_dir):
+    for q, label in zip(load_queries(data_dir), buckets(data_dir), strict=True):
         asked = _day(q.get("date"))
         read = qa.ask(q["question"], k=10, as_of=asked).interpreted
         if read is None:
@@ -167,7 +171,7 @@ def window_notes(data_dir: Path, index_dir: Path) -> dict[str, dict[str, int]]:
             state = "filtered"
         else:
             state = "none inside" if read.inside == 0 else "some inside"
-        out[bucket(gold_age(q, days))][state] += 1
+        out[str(label)][state] += 1
     return {b: counts for b, counts in out.items() if sum(counts.values())}
 
 

@@ -28,17 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import load_corpus, load_queries, paired_bootstrap
-from benchmarks.gold_age import _day, bucket, gold_age, metric_cells
+from benchmarks.common import load_queries, paired_bootstrap
+from benchmarks.gold_age import buckets, metric_cells
 from benchmarks.ranker_objectives import METRICS, SETTINGS, Candidates, _starts, fit, score
 
 SLICES = ("all", "fresh", "old")
-
-
-def buckets(data_dir: Path) -> np.ndarray:
-    """Each question's `benchmarks.gold_age` bucket, in file order."""
-    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
-    return np.array([bucket(gold_age(q, days)) for q in load_queries(data_dir)])
 
 
 def _scored(c: Candidates, rows: np.ndarray, model: np.ndarray) -> dict[str, np.ndarray]:
