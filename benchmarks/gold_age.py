@@ -3,6 +3,7 @@
 usage: python -m benchmarks.gold_age DATA_DIR --run NAME=RESULTS.jsonl [--run ...] [--baseline NAME]
        [--target METRIC=MARGIN ...] [--json OUT]
        python -m benchmarks.gold_age DATA_DIR --notes INDEX_DIR [--json OUT]
+       python -m benchmarks.gold_age DATA_DIR --unlabelled --run NAME=RESULTS.jsonl [--run ...]
 
 A RealTime QA question asks about its week ("... this week?"), but its gold articles are those of
 the split's archive that hold the answer, and for many questions the archive holds no article of
@@ -29,6 +30,14 @@ question's date) and counts, per bucket, how the answer read its time words: no 
 filtering window, a window some hits lie inside, or one that none does, when the answer says
 "none of the answers is from that window". That note claims the archive holds nothing of that time;
 the `old` bucket is where it is right.
+
+`--unlabelled` asks whether the gold labels miss that week's news: a split's gold articles are
+those a web search returned *for that question*, so an article of the same week that answers it
+but was returned for another question counts as a miss. Per bucket and run it counts the
+questions with a gold article in the top k (1, 5, 10), and those with a gold article *or* an
+unlabelled fresh answer: an article outside the gold ones, 0-14 days older than the question,
+whose shown text holds an answer string. If the second count rose far above the first, the
+margins would be a matter of labels, not ranking.
 """
 
 from __future__ import annotations
@@ -175,6 +184,47 @@ def window_notes(data_dir: Path, index_dir: Path) -> dict[str, dict[str, int]]:
     return {b: counts for b, counts in out.items() if sum(counts.values())}
 
 
+def unlabelled(data_dir: Path, runs: dict[str, Path]) -> dict[str, dict[str, dict[str, int]]]:
+    """Per bucket and run: questions with a gold article among the first k hits (`gold@k`), and
+    with a gold article or an unlabelled fresh answer among them (`gold or fresh answer@k`)."""
+    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
+    queries = load_queries(data_dir)
+    labels = buckets(data_dir)
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for run, path in runs.items():
+        hits_of = {str(r["id"]): r.get("hits") or [] for r in read_jsonl(path)}
+        for q, label in zip(queries, labels, strict=True):
+            asked, gold = _day(q.get("date")), set(q.get("gold_ids") or [])
+            answers = [a.lower() for a in q.get("answers") or []]
+            first_gold = first_any = None
+            for rank, hit in enumerate(hits_of.get(str(q["id"]), [])[:10]):
+                day = days.get(str(hit.get("article_id")))
+                fresh = asked is not None and day is not None and 0 <= (asked - day).days <= 14
+                text = (hit.get("text") or "").lower()
+                if hit.get("article_id") in gold:
+                    first_gold = rank if first_gold is None else first_gold
+                    first_any = rank if first_any is None else first_any
+                elif fresh and any(a in text for a in answers):
+                    first_any = rank if first_any is None else first_any
+            counts = out.setdefault(str(label), {}).setdefault(run, {})
+            for k in (1, 5, 10):
+                counts[f"gold@{k}"] = counts.get(f"gold@{k}", 0) + (first_gold is not None and first_gold < k)
+                key = f"gold or fresh answer@{k}"
+                counts[key] = counts.get(key, 0) + (first_any is not None and first_any < k)
+    return {b: out[b] for b in BUCKETS if b in out}
+
+
+def show_unlabelled(found: dict[str, dict[str, dict[str, int]]]) -> None:
+    for name, per_run in found.items():
+        print(f"== {name}")
+        for run, c in per_run.items():
+            cells = "  ".join(
+                f"@{k} {c[f'gold@{k}']:3d} -> {c[f'gold or fresh answer@{k}']:3d}" for k in (1, 5, 10)
+            )
+            print(f"  {run:14s} {cells}")
+    print("(questions with a gold article in the top k -> with a gold article or an unlabelled fresh answer)")
+
+
 def metric_cells(row: dict[str, Any]) -> str:
     """`Hits@1 0.650 +0.133 [+0.086, +0.180]  ...`: each metric's mean, and its difference with its
     interval where `row` holds one (`"METRIC diff": [diff, low, high]`)."""
@@ -203,12 +253,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("data_dir", type=Path, help="a split: corpus.jsonl, queries.jsonl, ../score.py")
     parser.add_argument("--run", action="append", default=[], metavar="NAME=RESULTS.jsonl")
     parser.add_argument("--notes", type=Path, metavar="INDEX_DIR", help="count the answers' window notes")
+    parser.add_argument(
+        "--unlabelled", action="store_true", help="count the runs' unlabelled fresh answers per bucket"
+    )
     parser.add_argument("--baseline", help="the run the others are compared with (default: the first)")
     parser.add_argument("--target", action="append", default=[], metavar="METRIC=MARGIN")
     parser.add_argument("--json", type=Path, help="write the breakdown there too")
     args = parser.parse_args(argv)
     if bool(args.run) == bool(args.notes):
         parser.error("give either --run (one or more) or --notes")
+    if args.unlabelled and not args.run:
+        parser.error("--unlabelled counts in runs: give --run")
     targets: dict[str, float] = {}
     for spec in args.target:
         metric, sep, value = spec.partition("=")
@@ -229,6 +284,12 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"{path} not found")
         runs[name] = Path(path)
     check_split(parser, args.data_dir)
+    if args.unlabelled:
+        found = unlabelled(args.data_dir, runs)
+        show_unlabelled(found)
+        if args.json:
+            args.json.write_text(json.dumps({"unlabelled": found}, indent=1) + "\n")
+        return
     if args.notes:
         notes = window_notes(args.data_dir, args.notes)
         for name, counts in notes.items():
