@@ -46,9 +46,9 @@ def browser() -> Iterator[object]:
 class Visit:
     """A page in a fresh browser context, with every request beyond this server recorded and aborted."""
 
-    def __init__(self, browser: object, base: str, viewport: dict[str, int]) -> None:
+    def __init__(self, browser: object, base: str, viewport: dict[str, int], **options: object) -> None:
         self.base = base
-        self.context = browser.new_context(viewport=viewport)  # type: ignore[attr-defined]
+        self.context = browser.new_context(viewport=viewport, **options)  # type: ignore[attr-defined]
         self.external: list[str] = []
         self.errors: list[str] = []
         self.context.route("**/*", self._route)
@@ -156,7 +156,7 @@ def test_article_text_is_shown_as_text_never_run_as_html(visit: Visit) -> None:
         page.eval_on_selector_all("#results img, #results script, #results b, #results i", "n => n.length")
         == 0
     )
-    assert page.title() == "News QA"
+    assert page.title() == f"{FERRY} — News QA"  # the question, not the article's title
 
 
 def test_results_are_reachable_with_the_keyboard(visit: Visit) -> None:
@@ -268,6 +268,114 @@ def test_related_articles_open_in_place_and_close_again(visit: Visit, server: st
     assert toggle.get_attribute("aria-expanded") == "false" and card.locator(".related").is_hidden()
 
 
+def test_ignoring_the_dates_keeps_the_focus_and_holds_for_the_next_question(visit: Visit) -> None:
+    page = visit.open("/?as_of=2024-03-25")
+    visit.ask("What happened to Caspian oil exports last week?")
+    page.focus("#interpreted button")
+    page.keyboard.press("Enter")  # "Ignore these dates", from the keyboard
+    page.wait_for_selector("#interpreted:has-text('not read as dates')")
+
+    assert page.evaluate("document.activeElement.textContent") == "Read them as dates"
+    assert not page.is_checked("#interpret") and "(2 set)" in (page.text_content("#filters summary") or "")
+    page.fill("#question", "What happened to Caspian pipeline exports last week?")
+    page.press("#question", "Enter")
+    page.wait_for_url("**pipeline**")
+    page.wait_for_selector("#interpreted:has-text('not read as dates')")
+    assert "interpret=false" in page.url
+
+
+# --- answers that come late, links ---------------------------------------------------------------
+
+SLOW_SEARCH = """
+const realFetch = window.fetch;
+window.slowSearch = 0;  // ms; while set, /search answers wait, then send half the body and stall
+window.fetch = (url, options = {}) => {
+  if (!window.slowSearch || !String(url).startsWith("search")) return realFetch(url, options);
+  const signal = options.signal;
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(new DOMException("aborted", "AbortError"));
+    signal?.addEventListener("abort", abort);
+    setTimeout(() => {
+      signal?.removeEventListener("abort", abort);
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"hits": ['));
+          const stop = () => controller.error(new DOMException("aborted", "AbortError"));
+          signal?.addEventListener("abort", stop);
+        },
+      });
+      resolve(new Response(body, { status: 200, headers: { "content-type": "application/json" } }));
+    }, window.slowSearch);
+  });
+};
+"""
+
+
+def test_going_back_drops_an_answer_still_on_its_way(visit: Visit) -> None:
+    visit.context.add_init_script(SLOW_SEARCH)
+    page = visit.open()
+    page.evaluate("window.slowSearch = 300")
+    page.fill("#question", MUNIR)
+    page.press("#question", "Enter")
+    page.go_back()  # to the empty page, while the answer is on its way
+    page.wait_for_timeout(600)
+
+    assert page.input_value("#question") == "" and page.title() == "News QA"
+    assert page.locator("#results .card").count() == 0 and page.is_hidden("#error")
+    assert page.text_content("#status") == ""
+
+
+def test_a_new_question_replaces_one_whose_answer_is_still_arriving(visit: Visit) -> None:
+    visit.context.add_init_script(SLOW_SEARCH)
+    page = visit.open()
+    page.evaluate("window.slowSearch = 50")  # the first answer's body stalls half-way
+    page.fill("#question", MUNIR)
+    page.press("#question", "Enter")
+    page.wait_for_timeout(200)
+    page.evaluate("window.slowSearch = 0")
+    visit.ask(PIPELINE)
+
+    assert cards(page)[0]["title"] == "Caspian pipeline oil exports rise"
+    assert page.is_hidden("#error")
+
+
+def test_a_link_with_several_sources_asks_for_all_of_them(visit: Visit, server: str) -> None:
+    page = visit.open(f"/?question={PIPELINE}&sources=Trend&sources=Report.az")
+    page.wait_for_selector("#results .card")
+    chosen = page.eval_on_selector_all("#source option:checked", "os => os.map(o => o.value)")
+
+    assert sorted(chosen) == ["Report.az", "Trend"]
+    assert {c["source"] for c in cards(page)} <= {"Trend", "Report.az"}
+    assert page.url.count("sources=") == 2  # asked again, neither is dropped
+    assert len(cards(page)) == len(
+        api(server, question=PIPELINE, sources=["Trend", "Report.az"], k=5)["hits"]
+    )
+
+
+def test_an_old_link_with_q_still_asks(visit: Visit) -> None:
+    page = visit.open(f"/?q={MUNIR}")
+    page.wait_for_selector("#results .card")
+
+    assert page.input_value("#question") == MUNIR and cards(page)
+
+
+def test_an_empty_archive_is_said_to_be_empty(visit: Visit) -> None:
+    empty = {"question": MUNIR, "as_of": "2026-01-01", "interpreted": None, "hits": []}
+    visit.context.route("**/sources", lambda route: route.fulfill(json={"sources": [], "newest": None}))
+    visit.context.route("**/search?*", lambda route: route.fulfill(json=empty))
+    page = visit.open(f"/?question={MUNIR}")
+    page.wait_for_selector("#status:has-text('empty')")
+
+    assert page.text_content("#status") == "The archive is empty: no article has been indexed yet."
+
+
+def test_an_answer_the_page_cannot_read_is_a_message_not_a_script_error(visit: Visit) -> None:
+    visit.context.route("**/search?*", lambda route: route.fulfill(json={"hits": None}))
+    visit.ask(MUNIR)
+
+    assert visit.page.text_content("#error") == "The server's answer could not be read."
+
+
 # --- errors ----------------------------------------------------------------------------------------
 
 
@@ -284,13 +392,32 @@ def test_an_empty_question_is_a_message_not_a_request(visit: Visit) -> None:
     assert asked == []
 
 
-def test_since_after_until_shows_the_servers_message(visit: Visit) -> None:
+def test_since_after_until_and_bad_passages_are_marked_before_asking(visit: Visit) -> None:
     page = visit.open()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/search" in request.url else None)
     page.fill("#since", "2024-01-01")
     page.fill("#until", "2023-01-01")
+    page.fill("#k", "0")
     visit.ask(MUNIR)
 
-    assert page.text_content("#error") == "since (2024-01-01) is after until (2023-01-01)"
+    assert page.text_content("#error") == (
+        "Since (2024-01-01) is after Until (2023-01-01). Passages: a whole number from 1 to 100."
+    )
+    assert page.evaluate("document.activeElement.id") == "since"
+    invalid = page.eval_on_selector_all("[aria-invalid=true]", "fields => fields.map(f => f.id)")
+    assert invalid == ["since", "k"] and asked == []
+    page.fill("#since", "")
+    page.fill("#k", "3")
+    assert len(cards(visit.ask(MUNIR))) == 3
+    assert page.eval_on_selector_all("[aria-invalid]", "fields => fields.length") == 0
+
+
+def test_the_servers_own_refusal_is_shown(visit: Visit) -> None:
+    page = visit.open("/?question=" + "x" * 1001)  # longer than the API takes (the field stops typing)
+    page.wait_for_selector("#error:not([hidden])")
+
+    assert "1000" in (page.text_content("#error") or "")
     assert page.locator("#results .card").count() == 0
 
 
@@ -314,6 +441,19 @@ def test_the_page_fits_a_phone_screen(phone: Visit) -> None:
     assert box is not None and box["width"] <= PHONE["width"] and box["x"] >= 0
     assert ask is not None and ask["x"] + ask["width"] <= PHONE["width"]
     assert page.locator("#filters").get_attribute("open") is None  # filters folded away on a phone
+
+
+def test_large_text_still_fits_a_phone_screen(browser: object, server: str) -> None:
+    """A reader's default font of 32 px (set here around the page's content policy)."""
+    big = Visit(browser, server, PHONE, bypass_csp=True)
+    try:
+        page = big.open()
+        page.add_style_tag(content="html { font-size: 32px; }")
+        big.ask(FERRY)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert page.eval_on_selector(".passage", "p => getComputedStyle(p).whiteSpace") == "pre-line"
+    finally:
+        big.close()
 
 
 @pytest.mark.parametrize(

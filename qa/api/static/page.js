@@ -14,6 +14,7 @@ const DUPLICATES_SHOWN = 5;
 
 let inFlight = null; // the AbortController of the request being answered
 const articles = new Map(); // article id -> Promise of its record, for "also published by"
+const UNREADABLE = "The server's answer could not be read.";
 
 /** An element with attributes (`on*` functions become listeners) and children (strings become text). */
 function el(tag, attributes = {}, ...children) {
@@ -40,7 +41,8 @@ function webUrl(url) {
 
 function linkOrText(text, url) {
   const href = webUrl(url);
-  return href ? el("a", { href, rel: "noopener noreferrer" }, text) : el("span", {}, text);
+  // dir="auto": a right-to-left title keeps its own direction and leaves the text around it alone.
+  return href ? el("a", { href, rel: "noopener noreferrer", dir: "auto" }, text) : el("span", { dir: "auto" }, text);
 }
 
 function showError(message) {
@@ -48,68 +50,115 @@ function showError(message) {
   errorBox.textContent = message || "";
 }
 
+/** The JSON object at `path`; an abort stays an AbortError (a newer request took over), anything
+ * else becomes an Error with a message to show. */
 async function getJson(path, signal) {
   let response;
   try {
     response = await fetch(path, { signal, headers: { accept: "application/json" } });
   } catch (error) {
     if (error.name === "AbortError") throw error;
-    throw new Error("The server could not be reached. Is `qa serve` running?");
+    throw new Error("The server could not be reached. Is qa serve running?");
   }
-  const body = await response.json().catch(() => null);
+  const body = await response.json().catch((error) => {
+    if (error.name === "AbortError") throw error; // aborted while the body was still arriving
+    return null;
+  });
   if (!response.ok) {
     throw new Error(body && typeof body.detail === "string" ? body.detail : `The server answered ${response.status}.`);
   }
+  if (body === null || typeof body !== "object") throw new Error(UNREADABLE);
   return body;
 }
 
 // --- the form and the address bar ----------------------------------------------------------------
 
 /** The /search parameters the form holds; the page's own address carries the same ones. */
-function formParams(interpret = true) {
+function formParams() {
   const params = new URLSearchParams();
   params.set("question", question.value.trim());
   params.set("k", input("k").value.trim() || "5");
   for (const name of Object.keys(DATES)) {
     if (input(name).value) params.set(name, input(name).value);
   }
-  if (input("source").value) params.set("sources", input("source").value);
-  if (!interpret) params.set("interpret", "false");
+  for (const source of chosenSources()) params.append("sources", source);
+  if (!input("interpret").checked) params.set("interpret", "false");
   return params;
+}
+
+function chosenSources() {
+  return [...input("source").selectedOptions].map((option) => option.value).filter(Boolean);
+}
+
+/** Choose `sources` in the source list, adding any it lacks (the list may still be loading); a
+ * link with several sources makes the list a multiple choice, so none is dropped. */
+function chooseSources(sources) {
+  const select = input("source");
+  for (const source of sources) {
+    if (![...select.options].some((option) => option.value === source)) {
+      select.append(el("option", { value: source }, source));
+    }
+  }
+  if (sources.length > 1) {
+    select.multiple = true;
+    select.size = Math.min(select.options.length, 6);
+  }
+  for (const option of select.options) option.selected = sources.includes(option.value);
+  if (!sources.length) select.value = "";
+}
+
+/** "(2 set)" after the filters' summary: what a folded panel would otherwise hide. */
+function showActive() {
+  const set =
+    Object.keys(DATES).filter((name) => input(name).value).length +
+    (chosenSources().length ? 1 : 0) +
+    ((input("k").value.trim() || "5") !== "5" ? 1 : 0) +
+    (input("interpret").checked ? 0 : 1);
+  input("active").textContent = set ? ` (${set} set)` : "";
 }
 
 /** Fill the form from an address's parameters; the problems found, as messages. */
 function fillForm(params) {
   const problems = [];
-  question.value = params.get("question") || "";
+  question.value = params.get("question") || params.get("q") || ""; // `q`: the API's older name
   input("k").value = params.get("k") || "5";
   for (const [name, label] of Object.entries(DATES)) {
     const given = params.get(name) || "";
     input(name).value = given;
     if (given && input(name).value !== given) problems.push(`${label}: “${given}” is not a date (YYYY-MM-DD).`);
   }
-  const source = params.get("sources") || params.get("source") || "";
-  const select = input("source");
-  if (source && ![...select.options].some((option) => option.value === source)) {
-    select.append(el("option", { value: source }, source)); // the sources list may still be loading
-  }
-  select.value = source;
+  const sources = params.getAll("sources");
+  chooseSources(sources.length ? sources : params.getAll("source"));
+  input("interpret").checked = params.get("interpret") !== "false";
   if ([...Object.keys(DATES), "sources", "source"].some((name) => params.get(name))) input("filters").open = true;
+  showActive();
   return problems;
 }
 
-/** What is wrong with the form before asking (an empty question, a date typed only in part), as
- * `[messages, the field to fix first]`. */
+/** What is wrong with the form before asking, as `[field, message]` pairs, the field to fix first
+ * first: an empty question, a date typed only in part, since after until, passages out of range. */
 function formProblems() {
-  if (!question.value.trim()) return [["Type a question first."], question];
-  const bad = Object.keys(DATES).filter((name) => input(name).validity.badInput);
-  return [bad.map((name) => `${DATES[name]}: enter a whole date (YYYY-MM-DD).`), bad.length ? input(bad[0]) : null];
+  if (!question.value.trim()) return [[question, "Type a question first."]];
+  const problems = Object.keys(DATES)
+    .filter((name) => input(name).validity.badInput)
+    .map((name) => [input(name), `${DATES[name]}: enter a whole date.`]);
+  const since = input("since").value;
+  const until = input("until").value;
+  if (since && until && since > until) problems.push([input("since"), `Since (${since}) is after Until (${until}).`]);
+  if (!input("k").validity.valid) problems.push([input("k"), "Passages: a whole number from 1 to 100."]);
+  return problems;
+}
+
+function markInvalid(fields) {
+  for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+  for (const field of fields) field.setAttribute("aria-invalid", "true");
 }
 
 // --- asking ----------------------------------------------------------------------------------------
 
 async function ask(params, { push = true } = {}) {
-  if (push) history.pushState(null, "", `?${params}`);
+  if (push && location.search !== `?${params}`) history.pushState(null, "", `?${params}`);
+  document.title = `${params.get("question")} — News QA`;
   inFlight?.abort();
   const controller = (inFlight = new AbortController());
   showError(null);
@@ -121,7 +170,10 @@ async function ask(params, { push = true } = {}) {
   try {
     const answer = await getJson(`search?${params}`, controller.signal);
     const received = performance.now();
-    render(answer, params);
+    // Whether the archive is empty, when that is why nothing was found (/sources is asked at start).
+    const archive = answer.hits?.length === 0 ? await archiveRead : null;
+    if (controller.signal.aborted) return;
+    render(answer, params, archive);
     // What the page adds over the API call, for benchmarks/bench_page.py (performance entries).
     performance.measure("qa:api", { start: asked, end: received });
     performance.measure("qa:render", { start: received, end: performance.now() });
@@ -140,13 +192,21 @@ async function ask(params, { push = true } = {}) {
   }
 }
 
-function render(answer, params) {
+function render(answer, params, archive) {
+  if (!Array.isArray(answer.hits)) throw new Error(UNREADABLE);
   const hits = answer.hits;
+  showError(null);
   results.replaceChildren(...hits.map((hit, n) => card(hit, n)));
   statusLine.textContent = hits.length
     ? `${hits.length} ${hits.length === 1 ? "answer" : "answers"}, as of ${answer.as_of}.`
-    : `No passages found as of ${answer.as_of}. Try fewer filters${answer.interpreted ? ", or ignore the dates read from the question" : ""}.`;
+    : nothingFound(answer, archive);
   showInterpretation(answer, params);
+}
+
+function nothingFound(answer, archive) {
+  if (archive && !archive.sources.length) return "The archive is empty: no article has been indexed yet.";
+  const dates = answer.interpreted ? ", or ignore the dates read from the question" : "";
+  return `No passages found as of ${answer.as_of}. Try fewer filters${dates}.`;
 }
 
 function showInterpretation(answer, params) {
@@ -157,21 +217,28 @@ function showInterpretation(answer, params) {
     return;
   }
   const again = new URLSearchParams(params);
+  const reask = (interpret) => () => {
+    input("interpret").checked = interpret; // the choice holds for the questions asked after
+    showActive();
+    ask(again);
+  };
+  const focused = banner.contains(document.activeElement); // its button is about to be replaced
   if (ignored) {
     again.delete("interpret");
     banner.replaceChildren(
       el("span", {}, "Time words in the question are not read as dates. "),
-      el("button", { type: "button", class: "link", onclick: () => ask(again) }, "Read them as dates"),
+      el("button", { type: "button", class: "link", onclick: reask(true) }, "Read them as dates"),
     );
   } else {
     again.set("interpret", "false");
     banner.replaceChildren(
       el("span", {}, "Reading “", el("strong", {}, read.text), `” as ${span(read.since, read.until)}${clock(read)}. `),
       ...outside(read, answer.hits.length),
-      el("button", { type: "button", class: "link", onclick: () => ask(again) }, "Ignore these dates"),
+      el("button", { type: "button", class: "link", onclick: reask(false) }, "Ignore these dates"),
     );
   }
   banner.hidden = false;
+  if (focused) banner.querySelector("button").focus();
 }
 
 function outside(read, count) {
@@ -221,7 +288,7 @@ function card(hit, n) {
         { class: "meta" },
         hit.date ? el("time", { datetime: hit.date }, hit.date) : el("span", {}, "undated"),
         " · ",
-        el("span", { class: "source" }, hit.source || "unknown source"),
+        el("span", { class: "source", dir: "auto" }, hit.source || "unknown source"),
       ),
       passage(hit),
       hit.duplicates.length ? duplicates(hit.duplicates) : null,
@@ -279,12 +346,11 @@ async function describe(id, item) {
 
 async function toggleRelated(button, panel, id) {
   const open = button.getAttribute("aria-expanded") === "true";
-  button.setAttribute("aria-expanded", String(!open));
-  button.textContent = open ? "Related articles" : "Hide related articles";
+  button.setAttribute("aria-expanded", String(!open)); // the arrow before the label follows it
   panel.hidden = open;
   if (open || panel.dataset.state) return;
   panel.dataset.state = "loading";
-  panel.replaceChildren(el("p", { class: "status" }, "Looking for related articles…"));
+  panel.replaceChildren(el("p", { class: "status", role: "status" }, "Looking for related articles…"));
   try {
     const { related } = await getJson(`articles/${encodeURIComponent(id)}/related?k=5`);
     panel.replaceChildren(
@@ -297,7 +363,7 @@ async function toggleRelated(button, panel, id) {
                 "li",
                 {},
                 linkOrText(r.title || r.article_id, r.url),
-                el("span", { class: "meta" }, ` ${r.date || "undated"} · ${r.source || "unknown source"}`),
+                el("span", { class: "meta" }, ` ${r.date || "undated"} · `, el("bdi", {}, r.source || "unknown source")),
                 r.copies.length ? copies(r.copies) : null,
               ),
             ),
@@ -306,31 +372,30 @@ async function toggleRelated(button, panel, id) {
     );
     panel.dataset.state = "loaded";
   } catch (error) {
-    panel.replaceChildren(el("p", { class: "error" }, error.message));
+    panel.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
     delete panel.dataset.state; // a later click tries again
   }
 }
 
 // --- the archive: sources for the filter, its last day for "as of" ------------------------------
 
+/** The archive's sources and last day (GET /sources), or null when they cannot be read. */
 async function loadArchive() {
   let archive;
   try {
     archive = await getJson("sources");
+    if (!Array.isArray(archive.sources)) throw new Error(UNREADABLE);
   } catch (error) {
     showError(error.message);
-    return;
+    return null;
   }
   const select = input("source");
-  const chosen = select.value;
+  const chosen = chosenSources();
   select.replaceChildren(
     el("option", { value: "" }, "Any source"),
     ...archive.sources.map((s) => el("option", { value: s.name }, `${s.name} (${s.articles})`)),
   );
-  if (chosen && ![...select.options].some((option) => option.value === chosen)) {
-    select.append(el("option", { value: chosen }, chosen));
-  }
-  select.value = chosen;
+  chooseSources(chosen);
   if (archive.newest) {
     input("newest").textContent = archive.newest;
     input("newest").setAttribute("datetime", archive.newest);
@@ -340,35 +405,44 @@ async function loadArchive() {
       if (question.value.trim()) form.requestSubmit();
     });
   }
+  return archive;
 }
 
 // --- wiring --------------------------------------------------------------------------------------
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  const [problems, field] = formProblems();
+  const problems = formProblems();
+  markInvalid(problems.map(([field]) => field));
   if (problems.length) {
-    showError(problems.join(" "));
-    field.focus();
+    showError(problems.map(([, message]) => message).join(" "));
+    problems[0][0].focus();
     return;
   }
   ask(formParams());
 });
+form.addEventListener("change", showActive);
 
+/** Show what the address asks (on opening the page, and on Back and Forward). */
 function fromAddress() {
   const params = new URLSearchParams(location.search);
   const problems = fillForm(params);
-  if (problems.length) showError(problems.join(" "));
-  else if (question.value.trim()) ask(formParams(params.get("interpret") !== "false"), { push: false });
-  else {
-    showError(null);
-    results.replaceChildren();
-    banner.hidden = true;
-    statusLine.textContent = "";
+  markInvalid([]);
+  if (!problems.length && question.value.trim()) {
+    ask(formParams(), { push: false });
+    return;
   }
+  inFlight?.abort(); // an answer still coming belongs to another address
+  inFlight = null;
+  results.removeAttribute("aria-busy");
+  results.replaceChildren();
+  banner.hidden = true;
+  statusLine.textContent = "";
+  document.title = "News QA";
+  showError(problems.length ? problems.join(" ") : null);
 }
 
 window.addEventListener("popstate", fromAddress);
 if (window.matchMedia("(min-width: 48rem)").matches) input("filters").open = true;
+const archiveRead = loadArchive();
 fromAddress();
-loadArchive();
