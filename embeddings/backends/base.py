@@ -32,6 +32,21 @@ class Filters:
     sources: tuple[str, ...] = ()
     as_of: dt.date | None = None
 
+    def admits(self, date: dt.date | None, source: str | None) -> bool:
+        """Whether an article of this date and source passes, by the rule the backends apply in
+        their searches (for the few rows read after one, such as a hit's syndicated copies)."""
+        if date is None:
+            return self.since is None and self.until is None and self._source_ok(source)
+        return (
+            (self.as_of is None or date <= self.as_of)
+            and (self.since is None or date >= self.since)
+            and (self.until is None or date <= self.until)
+            and self._source_ok(source)
+        )
+
+    def _source_ok(self, source: str | None) -> bool:
+        return not self.sources or (source or "").lower() in {s.lower() for s in self.sources}
+
 
 class Candidates(NamedTuple):
     """Dense and lexical candidate lists, each best first: ids `(<=n,)` int64, scores float."""

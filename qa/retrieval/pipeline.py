@@ -78,7 +78,9 @@ def retrieve(
     chosen = shaping.choose(articles, texts, k, config)
     neighbours = shaping.adjacent(ranked, articles, chosen) if config.merge_adjacent else {}
     shared = reader.text_copies(texts[chosen]) > 1
-    return shaping.hits(reader, question, ranked[chosen], scores[order][chosen], shared, neighbours, config)
+    return shaping.hits(
+        reader, question, ranked[chosen], scores[order][chosen], shared, neighbours, config, filters
+    )
 
 
 def candidate_features(

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from embeddings.backends import IndexReader, PassageRow
+from embeddings.backends import Filters, IndexReader, PassageRow
 from embeddings.text import question_terms
 from qa.hits import Hit
 from qa.retrieval.config import RetrievalConfig
@@ -91,6 +91,17 @@ def _merged(reader: IndexReader, row: PassageRow, neighbour: PassageRow) -> Pass
     return replace(row, text=text, start=first.start, end=second.end, sentences=spans)
 
 
+def _admitted(
+    reader: IndexReader, duplicates: dict[str, list[str]], filters: Filters
+) -> dict[str, list[str]]:
+    """`duplicates` without the articles `filters` leave out (read from each one's first passage)."""
+    every = sorted({a for ids in duplicates.values() for a in ids})
+    first = {a: int(p[0]) for a, p in reader.articles_passages(every).items() if len(p)}
+    rows = reader.passages(list(first.values()))
+    kept = {a for a, pid in first.items() if pid in rows and filters.admits(rows[pid].date, rows[pid].source)}
+    return {h: [a for a in ids if a in kept] for h, ids in duplicates.items()}
+
+
 def hits(
     reader: IndexReader,
     question: str,
@@ -99,16 +110,20 @@ def hits(
     shared: np.ndarray,
     neighbours: dict[int, int],
     config: RetrievalConfig,
+    filters: Filters | None = None,
 ) -> list[Hit]:
     """Hits for the chosen passages (one metadata read), each merged with its neighbour from
     `adjacent` (unless other articles carry the same passage: a syndicated hit stays the shared
-    text) and given its highlight; with duplicate collapse, a hit lists those other articles.
+    text) and given its highlight; with duplicate collapse, a hit lists those other articles
+    that `filters` (the search's) admit: a copy published after `as_of` is not named either.
     `shared` marks the passages whose text more than one passage of the archive carries."""
     rows = reader.passages([*ids.tolist(), *neighbours.values()])
     duplicates: dict[str, list[str]] = {}
     if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
         hashes = [rows[pid].text_hash for pid in ids[shared].tolist() if pid in rows]
         duplicates = reader.duplicates(hashes) if hashes else {}
+        if duplicates and filters is not None and filters != Filters():
+            duplicates = _admitted(reader, duplicates, filters)
     idf = corpus_idf(reader, question) if config.highlight and config.highlight_corpus_idf else None
     scorer = None
     if config.highlight and config.highlighter == "learned":

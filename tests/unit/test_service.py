@@ -188,6 +188,24 @@ def test_syndicated_copies_collapse_into_one_hit_listing_the_other(service: QASe
     assert all(h.duplicates == () for h in hits if h is not hit)
 
 
+def test_a_hits_copies_are_only_those_its_filters_admit(tmp_path: Path) -> None:
+    """A copy published after `as_of`, or from a source or dates not asked for, is not named."""
+    qa = build_service(tmp_path / "index", FakeEncoder())
+    copies = [("early", dt.date(2023, 1, 1), "Early"), ("also", dt.date(2023, 2, 1), "Also"),
+              ("late", dt.date(2025, 6, 1), "Late"), ("undated", None, "Early")]  # fmt: skip
+    qa.add([Article(i, f"Pipeline report {i}", SHARED_PARAGRAPH, d, src) for i, d, src in copies])
+
+    def named(**filters: object) -> set[str]:
+        (hit,) = qa.ask("Caspian pipeline crude oil exports", k=1, **filters).hits  # type: ignore[arg-type]
+        return {hit.article_id, *hit.duplicates}
+
+    assert named(as_of=dt.date(2026, 1, 1)) == {"early", "also", "late", "undated"}
+    assert named(as_of=dt.date(2024, 1, 1)) == {"early", "also", "undated"}
+    assert named(as_of=dt.date(2026, 1, 1), sources=["early"]) == {"early", "undated"}  # any case
+    assert named(as_of=dt.date(2026, 1, 1), since=dt.date(2023, 1, 15)) == {"also", "late"}
+    assert named(as_of=dt.date(2026, 1, 1), until=dt.date(2023, 1, 15)) == {"early"}
+
+
 def test_without_collapsing_both_copies_are_returned(tmp_path: Path, articles: list[Article]) -> None:
     qa = build_service(
         tmp_path / "index", FakeEncoder(), retrieval=RetrievalConfig(collapse_duplicates=False)
