@@ -109,8 +109,9 @@ def iter_articles(
     """Stream articles from files and folders, one at a time.
 
     A folder is searched recursively in sorted order; hidden files and folders are skipped, and
-    so are files with other suffixes. A missing path, an unreadable file, or a malformed record
-    is passed to `on_problem` (or logged as a warning when it is None) and skipped.
+    so are files with other suffixes. A missing path, an unreadable file, a malformed record, or
+    an article whose id an earlier one has (the first is kept) is passed to `on_problem` (or
+    logged as a warning when it is None) and skipped.
 
     Args:
         paths: Files or folders.
@@ -121,6 +122,7 @@ def iter_articles(
         Articles in path order, then file order.
     """
     report = on_problem if on_problem is not None else _log_problem
+    first: dict[str, str] = {}  # article id -> the file it was read from first
     for given in paths:
         root = Path(given)
         if root.is_dir():
@@ -131,7 +133,12 @@ def iter_articles(
             report(Problem(str(root), "no such file or directory"))
             continue
         for file in files:
-            yield from _read_file(file, max_chars=max_chars, report=report)
+            for article in _read_file(file, max_chars=max_chars, report=report):
+                if article.id in first:  # two stories named story.txt in two folders, say
+                    report(Problem(str(file), f"id {article.id!r} was already read from {first[article.id]}"))
+                    continue
+                first[article.id] = str(file)
+                yield article
 
 
 def count_articles(paths: Iterable[str | Path]) -> int | None:
@@ -270,7 +277,7 @@ def parse_record(
     raw_id = record.get("id")
     if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
         raise InvalidArticleError(location, f"id is not a string or integer (got {type(raw_id).__name__})")
-    article_id = str(raw_id).strip() if raw_id is not None else ""
+    article_id = str(raw_id) if raw_id is not None else ""  # as given: " x" is refused, not made "x"
     if not (is_text(title) and is_text(text)):
         raise InvalidArticleError(location, "title or text holds a lone surrogate, which is not text")
     if not article_id:

@@ -122,16 +122,18 @@ class Indexer:
         self,
         articles: Iterable[Article],
         *,
-        prune: bool = False,
+        prune: bool | Callable[[], bool] = False,
         rebuild: bool = False,
         on_progress: Callable[[int], None] | None = None,
         total: int | None = None,
     ) -> IndexReport:
-        """Add or replace articles.
+        """Add or replace articles; of several with one id, the first is written.
 
-        With `prune`, indexed articles absent from `articles` are deleted; with `rebuild`, the new
-        version starts empty (e.g. after a model change), reusing nothing. `total` is how many
-        articles `articles` holds, when known, for the progress bar's percentage and ETA.
+        With `prune`, indexed articles absent from `articles` are deleted (a callable is asked
+        once every article has been read: a reader that skipped a malformed record can say no,
+        since the record's article would be taken for gone); with `rebuild`, the new version
+        starts empty (e.g. after a model change), reusing nothing. `total` is how many articles
+        `articles` holds, when known, for the progress bar's percentage and ETA.
         """
         report = IndexReport()
         with self.backend.writer(self.lock_timeout):
@@ -175,7 +177,7 @@ class Indexer:
                             wait([pending])
                             _record(report, txn.commit())
                             txn, since_commit = self.backend.begin(self.spec), 0
-                if prune:
+                if prune() if callable(prune) else prune:
                     stale = sorted(set(txn.article_ids()) - seen)
                     self._delete(txn, stale, report)
                 _record(report, txn.commit())
@@ -255,8 +257,12 @@ class Indexer:
         for article in batch:
             if (problem := article_problem(article)) is not None:
                 raise InvalidArticleError(f"article {article.id!r}", problem)
-        batch = list({a.id: a for a in batch if a.id not in seen}.values())  # last copy of an id wins
-        seen.update(a.id for a in batch)
+        first = []  # of several articles with one id, the first (`qa index` reports the others)
+        for article in batch:
+            if article.id not in seen:
+                seen.add(article.id)
+                first.append(article)
+        batch = first
         hashes = {a.id: self.content_hash(a) for a in batch}
         stored = txn.content_hashes([a.id for a in batch])
         out = []

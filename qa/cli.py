@@ -4,9 +4,11 @@ train-highlighter."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -15,22 +17,37 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from embeddings.backends import BACKENDS, create_backend
 from embeddings.errors import IndexCorruptError, InvalidRequestError, QAError
 from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
+from qa.batch_file import BatchFileError, BatchQuestion, read_batch
 from qa.console import console, progress_mode
 from qa.settings import Settings
-from qa.validation import check_k
+from qa.validation import check_k, check_question
+
+PORTS = (1, 65535)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one `qa` command; returns its exit status (0 ok, 1 failed, 2 bad usage, 130 interrupted)."""
+    """Run one `qa` command; returns its exit status (0 ok, 1 failed, 2 bad usage, 130 interrupted,
+    141 when whatever reads the output stops reading, as `| head` does)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    with console(args.verbose):
-        return _run(args)
+    try:
+        with console(args.verbose):
+            return _run(args)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout has gone: point it at /dev/null, so no flush at exit complains."""
+    with contextlib.suppress(OSError, ValueError):  # no file descriptor (captured, or closed already)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -40,6 +57,9 @@ def _run(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
         print(f"qa: error: bad configuration: {problems}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:  # a variable holding JSON that is not JSON
+        print(f"qa: error: bad configuration: {_unparsed(exc)}", file=sys.stderr)
         return 2
     try:
         return int(args.run(args, settings) or 0)
@@ -60,6 +80,16 @@ def _variable(loc: Sequence[object]) -> str:
     if len(names) > 1 and names[0] == "retrieval":
         names = names[1:]
     return "QA_" + "_".join(names).upper()
+
+
+def _unparsed(exc: SettingsError) -> str:
+    """What pydantic-settings could not parse: the variable and why, in one line."""
+    field = re.search(r'field "(\w+)"', str(exc))
+    if field is None:
+        return str(exc)
+    cause = exc.__cause__
+    reason = f" ({cause.msg}, column {cause.colno})" if isinstance(cause, json.JSONDecodeError) else ""
+    return f"{_variable([field.group(1)])} is not valid JSON{reason}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,9 +121,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_date)
     p.add_argument("--source", action="append", dest="sources", help="restrict to a source (repeatable)")
     p.add_argument("--as-of", type=_date, help="answer as of this date (default today)")
-    p.add_argument("--batch", type=Path, help="JSON lines with `id` and `question`; one result line each")
+    p.add_argument(
+        "--batch",
+        type=Path,
+        help="JSON lines with `question` and an optional `id` (default: the line number);"
+        " one result line each",
+    )
     p.add_argument(
         "--as-of-from-date", action="store_true", help="in --batch, a line's `date` is its as-of date"
+    )
+    p.add_argument(
+        "--no-interpret",
+        dest="interpret",
+        action="store_false",
+        help='do not read time words in the question ("last week") as a date window',
     )
     p.add_argument("--json", action="store_true")
 
@@ -104,9 +145,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("serve", cmd_serve, "serve the HTTP API (indexes seeds/ first when there is no index)")
     p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=_port, help="port to listen on, 1-65535 (default $QA_PORT or 8000)")
     p.add_argument(
-        "--workers", type=int, help="server processes (default $QA_WORKERS, else 2 or 1 on one core)"
+        "--workers",
+        type=_positive,
+        help="server processes, at least 1 (default $QA_WORKERS, else 2 or 1 on one core)",
     )
 
     p = command("stats", cmd_stats, "counts of articles and passages, model, index size")
@@ -207,6 +250,32 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def _port(value: str) -> int:
+    port = _integer(value)
+    if not PORTS[0] <= port <= PORTS[1]:
+        raise argparse.ArgumentTypeError(f"a port is between {PORTS[0]} and {PORTS[1]}, got {port}")
+    return port
+
+
+def _positive(value: str) -> int:
+    number = _integer(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _integer(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+
+
+def _count(n: int, noun: str) -> str:
+    """`n` and `noun`, plural unless n is 1: "1 article", "3 articles"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _service(settings: Settings, progress: ProgressMode = "off") -> Any:
     from qa.service import open_service  # the model loads only for commands that need it
 
@@ -240,18 +309,23 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"qa: error: no article could be read from {where} (nothing was indexed)", file=sys.stderr)
         return 1
     qa = _service(settings, progress=progress_mode())
-    report = qa.add(
-        chain([first], articles), prune=args.prune, rebuild=args.rebuild, total=count_articles(args.paths)
-    )
+    # A skipped record's article would be taken for gone: with any problem, --prune deletes nothing.
+    prune = (lambda: not problems) if args.prune else False
+    total = count_articles(args.paths)
+    report = qa.add(chain([first], articles), prune=prune, rebuild=args.rebuild, total=total)
+    if args.prune and problems:
+        skipped = "1 file or record was" if len(problems) == 1 else f"{len(problems)} files or records were"
+        print(f"qa: --prune deleted nothing: {skipped} skipped (fix them and index again)", file=sys.stderr)
     summary = report.summary() | {"problems": len(problems), "index_dir": qa.backend.describe()}
     if args.json:
         _print_json(summary)
     else:
         print(
-            f"indexed {report.articles} articles, {report.passages} passages in {qa.backend.describe()}"
+            f"indexed {_count(report.articles, 'article')}, {_count(report.passages, 'passage')}"
+            f" in {qa.backend.describe()}"
             f" (added {len(report.added)}, updated {len(report.updated)}, unchanged {report.unchanged},"
             f" deleted {len(report.deleted)}; embedded {report.passages_embedded},"
-            f" reused {report.passages_reused}; {len(problems)} problems)"
+            f" reused {report.passages_reused}; {_count(len(problems), 'problem')})"
         )
     return 0
 
@@ -260,12 +334,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if (args.question is None) == (args.batch is None):
         print("qa ask: give a QUESTION or --batch FILE", file=sys.stderr)
         return 2
+    # The file is read before the model loads: a typo in its name fails at once.
+    batch = read_batch(args.batch, args.as_of, args.as_of_from_date) if args.batch is not None else []
     qa = _service(settings)
     _refuse_damage(qa, settings)
-    filters = {"since": args.since, "until": args.until, "sources": args.sources}
+    options = {"since": args.since, "until": args.until, "sources": args.sources, "interpret": args.interpret}
     if args.batch is not None:
-        return _ask_batch(qa, args, filters)
-    answer = qa.ask(args.question, args.k, as_of=args.as_of, **filters)
+        return _ask_batch(qa, args, batch, options)
+    answer = qa.ask(args.question, args.k, as_of=args.as_of, **options)
     if args.json:
         _print_json(answer.to_dict())
         return 0
@@ -284,29 +360,33 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _ask_batch(qa: Any, args: argparse.Namespace, filters: dict[str, Any]) -> int:
-    queries = []
-    for n, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            as_of = args.as_of
-            if args.as_of_from_date and item.get("date"):
-                as_of = dt.date.fromisoformat(str(item["date"])[:10])
-            queries.append((str(item["id"]), str(item["question"]), as_of))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            print(f"qa: skipped {args.batch}:{n}: {exc}", file=sys.stderr)
+def _ask_batch(qa: Any, args: argparse.Namespace, batch: list[BatchQuestion], options: dict[str, Any]) -> int:
     check_k(args.k, qa.max_k)  # once, rather than refusing every question for it
-    qa.prepare([q for _, q, _ in queries])  # embeds every question in one pass
-    for qid, question, as_of in queries:
+    askable = []
+    for item in batch:
         try:
-            answer = qa.ask(question, args.k, as_of=as_of, **filters)
+            check_question(item.question, qa.max_question_chars)
         except InvalidRequestError as exc:
-            print(f"qa: skipped {qid}: {exc}", file=sys.stderr)
+            print(f"qa: skipped {item.location}: {exc}", file=sys.stderr)
             continue
-        record = {"id": qid, **answer.to_dict()}
-        print(json.dumps(record, ensure_ascii=False) if args.json else f"{qid}\t{len(answer.hits)} hits")
+        askable.append(item)
+    qa.prepare([item.question for item in askable])  # embeds every question in one pass
+    answered = 0
+    for item in askable:
+        try:
+            answer = qa.ask(item.question, args.k, as_of=item.as_of, **options)
+        except InvalidRequestError as exc:
+            print(f"qa: skipped {item.location}: {exc}", file=sys.stderr)
+            continue
+        answered += 1
+        record = {"id": item.id, **answer.to_dict()}
+        print(
+            json.dumps(record, ensure_ascii=False)
+            if args.json
+            else f"{item.id}\t{_count(len(answer.hits), 'hit')}"
+        )
+    if not answered:
+        raise BatchFileError(f"no question in {args.batch} could be asked")
     return 0
 
 
@@ -318,7 +398,10 @@ def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"article_id": args.article_id, "related": [r.to_dict() for r in related]})
     else:
         for r in related:
-            print(f"{r.score:.4f}  {r.article_id}  [{r.date or 'undated'}] {r.source or ''} — {r.title}")
+            print(
+                f"{r.score:.4f}  {r.article_id}  [{r.date or 'undated'}]"
+                f" {r.source or 'unknown source'} — {r.title}"
+            )
             if r.copies:
                 also = ", ".join(f"{c.source or c.article_id} ({c.date or 'undated'})" for c in r.copies)
                 print(f"        also published by {also}")
@@ -328,7 +411,8 @@ def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    host, port = args.host or settings.host, args.port or settings.port
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
     settings = settings.model_copy(update={"host": host, "port": port})
     backend = create_backend(settings.backend, **settings.backend_options())
     if not backend.exists():
@@ -383,7 +467,8 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(report.summary())
     else:
-        print(f"deleted {len(report.deleted)} articles; {report.articles} remain")
+        remain = "remains" if report.articles == 1 else "remain"
+        print(f"deleted {_count(len(report.deleted), 'article')}; {report.articles} {remain}")
     for missing in report.missing:
         print(f"qa: no article with id {missing!r}", file=sys.stderr)
     return 1 if report.missing else 0
@@ -394,7 +479,10 @@ def cmd_optimize(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(report.summary())
     else:
-        print(f"version {report.version}: {report.articles} articles, {report.passages} passages")
+        print(
+            f"version {report.version}: {_count(report.articles, 'article')},"
+            f" {_count(report.passages, 'passage')}"
+        )
     return 0
 
 
@@ -413,7 +501,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(summary)
     else:
         print(
-            f"copied {report.articles} articles, {report.passages} passages from {summary['from']}"
+            f"copied {_count(report.articles, 'article')}, {_count(report.passages, 'passage')}"
+            f" from {summary['from']}"
             f" to {summary['to']} (version {report.version}; nothing embedded)"
         )
     return 0

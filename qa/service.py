@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -310,11 +310,12 @@ class QAService:
         self,
         articles: Iterable[Article],
         *,
-        prune: bool = False,
+        prune: bool | Callable[[], bool] = False,
         rebuild: bool = False,
         total: int | None = None,
     ) -> IndexReport:
         """Add or replace articles (unchanged ones cost nothing); visible to the next query.
+        `prune` deletes the indexed articles not among them (see `Indexer.upsert`).
 
         `total`, the number of articles when known (`embeddings.readers.count_articles`), gives
         the progress bar its percentage and ETA.

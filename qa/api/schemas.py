@@ -159,10 +159,15 @@ class IndexReportOut(BaseModel):
     version: int | None = Field(..., description="The live index version after the write.")
     articles: int
     passages: int
+    ids: list[str] = Field(
+        default_factory=list,
+        description="POST /articles: the id each article is stored under, in the request's order"
+        " (derived from its title and text where it gave none).",
+    )
 
     @classmethod
-    def of(cls, report: IndexReport) -> IndexReportOut:
-        return cls.model_validate(report.summary())
+    def of(cls, report: IndexReport, ids: list[str] | None = None) -> IndexReportOut:
+        return cls.model_validate(report.summary() | {"ids": ids or []})
 
 
 class HealthOut(BaseModel):

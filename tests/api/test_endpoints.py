@@ -321,6 +321,23 @@ def test_post_articles_indexes_them_for_the_next_question(client: TestClient) ->
     assert ok(client.get("/articles/zeppelin"))["title"] == "Zeppelin lands"
 
 
+def test_post_articles_says_the_id_each_one_is_stored_under(client: TestClient) -> None:
+    unnamed = {"title": "Ferry strike", "text": "Ferry crews went on strike in the port."}
+    summary = ok(client.post("/articles", json={"articles": [NEW_ARTICLE, unnamed]}))
+
+    named, derived = summary["ids"]
+    assert named == "zeppelin" and ok(client.get(f"/articles/{derived}"))["title"] == "Ferry strike"
+    assert ok(client.delete("/articles/zeppelin"))["ids"] == []  # only writes of articles list them
+
+
+@pytest.mark.parametrize("given", [" lead", "lead ", "   "])
+def test_an_id_with_surrounding_spaces_is_refused_not_trimmed(client: TestClient, given: str) -> None:
+    """Trimmed, " lead" would be stored as "lead", and the caller's own id would find nothing."""
+    record = {"id": given, "text": "Some text."}
+
+    assert "surrounding whitespace" in error(client.post("/articles", json={"articles": [record]}), 422)
+
+
 def test_delete_article_removes_it(client: TestClient) -> None:
     summary = ok(client.delete("/articles/football-win"))
 
@@ -427,6 +444,10 @@ def test_related_with_a_bad_k_is_422(client: TestClient, k: Any) -> None:
         ([NEW_ARTICLE, {"id": "blank", "text": "   "}], "empty text"),
         ([NEW_ARTICLE, {"id": "bad-date", "text": "Some text.", "date": "2023-13-45"}], "articles[1]"),
         ([{"id": ["a", "list"], "text": "Some text."}], "id"),
+        (
+            [NEW_ARTICLE, NEW_ARTICLE | {"text": "Another story."}],
+            "articles[1]: id 'zeppelin' repeats articles[0]",
+        ),
         ([], "empty"),
     ],
 )

@@ -242,3 +242,193 @@ def test_train_ranker_refits_over_a_ranker_file_of_another_release(
 
     assert code == 0, err
     assert read_ranker(out).features == FEATURES and f"wrote {out}" in printed
+
+
+def build_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(write_feed(tmp_path / "feed.jsonl")), "--index-dir", index)[0] == 0
+    return index
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("missing.jsonl", "no such file or directory"),
+        ("folder", "is a directory"),
+        ("latin1.jsonl", "not valid UTF-8 (byte 0xe9 on line 2)"),
+    ],
+)
+def test_a_batch_file_that_cannot_be_read_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, reason: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "latin1.jsonl").write_bytes(b'{"question": "storm"}\n{"question": "caf\xe9"}\n')
+    batch = tmp_path / name
+
+    code, out, err = run(capsys, "ask", "--batch", str(batch), "--index-dir", str(tmp_path / "i"))
+
+    assert code == 1 and out == ""
+    assert one_line(err) == f"qa: error: cannot read {batch}: {reason}"
+
+
+def test_batch_lines_without_a_question_are_skipped_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = build_index(tmp_path, capsys)
+    lines = [
+        '{"id": "a", "question": "storm"}',
+        '{"question": "coast"}',
+        '{"id": "c"}',
+        '"storm"',
+        '{"question": null}',
+        '{"question": 5}',
+        '{"question": "  "}',
+        "{bad",
+        '{"id": ["x"], "question": "storm"}',
+    ]
+    batch = tmp_path / "q.jsonl"
+    batch.write_text("\n".join(lines) + "\n")
+
+    code, out, err = run(capsys, "ask", "--batch", str(batch), "--index-dir", index)
+
+    assert code == 0
+    assert out.splitlines() == ["a\t3 hits", "2\t3 hits"]  # a line without an id: its line number
+    assert err.splitlines() == [
+        f'qa: skipped {batch}:3: missing "question"',
+        f"qa: skipped {batch}:4: not a JSON object",
+        f'qa: skipped {batch}:5: "question" must be a non-empty string',
+        f'qa: skipped {batch}:6: "question" must be a non-empty string',
+        f'qa: skipped {batch}:7: "question" must be a non-empty string',
+        f"qa: skipped {batch}:8: invalid JSON: Expecting property name enclosed in double quotes (column 2)",
+        f'qa: skipped {batch}:9: "id" must be a string or a whole number',
+    ]
+
+
+def test_a_batch_in_which_no_question_can_be_asked_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = build_index(tmp_path, capsys)
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": "a"}\n{"question": "' + "x" * 1001 + '"}\n')
+
+    code, out, err = run(capsys, "ask", "--batch", str(batch), "--index-dir", index)
+
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f'qa: skipped {batch}:1: missing "question"',
+        f"qa: skipped {batch}:2: question is longer than 1000 characters",
+        f"qa: error: no question in {batch} could be asked",
+    ]
+
+
+@pytest.mark.parametrize("variable", ["QA_RETRIEVAL", "QA_STORE_OPTIONS"])
+def test_a_variable_that_is_not_json_is_a_one_line_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, "{bad")
+
+    code, out, err = run(capsys, "stats", "--index-dir", str(tmp_path / "i"))
+
+    assert code == 2 and out == ""
+    assert one_line(err) == (
+        f"qa: error: bad configuration: {variable} is not valid JSON"
+        " (Expecting property name enclosed in double quotes, column 2)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "-1"], "argument --port: a port is between 1 and 65535, got -1"),
+        (["--port", "0"], "argument --port: a port is between 1 and 65535, got 0"),
+        (["--port", "70000"], "argument --port: a port is between 1 and 65535, got 70000"),
+        (["--port", "http"], "argument --port: not a whole number: 'http'"),
+        (["--workers", "0"], "argument --workers: must be at least 1, got 0"),
+    ],
+)
+def test_serve_refuses_a_port_or_worker_count_out_of_range(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["serve", *argv])
+
+    assert raised.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"qa serve: error: {message}"
+
+
+def test_serve_accepts_the_ends_of_the_port_range() -> None:
+    parser = cli._parser()
+    assert parser.parse_args(["serve", "--port", "1", "--workers", "1"]).port == 1
+    assert parser.parse_args(["serve", "--port", "65535"]).port == 65535
+
+
+def test_ask_no_interpret_leaves_time_words_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = build_index(tmp_path, capsys)
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": "y", "question": "What happened yesterday?"}\n')
+
+    read = json.loads(run(capsys, "ask", "What happened yesterday?", "--json", "--index-dir", index)[1])
+    single = json.loads(
+        run(capsys, "ask", "What happened yesterday?", "--no-interpret", "--json", "--index-dir", index)[1]
+    )
+    batched = json.loads(
+        run(capsys, "ask", "--batch", str(batch), "--no-interpret", "--json", "--index-dir", index)[1]
+    )
+
+    assert read["interpreted"] is not None
+    assert single["interpreted"] is None and len(single["hits"]) == 3
+    assert batched["id"] == "y" and batched["interpreted"] is None
+
+
+def test_delete_counts_one_article_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = build_index(tmp_path, capsys)
+
+    assert run(capsys, "delete", "r0", "--index-dir", index)[1] == "deleted 1 article; 2 remain\n"
+    assert run(capsys, "delete", "r1", "--index-dir", index)[1] == "deleted 1 article; 1 remains\n"
+
+
+def test_related_names_an_unknown_source_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = build_index(tmp_path, capsys)
+
+    code, out, _ = run(capsys, "related", "r0", "--index-dir", index)
+
+    assert code == 0 and out
+    assert all("] unknown source — Storm " in line for line in out.splitlines() if "[" in line)
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`qa ask --batch ... | head`: the pipe closes mid-output; exit 141, no traceback."""
+
+    def closed_pipe(args: object) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(cli, "_run", closed_pipe)
+
+    assert cli.main(["stats"]) == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_prune_deletes_nothing_when_a_record_was_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record skipped for a typo must not read as an article that is gone."""
+    feed = write_feed(tmp_path / "feed.jsonl")
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(feed), "--index-dir", index)[0] == 0
+    lines = feed.read_text().splitlines()
+    feed.write_text("\n".join([*lines[:2], lines[2].replace("2024-03-22", "2024-13-22")]) + "\n")
+
+    code, out, err = run(capsys, "index", str(feed), "--prune", "--index-dir", index)
+
+    assert code == 0 and "deleted 0" in out
+    assert (
+        err.splitlines()[-1]
+        == "qa: --prune deleted nothing: 1 file or record was skipped (fix them and index again)"
+    )
+    assert run(capsys, "stats", "--index-dir", index, "--json")[1].count('"articles": 3') == 1

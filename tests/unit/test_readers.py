@@ -417,6 +417,26 @@ def test_folder_is_recursive_sorted_and_skips_hidden_and_other_files(tmp_path: P
     assert problems == []
 
 
+def test_an_id_read_twice_is_a_problem_and_the_first_article_is_kept(tmp_path: Path) -> None:
+    for day, folder in (("01", "2024/03/01"), ("02", "2024/03/02")):  # two stories named story.txt
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "story.txt").write_text(f" date 2024-03-{day}\nStory of day {day}.\n")
+    feed = write_jsonl(
+        tmp_path / "feed.jsonl", [{"id": "k", "text": "First."}, {"id": "k", "text": "Again."}]
+    )
+
+    articles, problems = read_articles([tmp_path / "2024", feed])
+
+    assert [(a.id, a.text) for a in articles] == [("story", "Story of day 01."), ("k", "First.")]
+    first = tmp_path / "2024" / "03" / "01" / "story.txt"
+    assert problems == [
+        Problem(
+            str(tmp_path / "2024" / "03" / "02" / "story.txt"), f"id 'story' was already read from {first}"
+        ),
+        Problem(str(feed), f"id 'k' was already read from {feed}"),
+    ]
+
+
 def test_missing_path_and_unsupported_file_are_problems(tmp_path: Path) -> None:
     other = tmp_path / "notes.md"
     other.write_text("x", encoding="utf-8")

@@ -188,12 +188,18 @@ def test_embedded_text_fits_the_model_even_with_a_long_title(root: Path) -> None
     assert long_title and all(encoder.count_tokens([t.split("\n")[0]])[0] <= 48 for t in long_title)
 
 
-def test_the_last_copy_of_a_repeated_id_wins(root: Path, encoder: FakeEncoder) -> None:
-    first, last = _article(0), _article(0, text="The final version of the story.")
-    report = _indexer(root, encoder).upsert([first, _article(1), last])
+@pytest.mark.parametrize("batch", [128, 1])
+def test_of_two_articles_with_one_id_the_first_is_written(
+    root: Path, encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """As `qa index` keeps the first and reports the other (`embeddings.readers.iter_articles`),
+    in one batch and across batches alike."""
+    monkeypatch.setattr(writer, "BATCH_ARTICLES", batch)
+    first, again = _article(0), _article(0, text="Another story under the same id.")
+    report = _indexer(root, encoder).upsert([first, _article(1), again])
     assert report.added == ["a0", "a1"]
     with _live(root) as snap:
-        assert snap.rows.article("a0") == last
+        assert snap.rows.article("a0") == first
 
 
 def test_delete_removes_articles_and_reports_missing_ids(root: Path, indexed: Indexer) -> None:
@@ -217,6 +223,19 @@ def test_prune_deletes_articles_absent_from_the_run(root: Path, indexed: Indexer
     assert report.deleted == ["a3", "a4"] and report.unchanged == 3 and report.articles == 3
     with _live(root) as snap:
         assert snap.check() == [] and snap.rows.article_ids() == ["a0", "a1", "a2"]
+
+
+def test_prune_asked_once_everything_is_read_can_decline(root: Path, indexed: Indexer) -> None:
+    asked: list[int] = []
+
+    def decline() -> bool:
+        asked.append(1)
+        return False
+
+    report = indexed.upsert(_corpus()[:3], prune=decline)
+    assert report.deleted == [] and asked == [1]
+    with _live(root) as snap:
+        assert snap.rows.article_ids() == ["a0", "a1", "a2", "a3", "a4"]
 
 
 def test_rebuild_reuses_nothing_and_can_switch_the_model(root: Path, indexed: Indexer) -> None:

@@ -45,7 +45,8 @@ def related(article_id: str, qa: Service, k: int = 5) -> RelatedOut:
     responses=error_responses(401, 403),
 )
 def add_articles(body: ArticlesRequest, qa: Service, settings: AppSettings) -> IndexReportOut:
-    return IndexReportOut.of(qa.add(_parsed(body, settings)))
+    articles = _parsed(body, settings)
+    return IndexReportOut.of(qa.add(articles), [a.id for a in articles])
 
 
 @router.delete(
@@ -69,12 +70,17 @@ def _parsed(body: ArticlesRequest, settings: Settings) -> list[Article]:
     if len(body.articles) > settings.max_articles_per_request:
         raise HTTPException(422, f"at most {settings.max_articles_per_request} articles per request")
     articles, problems = [], []
+    first: dict[str, int] = {}  # article id -> the record that gave it first
     for n, record in enumerate(body.articles):
         try:
             article = parse_record(record.model_dump(exclude_none=True), location=f"articles[{n}]")
         except InvalidArticleError as exc:
             problems.append(str(exc))
             continue
+        if article.id in first:
+            problems.append(f"articles[{n}]: id {article.id!r} repeats articles[{first[article.id]}]")
+            continue
+        first[article.id] = n
         if len(article.text) > settings.max_article_chars:
             problems.append(f"articles[{n}]: text longer than {settings.max_article_chars} characters")
         articles.append(article)
