@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from qa.api.errors import add_exception_handlers, error_responses
 from qa.api.metrics import Metrics, RequestMetrics
-from qa.api.middleware import BodyLimit, HostCheck
+from qa.api.middleware import BodyLimit, HeadAsGet, HostCheck
 from qa.api.routes import ROUTERS
 from qa.api.routes import metrics as metrics_route
 from qa.service import QAService
@@ -47,6 +47,7 @@ def create_app(
     )
     app.state.settings = settings
     add_exception_handlers(app)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(HostCheck, hosts=settings.served_hosts())
     for router in ROUTERS:

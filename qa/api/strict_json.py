@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 
 # A \u escape of a UTF-16 surrogate; only bodies holding one are searched for a lone one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -58,6 +59,21 @@ class StrictJSONRequest(Request):
         return self._json
 
 
+def unsupported(headers: Headers) -> str | None:
+    """Why a body sent with these headers cannot be read as JSON (None when it can): a declared
+    type that is not JSON (a form, plain text), or a compressed body."""
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        return f"a body compressed as {encoding!r} is not accepted: send it uncompressed"
+    declared = headers.get("content-type")
+    if declared is None:
+        return None  # read as JSON
+    kind = declared.split(";", 1)[0].strip().lower()
+    if kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
+        return None
+    return f"the body must be JSON (content-type: application/json), not {kind or 'an empty type'}"
+
+
 class StrictJSONRoute(APIRoute):
     """A route whose JSON body is parsed by `parse_strict` (set as a router's `route_class`)."""
 
@@ -65,6 +81,12 @@ class StrictJSONRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
-            return await handler(StrictJSONRequest(request.scope, request.receive))
+            scope = request.scope
+            if request.method in ("POST", "PUT", "PATCH"):
+                if problem := unsupported(request.headers):
+                    raise HTTPException(415, problem)
+                if "content-type" not in request.headers:  # no declared type: taken for JSON
+                    scope = {**scope, "headers": [*scope["headers"], (b"content-type", b"application/json")]}
+            return await handler(StrictJSONRequest(scope, request.receive))
 
         return strict

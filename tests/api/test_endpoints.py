@@ -382,6 +382,33 @@ def test_malformed_json_is_422_with_a_message(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("headers", "mentions"),
+    [
+        ({"content-type": "application/x-www-form-urlencoded"}, "application/x-www-form-urlencoded"),
+        ({"content-type": "text/plain"}, "content-type: application/json"),
+        ({"content-type": "application/json", "content-encoding": "gzip"}, "uncompressed"),
+    ],
+)
+def test_a_body_that_is_not_plain_json_is_415_saying_what_to_send(
+    client: TestClient, headers: dict[str, str], mentions: str
+) -> None:
+    body = b'{"question": "metro"}'
+    for path in ("/ask", "/ask/batch", "/articles"):
+        assert mentions in error(client.post(path, content=body, headers=headers), 415)
+    assert ok(client.post("/ask", content=body))["hits"]  # no declared type: read as JSON
+    assert ok(client.post("/ask", content=body, headers={"content-type": "application/json; charset=utf-8"}))
+
+
+@pytest.mark.parametrize("path", ["/health", "/", "/search?question=metro", "/articles/metro-opening"])
+def test_head_answers_as_get_without_the_body(client: TestClient, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+
+    assert head.status_code == got.status_code == 200
+    assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+
+
+@pytest.mark.parametrize(
     "params",
     [
         {},

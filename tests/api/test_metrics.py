@@ -103,3 +103,10 @@ def test_metrics_can_be_turned_off(make_client: ClientFactory) -> None:
 
     assert client.get("/health").status_code == 200
     assert client.get("/metrics").status_code == 404
+
+
+def test_head_requests_count_as_head_under_their_route(client: TestClient) -> None:
+    client.head("/health")
+    client.head("/health")
+
+    assert value(scrape(client), REQUESTS, method="HEAD", route="/health", status="200") == 2

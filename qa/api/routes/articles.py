@@ -42,7 +42,7 @@ def related(article_id: str, qa: Service, k: int = 5) -> RelatedOut:
     response_model=IndexReportOut,
     summary="Add or update articles",
     dependencies=[Depends(authorise)],
-    responses=error_responses(401, 403),
+    responses=error_responses(401, 403, 415),
 )
 def add_articles(body: ArticlesRequest, qa: Service, settings: AppSettings) -> IndexReportOut:
     articles = _parsed(body, settings)

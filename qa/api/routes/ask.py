@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from qa.api.bodies import AskRequest, BatchQuestion, BatchRequest
 from qa.api.deps import AppSettings, Service
+from qa.api.errors import error_responses
 from qa.api.schemas import AnswerOut, BatchOut
 from qa.api.strict_json import StrictJSONRoute
 
@@ -22,7 +23,12 @@ router = APIRouter(route_class=StrictJSONRoute)
 # Their dependencies are `async def` too: FastAPI runs a plain `def` dependency in the pool.
 
 
-@router.post("/ask", response_model=AnswerOut, summary="Answer a question with the closest passages")
+@router.post(
+    "/ask",
+    response_model=AnswerOut,
+    summary="Answer a question with the closest passages",
+    responses=error_responses(415),
+)
 async def ask(body: AskRequest, qa: Service) -> AnswerOut:
     answer = qa.ask(
         body.question,
@@ -72,7 +78,12 @@ async def search(
     return AnswerOut.of(answer)
 
 
-@router.post("/ask/batch", response_model=BatchOut, summary="Answer many questions at once")
+@router.post(
+    "/ask/batch",
+    response_model=BatchOut,
+    summary="Answer many questions at once",
+    responses=error_responses(415),
+)
 def ask_batch(body: BatchRequest, qa: Service, settings: AppSettings) -> BatchOut:
     # How many questions one request carries is its shape, checked here; the service checks the rest.
     if not body.questions:
