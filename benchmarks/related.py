@@ -7,7 +7,8 @@ For every indexed article that shares a question's `gold_ids` (two or more) with
 Recall@10 (the share of the others among the 10), with a paired-bootstrap 95 % interval of each
 mode's difference to the better of the two references: `dense` (centroid of the article's passage
 vectors) and `lexical` (BM25 of its title and first 600 characters). Hit@10 and Recall@10 count
-the syndicated copies listed with a shown article (`copies`, "also published by") as returned;
+the syndicated copies listed with a shown article (`copies`, "also published by") and, in the
+modes that fold copies in, the article's own (`QAService.copies`) as returned;
 `Hit@10.shown` and `Recall@10.shown` count the shown articles only. `--grid` also tries the
 hybrid's weights (for fitting them on the train split).
 """
@@ -24,7 +25,7 @@ import numpy as np
 
 from benchmarks.common import load_queries, paired_bootstrap
 from embeddings.errors import ArticleNotFoundError
-from qa.evaluation import related_truth
+from qa.evaluation import related_returned, related_truth
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService, open_service
 from qa.settings import Settings
@@ -52,11 +53,9 @@ def per_article(qa: QAService, truth: dict[str, set[str]], config: RetrievalConf
     out: dict[str, list[float]] = {f"{m}@{K}{s}": [] for s in ("", ".shown") for m in ("Hit", "Recall")}
     for article, others in sorted(truth.items()):
         try:
-            found = qa.related(article, K)
+            listed, shown = related_returned(qa, article, K)
         except ArticleNotFoundError:
             continue
-        shown = {r.article_id for r in found}
-        listed = shown | {c.article_id for r in found for c in r.copies}
         for suffix, ids in (("", listed), (".shown", shown)):
             out[f"Hit@{K}{suffix}"].append(float(bool(ids & others)))
             out[f"Recall@{K}{suffix}"].append(len(ids & others) / len(others))

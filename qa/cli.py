@@ -393,19 +393,30 @@ def _ask_batch(qa: Any, args: argparse.Namespace, batch: list[BatchQuestion], op
 def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
     qa = _service(settings)
     _refuse_damage(qa, settings)
-    related = qa.related(args.article_id, args.k)
+    related, copies = qa.related(args.article_id, args.k), qa.copies(args.article_id)
     if args.json:
-        _print_json({"article_id": args.article_id, "related": [r.to_dict() for r in related]})
-    else:
-        for r in related:
-            print(
-                f"{r.score:.4f}  {r.article_id}  [{r.date or 'undated'}]"
-                f" {r.source or 'unknown source'} — {r.title}"
-            )
-            if r.copies:
-                also = ", ".join(f"{c.source or c.article_id} ({c.date or 'undated'})" for c in r.copies)
-                print(f"        also published by {also}")
+        _print_json(
+            {
+                "article_id": args.article_id,
+                "copies": [c.to_dict() for c in copies],
+                "related": [r.to_dict() for r in related],
+            }
+        )
+        return 0
+    if copies:
+        print(f"the same story, also published by {_published(copies)}")
+    for r in related:
+        print(
+            f"{r.score:.4f}  {r.article_id}  [{r.date or 'undated'}]"
+            f" {r.source or 'unknown source'} — {r.title}"
+        )
+        if r.copies:
+            print(f"        also published by {_published(r.copies)}")
     return 0
+
+
+def _published(copies: Sequence[Any]) -> str:
+    return ", ".join(f"{c.source or c.article_id} ({c.date or 'undated'})" for c in copies)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from embeddings.errors import ArticleNotFoundError, QAError
 from embeddings.readers import Problem, count_articles, iter_articles
+from qa.retrieval import collapses
 from qa.service import QAService
 
 FILES = ("corpus.jsonl", "queries.jsonl")
@@ -91,24 +92,34 @@ def score_related(qa: QAService, queries: Sequence[dict[str, Any]], *, k: int = 
     """Related articles against `related_truth`: Hit@k (one of them among the k) and Recall@k
     (the share of them among the k), averaged over the indexed articles that have some.
 
-    The syndicated copies listed with a shown article count as returned (the user sees them as
-    "also published by"); `Hit@k.shown` and `Recall@k.shown` count the k shown articles only.
+    The syndicated copies listed with a shown article, or with the article itself, count as
+    returned (the user sees them as "also published by"); `Hit@k.shown` and `Recall@k.shown`
+    count the k shown articles only.
     """
     truth = related_truth(queries)
     totals = dict.fromkeys([f"Hit@{k}", f"Recall@{k}", f"Hit@{k}.shown", f"Recall@{k}.shown"], 0.0)
     n = 0
     for article, others in sorted(truth.items()):
         try:
-            found = qa.related(article, k)
+            listed, shown = related_returned(qa, article, k)
         except ArticleNotFoundError:
             continue  # not in the index (a corpus that lacks it)
         n += 1
-        shown = {r.article_id for r in found}
-        listed = shown | {c.article_id for r in found for c in r.copies}
         for suffix, ids in (("", listed), (".shown", shown)):
             totals[f"Hit@{k}{suffix}"] += bool(ids & others)
             totals[f"Recall@{k}{suffix}"] += len(ids & others) / len(others)
     return {key: round(v / max(n, 1), 4) for key, v in totals.items()} | {"articles": n}
+
+
+def related_returned(qa: QAService, article: str, k: int) -> tuple[set[str], set[str]]:
+    """What `qa.related(article, k)` puts before a user: every article listed (the k shown, their
+    syndicated copies and, where the mode `collapses` copies, the article's own), and the k shown."""
+    found = qa.related(article, k)
+    shown = {r.article_id for r in found}
+    listed = shown | {c.article_id for r in found for c in r.copies}
+    if collapses(qa.retrieval):
+        listed |= {c.article_id for c in qa.copies(article)}
+    return listed, shown
 
 
 def score(queries: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -20,9 +20,17 @@ from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotF
 from embeddings.migration import migrate
 from embeddings.progress import ProgressMode
 from embeddings.writer import Indexer, IndexReport
-from qa.hits import Answer, Hit, RelatedArticle
+from qa.hits import Answer, Hit, RelatedArticle, RelatedCopy
 from qa.query_vectors import QueryVectors
-from qa.retrieval import Query, RetrievalConfig, load_reranker, question_clock, read_query, retrieve
+from qa.retrieval import (
+    Query,
+    RetrievalConfig,
+    copies_of,
+    load_reranker,
+    question_clock,
+    read_query,
+    retrieve,
+)
 from qa.retrieval import related as related_articles
 from qa.retrieval.features import QueryFacts, asks_present
 from qa.retrieval.highlighter import load_highlighter
@@ -268,9 +276,18 @@ class QAService:
         return article
 
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
-        """The k articles most related to `article_id` (never itself): see `retrieval.related`."""
+        """The k articles most related to `article_id` (never itself, nor its syndicated copies:
+        `copies`): see `retrieval.related`."""
         check_k(k, self.max_k)
         return related_articles(self.reader(), check_text(article_id, "the article id"), k, self.retrieval)
+
+    def copies(self, article_id: str) -> list[RelatedCopy]:
+        """The syndicated copies of an article (other articles holding one of its passages word for
+        word), by id. Raises ArticleNotFoundError for an unknown article."""
+        reader = self.reader()
+        if not len(reader.article_passages(check_text(article_id, "the article id"))):
+            raise ArticleNotFoundError(f"no article with id {article_id!r}")
+        return copies_of(reader, article_id)
 
     def stats(self) -> dict[str, object]:
         reader = self.reader()

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from embeddings.articles import Article
 from embeddings.writer import IndexReport
-from qa.hits import Answer, RelatedArticle
+from qa.hits import Answer, RelatedArticle, RelatedCopy
 
 
 class ErrorResponse(BaseModel):
@@ -139,11 +139,21 @@ class RelatedArticleOut(BaseModel):
 
 class RelatedOut(BaseModel):
     article_id: str
+    copies: list[RelatedCopyOut] = Field(
+        ...,
+        description="Syndicated copies of the article itself (the same story elsewhere), not in `related`.",
+    )
     related: list[RelatedArticleOut] = Field(..., description="The most similar articles, best first.")
 
     @classmethod
-    def of(cls, article_id: str, related: list[RelatedArticle]) -> RelatedOut:
-        return cls.model_validate({"article_id": article_id, "related": [r.to_dict() for r in related]})
+    def of(cls, article_id: str, related: list[RelatedArticle], copies: list[RelatedCopy]) -> RelatedOut:
+        return cls.model_validate(
+            {
+                "article_id": article_id,
+                "copies": [c.to_dict() for c in copies],
+                "related": [r.to_dict() for r in related],
+            }
+        )
 
 
 class IndexReportOut(BaseModel):

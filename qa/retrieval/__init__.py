@@ -4,7 +4,7 @@ from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.fusion import FUSIONS
 from qa.retrieval.pipeline import retrieve
 from qa.retrieval.query import Query, QuestionClock, question_clock, read_query
-from qa.retrieval.related import related
+from qa.retrieval.related import collapses, copies_of, related
 from qa.retrieval.rerankers import RERANKERS, Reranker, load_reranker
 
 __all__ = [
@@ -14,6 +14,8 @@ __all__ = [
     "QuestionClock",
     "Reranker",
     "RetrievalConfig",
+    "collapses",
+    "copies_of",
     "load_reranker",
     "question_clock",
     "read_query",

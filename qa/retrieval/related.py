@@ -27,23 +27,47 @@ from qa.hits import RelatedArticle, RelatedCopy
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.learned import load_related_ranker
 from qa.retrieval.related_features import lexical_query, related_pool
+from qa.retrieval.shaping import first_rows
 
 RELATED_MODES = ("dense", "hybrid", "learned", "lexical")
+
+
+def collapses(config: RetrievalConfig) -> bool:
+    """Whether related articles are shown with syndicated copies folded in (`copies`), and
+    without the article's own (`copies_of`): `learned` and `hybrid` with `collapse_duplicates`;
+    the references `dense` and `lexical` list raw search results."""
+    return config.collapse_duplicates and config.related in ("hybrid", "learned")
+
+
+def copies_of(reader: IndexReader, article_id: str) -> list[RelatedCopy]:
+    """The syndicated copies of an article: the other articles holding one of its passages word
+    for word, by id (none for an unknown article)."""
+    own = reader.article_passages(article_id)
+    shared = own[reader.text_copies(reader.columns(own).texts) > 1] if len(own) else own
+    if not len(shared):
+        return []
+    hashes = [row.text_hash for row in reader.passages(shared.tolist()).values()]
+    others = sorted({a for ids in reader.duplicates(hashes).values() for a in ids} - {article_id})
+    rows = first_rows(reader, others)
+    return [RelatedCopy(a, r.date, r.source, r.url) for a, r in rows.items()]
 
 
 def related(
     reader: IndexReader, article_id: str, k: int, config: RetrievalConfig | None = None
 ) -> list[RelatedArticle]:
-    """The k articles most related to `article_id` (never itself), best first."""
+    """The k articles most related to `article_id`, best first: never itself, nor, where the mode
+    `collapses` copies, its own syndicated copies (`copies_of`: the same story, not another)."""
     config = config or RetrievalConfig()
     own = reader.article_passages(article_id)
     article = reader.article(article_id)
     if not len(own) or article is None:
         raise ArticleNotFoundError(f"no article with id {article_id!r}")
+    mine = {c.article_id for c in copies_of(reader, article_id)} if collapses(config) else set()
     if config.related == "learned":
         pool = related_pool(reader, article, own, max(config.related_candidates, 20 * k))
         scores = load_related_ranker(config.related_ranker_path).score(pool.x)
-        order = np.lexsort((np.arange(len(scores)), -scores)).tolist()
+        ranked = np.lexsort((np.arange(len(scores)), -scores)).tolist()
+        order = [i for i in ranked if pool.rows[i].article_id not in mine]
         texts = [pool.texts[i] for i in order] if config.collapse_duplicates else None
         return _shape([pool.rows[i] for i in order], scores[order].tolist(), k, texts)
     centroid = reader.vectors(own).mean(axis=0)
@@ -62,7 +86,7 @@ def related(
         for n, (p, s) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True))
         if p in rows
     ]
-    by_article = [(r, s, n) for r, s, n in ranked if r.article_id != article_id]
+    by_article = [(r, s, n) for r, s, n in ranked if r.article_id != article_id and r.article_id not in mine]
     return _shape(
         [r for r, _, _ in by_article],
         [s for _, s, _ in by_article],

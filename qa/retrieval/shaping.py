@@ -3,7 +3,7 @@ collapsed, adjacent passages merged, the answering sentence highlighted)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -94,12 +94,18 @@ def _merged(reader: IndexReader, row: PassageRow, neighbour: PassageRow) -> Pass
 def _admitted(
     reader: IndexReader, duplicates: dict[str, list[str]], filters: Filters
 ) -> dict[str, list[str]]:
-    """`duplicates` without the articles `filters` leave out (read from each one's first passage)."""
-    every = sorted({a for ids in duplicates.values() for a in ids})
-    first = {a: int(p[0]) for a, p in reader.articles_passages(every).items() if len(p)}
-    rows = reader.passages(list(first.values()))
-    kept = {a for a, pid in first.items() if pid in rows and filters.admits(rows[pid].date, rows[pid].source)}
+    """`duplicates` without the articles `filters` leave out."""
+    rows = first_rows(reader, sorted({a for ids in duplicates.values() for a in ids}))
+    kept = {a for a, row in rows.items() if filters.admits(row.date, row.source)}
     return {h: [a for a in ids if a in kept] for h, ids in duplicates.items()}
+
+
+def first_rows(reader: IndexReader, article_ids: Sequence[str]) -> dict[str, PassageRow]:
+    """Each given article's first passage row (its date, source, url), in two reads; an article
+    with no passages is left out."""
+    first = {a: int(p[0]) for a, p in reader.articles_passages(article_ids).items() if len(p)}
+    rows = reader.passages(list(first.values()))
+    return {a: rows[pid] for a, pid in first.items() if pid in rows}
 
 
 def hits(

@@ -376,6 +376,23 @@ def test_an_answer_the_page_cannot_read_is_a_message_not_a_script_error(visit: V
     assert visit.page.text_content("#error") == "The server's answer could not be read."
 
 
+def test_an_articles_own_copies_open_its_related_articles_not_one_of_them(visit: Visit, server: str) -> None:
+    page = visit.ask(PIPELINE)
+    card = page.locator("#results .card").first
+    card.locator(".related-toggle").click()
+    card.locator(".related-list li").first.wait_for()
+    top = api(server, question=PIPELINE)["hits"][0]  # type: ignore[index]
+    body = httpx.get(f"{server}/articles/{top['article_id']}/related", params={"k": 5}).json()  # type: ignore[index]
+
+    (own,) = body["copies"]
+    other = f"{own['source']} ({own['date']})"
+    assert card.locator(".related > .also").text_content() == f"The same story was also published by {other}"
+    titles = card.locator(".related-list > li > a, .related-list > li > span[dir]").all_text_contents()
+    assert own["article_id"] not in {r["article_id"] for r in body["related"]} and len(titles) == len(
+        body["related"]
+    )
+
+
 # --- errors ----------------------------------------------------------------------------------------
 
 

@@ -165,7 +165,8 @@ def test_train_related_ranker_writes_a_ranker_the_service_uses(service: QAServic
     train_ranker(service, data, tmp_path / "passages.json", cache=tmp_path / "examples.npz")
     with pytest.raises(RankerError, match="--related"):
         read_ranker(tmp_path / "passages.json", RELATED_FEATURES)  # a passage ranker is refused
-    service.retrieval = RetrievalConfig(related="learned", related_ranker_path=out)
+    # the fitted ranker serves: the copy it learned to put first, with copies not folded apart
+    service.retrieval = RetrievalConfig(related="learned", related_ranker_path=out, collapse_duplicates=False)
     try:
         found = [r.article_id for r in service.related("pipeline-a", 3)]
     finally:

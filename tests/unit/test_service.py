@@ -14,6 +14,7 @@ import pytest
 from embeddings.articles import Article
 from embeddings.chunking import ChunkingConfig
 from embeddings.errors import ArticleNotFoundError, IndexNotFoundError
+from qa.hits import RelatedCopy
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from tests.support.articles import SHARED_PARAGRAPH
@@ -257,21 +258,25 @@ def test_related_never_contains_the_article_itself_and_is_sorted(
 
         ids = [r.article_id for r in related]
         assert article.id not in ids
-        # every other article, the two syndicated copies shown once (unless one is the article)
-        expected = len(articles) - (1 if article.id in copies else 2)
-        assert len(ids) == len(set(ids)) == expected
+        # every other article, the two syndicated copies shown once, or neither when one is the
+        # article (the other is its own copy: `copies`)
+        assert len(ids) == len(set(ids)) == len(articles) - 2
+        assert (article.id in copies) == (not copies & set(ids))
         scores = [r.score for r in related]
         assert scores == sorted(scores, reverse=True)
 
 
-def test_related_ranks_a_syndicated_copy_first_and_carries_metadata(
+def test_an_articles_syndicated_copy_is_listed_apart_with_its_metadata(
     service: QAService, articles: list[Article]
 ) -> None:
-    related = service.related("pipeline-a", k=2)
-
-    assert len(related) == 2
-    top = related[0]
     copy = by_id(articles)["pipeline-b"]
+
+    assert service.copies("pipeline-a") == [RelatedCopy(copy.id, copy.date, copy.source, copy.url)]
+    service.retrieval = RetrievalConfig(collapse_duplicates=False)
+    try:
+        top = service.related("pipeline-a", k=2)[0]  # not folded apart: the closest article of all
+    finally:
+        service.retrieval = RetrievalConfig()
     assert (top.article_id, top.title, top.date, top.source, top.url) == (
         copy.id,
         copy.title,
@@ -279,6 +284,8 @@ def test_related_ranks_a_syndicated_copy_first_and_carries_metadata(
         copy.source,
         copy.url,
     )
+    with pytest.raises(ArticleNotFoundError):
+        service.copies("no-such-article")
 
 
 def test_article_returns_the_indexed_article(service: QAService, articles: list[Article]) -> None:

@@ -325,14 +325,14 @@ function duplicates(ids) {
   return el("div", { class: "also" }, el("span", {}, "Also published by "), list);
 }
 
-/** A related article's syndicated copies: their source and date, linked (no request needed). */
-function copies(list) {
+/** Syndicated copies: their source and date, linked (no request needed). */
+function copies(list, label = "Also published by ") {
   const items = list.slice(0, DUPLICATES_SHOWN).map((c) =>
     el("li", {}, linkOrText(`${c.source || c.article_id}${c.date ? ` (${c.date})` : ""}`, c.url)),
   );
   if (list.length > DUPLICATES_SHOWN) items.push(el("li", {}, `and ${list.length - DUPLICATES_SHOWN} more`));
   const shown = el("ul", { class: "duplicates" }, ...items);
-  return el("div", { class: "also" }, el("span", {}, "Also published by "), shown);
+  return el("div", { class: "also" }, el("span", {}, label), shown);
 }
 
 /** Replace an article id by its source and date once the article is read (the id stays on failure). */
@@ -352,8 +352,9 @@ async function toggleRelated(button, panel, id) {
   panel.dataset.state = "loading";
   panel.replaceChildren(el("p", { class: "status", role: "status" }, "Looking for related articles…"));
   try {
-    const { related } = await getJson(`articles/${encodeURIComponent(id)}/related?k=5`);
+    const { related, copies: own = [] } = await getJson(`articles/${encodeURIComponent(id)}/related?k=5`);
     panel.replaceChildren(
+      own.length ? copies(own, "The same story was also published by ") : "",
       related.length
         ? el(
             "ul",
