@@ -25,6 +25,7 @@ from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
 from qa.batch_file import BatchFileError, BatchQuestion, read_batch
 from qa.console import console, progress_mode
+from qa.date_notes import DateNotes
 from qa.settings import Settings
 from qa.validation import check_k, check_question
 
@@ -312,10 +313,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     # A skipped record's article would be taken for gone: with any problem, --prune deletes nothing.
     prune = (lambda: not problems) if args.prune else False
     total = count_articles(args.paths)
-    report = qa.add(chain([first], articles), prune=prune, rebuild=args.rebuild, total=total)
+    dates = DateNotes()
+    report = qa.add(dates.watch(chain([first], articles)), prune=prune, rebuild=args.rebuild, total=total)
     if args.prune and problems:
         skipped = "1 file or record was" if len(problems) == 1 else f"{len(problems)} files or records were"
         print(f"qa: --prune deleted nothing: {skipped} skipped (fix them and index again)", file=sys.stderr)
+    for note in dates.notes():
+        print(f"qa: note: {note}", file=sys.stderr)
     summary = report.summary() | {"problems": len(problems), "index_dir": qa.backend.describe()}
     if args.json:
         _print_json(summary)

@@ -16,7 +16,13 @@ from embeddings.articles import Article
 from embeddings.backends import UNDATED, Backend, Columns, Filters, IndexReader, create_backend
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import Encoder, load_encoder
-from embeddings.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QAError
+from embeddings.errors import (
+    ArticleNotFoundError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    InvalidRequestError,
+    QAError,
+)
 from embeddings.migration import migrate
 from embeddings.progress import ProgressMode
 from embeddings.writer import Indexer, IndexReport
@@ -194,6 +200,8 @@ class QAService:
         check_dates(since, until)
         for source in sources or ():
             check_text(source, "a source")
+        # Names as a form sends them: spaces around one are not part of it, an empty one asks nothing.
+        sources = [s.strip() for s in sources or () if s.strip()]
         reader = self.reader()
         request = self._request(reader, question, since, until, sources, as_of, interpret)
         hits = retrieve(reader, k=k, config=self.retrieval, reranker=self.reranker, **request.arguments)
@@ -260,8 +268,15 @@ class QAService:
         return self.ask(question, k, **filters).hits  # type: ignore[arg-type]
 
     def ask_batch(self, questions: Sequence[str], k: int = 5, **filters: object) -> list[Answer]:
-        """Answer many questions; their embeddings are computed in one batch."""
-        questions = [check_question(q, self.max_question_chars) for q in questions]
+        """Answer many questions; their embeddings are computed in one batch. A question the
+        service refuses is named by its place (`questions[3]: question must not be empty`)."""
+        checked = []
+        for n, question in enumerate(questions):
+            try:
+                checked.append(check_question(question, self.max_question_chars))
+            except InvalidRequestError as exc:
+                raise InvalidRequestError(f"questions[{n}]: {exc}") from None
+        questions = checked
         self.prepare(questions)
         return [self.ask(q, k, **filters) for q in questions]  # type: ignore[arg-type]
 

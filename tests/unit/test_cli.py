@@ -432,3 +432,24 @@ def test_prune_deletes_nothing_when_a_record_was_skipped(
         == "qa: --prune deleted nothing: 1 file or record was skipped (fix them and index again)"
     )
     assert run(capsys, "stats", "--index-dir", index, "--json")[1].count('"articles": 3') == 1
+
+
+def test_index_notes_articles_without_a_date_or_dated_after_today(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"id": "dated", "text": "A storm hit the coast.", "date": "2024-03-20"},
+        {"id": "nodate", "text": "A storm hit the hills."},
+        {"id": "typo", "text": "A storm hit the port.", "date": "2204-03-20"},
+    ]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+    code, out, err = run(capsys, "index", str(feed), "--index-dir", str(tmp_path / "i"))
+
+    assert code == 0 and out.startswith("indexed 3 articles")  # noted, not skipped
+    notes = [line for line in err.splitlines() if line.startswith("qa: note:")]
+    assert notes == [
+        "qa: note: 1 article without a date (nodate): date filters and time words never find them",
+        "qa: note: 1 article dated after today (typo 2204-03-20): check those dates",
+    ]

@@ -189,6 +189,16 @@ def test_syndicated_copies_collapse_into_one_hit_listing_the_other(service: QASe
     assert all(h.duplicates == () for h in hits if h is not hit)
 
 
+def test_source_names_are_matched_without_surrounding_spaces_and_empty_ones_ask_nothing(
+    service: QAService,
+) -> None:
+    def sources(names: list[str]) -> set[str | None]:
+        return {h.source for h in service.ask("Baku metro station", k=8, sources=names, as_of=LATER).hits}
+
+    assert sources([" news.az "]) == sources(["News.Az"]) == {"News.Az"}
+    assert sources(["", " "]) == sources([]) and len(sources([])) > 1
+
+
 def test_a_hits_copies_are_only_those_its_filters_admit(tmp_path: Path) -> None:
     """A copy published after `as_of`, or from a source or dates not asked for, is not named."""
     qa = build_service(tmp_path / "index", FakeEncoder())
