@@ -117,27 +117,37 @@ class QAService:
             return self._reader
         with self._lock:
             self._checked = now
-            if not self.backend.exists():
-                raise IndexNotFoundError(
-                    f"no index at {self.backend.describe()} (build one with `qa index PATH`)"
-                )
-            name = self.backend.live_version()
-            if name in self._damaged:
-                raise IndexCorruptError.of(self._damaged[name])
-            if name != self._current or self._reader is None:
+            try:
+                return self._live_reader()
+            except BaseException:
+                # Refused once, refused until a check passes: the version answered from before
+                # must not serve the calls of the next reload interval.
                 self._reader, self._current = None, None
-                try:
-                    reader = self.backend.open(self.encoder.identity)
-                except IndexCorruptError as exc:
-                    self._damaged[name] = exc.problems
-                    raise
-                # Requests that hold the old reader keep using it; it closes when unreferenced.
-                self._reader, self._current = reader, name
-            elif (problems := self._reader.check(full=False)) and self.backend.live_version() == name:
-                self._reader, self._current = None, None
-                self._damaged[name] = tuple(problems)
-                raise IndexCorruptError.of(problems)
-            return self._reader
+                raise
+
+    def _live_reader(self) -> IndexReader:
+        """`reader`'s checks and (re)opening (lock held)."""
+        if not self.backend.exists():
+            raise IndexNotFoundError(
+                f"no index at {self.backend.describe()} (build one with `qa index PATH`)"
+            )
+        name = self.backend.live_version()
+        if name in self._damaged:
+            raise IndexCorruptError.of(self._damaged[name])
+        if name != self._current or self._reader is None:
+            self._reader, self._current = None, None
+            try:
+                reader = self.backend.open(self.encoder.identity)
+            except IndexCorruptError as exc:
+                self._damaged[name] = exc.problems
+                raise
+            # Requests that hold the old reader keep using it; it closes when unreferenced.
+            self._reader, self._current = reader, name
+        elif (problems := self._reader.check(full=False)) and self.backend.live_version() == name:
+            self._reader, self._current = None, None
+            self._damaged[name] = tuple(problems)
+            raise IndexCorruptError.of(problems)
+        return self._reader
 
     def verify(self, *, structure: bool = False) -> list[str]:
         """Check the live version in full (every checksum; with `structure`, the invariants between

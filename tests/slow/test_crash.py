@@ -92,6 +92,7 @@ def test_a_writer_clears_what_a_writer_killed_at_the_swap_left(tmp_path: Path) -
     live = (root / "CURRENT").read_text().strip()
     unpublished = root / "versions" / f"v{int(live[1:]) + 1:08d}"
     shutil.copytree(root / "versions" / live, unpublished)
+    (unpublished / "PUBLISHED").unlink()  # written only once CURRENT names a version: never here
     (unpublished / "vectors.faiss").write_bytes(b"torn")
     (root / "CURRENT.tmp").write_text(unpublished.name + "\n")
     (root / "tmp-dead").mkdir()

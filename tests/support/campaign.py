@@ -24,7 +24,7 @@ from typing import Any
 import uvicorn
 from fastapi.testclient import TestClient
 
-from embeddings.backends.local.versions import CURRENT
+from embeddings.backends.local.versions import CURRENT, PUBLISHED
 from qa import cli
 from qa.api import create_app
 from qa.service import QAService
@@ -96,11 +96,16 @@ class Campaign:
         self.intact = self._answers_of_intact()
 
     def files(self) -> list[str]:
-        """Every file of the live version, and `CURRENT`, which names it."""
+        """Every file of the live version, and `CURRENT`, which names it (not the `PUBLISHED`
+        marker: empty, it holds no data, and only says the version once went live)."""
         version = live_version(self.root)
         return [
             CURRENT,
-            *sorted(p.relative_to(version).as_posix() for p in version.rglob("*") if p.is_file()),
+            *sorted(
+                p.relative_to(version).as_posix()
+                for p in version.rglob("*")
+                if p.is_file() and p.name != PUBLISHED
+            ),
         ]
 
     def path(self, file: str) -> Path:

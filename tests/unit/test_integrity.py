@@ -35,7 +35,7 @@ def test_the_manifest_records_every_other_file_with_its_size_and_checksum(servic
     version = live_version(service.backend.root)
     manifest = json.loads((version / "manifest.json").read_text())
 
-    assert set(manifest["files"]) == set(version_files(version)) - {"manifest.json"}
+    assert set(manifest["files"]) == set(version_files(version)) - {"manifest.json", "PUBLISHED"}
     assert manifest["files"]["meta.sqlite"]["size"] == (version / "meta.sqlite").stat().st_size
     assert all(len(record["xxh3_128"]) == 32 for record in manifest["files"].values())
     assert next(iter(manifest)) == "manifest_xxh3_128"  # its own checksum, first
@@ -210,6 +210,109 @@ def test_repair_after_a_damaged_current_pointer_falls_back_to_an_intact_version(
 
     assert any("fell back to" in line for line in lines)
     assert qa.stats()["articles"] == 9  # the newest version was intact
+
+
+# --- CURRENT and the versions beside it -------------------------------------------------------------
+
+
+def _versions(qa: QAService) -> list[str]:
+    return sorted(p.name for p in (qa.backend.root / "versions").iterdir())
+
+
+def test_versions_without_current_are_damage_not_an_empty_index(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    """Taken for "no index", a write would start over at v1 and the next ones delete the archive."""
+    qa, _ = two_versions
+    held = _versions(qa)
+    (qa.backend.root / "CURRENT").unlink()
+
+    with pytest.raises(IndexCorruptError, match="CURRENT: missing, though versions/ holds"):
+        qa.search("metro", k=1)
+    with pytest.raises(IndexCorruptError, match="CURRENT: missing"):
+        qa.add([Article("new", "New", "A new story.", None, None)])  # refused, nothing written
+    assert _versions(qa) == held and qa.backend.exists()
+
+    lines = qa.repair()
+
+    assert lines[-1].startswith(f"fell back to {held[-1]}") and "v00000003" in lines[-1]
+    assert qa.stats()["articles"] == 9 and qa.backend.verify() == []
+
+
+def test_a_live_version_gone_missing_is_repaired_under_a_new_number(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    live = live_version(qa.backend.root)
+    shutil.rmtree(live)
+
+    lines = qa.repair()
+
+    assert live.name not in _versions(qa) and len(_versions(qa)) == 2  # not published under its name
+    assert not any("moved the damaged" in line for line in lines)
+    assert qa.backend.verify() == [] and qa.stats()["articles"] == 8
+    assert qa.repair()[0].endswith("is intact: nothing to repair")
+
+
+def test_current_set_back_keeps_the_newer_version_a_write_would_have_replaced(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    older, newer = _versions(qa)
+    (qa.backend.root / "CURRENT").write_text(older + "\n")
+
+    qa.add([Article("new", "New", "A new story.", None, None)])
+
+    assert _versions(qa) == [newer, "v00000003"]  # the newer one kept, the write above it
+    assert (qa.backend.root / "versions" / newer / "manifest.json").is_file()
+
+
+def test_a_version_a_dead_writer_renamed_in_but_never_published_is_removed(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    root = qa.backend.root
+    live = live_version(root)
+    leftover = root / "versions" / "v00000003"
+    shutil.copytree(live, leftover)
+    (leftover / "PUBLISHED").unlink()  # renamed into versions/, then the writer died before the swap
+    stray = root / "versions" / f"{live.name}.bak"  # an operator's copy: never counted or removed
+    shutil.copytree(live, stray)
+
+    qa.add([Article("new", "New", "A new story.", None, None)])
+
+    # the leftover removed first, so its number is free; the new version is this write's
+    assert _versions(qa) == [live.name, f"{live.name}.bak", "v00000003"]
+    assert qa.stats()["articles"] == 10 and (leftover / "PUBLISHED").is_file()
+
+
+def test_a_refused_index_stays_refused_within_the_reload_interval(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    qa.reload_interval = 60.0
+    qa.search("metro", k=1)
+    (qa.backend.root / "CURRENT").write_bytes(b"garbage")
+    qa._checked = 0.0  # the interval is over: the next call checks
+
+    for _ in range(3):  # not the version answered from before, on the calls that follow
+        with pytest.raises(IndexCorruptError, match="CURRENT"):
+            qa.search("metro", k=1)
+
+
+@pytest.mark.parametrize("shape", ["CURRENT", "vectors.faiss"])
+def test_repair_recovers_a_file_turned_into_a_folder(
+    two_versions: tuple[QAService, FakeEncoder], shape: str
+) -> None:
+    qa, _ = two_versions
+    root = qa.backend.root
+    path = root / "CURRENT" if shape == "CURRENT" else live_version(root) / shape
+    path.unlink()
+    path.mkdir()
+
+    qa.repair()
+
+    assert qa.backend.verify() == [] and qa.stats()["articles"] >= 8
 
 
 def test_the_backend_itself_verifies_and_repairs(tmp_path: Path) -> None:

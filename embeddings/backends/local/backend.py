@@ -15,7 +15,7 @@ from embeddings.backends.local.reader import LocalReader
 from embeddings.backends.local.repair import repair_index
 from embeddings.backends.local.stores import create_store, load_store
 from embeddings.backends.local.transaction import LocalTransaction, storage_errors
-from embeddings.backends.local.versions import CURRENT, MANIFEST, IndexDirectory, Manifest
+from embeddings.backends.local.versions import CURRENT, MANIFEST, PUBLISHED, IndexDirectory, Manifest
 from embeddings.errors import IndexCorruptError, IndexMismatchError, QAError
 
 OPEN_ATTEMPTS = 5  # reopen when the version CURRENT named was removed while we opened it
@@ -132,7 +132,7 @@ class LocalBackend:
         """A private copy of the live version (or, `fresh`, an empty index) to change."""
         tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.root))
         try:
-            version, next_id, base_lexical, store_name = 1, 0, None, self.store
+            next_id, base_lexical, store_name = 0, None, self.store
             from_base = self.exists() and not fresh
             if from_base:
                 base = self.open(spec.encoder)
@@ -141,10 +141,8 @@ class LocalBackend:
                 finally:
                     base.close()
                 base_lexical = base.lexical  # its stored tokens spare the writer re-tokenizing
-                version, next_id = base.version + 1, base.manifest.next_passage_id
-                store_name = base.manifest.backend
-            elif self.exists():
-                version = int(self.live_version().lstrip("v")) + 1
+                next_id, store_name = base.manifest.next_passage_id, base.manifest.backend
+            version = self.directory.next_version()
             if from_base:
                 store = load_store(store_name, tmp, self.store_options)
             else:
@@ -186,7 +184,7 @@ def _copy_base(base: LocalReader, tmp: Path) -> None:
     label = base.directory.name
     damaged = []
     for item in base.directory.iterdir():
-        if item.is_file() and item.name != MANIFEST:
+        if item.is_file() and item.name not in (MANIFEST, PUBLISHED):  # the new version is not live yet
             expected = records.get(item.name) if records is not None else None
             if not copy_verified(item, tmp / item.name, expected):
                 damaged.append(f"{label}/{item.name}: {CHANGED}")

@@ -35,7 +35,7 @@ from embeddings.backends.local.reader import LocalReader
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore
 from embeddings.backends.local.stores import create_store, load_store
-from embeddings.backends.local.versions import MANIFEST, IndexDirectory, Manifest
+from embeddings.backends.local.versions import MANIFEST, PUBLISHED, IndexDirectory, Manifest
 from embeddings.errors import IndexCorruptError, QAError
 from embeddings.text import lexical_text
 
@@ -110,25 +110,23 @@ def _problems(path: Path, name: str, store_options: dict[str, object]) -> list[s
         reader.close()
 
 
-def _next_version(directory: IndexDirectory) -> int:
-    names = directory.version_names()
-    return int(names[-1][1:]) + 1 if names else 1
-
-
 def _fall_back(
     directory: IndexDirectory, live: str | None, names: list[str], store_options: dict[str, object]
 ) -> list[str]:
-    """Publish a copy of the newest intact version older than the live one as a new version."""
-    for name in reversed(names):
-        if live is not None and name >= live:
+    """Publish a copy of the newest intact version other than the live one as a new version: of
+    those that went live first (a newer one stays only if it did: the writer lock's cleaning
+    removes the others, unless CURRENT is unreadable)."""
+    published = {n for n in names if (directory.versions / n / PUBLISHED).exists()}
+    for name in sorted(names, key=lambda n: (n in published, n), reverse=True):  # went live first
+        if name == live:
             continue
         path = directory.versions / name
         if _problems(path, name, store_options):
             continue
-        version = _next_version(directory)
+        version = directory.next_version()
         tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=directory.root))
         try:
-            shutil.copytree(path, tmp, dirs_exist_ok=True)
+            shutil.copytree(path, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(PUBLISHED))
             manifest = Manifest.read(path)
             fields = {k: getattr(manifest, k) for k in Manifest.__slots__}
             (tmp / MANIFEST).write_text(Manifest(**(fields | {"version": version})).to_json())
@@ -142,7 +140,7 @@ def _fall_back(
         ]
         if live is not None:
             lines.append(f"the writes that made {live} after {name} are lost: write them again")
-            lines.append(_quarantined(directory, live))
+            lines += _quarantined(directory, live)
         return lines
     raise IndexCorruptError(
         "cannot repair: no intact earlier version to fall back to; rebuild the index from its articles"
@@ -162,11 +160,11 @@ def _rebuild(
     """A new version: the live one's intact files, the damaged derived parts rebuilt from its rows."""
     source = directory.versions / live
     manifest = Manifest.read(source)
-    version = _next_version(directory)
+    version = directory.next_version()
     tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=directory.root))
     lines = []
     try:
-        shutil.copytree(source, tmp, dirs_exist_ok=True)
+        shutil.copytree(source, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(PUBLISHED))
         rows = MetadataStore(tmp / ROWS_FILE, readonly=False)
         try:
             ids = rows.all_passage_ids()
@@ -180,8 +178,12 @@ def _rebuild(
                 LexicalIndex.build(ids, texts, stem=stem).save(tmp)
                 lines.append(f"rebuilt the lexical index from the rows ({len(ids)} passages)")
             if "vectors" in parts:
-                for name in ("vectors.faiss", "vectors.json"):
-                    (tmp / name).unlink(missing_ok=True)
+                for name in ("vectors.faiss", "vectors.json"):  # a file, or damage in another shape
+                    path = tmp / name
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink(missing_ok=True)
                 usable = embed if encoder == manifest.encoder else None
                 vectors, reused = _vectors(directory, manifest, rows, ids, store_options, usable)
                 store = create_store(manifest.backend, manifest.dim, store_options)
@@ -193,7 +195,7 @@ def _rebuild(
         finally:
             rows.close()
         fields = {k: getattr(manifest, k) for k in Manifest.__slots__}
-        files = record_files(tmp, exclude=frozenset({MANIFEST}))
+        files = record_files(tmp, exclude=frozenset({MANIFEST, PUBLISHED}))
         changed = {"version": version, "articles": articles, "passages": passages, "files": files}
         rebuilt = Manifest(**(fields | changed))
         (tmp / MANIFEST).write_text(rebuilt.to_json())
@@ -202,12 +204,15 @@ def _rebuild(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     lines.append(f"published the repaired version as v{version:08d}")
-    lines.append(_quarantined(directory, live))
+    lines += _quarantined(directory, live)
     return lines
 
 
-def _quarantined(directory: IndexDirectory, name: str) -> str:
-    return f"moved the damaged {name} to {directory.quarantine(name).relative_to(directory.root)}"
+def _quarantined(directory: IndexDirectory, name: str) -> list[str]:
+    """Move a damaged version aside, if it is there to move (CURRENT may name a missing one)."""
+    if not (directory.versions / name).is_dir():
+        return []
+    return [f"moved the damaged {name} to {directory.quarantine(name).relative_to(directory.root)}"]
 
 
 def _vectors(

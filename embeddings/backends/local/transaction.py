@@ -19,7 +19,7 @@ from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore, NewPassage
 from embeddings.backends.local.stores import VectorStore
-from embeddings.backends.local.versions import FORMAT, MANIFEST, IndexDirectory, Manifest
+from embeddings.backends.local.versions import FORMAT, MANIFEST, PUBLISHED, IndexDirectory, Manifest
 from embeddings.errors import IndexWriteError
 from embeddings.text import lexical_text, split_sentences
 
@@ -129,7 +129,7 @@ class LocalTransaction:
         self.rows.close()
         self.store.save(self.tmp)
         lexical.save(self.tmp)
-        files = record_files(self.tmp, exclude=frozenset({MANIFEST}))
+        files = record_files(self.tmp, exclude=frozenset({MANIFEST, PUBLISHED}))
         created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         manifest = Manifest(
             FORMAT,

@@ -3,7 +3,8 @@
 Layout of an index directory::
 
     CURRENT             name of the live version, replaced atomically (os.replace)
-    versions/v000042/   manifest.json, meta.sqlite, vectors.faiss, lexical/
+    versions/v000042/   manifest.json, meta.sqlite, vectors.faiss, lexical/; PUBLISHED once
+                        CURRENT has named it
     .lock               inter-process writer lock
     tmp-*/              a writer's private work; leftovers of a killed writer are removed
     damaged/v000041/    versions `qa repair` found damaged and moved aside
@@ -11,7 +12,10 @@ Layout of an index directory::
 A writer copies the live version into a private directory, applies its changes there, fsyncs
 it, renames it into `versions/` and only then points CURRENT at it. A crash at any moment
 therefore leaves CURRENT naming a complete version: readers see the old state or the new one,
-never a mix.
+never a mix. A new version's number is above every version the directory holds (damaged ones
+included), so a publish never replaces one; a version newer than the live one that never went live
+(a writer died between the rename and the swap) is removed by the next writer, one that did (CURRENT
+was set back) is kept. Versions without CURRENT are damage, not an empty directory.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ from embeddings.errors import IndexCorruptError, IndexLockedError, IndexNotFound
 FORMAT = 1
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+PUBLISHED = "PUBLISHED"  # marks a version CURRENT has named (written right after the swap)
 KEEP_VERSIONS = 2  # the live version and the one before it, to fall back to
 DAMAGED = "damaged"
 _VERSION_NAME = re.compile(r"v[0-9]{8}")
@@ -118,8 +123,11 @@ class IndexDirectory:
         return self.root / "versions"
 
     def exists(self) -> bool:
+        """Whether an index is here: CURRENT in any shape, or versions without it (damage that
+        `current_name` reports; writers must not take it for an empty directory and start over)."""
         self.check_root()
-        return (self.root / CURRENT).is_file()
+        current = self.root / CURRENT
+        return current.exists() or current.is_symlink() or bool(self.version_names())
 
     def check_root(self) -> None:
         """Raise NotADirectoryIndexError when `root`, or the nearest of its parents that exists,
@@ -136,12 +144,27 @@ class IndexDirectory:
         try:
             name = (self.root / CURRENT).read_bytes().decode("ascii").strip()
         except FileNotFoundError:
+            if names := self.version_names():
+                raise IndexCorruptError(
+                    f"{CURRENT}: missing, though versions/ holds {', '.join(names[-3:])}"
+                ) from None
             raise IndexNotFoundError(f"no index at {self.root} (build one with `qa index PATH`)") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise IndexCorruptError(f"{CURRENT}: unreadable ({type(exc).__name__})") from exc
         if not _VERSION_NAME.fullmatch(name):
             raise IndexCorruptError(f"{CURRENT}: names {name[:40]!r}, not a version")
         return name
+
+    def next_version(self) -> int:
+        """A number above every version this directory holds (live, kept, damaged, or left by a
+        writer that died), so that no publish replaces one."""
+        names = set(self.version_names())
+        damaged = self.root / DAMAGED
+        if damaged.is_dir():
+            names |= {p.name for p in damaged.iterdir() if _VERSION_NAME.fullmatch(p.name)}
+        with suppress(IndexCorruptError, IndexNotFoundError):
+            names.add(self.current_name())
+        return max((int(name[1:]) for name in names), default=0) + 1
 
     def version_names(self) -> list[str]:
         """Names of the versions in `versions/`, oldest first."""
@@ -190,8 +213,14 @@ class IndexDirectory:
                 live = self.current_name() if self.exists() else None
             except IndexCorruptError:
                 return removed  # without a readable CURRENT no version is known to be unneeded
-            names = sorted(p.name for p in self.versions.iterdir() if p.is_dir())
-            keep = set(names[-KEEP_VERSIONS:]) | {live}
+            names = self.version_names()  # stray folders (v00000003.bak) are neither kept nor counted
+            unpublished = [  # renamed into versions/ by a writer that died before the swap
+                n
+                for n in names
+                if live is not None and n > live and not (self.versions / n / PUBLISHED).exists()
+            ]
+            kept = [n for n in names if n not in unpublished]
+            keep = set(kept[-KEEP_VERSIONS:]) | {live}
             for name in names:
                 if name not in keep:
                     shutil.rmtree(self.versions / name, ignore_errors=True)
@@ -206,8 +235,11 @@ class IndexDirectory:
         name = f"v{version:08d}"
         self.versions.mkdir(exist_ok=True)
         final = self.versions / name
-        if final.exists():  # left by a writer killed between rename and CURRENT swap
-            shutil.rmtree(final)
+        if final.exists():
+            raise FileExistsError(f"{final} exists: a version is never replaced (see `next_version`)")
+        current = self.root / CURRENT
+        if current.is_dir() and not current.is_symlink():  # damage: os.replace cannot swap a file in
+            shutil.rmtree(current)
         os.replace(tmp, final)
         pointer = self.root / (CURRENT + ".tmp")
         try:
@@ -222,11 +254,16 @@ class IndexDirectory:
             shutil.rmtree(final, ignore_errors=True)
             raise
         _fsync_dir(self.root)
+        with open(final / PUBLISHED, "w") as f:  # it went live: never a dead writer's leftover
+            os.fsync(f.fileno())
+        _fsync_dir(final)
 
     def quarantine(self, name: str) -> Path:
         """Move a damaged version out of `versions/` into `damaged/` (kept for inspection, never
         opened or counted among the versions kept); returns where it went."""
         target = self.root / DAMAGED / name
+        if target.parent.exists() and not target.parent.is_dir():  # damage too: set it aside
+            os.replace(target.parent, target.parent.with_name(f"{DAMAGED}.file"))
         target.parent.mkdir(exist_ok=True)
         if target.exists():
             shutil.rmtree(target)
