@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -16,6 +16,8 @@ from embeddings.chunking import ChunkingConfig
 from qa.retrieval.config import RetrievalConfig
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+# Dense-vector indexes Milvus builds for float vectors (Milvus Lite 3.2 accepted each of them).
+MILVUS_INDEXES = ("HNSW", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "SCANN", "DISKANN", "AUTOINDEX")
 
 
 def is_loopback(host: str) -> bool:
@@ -75,7 +77,7 @@ class Settings(BaseSettings):
         "Strong", description="Consistency level of Milvus reads: Strong, Bounded, Session or Eventually."
     )
     milvus_index: str = Field(
-        "HNSW", description="Milvus index of the dense vectors (HNSW, FLAT, IVF_FLAT...)."
+        "HNSW", description=f"Milvus index of the dense vectors: {', '.join(MILVUS_INDEXES)}."
     )
     milvus_shards: int = Field(
         1, ge=1, le=64, description="Shards of the Milvus passages collection (at creation)."
@@ -135,6 +137,17 @@ class Settings(BaseSettings):
 
     def chunking(self, max_tokens: int) -> ChunkingConfig:
         return ChunkingConfig(self.chunk_size, self.chunk_overlap, max_tokens)
+
+    @field_validator("milvus_index")
+    @classmethod
+    def _known_index(cls, value: str) -> str:
+        """One Milvus builds for float vectors: a name it refuses would be found only when the
+        collection is made, leaving an index no later command can open."""
+        if value.upper() not in MILVUS_INDEXES:
+            raise ValueError(
+                f"not a Milvus index of float vectors: {value!r} (one of {', '.join(MILVUS_INDEXES)})"
+            )
+        return value.upper()
 
     @model_validator(mode="before")
     @classmethod

@@ -49,12 +49,20 @@ class Filters:
 
 
 class Candidates(NamedTuple):
-    """Dense and lexical candidate lists, each best first: ids `(<=n,)` int64, scores float."""
+    """Dense and lexical candidate lists, each best first (equal scores by id, `best_first`): ids
+    `(<=n,)` int64, scores float."""
 
     dense_ids: np.ndarray
     dense_scores: np.ndarray
     lexical_ids: np.ndarray
     lexical_scores: np.ndarray
+
+
+def best_first(ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A candidate list best first, equal scores by passage id: syndicated copies with the same
+    vector come in one order from every backend (a search engine leaves ties in its own order)."""
+    order = np.lexsort((ids, -scores))
+    return ids[order], scores[order]
 
 
 class Columns(NamedTuple):

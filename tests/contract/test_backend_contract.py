@@ -146,6 +146,16 @@ def test_dense_and_lexical_candidates_rank_the_matching_passage_first(filled: In
     assert len(found.dense_ids) == 5 and len(set(found.dense_ids.tolist())) == 5
 
 
+def test_equal_scores_come_in_passage_id_order(filled: IndexReader) -> None:
+    """Two articles carry the wire sentence word for word: every backend lists them alike."""
+    found = filled.candidates(ENCODER.encode_queries([WIRE])[0], WIRE, 10, Filters())
+
+    for ids, scores in ((found.dense_ids, found.dense_scores), (found.lexical_ids, found.lexical_scores)):
+        tied = ids[scores == scores[0]].tolist()
+        assert sorted(_article_of(filled, np.array(tied))) == ["flood", "quake"]
+        assert tied == sorted(tied)
+
+
 @pytest.mark.parametrize(
     ("filters", "allowed"),
     [

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import logging
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from embeddings.articles import Article
 from embeddings.backends import ArticleWrite, Filters, PassageDraft, create_backend
 from embeddings.backends.milvus import backend as milvus_backend
 from embeddings.backends.milvus.schema import BODY_PART_CHARS
-from embeddings.errors import ConfigurationError, IndexMismatchError
+from embeddings.errors import ConfigurationError, IndexMismatchError, IndexUnavailableError
 from embeddings.text import split_sentences
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
@@ -196,3 +200,29 @@ def test_settings_name_a_lite_file_under_the_index_dir_or_a_server(tmp_path: Pat
         MilvusBackend(tmp_path / "index.sqlite")
     with pytest.raises(ConfigurationError):
         MilvusBackend(tmp_path / "x.db", consistency="Sometimes")
+
+
+def test_a_lite_index_another_process_holds_is_refused_at_once_in_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "held.db"
+    data.mkdir()
+    fd = os.open(data / milvus_backend.LITE_LOCK, os.O_CREAT | os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as Milvus Lite's engine in another process
+    try:
+        with pytest.raises(IndexUnavailableError, match="another process has the Milvus Lite index"):
+            MilvusBackend(str(data), lock_path=tmp_path / "w.lock").client  # noqa: B018
+    finally:
+        os.close(fd)
+    assert not milvus_backend._lite_held(data)  # released: free again
+
+
+def test_pymilvus_logs_through_the_root_logger() -> None:
+    """Not through a stderr handler of its own, which no console setting could quiet."""
+    for name in ("pymilvus", "pymilvus.milvus_client"):
+        logger = logging.getLogger(name)
+        assert logger.handlers == [] and logger.propagate
+
+
+def test_an_unknown_dense_index_is_a_configuration_error_before_anything_is_made() -> None:
+    with pytest.raises(ValidationError, match="not a Milvus index of float vectors: 'BOGUS'"):
+        Settings(backend="milvus", milvus_index="BOGUS")
+    assert Settings(milvus_index="flat").milvus_index == "FLAT"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.articles import Article
-from embeddings.backends.base import Candidates, Columns, Filters, IndexInfo, PassageRow
+from embeddings.backends.base import Candidates, Columns, Filters, IndexInfo, PassageRow, best_first
 from embeddings.backends.local.columns import ColumnFiles
 from embeddings.backends.local.integrity import file_problems, signatures
 from embeddings.backends.local.lexical import LexicalIndex
@@ -105,11 +105,11 @@ class LocalReader:
         allowed = self._allowed(filters)
         scores, ids = self.store.search(vector.reshape(1, -1), n, allowed)
         found = ids[0] >= 0
-        dense_ids, dense_scores = ids[0][found], scores[0][found]
+        dense_ids, dense_scores = best_first(ids[0][found], scores[0][found])
         if text is None or self.lexical is None:
             return Candidates(dense_ids, dense_scores, _EMPTY_IDS, _EMPTY_SCORES)
         lexical_scores, lexical_ids = self.lexical.search(text, n, allowed)
-        return Candidates(dense_ids, dense_scores, lexical_ids, lexical_scores)
+        return Candidates(dense_ids, dense_scores, *best_first(lexical_ids, lexical_scores))
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         """Passage ids the filters allow, or None when they allow everything."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import logging
+import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -30,6 +33,43 @@ from embeddings.errors import (
 )
 
 CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")
+LITE_LOCK = "LOCK"  # the file in a Milvus Lite data directory that its one process holds (flock)
+
+
+def _log_through_the_root() -> None:
+    """pymilvus gives its loggers a stderr handler of its own at import, with propagation off, so
+    its warnings reach the console whatever the application decides: hand them back to the root
+    logger, where `qa`'s console (or uvicorn's logging) filters them like any library's."""
+    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
+
+
+_log_through_the_root()
+
+
+def _lite_held(path: Path) -> bool:
+    """Whether another process holds the Milvus Lite data directory `path` (its engine serves one
+    process: opening it would fail, after seconds of retries and a logged traceback)."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    if os.path.abspath(path) in getattr(server_manager_instance, "_servers", {}):
+        return False  # this process runs its engine: its connections share it
+    lock = path / LITE_LOCK
+    if not lock.is_file():
+        return False
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 class MilvusBackend:
@@ -91,6 +131,11 @@ class MilvusBackend:
             if self._client is None:
                 if self.lite:
                     Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                    if _lite_held(Path(self.uri)):
+                        raise IndexUnavailableError(
+                            f"another process has the Milvus Lite index {self.uri} open: Lite serves"
+                            " one process at a time (a Milvus server serves many)"
+                        )
                 # pymilvus checks each VARCHAR of a row insert character by character (each a string
                 # of length 1, never over the limit): half the client's cost of an insert, to check
                 # nothing. The engine checks the lengths itself.

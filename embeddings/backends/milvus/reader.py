@@ -13,7 +13,7 @@ import numpy as np
 from pymilvus import MilvusClient
 
 from embeddings.articles import Article
-from embeddings.backends.base import UNDATED, Candidates, Columns, Filters, IndexInfo, PassageRow
+from embeddings.backends.base import UNDATED, Candidates, Columns, Filters, IndexInfo, PassageRow, best_first
 from embeddings.backends.milvus import expr, terms
 from embeddings.backends.milvus.audit import audit
 from embeddings.backends.milvus.log import LIMIT, Snapshot
@@ -79,14 +79,14 @@ class MilvusReader:
     def candidates(self, vector: np.ndarray, text: str | None, n: int, filters: Filters) -> Candidates:
         where = self.search_expression(filters)
         dense = self._search([np.asarray(vector, np.float32).tolist()], "dense", n, where)
-        dense_ids, dense_scores = self._hits(dense, np.float32)
+        dense_ids, dense_scores = best_first(*self._hits(dense, np.float32))
         tokens = bm25_query_tokens(text, self._stemmer) if text is not None else []
         if not tokens:
             return Candidates(dense_ids, dense_scores, _EMPTY_IDS, _EMPTY_SCORES)
         lexical = self._search([" ".join(tokens)], "sparse", n, where)
         # BM25 scores are never negative; Milvus Lite reports them negated (as distances), servers not.
         lexical_ids, lexical_scores = self._hits(lexical, np.float32)
-        return Candidates(dense_ids, dense_scores, lexical_ids, np.abs(lexical_scores))
+        return Candidates(dense_ids, dense_scores, *best_first(lexical_ids, np.abs(lexical_scores)))
 
     def _search(self, data: list[Any], field: str, n: int, where: str) -> list[dict[str, Any]]:
         params = self.dense_index.search_params(n) if field == "dense" else {"metric_type": "BM25"}
