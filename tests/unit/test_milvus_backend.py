@@ -226,3 +226,11 @@ def test_an_unknown_dense_index_is_a_configuration_error_before_anything_is_made
     with pytest.raises(ValidationError, match="not a Milvus index of float vectors: 'BOGUS'"):
         Settings(backend="milvus", milvus_index="BOGUS")
     assert Settings(milvus_index="flat").milvus_index == "FLAT"
+
+
+def test_a_lite_uri_naming_a_file_is_one_line(tmp_path: Path) -> None:
+    plain = tmp_path / "notes.db"
+    plain.write_text("hi")
+
+    with pytest.raises(IndexUnavailableError, match="is a file, not a Milvus Lite index"):
+        MilvusBackend(str(plain), lock_path=tmp_path / "w.lock").client  # noqa: B018

@@ -131,6 +131,10 @@ class MilvusBackend:
             if self._client is None:
                 if self.lite:
                     Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                    if Path(self.uri).is_file():  # Milvus Lite 3 keeps its data in a folder of that name
+                        raise IndexUnavailableError(
+                            f"{self.uri} is a file, not a Milvus Lite index: point QA_MILVUS_URI elsewhere"
+                        )
                     if _lite_held(Path(self.uri)):
                         raise IndexUnavailableError(
                             f"another process has the Milvus Lite index {self.uri} open: Lite serves"
