@@ -276,14 +276,43 @@ def test_a_version_a_dead_writer_renamed_in_but_never_published_is_removed(
     leftover = root / "versions" / "v00000003"
     shutil.copytree(live, leftover)
     (leftover / "PUBLISHED").unlink()  # renamed into versions/, then the writer died before the swap
+    (root / "LAST").write_text("3\n")  # the number it had taken
     stray = root / "versions" / f"{live.name}.bak"  # an operator's copy: never counted or removed
     shutil.copytree(live, stray)
 
     qa.add([Article("new", "New", "A new story.", None, None)])
 
-    # the leftover removed first, so its number is free; the new version is this write's
-    assert _versions(qa) == [live.name, f"{live.name}.bak", "v00000003"]
-    assert qa.stats()["articles"] == 10 and (leftover / "PUBLISHED").is_file()
+    # the leftover removed, its number never taken again: a reader that had opened it cannot
+    # mistake the new version for it
+    assert _versions(qa) == [live.name, f"{live.name}.bak", "v00000004"]
+    assert qa.stats()["articles"] == 10 and not leftover.exists()
+
+
+def test_a_live_version_a_writer_died_before_marking_is_marked_by_the_next_writer(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    live = live_version(qa.backend.root)
+    (live / "PUBLISHED").unlink()  # killed between the swap of CURRENT and the mark
+
+    qa.add([Article("new", "New", "A new story.", None, None)])
+
+    assert (live / "PUBLISHED").is_file() and live.name in _versions(qa)
+
+
+@pytest.mark.parametrize("name", ["vectors.faiss", "passage_days.npy", "lexical/tokens.npy"])
+def test_repair_replaces_a_derived_file_turned_into_a_symlink(
+    two_versions: tuple[QAService, FakeEncoder], name: str
+) -> None:
+    qa, _ = two_versions
+    path = live_version(qa.backend.root) / name
+    path.unlink()
+    path.symlink_to(path.name)  # a link to itself
+
+    lines = qa.repair()
+
+    assert any(line.startswith("rebuilt") for line in lines), lines
+    assert qa.backend.verify() == [] and qa.stats()["articles"] == 9
 
 
 def test_a_refused_index_stays_refused_within_the_reload_interval(

@@ -164,7 +164,11 @@ def _rebuild(
     tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=directory.root))
     lines = []
     try:
-        shutil.copytree(source, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(PUBLISHED))
+        shutil.copytree(
+            source, tmp, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns(PUBLISHED)
+        )
+        for link in [p for p in tmp.rglob("*") if p.is_symlink()]:  # never in a version: damage
+            link.unlink()
         rows = MetadataStore(tmp / ROWS_FILE, readonly=False)
         try:
             ids = rows.all_passage_ids()

@@ -5,6 +5,7 @@ Layout of an index directory::
     CURRENT             name of the live version, replaced atomically (os.replace)
     versions/v000042/   manifest.json, meta.sqlite, vectors.faiss, lexical/; PUBLISHED once
                         CURRENT has named it
+    LAST                the highest version number taken (a dead writer's too)
     .lock               inter-process writer lock
     tmp-*/              a writer's private work; leftovers of a killed writer are removed
     damaged/v000041/    versions `qa repair` found damaged and moved aside
@@ -39,6 +40,7 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 PUBLISHED = "PUBLISHED"  # marks a version CURRENT has named (written right after the swap)
+LAST = "LAST"  # the highest version number a writer has taken, so that none is taken twice
 KEEP_VERSIONS = 2  # the live version and the one before it, to fall back to
 DAMAGED = "damaged"
 _VERSION_NAME = re.compile(r"v[0-9]{8}")
@@ -164,7 +166,10 @@ class IndexDirectory:
             names |= {p.name for p in damaged.iterdir() if _VERSION_NAME.fullmatch(p.name)}
         with suppress(IndexCorruptError, IndexNotFoundError):
             names.add(self.current_name())
-        return max((int(name[1:]) for name in names), default=0) + 1
+        taken = max((int(name[1:]) for name in names), default=0)
+        with suppress(OSError, ValueError):  # none yet, or damaged: the names alone decide
+            taken = max(taken, int((self.root / LAST).read_text().strip()))
+        return taken + 1
 
     def version_names(self) -> list[str]:
         """Names of the versions in `versions/`, oldest first."""
@@ -204,15 +209,17 @@ class IndexDirectory:
         for tmp in self.root.glob("tmp-*"):
             shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp.name)
-        leftover = self.root / (CURRENT + ".tmp")
-        if leftover.exists():
-            leftover.unlink()
-            removed.append(leftover.name)
+        for leftover in (self.root / (CURRENT + ".tmp"), self.root / (LAST + ".tmp")):
+            if leftover.exists():
+                leftover.unlink()
+                removed.append(leftover.name)
         if self.versions.is_dir():
             try:
                 live = self.current_name() if self.exists() else None
             except IndexCorruptError:
                 return removed  # without a readable CURRENT no version is known to be unneeded
+            if live is not None and (self.versions / live).is_dir():
+                self._mark_published(self.versions / live)  # a writer died between swap and mark
             names = self.version_names()  # stray folders (v00000003.bak) are neither kept nor counted
             unpublished = [  # renamed into versions/ by a writer that died before the swap
                 n
@@ -237,6 +244,7 @@ class IndexDirectory:
         final = self.versions / name
         if final.exists():
             raise FileExistsError(f"{final} exists: a version is never replaced (see `next_version`)")
+        _write_synced(self.root / LAST, f"{version}\n")  # taken, even if this writer dies now
         current = self.root / CURRENT
         if current.is_dir() and not current.is_symlink():  # damage: os.replace cannot swap a file in
             shutil.rmtree(current)
@@ -254,9 +262,15 @@ class IndexDirectory:
             shutil.rmtree(final, ignore_errors=True)
             raise
         _fsync_dir(self.root)
-        with open(final / PUBLISHED, "w") as f:  # it went live: never a dead writer's leftover
-            os.fsync(f.fileno())
-        _fsync_dir(final)
+        self._mark_published(final)
+
+    @staticmethod
+    def _mark_published(version: Path) -> None:
+        """It went live: never to be taken for a dead writer's leftover."""
+        if not (version / PUBLISHED).exists():
+            with open(version / PUBLISHED, "w") as f:
+                os.fsync(f.fileno())
+            _fsync_dir(version)
 
     def quarantine(self, name: str) -> Path:
         """Move a damaged version out of `versions/` into `damaged/` (kept for inspection, never
@@ -269,6 +283,17 @@ class IndexDirectory:
             shutil.rmtree(target)
         os.replace(self.versions / name, target)
         return target
+
+
+def _write_synced(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically and durably."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
 def _fsync_tree(directory: Path) -> None:
