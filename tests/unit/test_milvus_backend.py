@@ -234,3 +234,20 @@ def test_a_lite_uri_naming_a_file_is_one_line(tmp_path: Path) -> None:
 
     with pytest.raises(IndexUnavailableError, match="is a file, not a Milvus Lite index"):
         MilvusBackend(str(plain), lock_path=tmp_path / "w.lock").client  # noqa: B018
+
+
+def test_the_index_type_is_the_one_the_collections_were_built_with(tmp_path: Path) -> None:
+    """`QA_MILVUS_INDEX` applies when the collections are made: a later write under another
+    setting keeps the built index, and says so."""
+    uri = tmp_path / "flat.db"
+    flat = MilvusBackend(uri, collection="kind", index_type="FLAT")
+    build_service(flat, FakeEncoder()).add(ARTICLES)
+    flat.close()
+    hnsw = MilvusBackend(uri, collection="kind")  # the default, HNSW
+    qa = build_service(hnsw, FakeEncoder())
+    qa.add([_article("more", "More floods in the valley.", day=9)])
+    try:
+        assert qa.stats()["backend"] == "milvus-flat"
+        assert hnsw.client.describe_index("kind_passages", "dense")["index_type"] == "FLAT"
+    finally:
+        hnsw.close()

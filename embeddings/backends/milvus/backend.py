@@ -192,7 +192,7 @@ class MilvusBackend:
             self.names,
             snapshot,
             consistency=self.consistency,
-            dense_index=self.dense_index,
+            dense_index=schema.built_index(self.client, self.names, self.dense_index),
             lite_path=lite_path,
         )
 
@@ -226,7 +226,7 @@ class MilvusBackend:
         upkeep.clear_leftovers(self.client, self.names, base.version if base else 0)
         if base is not None:
             upkeep.purge(self.client, self.names, rows, base)
-        store = f"milvus-{self.dense_index.type.lower()}"
+        store = f"milvus-{schema.built_index(self.client, self.names, self.dense_index).type.lower()}"
         return MilvusTransaction(
             self.client, self.names, spec, base, fresh=fresh, store=store, lite=self.lite
         )

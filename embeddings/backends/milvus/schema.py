@@ -105,6 +105,18 @@ def create(
             client.load_collection(name)
 
 
+def built_index(client: MilvusClient, names: Collections, configured: DenseIndex) -> DenseIndex:
+    """The dense vectors' index as the collection was built (`QA_MILVUS_INDEX` applies only when
+    the collections are made; a later write under another setting changes nothing), else
+    `configured`."""
+    if client.has_collection(names.passages):
+        built = client.describe_index(names.passages, "dense") or {}
+        kind = str(built.get("index_type") or "")
+        if kind and kind != configured.type:
+            return DenseIndex(kind, ())
+    return configured
+
+
 def dimension(client: MilvusClient, names: Collections) -> int | None:
     """The dense vectors' dimension of existing collections (None when there are none)."""
     if not client.has_collection(names.passages):
