@@ -74,10 +74,12 @@ _ABBREVIATIONS = frozenset({
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A file or record that was skipped, and why; `location` is `path` or `path:line`."""
+    """A file or record that was skipped, and why; `location` is `path` or `path:line`.
+    `repeated`: an article whose id an earlier one has (that one is read, so nothing of it is gone)."""
 
     location: str
     reason: str
+    repeated: bool = False
 
     def __str__(self) -> str:
         return f"{self.location}: {self.reason}"
@@ -135,7 +137,8 @@ def iter_articles(
         for file in files:
             for article in _read_file(file, max_chars=max_chars, report=report):
                 if article.id in first:  # two stories named story.txt in two folders, say
-                    report(Problem(str(file), f"id {article.id!r} was already read from {first[article.id]}"))
+                    reason = f"id {article.id!r} was already read from {first[article.id]}"
+                    report(Problem(str(file), reason, repeated=True))
                     continue
                 first[article.id] = str(file)
                 yield article

@@ -1,6 +1,6 @@
 """The questions of a `qa ask --batch` file: JSON lines, each `{"question", "id"?, "date"?}`.
 
-A line that holds no usable question is reported (`FILE:LINE: reason`) and skipped, as `qa index`
+A line that holds no usable question is reported (a `Problem`, `FILE:LINE: reason`) and skipped, as `qa index`
 does with articles; a file that cannot be read, or that holds no question at all, is an error.
 """
 
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings.errors import QAError
+from embeddings.readers import Problem
 
 
 class BatchFileError(QAError):
@@ -29,9 +30,12 @@ class BatchQuestion:
     as_of: dt.date | None
 
 
-def read_batch(path: Path, as_of: dt.date | None, as_of_from_date: bool) -> list[BatchQuestion]:
-    """The questions of a `--batch` file, one JSON object a line; a line that holds none is
-    reported and skipped. Raises BatchFileError when the file cannot be read or no line can be used."""
+def read_batch(
+    path: Path, as_of: dt.date | None, as_of_from_date: bool, on_problem: Callable[[Problem], None]
+) -> list[BatchQuestion]:
+    """The questions of a `--batch` file, one JSON object a line; a line that holds none is passed
+    to `on_problem` and skipped. Raises BatchFileError when the file cannot be read or no line can
+    be used."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -50,7 +54,7 @@ def read_batch(path: Path, as_of: dt.date | None, as_of_from_date: bool) -> list
         try:
             questions.append(batch_question(line, location, str(n), as_of, as_of_from_date))
         except ValueError as exc:
-            print(f"qa: skipped {location}: {exc}", file=sys.stderr)
+            on_problem(Problem(location, str(exc)))
     if not questions:
         raise BatchFileError(f"no question in {path} could be asked")
     return questions

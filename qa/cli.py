@@ -310,13 +310,19 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"qa: error: no article could be read from {where} (nothing was indexed)", file=sys.stderr)
         return 1
     qa = _service(settings, progress=progress_mode())
-    # A skipped record's article would be taken for gone: with any problem, --prune deletes nothing.
-    prune = (lambda: not problems) if args.prune else False
+
+    # A skipped record's article would be taken for gone: with any problem, --prune deletes nothing
+    # (a repeated id's article was read: nothing of it is gone).
+    def lost() -> list[Problem]:
+        return [p for p in problems if not p.repeated]
+
+    prune = (lambda: not lost()) if args.prune else False
     total = count_articles(args.paths)
     dates = DateNotes()
     report = qa.add(dates.watch(chain([first], articles)), prune=prune, rebuild=args.rebuild, total=total)
-    if args.prune and problems:
-        skipped = "1 file or record was" if len(problems) == 1 else f"{len(problems)} files or records were"
+    if args.prune and (skipped_records := lost()):
+        n = len(skipped_records)
+        skipped = "1 file or record was" if n == 1 else f"{n} files or records were"
         print(f"qa: --prune deleted nothing: {skipped} skipped (fix them and index again)", file=sys.stderr)
     for note in dates.notes():
         print(f"qa: note: {note}", file=sys.stderr)
@@ -339,7 +345,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print("qa ask: give a QUESTION or --batch FILE", file=sys.stderr)
         return 2
     # The file is read before the model loads: a typo in its name fails at once.
-    batch = read_batch(args.batch, args.as_of, args.as_of_from_date) if args.batch is not None else []
+    batch = (
+        read_batch(args.batch, args.as_of, args.as_of_from_date, _report_problem)
+        if args.batch is not None
+        else []
+    )
     qa = _service(settings)
     _refuse_damage(qa, settings)
     options = {"since": args.since, "until": args.until, "sources": args.sources, "interpret": args.interpret}

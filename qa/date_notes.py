@@ -3,47 +3,52 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from embeddings.articles import Article
+
+SHOWN = 3  # articles named in a note; the rest are counted
 
 
 class DateNotes:
     """What `qa index` says of the dates it read: articles with none (a `.txt` file without its
     ` date` line), which no date filter or window finds, and articles dated after today, which make
-    the archive's last day a future one."""
+    the archive's last day a future one. It keeps counts and the first few names, not every id."""
 
     def __init__(self, today: dt.date | None = None) -> None:
         self.today = today or dt.date.today()
-        self.undated: list[str] = []
-        self.future: list[tuple[str, dt.date]] = []
+        self.undated, self.future = 0, 0
+        self.undated_named: list[str] = []
+        self.future_named: list[str] = []
 
     def watch(self, articles: Iterable[Article]) -> Iterator[Article]:
         for article in articles:
             if article.date is None:
-                self.undated.append(article.id)
+                self.undated += 1
+                if len(self.undated_named) < SHOWN:
+                    self.undated_named.append(article.id)
             elif article.date > self.today:
-                self.future.append((article.id, article.date))
+                self.future += 1
+                if len(self.future_named) < SHOWN:
+                    self.future_named.append(f"{article.id} {article.date}")
             yield article
 
     def notes(self) -> list[str]:
         out = []
         if self.undated:
             out.append(
-                f"{_articles(len(self.undated))} without a date ({_examples(self.undated)}):"
+                f"{_articles(self.undated)} without a date ({_examples(self.undated_named, self.undated)}):"
                 " date filters and time words never find them"
             )
         if self.future:
-            named = [f"{i} {d}" for i, d in self.future]
-            out.append(
-                f"{_articles(len(self.future))} dated after today ({_examples(named)}): check those dates"
-            )
+            named = _examples(self.future_named, self.future)
+            out.append(f"{_articles(self.future)} dated after today ({named}): check those dates")
         return out
 
 
-def _examples(items: Sequence[str], shown: int = 3) -> str:
-    more = f" and {len(items) - shown} more" if len(items) > shown else ""
-    return ", ".join(items[:shown]) + more
+def _examples(named: list[str], count: int) -> str:
+    more = f" and {count - len(named)} more" if count > len(named) else ""
+    return ", ".join(named) + more
 
 
 def _articles(n: int) -> str:

@@ -31,6 +31,7 @@ from qa.query_vectors import QueryVectors
 from qa.retrieval import (
     Query,
     RetrievalConfig,
+    collapses,
     copies_of,
     load_reranker,
     question_clock,
@@ -113,8 +114,9 @@ class QAService:
         answered from again: every call raises `IndexCorruptError` until another version is live.
         """
         now = time.monotonic()
-        if self._reader is not None and now - self._checked < self.reload_interval:
-            return self._reader
+        reader = self._reader  # read once: a failed check elsewhere may set it to None meanwhile
+        if reader is not None and now - self._checked < self.reload_interval:
+            return reader
         with self._lock:
             self._checked = now
             try:
@@ -301,18 +303,19 @@ class QAService:
         return article
 
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
-        """The k articles most related to `article_id` (never itself, nor its syndicated copies:
-        `copies`): see `retrieval.related`."""
+        """The k articles most related to `article_id`: never itself, nor, in the modes that fold
+        copies in, its syndicated copies (`copies`); see `retrieval.related`."""
         check_k(k, self.max_k)
         return related_articles(self.reader(), check_text(article_id, "the article id"), k, self.retrieval)
 
     def copies(self, article_id: str) -> list[RelatedCopy]:
         """The syndicated copies of an article (other articles holding one of its passages word for
-        word), by id. Raises ArticleNotFoundError for an unknown article."""
+        word) that `related` leaves out: none in the modes that list copies as related articles
+        (`retrieval.collapses`). Raises ArticleNotFoundError for an unknown article."""
         reader = self.reader()
         if not len(reader.article_passages(check_text(article_id, "the article id"))):
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
-        return copies_of(reader, article_id)
+        return copies_of(reader, article_id) if collapses(self.retrieval) else []
 
     def stats(self) -> dict[str, object]:
         reader = self.reader()

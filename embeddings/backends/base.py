@@ -60,7 +60,8 @@ class Candidates(NamedTuple):
 
 def best_first(ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A candidate list best first, equal scores by passage id: syndicated copies with the same
-    vector come in one order from every backend (a search engine leaves ties in its own order)."""
+    vector come in one order from every backend (a search engine leaves ties in its own order).
+    Which of several items tied at the last place make the list is still the engine's choice."""
     order = np.lexsort((ids, -scores))
     return ids[order], scores[order]
 

@@ -59,7 +59,9 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        scope["method"] = "GET"  # in place: the router records the route in this very scope
+        # The GET runs in full (a file response reads its file) and only its body is dropped:
+        # HEAD is a probe's request, rare and small. In place: the router records the route here.
+        scope["method"] = "GET"
         try:
             await self.app(scope, receive, headers_only)
         finally:

@@ -409,6 +409,13 @@ def test_head_answers_as_get_without_the_body(client: TestClient, path: str) -> 
     assert head.headers["content-length"] == got.headers["content-length"]
 
 
+def test_head_on_a_route_without_get_is_405_naming_its_method(client: TestClient) -> None:
+    response = client.head("/ask")
+
+    assert response.status_code == 405 and response.content == b""
+    assert response.headers["allow"] == "POST"
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -361,12 +361,23 @@ def test_an_old_link_with_q_still_asks(visit: Visit) -> None:
 
 def test_an_empty_archive_is_said_to_be_empty(visit: Visit) -> None:
     empty = {"question": MUNIR, "as_of": "2026-01-01", "interpreted": None, "hits": []}
-    visit.context.route("**/sources", lambda route: route.fulfill(json={"sources": [], "newest": None}))
+    visit.context.route("**/stats", lambda route: route.fulfill(json={"articles": 0, "passages": 0}))
     visit.context.route("**/search?*", lambda route: route.fulfill(json=empty))
     page = visit.open(f"/?question={MUNIR}")
     page.wait_for_selector("#status:has-text('empty')")
 
     assert page.text_content("#status") == "The archive is empty: no article has been indexed yet."
+
+
+def test_nothing_found_in_an_archive_of_articles_without_sources_is_not_called_empty(visit: Visit) -> None:
+    """/sources lists only articles that name a source: the count of articles decides."""
+    empty = {"question": MUNIR, "as_of": "2026-01-01", "interpreted": None, "hits": []}
+    visit.context.route("**/sources", lambda route: route.fulfill(json={"sources": [], "newest": None}))
+    visit.context.route("**/search?*", lambda route: route.fulfill(json=empty))
+    page = visit.open(f"/?question={MUNIR}")
+    page.wait_for_selector("#status:has-text('No passages')")
+
+    assert page.text_content("#status") == "No passages found as of 2026-01-01. Try fewer filters."
 
 
 def test_an_answer_the_page_cannot_read_is_a_message_not_a_script_error(visit: Visit) -> None:

@@ -453,3 +453,19 @@ def test_index_notes_articles_without_a_date_or_dated_after_today(
         "qa: note: 1 article without a date (nodate): date filters and time words never find them",
         "qa: note: 1 article dated after today (typo 2204-03-20): check those dates",
     ]
+
+
+def test_a_repeated_id_does_not_keep_prune_from_deleting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its first article is read, so nothing of it is gone; an article left out of the feed is."""
+    feed = write_feed(tmp_path / "feed.jsonl")
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(feed), "--index-dir", index)[0] == 0
+    lines = feed.read_text().splitlines()
+    feed.write_text("\n".join([lines[0], lines[1], lines[1]]) + "\n")  # r2 gone, r1 twice
+
+    code, out, err = run(capsys, "index", str(feed), "--prune", "--index-dir", index)
+
+    assert code == 0 and "deleted 1" in out and "--prune deleted nothing" not in err
+    assert "id 'r1' was already read" in err

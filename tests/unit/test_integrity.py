@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from embeddings.articles import Article
 from embeddings.backends.local import LocalBackend, integrity
+from embeddings.backends.local import versions as versions_module
 from embeddings.errors import IndexCorruptError
 from qa.service import QAService
 from tests.support.articles import make_articles
@@ -329,9 +331,11 @@ def test_a_refused_index_stays_refused_within_the_reload_interval(
             qa.search("metro", k=1)
 
 
-@pytest.mark.parametrize("shape", ["CURRENT", "vectors.faiss"])
+@pytest.mark.parametrize(
+    ("shape", "done"), [("CURRENT", "fell back to v00000002"), ("vectors.faiss", "rebuilt the vectors")]
+)
 def test_repair_recovers_a_file_turned_into_a_folder(
-    two_versions: tuple[QAService, FakeEncoder], shape: str
+    two_versions: tuple[QAService, FakeEncoder], shape: str, done: str
 ) -> None:
     qa, _ = two_versions
     root = qa.backend.root
@@ -339,9 +343,30 @@ def test_repair_recovers_a_file_turned_into_a_folder(
     path.unlink()
     path.mkdir()
 
-    qa.repair()
+    lines = qa.repair()
 
-    assert qa.backend.verify() == [] and qa.stats()["articles"] >= 8
+    assert any(line.startswith(done) for line in lines), lines
+    assert qa.backend.verify() == [] and qa.stats()["articles"] == 9  # the newest, intact or rebuilt
+
+
+def test_every_version_number_taken_is_recorded_before_its_version_appears(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    root = qa.backend.root
+    seen: list[tuple[str, bool]] = []
+    replace = os.replace
+
+    def watching(src: object, dst: object) -> None:  # the rename of a new version into versions/
+        if Path(str(dst)).parent == root / "versions":
+            seen.append(((root / "LAST").read_text().strip(), Path(str(dst)).exists()))
+        replace(src, dst)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(versions_module.os, "replace", watching)
+        qa.add([Article("new", "New", "A new story.", None, None)])
+
+    assert seen == [("3", False)]
 
 
 def test_the_backend_itself_verifies_and_repairs(tmp_path: Path) -> None:

@@ -215,8 +215,10 @@ def test_a_lite_index_another_process_holds_is_refused_at_once_in_one_line(tmp_p
     assert not milvus_backend._lite_held(data)  # released: free again
 
 
-def test_pymilvus_logs_through_the_root_logger() -> None:
-    """Not through a stderr handler of its own, which no console setting could quiet."""
+def test_pymilvus_logs_through_the_root_logger(backend: MilvusBackend) -> None:
+    """Not through a stderr handler of its own, which no console setting could quiet (handed back
+    when the first client connects)."""
+    backend.client  # noqa: B018
     for name in ("pymilvus", "pymilvus.milvus_client"):
         logger = logging.getLogger(name)
         assert logger.handlers == [] and logger.propagate

@@ -431,9 +431,11 @@ def test_an_id_read_twice_is_a_problem_and_the_first_article_is_kept(tmp_path: P
     first = tmp_path / "2024" / "03" / "01" / "story.txt"
     assert problems == [
         Problem(
-            str(tmp_path / "2024" / "03" / "02" / "story.txt"), f"id 'story' was already read from {first}"
+            str(tmp_path / "2024" / "03" / "02" / "story.txt"),
+            f"id 'story' was already read from {first}",
+            repeated=True,
         ),
-        Problem(str(feed), f"id 'k' was already read from {feed}"),
+        Problem(str(feed), f"id 'k' was already read from {feed}", repeated=True),
     ]
 
 

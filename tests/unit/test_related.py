@@ -164,3 +164,18 @@ def test_title_coverage_weighs_the_title_words_each_candidate_article_holds(serv
     # "Baku metro opens a new station": the history note holds Baku, metro and station, not the rest
     assert 0.0 < coverage["archive-note"] < 1.0
     assert coverage["football-win"] == 0.0 == coverage["cotton-harvest"]
+
+
+@pytest.mark.parametrize(
+    "config", [{"related": "dense"}, {"related": "lexical"}, {"collapse_duplicates": False}]
+)
+def test_modes_that_list_copies_as_related_articles_list_no_copies_apart(
+    service: QAService, config: dict[str, object]
+) -> None:
+    """Else the page would show the same article as "the same story" and as a related article."""
+    service.retrieval = RetrievalConfig(**config)  # type: ignore[arg-type]
+    try:
+        assert service.copies("pipeline-a") == []
+        assert service.related("pipeline-a", 3)[0].article_id == "pipeline-b"
+    finally:
+        service.retrieval = RetrievalConfig()

@@ -226,14 +226,20 @@ def test_prune_deletes_articles_absent_from_the_run(root: Path, indexed: Indexer
 
 
 def test_prune_asked_once_everything_is_read_can_decline(root: Path, indexed: Indexer) -> None:
+    read: list[int] = []
     asked: list[int] = []
 
+    def counted() -> Iterator[Article]:
+        for article in _corpus()[:3]:
+            read.append(1)
+            yield article
+
     def decline() -> bool:
-        asked.append(1)
+        asked.append(len(read))  # how many articles had been read when asked
         return False
 
-    report = indexed.upsert(_corpus()[:3], prune=decline)
-    assert report.deleted == [] and asked == [1]
+    report = indexed.upsert(counted(), prune=decline)
+    assert report.deleted == [] and asked == [3]
     with _live(root) as snap:
         assert snap.rows.article_ids() == ["a0", "a1", "a2", "a3", "a4"]
 

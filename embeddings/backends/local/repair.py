@@ -139,7 +139,7 @@ def _fall_back(
             f" published as v{version:08d}"
         ]
         if live is not None:
-            lines.append(f"the writes that made {live} after {name} are lost: write them again")
+            lines.append(f"what {live} held that {name} does not is lost: write it again")
             lines += _quarantined(directory, live)
         return lines
     raise IndexCorruptError(

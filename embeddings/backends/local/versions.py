@@ -3,12 +3,12 @@
 Layout of an index directory::
 
     CURRENT             name of the live version, replaced atomically (os.replace)
-    versions/v000042/   manifest.json, meta.sqlite, vectors.faiss, lexical/; PUBLISHED once
+    versions/v00000042/ manifest.json, meta.sqlite, vectors.faiss, lexical/; PUBLISHED once
                         CURRENT has named it
     LAST                the highest version number taken (a dead writer's too)
     .lock               inter-process writer lock
     tmp-*/              a writer's private work; leftovers of a killed writer are removed
-    damaged/v000041/    versions `qa repair` found damaged and moved aside
+    damaged/v00000041/  versions `qa repair` found damaged and moved aside
 
 A writer copies the live version into a private directory, applies its changes there, fsyncs
 it, renames it into `versions/` and only then points CURRENT at it. A crash at any moment
@@ -210,8 +210,8 @@ class IndexDirectory:
             shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp.name)
         for leftover in (self.root / (CURRENT + ".tmp"), self.root / (LAST + ".tmp")):
-            if leftover.exists():
-                leftover.unlink()
+            if leftover.exists() or leftover.is_symlink():
+                _remove(leftover)
                 removed.append(leftover.name)
         if self.versions.is_dir():
             try:
@@ -266,8 +266,12 @@ class IndexDirectory:
 
     @staticmethod
     def _mark_published(version: Path) -> None:
-        """It went live: never to be taken for a dead writer's leftover."""
-        if not (version / PUBLISHED).exists():
+        """It went live: never to be taken for a dead writer's leftover. Best effort: the version
+        is live whether or not the mark is written (a full disk, say), and the next writer marks
+        it under the lock."""
+        if (version / PUBLISHED).exists():
+            return
+        with suppress(OSError):
             with open(version / PUBLISHED, "w") as f:
                 os.fsync(f.fileno())
             _fsync_dir(version)
@@ -286,7 +290,9 @@ class IndexDirectory:
 
 
 def _write_synced(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically and durably."""
+    """Replace `path` with `text` atomically and durably (whatever shape damage left it in)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as f:
         f.write(text)
@@ -294,6 +300,14 @@ def _write_synced(path: Path, text: str) -> None:
         os.fsync(f.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a link or a folder."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _fsync_tree(directory: Path) -> None:

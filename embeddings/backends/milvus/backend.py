@@ -47,9 +47,6 @@ def _log_through_the_root() -> None:
         logger.setLevel(logging.NOTSET)
 
 
-_log_through_the_root()
-
-
 def _lite_held(path: Path) -> bool:
     """Whether another process holds the Milvus Lite data directory `path` (its engine serves one
     process: opening it would fail, after seconds of retries and a logged traceback)."""
@@ -60,9 +57,12 @@ def _lite_held(path: Path) -> bool:
     lock = path / LITE_LOCK
     if not lock.is_file():
         return False
-    fd = os.open(lock, os.O_RDWR)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fd = os.open(lock, os.O_RDONLY)  # a shared probe, released at once
+    except OSError:
+        return False  # unreadable here: let the engine say what is wrong
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError:
         return True
     else:
@@ -144,6 +144,7 @@ class MilvusBackend:
                 # of length 1, never over the limit): half the client's cost of an insert, to check
                 # nothing. The engine checks the lengths itself.
                 entity_helper.CHECK_STR_ARRAY = False
+                _log_through_the_root()
                 try:
                     client = MilvusClient(self.uri, token=self.token or "")
                 except MilvusException as exc:

@@ -170,10 +170,11 @@ async function ask(params, { push = true } = {}) {
   try {
     const answer = await getJson(`search?${params}`, controller.signal);
     const received = performance.now();
-    // Whether the archive is empty, when that is why nothing was found (/sources is asked at start).
-    const archive = answer.hits?.length === 0 ? await archiveRead : null;
+    // Whether the archive is empty, when that may be why nothing was found (its count of articles
+    // now: /sources lists only articles that name a source).
+    const stats = answer.hits?.length === 0 ? await getJson("stats", controller.signal).catch(() => null) : null;
     if (controller.signal.aborted) return;
-    render(answer, params, archive);
+    render(answer, params, stats);
     // What the page adds over the API call, for benchmarks/bench_page.py (performance entries).
     performance.measure("qa:api", { start: asked, end: received });
     performance.measure("qa:render", { start: received, end: performance.now() });
@@ -192,19 +193,19 @@ async function ask(params, { push = true } = {}) {
   }
 }
 
-function render(answer, params, archive) {
+function render(answer, params, stats) {
   if (!Array.isArray(answer.hits)) throw new Error(UNREADABLE);
   const hits = answer.hits;
   showError(null);
   results.replaceChildren(...hits.map((hit, n) => card(hit, n)));
   statusLine.textContent = hits.length
     ? `${hits.length} ${hits.length === 1 ? "answer" : "answers"}, as of ${answer.as_of}.`
-    : nothingFound(answer, archive);
+    : nothingFound(answer, stats);
   showInterpretation(answer, params);
 }
 
-function nothingFound(answer, archive) {
-  if (archive && !archive.sources.length) return "The archive is empty: no article has been indexed yet.";
+function nothingFound(answer, stats) {
+  if (stats && stats.articles === 0) return "The archive is empty: no article has been indexed yet.";
   const dates = answer.interpreted ? ", or ignore the dates read from the question" : "";
   return `No passages found as of ${answer.as_of}. Try fewer filters${dates}.`;
 }
@@ -445,5 +446,5 @@ function fromAddress() {
 
 window.addEventListener("popstate", fromAddress);
 if (window.matchMedia("(min-width: 48rem)").matches) input("filters").open = true;
-const archiveRead = loadArchive();
+loadArchive();
 fromAddress();
