@@ -24,7 +24,7 @@ class Hit:
     or that passage extended over an adjacent one that ranked too. `highlight` is the sentence of
     `text` that best answers the question, at `text[highlight_start:highlight_end]`;
     `duplicates` lists other articles carrying the same passage (syndicated copies collapsed into
-    this hit).
+    this hit), and `copies` the same articles with their dates, sources and urls.
     """
 
     text: str
@@ -42,6 +42,7 @@ class Hit:
     highlight_end: int = 0
     duplicates: tuple[str, ...] = field(default_factory=tuple)
     passage_id: int = -1
+    copies: tuple[RelatedCopy, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_row(
@@ -50,6 +51,7 @@ class Hit:
         score: float,
         *,
         duplicates: tuple[str, ...] = (),
+        copies: tuple[RelatedCopy, ...] = (),
         highlight: tuple[str, int, int] = ("", 0, 0),
     ) -> Hit:
         """The hit for a metadata row; `highlight` is `(text, start, end)` within the row's text."""
@@ -67,6 +69,7 @@ class Hit:
             *highlight,
             duplicates=duplicates,
             passage_id=row.id,
+            copies=copies,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +94,7 @@ class Hit:
             "highlight": highlight,
             "highlight_span": [h_start, h_end],
             "duplicates": list(self.duplicates),
+            "copies": [c.to_dict() for c in self.copies],
         }
 
 

@@ -19,6 +19,13 @@ class ErrorResponse(BaseModel):
     errors: list[dict[str, Any]] | None = Field(None, description="Validation errors, field by field.")
 
 
+class RelatedCopyOut(BaseModel):
+    article_id: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+
+
 class HitOut(BaseModel):
     """One passage that answers the question, with its article's metadata."""
 
@@ -38,6 +45,9 @@ class HitOut(BaseModel):
     highlight: str = Field(..., description="The sentence of the passage that best answers the question.")
     highlight_span: list[int] = Field(..., description="[start, end) of the highlight in `text`.")
     duplicates: list[str] = Field(..., description="Other articles carrying the same passage (syndication).")
+    copies: list[RelatedCopyOut] = Field(
+        ..., description="The same articles as `duplicates`, with their dates, sources and urls."
+    )
 
 
 class InterpretedOut(BaseModel):
@@ -116,13 +126,6 @@ class ArticleOut(BaseModel):
     @classmethod
     def of(cls, article: Article) -> ArticleOut:
         return cls.model_validate(article.to_record())
-
-
-class RelatedCopyOut(BaseModel):
-    article_id: str
-    date: dt.date | None
-    source: str | None
-    url: str | None
 
 
 class RelatedArticleOut(BaseModel):

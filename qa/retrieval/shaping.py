@@ -10,7 +10,7 @@ import numpy as np
 
 from embeddings.backends import Filters, IndexReader, PassageRow
 from embeddings.text import question_terms
-from qa.hits import Hit
+from qa.hits import Hit, RelatedCopy
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.highlight import best_sentence
 from qa.retrieval.highlighter import load_highlighter
@@ -91,15 +91,6 @@ def _merged(reader: IndexReader, row: PassageRow, neighbour: PassageRow) -> Pass
     return replace(row, text=text, start=first.start, end=second.end, sentences=spans)
 
 
-def _admitted(
-    reader: IndexReader, duplicates: dict[str, list[str]], filters: Filters
-) -> dict[str, list[str]]:
-    """`duplicates` without the articles `filters` leave out."""
-    rows = first_rows(reader, sorted({a for ids in duplicates.values() for a in ids}))
-    kept = {a for a, row in rows.items() if filters.admits(row.date, row.source)}
-    return {h: [a for a in ids if a in kept] for h, ids in duplicates.items()}
-
-
 def first_rows(reader: IndexReader, article_ids: Sequence[str]) -> dict[str, PassageRow]:
     """Each given article's first passage row (its date, source, url), in two reads; an article
     with no passages is left out."""
@@ -121,15 +112,18 @@ def hits(
     """Hits for the chosen passages (one metadata read), each merged with its neighbour from
     `adjacent` (unless other articles carry the same passage: a syndicated hit stays the shared
     text) and given its highlight; with duplicate collapse, a hit lists those other articles
-    that `filters` (the search's) admit: a copy published after `as_of` is not named either.
+    that `filters` (the search's) admit, with their dates, sources and urls: a copy published
+    after `as_of` is not named either.
     `shared` marks the passages whose text more than one passage of the archive carries."""
     rows = reader.passages([*ids.tolist(), *neighbours.values()])
     duplicates: dict[str, list[str]] = {}
     if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
         hashes = [rows[pid].text_hash for pid in ids[shared].tolist() if pid in rows]
         duplicates = reader.duplicates(hashes) if hashes else {}
-        if duplicates and filters is not None and filters != Filters():
-            duplicates = _admitted(reader, duplicates, filters)
+    copied = sorted({a for ids in duplicates.values() for a in ids})
+    copy_rows = first_rows(reader, copied) if copied else {}
+    admitted = filters or Filters()
+    copy_rows = {a: row for a, row in copy_rows.items() if admitted.admits(row.date, row.source)}
     idf = corpus_idf(reader, question) if config.highlight and config.highlight_corpus_idf else None
     scorer = None
     if config.highlight and config.highlighter == "learned":
@@ -139,14 +133,19 @@ def hits(
         row = rows.get(pid)
         if row is None:
             continue
-        others = tuple(sorted(a for a in duplicates.get(row.text_hash, ()) if a != row.article_id))
+        others = tuple(
+            sorted(a for a in duplicates.get(row.text_hash, ()) if a in copy_rows and a != row.article_id)
+        )
         if pid in neighbours and neighbours[pid] in rows and not others:  # a shared passage stays as shared
             row = _merged(reader, row, rows[neighbours[pid]])
         mark = ("", 0, 0)
         if config.highlight:
             h = best_sentence(question, row.text, idf=idf, spans=row.sentences, scorer=scorer)
             mark = (h.text, h.start, h.end)
-        out.append(Hit.from_row(row, score, duplicates=others, highlight=mark))
+        copies = tuple(
+            RelatedCopy(a, copy_rows[a].date, copy_rows[a].source, copy_rows[a].url) for a in others
+        )
+        out.append(Hit.from_row(row, score, duplicates=others, copies=copies, highlight=mark))
     return out
 
 

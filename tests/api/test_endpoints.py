@@ -26,6 +26,7 @@ HIT_KEYS = {
     "highlight",
     "highlight_span",
     "duplicates",
+    "copies",
 }
 LATER = "2025-01-01"
 NEW_ARTICLE = {
@@ -285,7 +286,7 @@ def test_answers_match_their_documented_schema(client: TestClient) -> None:
         assert answer["hits"] and set(answer) == set(AnswerOut.model_fields)
         assert set(answer["hits"][0]) == {
             "text", "score", "article_id", "title", "date", "source", "url",
-            "position", "span", "highlight", "highlight_span", "duplicates",
+            "position", "span", "highlight", "highlight_span", "duplicates", "copies",
         }  # fmt: skip
 
 

@@ -208,6 +208,8 @@ def test_a_hits_copies_are_only_those_its_filters_admit(tmp_path: Path) -> None:
 
     def named(**filters: object) -> set[str]:
         (hit,) = qa.ask("Caspian pipeline crude oil exports", k=1, **filters).hits  # type: ignore[arg-type]
+        sources = {i: src for i, _, src in copies}
+        assert [(c.article_id, c.source) for c in hit.copies] == [(i, sources[i]) for i in hit.duplicates]
         return {hit.article_id, *hit.duplicates}
 
     assert named(as_of=dt.date(2026, 1, 1)) == {"early", "also", "late", "undated"}

@@ -124,7 +124,16 @@ def _reader(rows: dict[int, PassageRow] | None = None, copies: dict[str, list[st
     def duplicates(hashes: list[str]) -> dict[str, list[str]]:
         return {h: (copies or {})[h] for h in hashes if h in (copies or {})}
 
-    return SimpleNamespace(article_slice=article_slice, passages=passages, duplicates=duplicates)
+    def articles_passages(article_ids: list[str]) -> dict[str, np.ndarray]:
+        # each copy's first passage is the row 10 of article "a" under its own id
+        return {a: np.array([10]) for a in article_ids}
+
+    return SimpleNamespace(
+        article_slice=article_slice,
+        passages=passages,
+        duplicates=duplicates,
+        articles_passages=articles_passages,
+    )
 
 
 def test_an_overlapping_next_passage_extends_the_hit_to_the_article_span() -> None:
@@ -176,6 +185,10 @@ def test_a_syndicated_hit_keeps_the_shared_text_and_lists_the_other_articles() -
     [hit] = _hits(shared=True)
     assert (hit.text, hit.start, hit.end) == (ARTICLE[0:40], 0, 40)
     assert hit.duplicates == ("b", "c")
+    assert [(c.article_id, c.date, c.source) for c in hit.copies] == [
+        ("b", dt.date(2024, 1, 1), "S"),
+        ("c", dt.date(2024, 1, 1), "S"),
+    ]
 
 
 def test_the_highlight_is_chosen_by_the_configured_highlighter(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ const DATES = { since: "Since", until: "Until", as_of: "As of" };
 const DUPLICATES_SHOWN = 5;
 
 let inFlight = null; // the AbortController of the request being answered
-const articles = new Map(); // article id -> Promise of its record, for "also published by"
 const UNREADABLE = "The server's answer could not be read.";
 
 /** An element with attributes (`on*` functions become listeners) and children (strings become text). */
@@ -292,7 +291,7 @@ function card(hit, n) {
         el("span", { class: "source", dir: "auto" }, hit.source || "unknown source"),
       ),
       passage(hit),
-      hit.duplicates.length ? duplicates(hit.duplicates) : null,
+      hit.copies.length ? copies(hit.copies) : null,
       toggle,
       related,
     ),
@@ -315,17 +314,6 @@ function passage(hit) {
   );
 }
 
-function duplicates(ids) {
-  const list = el("ul", { class: "duplicates" });
-  for (const id of ids.slice(0, DUPLICATES_SHOWN)) {
-    const item = el("li", {}, id);
-    list.append(item);
-    describe(id, item);
-  }
-  if (ids.length > DUPLICATES_SHOWN) list.append(el("li", {}, `and ${ids.length - DUPLICATES_SHOWN} more`));
-  return el("div", { class: "also" }, el("span", {}, "Also published by "), list);
-}
-
 /** Syndicated copies: their source and date, linked (no request needed). */
 function copies(list, label = "Also published by ") {
   const items = list.slice(0, DUPLICATES_SHOWN).map((c) =>
@@ -334,15 +322,6 @@ function copies(list, label = "Also published by ") {
   if (list.length > DUPLICATES_SHOWN) items.push(el("li", {}, `and ${list.length - DUPLICATES_SHOWN} more`));
   const shown = el("ul", { class: "duplicates" }, ...items);
   return el("div", { class: "also" }, el("span", {}, label), shown);
-}
-
-/** Replace an article id by its source and date once the article is read (the id stays on failure). */
-async function describe(id, item) {
-  if (!articles.has(id)) articles.set(id, getJson(`articles/${encodeURIComponent(id)}`).catch(() => null));
-  const article = await articles.get(id);
-  if (!article) return;
-  const label = `${article.source || article.title || id}${article.date ? ` (${article.date})` : ""}`;
-  item.replaceChildren(linkOrText(label, article.url));
 }
 
 async function toggleRelated(button, panel, id) {
