@@ -275,7 +275,7 @@ function card(hit, n) {
     },
     "Related articles",
   );
-  toggle.addEventListener("click", () => toggleRelated(toggle, related, hit.article_id));
+  toggle.addEventListener("click", () => toggleRelated(toggle, related, hit));
   return el(
     "li",
     { class: "card" },
@@ -324,7 +324,10 @@ function copies(list, label = "Also published by ") {
   return el("div", { class: "also" }, el("span", {}, label), shown);
 }
 
-async function toggleRelated(button, panel, id) {
+/** A hit's related articles, opened in its card; the article's own copies come first, those the
+ * card does not already name ("also published by" of its passage). */
+async function toggleRelated(button, panel, hit) {
+  const id = hit.article_id;
   const open = button.getAttribute("aria-expanded") === "true";
   button.setAttribute("aria-expanded", String(!open)); // the arrow before the label follows it
   panel.hidden = open;
@@ -334,7 +337,7 @@ async function toggleRelated(button, panel, id) {
   try {
     const { related, copies: own = [] } = await getJson(`articles/${encodeURIComponent(id)}/related?k=5`);
     panel.replaceChildren(
-      own.length ? copies(own, "The same story was also published by ") : "",
+      ...unnamed(own, hit).map((more) => copies(more, "The same story was also published by ")),
       related.length
         ? el(
             "ul",
@@ -356,6 +359,13 @@ async function toggleRelated(button, panel, id) {
     panel.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
     delete panel.dataset.state; // a later click tries again
   }
+}
+
+/** The article's copies the card does not name yet, as one list (or none). */
+function unnamed(own, hit) {
+  const named = new Set(hit.duplicates);
+  const more = own.filter((c) => !named.has(c.article_id));
+  return more.length ? [more] : [];
 }
 
 // --- the archive: sources for the filter, its last day for "as of" ------------------------------
