@@ -407,7 +407,7 @@ def _ask_batch(qa: Any, args: argparse.Namespace, batch: list[BatchQuestion], op
 def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
     qa = _service(settings)
     _refuse_damage(qa, settings)
-    related, copies = qa.related(args.article_id, args.k), qa.copies(args.article_id)
+    related, copies = qa.related_with_copies(args.article_id, args.k)
     if args.json:
         _print_json(
             {

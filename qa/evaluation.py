@@ -10,7 +10,6 @@ from typing import Any
 
 from embeddings.errors import ArticleNotFoundError, QAError
 from embeddings.readers import Problem, count_articles, iter_articles
-from qa.retrieval import collapses
 from qa.service import QAService
 
 FILES = ("corpus.jsonl", "queries.jsonl")
@@ -113,13 +112,11 @@ def score_related(qa: QAService, queries: Sequence[dict[str, Any]], *, k: int = 
 
 def related_returned(qa: QAService, article: str, k: int) -> tuple[set[str], set[str]]:
     """What `qa.related(article, k)` puts before a user: every article listed (the k shown, their
-    syndicated copies and, where the mode `collapses` copies, the article's own), and the k shown."""
-    found = qa.related(article, k)
+    syndicated copies and the article's own, which only the modes that fold copies in list
+    apart), and the k shown."""
+    found, own = qa.related_with_copies(article, k)  # `own` is empty where the mode lists copies
     shown = {r.article_id for r in found}
-    listed = shown | {c.article_id for r in found for c in r.copies}
-    if collapses(qa.retrieval):
-        listed |= {c.article_id for c in qa.copies(article)}
-    return listed, shown
+    return shown | {c.article_id for r in found for c in r.copies} | {c.article_id for c in own}, shown
 
 
 def score(queries: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> dict[str, Any]:

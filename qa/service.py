@@ -38,12 +38,12 @@ from qa.retrieval import (
     read_query,
     retrieve,
 )
-from qa.retrieval import related as related_articles
 from qa.retrieval.features import QueryFacts, asks_present
 from qa.retrieval.highlighter import load_highlighter
 from qa.retrieval.learned import load_ranker, load_related_ranker
 from qa.retrieval.pipeline import candidate_features
 from qa.retrieval.ranking import inside
+from qa.retrieval.related import related_and_copies
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question, check_text
 
@@ -305,17 +305,26 @@ class QAService:
     def related(self, article_id: str, k: int = 5) -> list[RelatedArticle]:
         """The k articles most related to `article_id`: never itself, nor, in the modes that fold
         copies in, its syndicated copies (`copies`); see `retrieval.related`."""
-        check_k(k, self.max_k)
-        return related_articles(self.reader(), check_text(article_id, "the article id"), k, self.retrieval)
+        return self.related_with_copies(article_id, k)[0]
 
     def copies(self, article_id: str) -> list[RelatedCopy]:
         """The syndicated copies of an article (other articles holding one of its passages word for
         word) that `related` leaves out: none in the modes that list copies as related articles
         (`retrieval.collapses`). Raises ArticleNotFoundError for an unknown article."""
         reader = self.reader()
-        if not len(reader.article_passages(check_text(article_id, "the article id"))):
+        own = reader.article_passages(check_text(article_id, "the article id"))
+        if not len(own):
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
-        return copies_of(reader, article_id) if collapses(self.retrieval) else []
+        return copies_of(reader, article_id, own) if collapses(self.retrieval) else []
+
+    def related_with_copies(
+        self, article_id: str, k: int = 5
+    ) -> tuple[list[RelatedArticle], list[RelatedCopy]]:
+        """`related` and `copies` together, from one version of the index, the copies found once
+        (what the API, the CLI and the evaluation show)."""
+        check_k(k, self.max_k)
+        aid = check_text(article_id, "the article id")
+        return related_and_copies(self.reader(), aid, k, self.retrieval)
 
     def stats(self) -> dict[str, object]:
         reader = self.reader()

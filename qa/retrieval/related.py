@@ -39,10 +39,10 @@ def collapses(config: RetrievalConfig) -> bool:
     return config.collapse_duplicates and config.related in ("hybrid", "learned")
 
 
-def copies_of(reader: IndexReader, article_id: str) -> list[RelatedCopy]:
+def copies_of(reader: IndexReader, article_id: str, own: np.ndarray | None = None) -> list[RelatedCopy]:
     """The syndicated copies of an article: the other articles holding one of its passages word
-    for word, by id (none for an unknown article)."""
-    own = reader.article_passages(article_id)
+    for word, by id (none for an unknown article). `own`: its passage ids, when already read."""
+    own = reader.article_passages(article_id) if own is None else own
     shared = own[reader.text_copies(reader.columns(own).texts) > 1] if len(own) else own
     if not len(shared):
         return []
@@ -57,12 +57,28 @@ def related(
 ) -> list[RelatedArticle]:
     """The k articles most related to `article_id`, best first: never itself, nor, where the mode
     `collapses` copies, its own syndicated copies (`copies_of`: the same story, not another)."""
+    return related_and_copies(reader, article_id, k, config)[0]
+
+
+def related_and_copies(
+    reader: IndexReader, article_id: str, k: int, config: RetrievalConfig | None = None
+) -> tuple[list[RelatedArticle], list[RelatedCopy]]:
+    """`related`, and the article's own copies it left out (none where the mode does not
+    `collapses` copies): both from one reader, the copies looked up once."""
     config = config or RetrievalConfig()
     own = reader.article_passages(article_id)
     article = reader.article(article_id)
     if not len(own) or article is None:
         raise ArticleNotFoundError(f"no article with id {article_id!r}")
-    mine = {c.article_id for c in copies_of(reader, article_id)} if collapses(config) else set()
+    copies = copies_of(reader, article_id, own) if collapses(config) else []
+    return _related(reader, article, own, k, config, {c.article_id for c in copies}), copies
+
+
+def _related(
+    reader: IndexReader, article: Article, own: np.ndarray, k: int, config: RetrievalConfig, mine: set[str]
+) -> list[RelatedArticle]:
+    """The ranking of `related`, given the article, its passages and the copies `mine` to leave out."""
+    article_id = article.id
     if config.related == "learned":
         pool = related_pool(reader, article, own, max(config.related_candidates, 20 * k))
         scores = load_related_ranker(config.related_ranker_path).score(pool.x)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -414,17 +415,25 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(
     assert capsys.readouterr().err == ""
 
 
+def pruned_after(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rewrite: Callable[[list[str]], list[str]]
+) -> tuple[int, str, str, str]:
+    """Index the three-article feed, `rewrite` its lines, index it again with `--prune`: the
+    second run's exit status, stdout and stderr, and the index directory."""
+    feed = write_feed(tmp_path / "feed.jsonl")
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(feed), "--index-dir", index)[0] == 0
+    feed.write_text("\n".join(rewrite(feed.read_text().splitlines())) + "\n")
+    return (*run(capsys, "index", str(feed), "--prune", "--index-dir", index), index)
+
+
 def test_prune_deletes_nothing_when_a_record_was_skipped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A record skipped for a typo must not read as an article that is gone."""
-    feed = write_feed(tmp_path / "feed.jsonl")
-    index = str(tmp_path / "i")
-    assert run(capsys, "index", str(feed), "--index-dir", index)[0] == 0
-    lines = feed.read_text().splitlines()
-    feed.write_text("\n".join([*lines[:2], lines[2].replace("2024-03-22", "2024-13-22")]) + "\n")
-
-    code, out, err = run(capsys, "index", str(feed), "--prune", "--index-dir", index)
+    code, out, err, index = pruned_after(
+        tmp_path, capsys, lambda lines: [*lines[:2], lines[2].replace("2024-03-22", "2024-13-22")]
+    )
 
     assert code == 0 and "deleted 0" in out
     assert (
@@ -459,13 +468,8 @@ def test_a_repeated_id_does_not_keep_prune_from_deleting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Its first article is read, so nothing of it is gone; an article left out of the feed is."""
-    feed = write_feed(tmp_path / "feed.jsonl")
-    index = str(tmp_path / "i")
-    assert run(capsys, "index", str(feed), "--index-dir", index)[0] == 0
-    lines = feed.read_text().splitlines()
-    feed.write_text("\n".join([lines[0], lines[1], lines[1]]) + "\n")  # r2 gone, r1 twice
-
-    code, out, err = run(capsys, "index", str(feed), "--prune", "--index-dir", index)
+    # r2 gone, r1 twice
+    code, out, err, _ = pruned_after(tmp_path, capsys, lambda lines: [lines[0], lines[1], lines[1]])
 
     assert code == 0 and "deleted 1" in out and "--prune deleted nothing" not in err
     assert "id 'r1' was already read" in err

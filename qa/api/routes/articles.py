@@ -34,7 +34,7 @@ def article(article_id: str, qa: Service) -> ArticleOut:
     responses=error_responses(404),
 )
 def related(article_id: str, qa: Service, k: int = 5) -> RelatedOut:
-    return RelatedOut.of(article_id, qa.related(article_id, k), qa.copies(article_id))
+    return RelatedOut.of(article_id, *qa.related_with_copies(article_id, k))
 
 
 @router.post(
