@@ -370,7 +370,7 @@ function unnamed(own, hit) {
 
 // --- the archive: sources for the filter, its last day for "as of" ------------------------------
 
-/** The archive's sources and last day (GET /sources), or null when they cannot be read. */
+/** Fill the source filter and the archive's last day from GET /sources. */
 async function loadArchive() {
   let archive;
   try {
@@ -378,7 +378,7 @@ async function loadArchive() {
     if (!Array.isArray(archive.sources)) throw new Error(UNREADABLE);
   } catch (error) {
     showError(error.message);
-    return null;
+    return;
   }
   const select = input("source");
   const chosen = chosenSources();
@@ -396,7 +396,6 @@ async function loadArchive() {
       if (question.value.trim()) form.requestSubmit();
     });
   }
-  return archive;
 }
 
 // --- wiring --------------------------------------------------------------------------------------
