@@ -89,9 +89,15 @@ def bucket(age: int | None) -> str:
     return "fresh" if age <= 14 else "recent" if age <= 60 else "old"
 
 
-def buckets(data_dir: Path) -> np.ndarray:
-    """Each question's bucket, in the order of `data_dir/queries.jsonl`."""
-    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
+def corpus_days(data_dir: Path) -> dict[str, dt.date | None]:
+    """Each article's date (None when it has none), by id."""
+    return {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
+
+
+def buckets(data_dir: Path, days: dict[str, dt.date | None] | None = None) -> np.ndarray:
+    """Each question's bucket, in the order of `data_dir/queries.jsonl` (`days`: `corpus_days`,
+    when already read)."""
+    days = corpus_days(data_dir) if days is None else days
     return np.array([bucket(gold_age(q, days)) for q in load_queries(data_dir)])
 
 
@@ -187,9 +193,9 @@ def window_notes(data_dir: Path, index_dir: Path) -> dict[str, dict[str, int]]:
 def unlabelled(data_dir: Path, runs: dict[str, Path]) -> dict[str, dict[str, dict[str, int]]]:
     """Per bucket and run: questions with a gold article among the first k hits (`gold@k`), and
     with a gold article or an unlabelled fresh answer among them (`gold or fresh answer@k`)."""
-    days = {str(a["id"]): _day(a.get("date")) for a in load_corpus(data_dir)}
+    days = corpus_days(data_dir)
     queries = load_queries(data_dir)
-    labels = buckets(data_dir)
+    labels = buckets(data_dir, days)
     out: dict[str, dict[str, dict[str, int]]] = {}
     for run, path in runs.items():
         hits_of = {str(r["id"]): r.get("hits") or [] for r in read_jsonl(path)}
