@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import difflib
 import json
 import os
 import re
@@ -356,6 +357,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is not None:
         return _ask_batch(qa, args, batch, options)
     answer = qa.ask(args.question, args.k, as_of=args.as_of, **options)
+    _note_unknown_sources(qa, answer.unknown_sources)
     if args.json:
         _print_json(answer.to_dict())
         return 0
@@ -385,7 +387,7 @@ def _ask_batch(qa: Any, args: argparse.Namespace, batch: list[BatchQuestion], op
             continue
         askable.append(item)
     qa.prepare([item.question for item in askable])  # embeds every question in one pass
-    answered = 0
+    answered, noted = 0, False
     for item in askable:
         try:
             answer = qa.ask(item.question, args.k, as_of=item.as_of, **options)
@@ -393,6 +395,9 @@ def _ask_batch(qa: Any, args: argparse.Namespace, batch: list[BatchQuestion], op
             print(f"qa: skipped {item.location}: {exc}", file=sys.stderr)
             continue
         answered += 1
+        if not noted:  # the same sources for every question: said once
+            _note_unknown_sources(qa, answer.unknown_sources)
+            noted = True
         record = {"id": item.id, **answer.to_dict()}
         print(
             json.dumps(record, ensure_ascii=False)
@@ -402,6 +407,17 @@ def _ask_batch(qa: Any, args: argparse.Namespace, batch: list[BatchQuestion], op
     if not answered:
         raise BatchFileError(f"no question in {args.batch} could be asked")
     return 0
+
+
+def _note_unknown_sources(qa: Any, names: Sequence[str]) -> None:
+    """One line on stderr per `--source` that no article is from, with the names it may have meant."""
+    if not names:
+        return
+    lower = {name.lower(): name for name, _ in qa.sources()}
+    for name in names:
+        close = [lower[m] for m in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.6)]
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        print(f"qa: no article is from source {name!r}{hint}", file=sys.stderr)
 
 
 def cmd_related(args: argparse.Namespace, settings: Settings) -> int:

@@ -166,12 +166,15 @@ class Answer:
     hits: list[Hit]
     as_of: dt.date
     interpreted: Interpretation | None = None
+    # Sources asked for that no article of the archive is from (a misspelt name finds nothing).
+    unknown_sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "as_of": self.as_of.isoformat(),
             "interpreted": self.interpreted.to_dict() if self.interpreted else None,
+            "unknown_sources": list(self.unknown_sources),
             "hits": [h.to_dict() for h in self.hits],
         }
 

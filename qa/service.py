@@ -221,7 +221,7 @@ class QAService:
         if read is not None:  # counted by the rule ranking prefers the window by
             days = np.array([h.date.toordinal() if h.date else UNDATED for h in hits], np.int64)
             read = replace(read, inside=int(inside(days, (read.since, read.until)).sum()))
-        return Answer(question, hits, request.as_of, read)
+        return Answer(question, hits, request.as_of, read, unknown_sources(reader, sources))
 
     def _request(
         self,
@@ -416,6 +416,15 @@ class _Request:
     query: Query
     as_of: dt.date
     arguments: dict[str, Any]
+
+
+def unknown_sources(reader: IndexReader, asked: Sequence[str]) -> tuple[str, ...]:
+    """The names in `asked` that no article of the version is from, matched as the filters match
+    them (without regard to case): said with the answer, since a misspelt source finds nothing."""
+    if not asked:
+        return ()
+    held = {name.lower() for name, _ in reader.sources()}
+    return tuple(dict.fromkeys(s for s in asked if s.lower() not in held))
 
 
 def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QAService:

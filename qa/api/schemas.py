@@ -91,6 +91,11 @@ class AnswerOut(BaseModel):
     question: str = Field(..., description="The question as answered (surrounding whitespace removed).")
     as_of: dt.date = Field(..., description="Articles published after this date were not considered.")
     interpreted: InterpretedOut | None
+    unknown_sources: list[str] = Field(
+        ...,
+        description="Sources asked for (`sources`) that no article in the archive is from; names match"
+        " without regard to case, and GET /archive lists those it holds.",
+    )
     hits: list[HitOut]
 
     @classmethod

@@ -144,6 +144,18 @@ def test_search_takes_question_and_sources_by_the_names_ask_uses(client: TestCli
     assert {h["source"] for h in searched["hits"]} <= {"News.Az", "Reuters"}
 
 
+def test_answers_name_the_sources_no_article_is_from(client: TestClient) -> None:
+    params: dict[str, Any] = {"question": "metro station", "k": 3, "sources": ["News.Az", "Reutres"]}
+    searched = ok(client.get("/search", params=params))
+    asked = ok(client.post("/ask", json=params))
+    batch = ok(client.post("/ask/batch", json={**params, "questions": ["metro", "station"]}))
+    plain = ok(client.post("/ask", json={"question": "metro station"}))
+
+    assert searched["unknown_sources"] == asked["unknown_sources"] == ["Reutres"]
+    assert [a["unknown_sources"] for a in batch["answers"]] == [["Reutres"], ["Reutres"]]
+    assert plain["unknown_sources"] == []
+
+
 def test_search_still_takes_the_old_names_q_and_source(client: TestClient) -> None:
     old = ok(client.get("/search", params={"q": "metro station", "source": ["Azernews"]}))
     new = ok(client.get("/search", params={"question": "metro station", "sources": ["Azernews"]}))

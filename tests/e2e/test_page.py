@@ -359,6 +359,15 @@ def test_an_old_link_with_q_still_asks(visit: Visit) -> None:
     assert page.input_value("#question") == MUNIR and cards(page)
 
 
+def test_a_link_naming_a_source_the_archive_lacks_says_so(visit: Visit) -> None:
+    page = visit.open(f"/?question={MUNIR}&sources=News.Az&sources=Reutres")
+    page.wait_for_selector("#status:has-text('Reutres')")
+
+    status = page.text_content("#status") or ""
+    assert status.endswith(" No article in the archive is from “Reutres”.")
+    assert status.startswith(f"{len(cards(page))} answer") and cards(page)  # News.Az still answers
+
+
 def test_an_empty_archive_is_said_to_be_empty(visit: Visit) -> None:
     empty = {"question": MUNIR, "as_of": "2026-01-01", "interpreted": None, "hits": []}
     visit.context.route("**/stats", lambda route: route.fulfill(json={"articles": 0, "passages": 0}))

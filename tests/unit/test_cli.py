@@ -401,6 +401,34 @@ def test_related_names_an_unknown_source_in_words(tmp_path: Path, capsys: pytest
     assert all("] unknown source — Storm " in line for line in out.splitlines() if "[" in line)
 
 
+def test_ask_says_which_source_no_article_is_from_and_what_it_may_have_meant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"id": f"r{i}", "title": f"Storm {i}", "text": "A storm hit the coast.", "source": source}
+        for i, source in enumerate(["Reuters", "News.Az"])
+    ]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(feed), "--index-dir", index)[0] == 0
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"question": "storm"}\n{"question": "coast"}\n')
+
+    ask = ["--source", "reuter", "--source", "news.az", "--source", "Nobody", "--index-dir", index]
+    code, out, err = run(capsys, "ask", "storm", *ask)
+    batch_code, batch_out, batch_err = run(capsys, "ask", "--batch", str(batch), *ask)
+
+    assert code == batch_code == 0
+    assert "News.Az" in out and len(batch_out.splitlines()) == 2
+    expected = [
+        "qa: no article is from source 'reuter'; did you mean 'Reuters'?",
+        "qa: no article is from source 'Nobody'",
+    ]
+    assert err.splitlines() == batch_err.splitlines() == expected  # said once for a batch
+    assert run(capsys, "ask", "storm", "--source", "REUTERS", "--index-dir", index)[2] == ""
+
+
 def test_a_reader_that_stops_reading_ends_the_command_quietly(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -199,6 +199,16 @@ def test_source_names_are_matched_without_surrounding_spaces_and_empty_ones_ask_
     assert sources(["", " "]) == sources([]) and len(sources([])) > 1
 
 
+def test_an_answer_names_the_sources_asked_for_that_no_article_is_from(service: QAService) -> None:
+    def unknown(names: list[str] | None) -> tuple[str, ...]:
+        return service.ask("Baku metro station", k=3, sources=names, as_of=LATER).unknown_sources
+
+    assert unknown(["Reuter", "news.az", " Nobody ", "Reuter"]) == ("Reuter", "Nobody")
+    assert unknown(["NEWS.AZ", "reuters"]) == unknown(None) == unknown([" "]) == ()
+    answer = service.ask("Baku metro station", k=3, sources=["Reuter", "News.Az"], as_of=LATER)
+    assert answer.to_dict()["unknown_sources"] == ["Reuter"] and answer.hits  # News.Az still answers
+
+
 def test_a_hits_copies_are_only_those_its_filters_admit(tmp_path: Path) -> None:
     """A copy published after `as_of`, or from a source or dates not asked for, is not named."""
     qa = build_service(tmp_path / "index", FakeEncoder())

@@ -58,6 +58,7 @@ class LocalReader:
             checksums=manifest.files is not None,
         )
         self._max_date = rows.max_date()
+        self._sources: list[tuple[str, int]] | None = None  # read once: a version never changes
         # Each file as opened: a server compares on every reload check (`check(full=False)`).
         self._seen = signatures(directory, self._names())
 
@@ -172,7 +173,9 @@ class LocalReader:
         return self._max_date
 
     def sources(self) -> list[tuple[str, int]]:
-        return self.rows.sources()
+        if self._sources is None:
+            self._sources = self.rows.sources()
+        return list(self._sources)
 
     # --- the version as a whole -----------------------------------------------------------------
 

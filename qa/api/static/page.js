@@ -197,9 +197,10 @@ function render(answer, params, stats) {
   const hits = answer.hits;
   showError(null);
   results.replaceChildren(...hits.map((hit, n) => card(hit, n)));
-  statusLine.textContent = hits.length
-    ? `${hits.length} ${hits.length === 1 ? "answer" : "answers"}, as of ${answer.as_of}.`
-    : nothingFound(answer, stats);
+  statusLine.textContent =
+    (hits.length
+      ? `${hits.length} ${hits.length === 1 ? "answer" : "answers"}, as of ${answer.as_of}.`
+      : nothingFound(answer, stats)) + unknownSources(answer);
   showInterpretation(answer, params);
 }
 
@@ -207,6 +208,14 @@ function nothingFound(answer, stats) {
   if (stats && stats.articles === 0) return "The archive is empty: no article has been indexed yet.";
   const dates = answer.interpreted ? ", or ignore the dates read from the question" : "";
   return `No passages found as of ${answer.as_of}. Try fewer filters${dates}.`;
+}
+
+function unknownSources(answer) {
+  // A source in a link that the archive holds no article from (misspelt, or not indexed yet).
+  const names = answer.unknown_sources ?? [];
+  if (!names.length) return "";
+  const quoted = names.map((name) => `“${name}”`).join(", ");
+  return ` No article in the archive is from ${quoted}.`;
 }
 
 function showInterpretation(answer, params) {
