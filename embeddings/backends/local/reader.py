@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.articles import Article
-from embeddings.backends.base import Candidates, Columns, Filters, IndexInfo, PassageRow, best_first
+from embeddings.backends.base import (
+    Candidates,
+    Columns,
+    Filters,
+    IndexInfo,
+    PassageRow,
+    VersionCheck,
+    best_first,
+)
 from embeddings.backends.local.columns import ColumnFiles
 from embeddings.backends.local.integrity import file_problems, signatures
 from embeddings.backends.local.lexical import LexicalIndex
@@ -273,6 +281,41 @@ class LocalReader:
                 " passages)"
             )
         return problems
+
+
+def check_version(
+    directory: Path,
+    store_options: dict[str, object] | None = None,
+    *,
+    live: bool = False,
+    structure: bool = True,
+) -> VersionCheck:
+    """Every problem of the version in `directory`, one line each naming the file: its manifest,
+    every file against its checksum, then (`structure`, when they all match) the invariants between
+    its parts. Damaged files are never parsed."""
+    name = directory.name
+    if not directory.is_dir():
+        return VersionCheck(name, live, (f"{name}: missing",))
+    try:
+        manifest = Manifest.read(directory)
+    except IndexCorruptError as exc:
+        return VersionCheck(name, live, exc.problems)
+    checksums = manifest.files is not None
+    problems: list[str] = []
+    if manifest.files is not None:
+        problems = file_problems(directory, manifest.files, name, full=True)
+    if problems or not structure:
+        return VersionCheck(name, live, tuple(problems), checksums)
+    try:
+        reader = LocalReader.open(directory, store_options)
+    except IndexCorruptError as exc:
+        return VersionCheck(name, live, exc.problems, checksums)
+    except QAError as exc:
+        return VersionCheck(name, live, (f"{name}: {exc}",), checksums)
+    try:
+        return VersionCheck(name, live, tuple(reader.structure_problems()), checksums)
+    finally:
+        reader.close()
 
 
 def _open_failure(directory: Path, manifest: Manifest, exc: Exception) -> QAError:
