@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from embeddings.backends.local.versions import CURRENT, MANIFEST
+from embeddings.backends.local.versions import CHECKSUMS, CURRENT, MANIFEST
 
 FLIP = 64  # bytes flipped by the flip damages
 
@@ -57,8 +57,18 @@ def version_files(version: Path) -> list[str]:
     return sorted(p.relative_to(version).as_posix() for p in version.rglob("*") if p.is_file())
 
 
-def make_legacy(version: Path) -> None:
+def strip_checksums(version: Path) -> None:
     """Rewrite a version's manifest as releases before checksums wrote it (no `files`, no checksum)."""
     data = json.loads((version / MANIFEST).read_text())
     legacy = {k: v for k, v in data.items() if k != "files" and not k.startswith("manifest_")}
     (version / MANIFEST).write_text(json.dumps(legacy, indent=2))
+
+
+def make_legacy(version: Path) -> None:
+    """Make the index holding `version` one that releases before checksums wrote: every version's
+    manifest without them, and no `CHECKSUMS` (a manifest stripped in an index that records them is
+    damage, see `versions.checksums_since`)."""
+    root = version.parent.parent
+    for other in (p for p in (root / "versions").iterdir() if (p / MANIFEST).is_file()):
+        strip_checksums(other)
+    (root / CHECKSUMS).unlink(missing_ok=True)

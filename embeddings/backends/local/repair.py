@@ -107,6 +107,8 @@ def _fall_back(
             shutil.copytree(path, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(PUBLISHED))
             manifest = Manifest.read(path)
             fields = {k: getattr(manifest, k) for k in Manifest.__slots__}
+            if manifest.files is None:  # written before checksums: the copy records them, as a write would
+                fields["files"] = record_files(tmp, exclude=frozenset({MANIFEST, PUBLISHED}))
             (tmp / MANIFEST).write_text(Manifest(**(fields | {"version": version})).to_json())
             directory.publish(tmp, version)
         except BaseException:
