@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from embeddings.backends.local.versions import CHECKSUMS, CURRENT, MANIFEST
+from embeddings.backends.local.integrity import FileRecord, digest_file
+from embeddings.backends.local.versions import CHECKSUMS, CURRENT, MANIFEST, Manifest
 
 FLIP = 64  # bytes flipped by the flip damages
 
@@ -46,6 +47,18 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
     "flip-head": flip_head,
     "flip-middle": flip_middle,
 }
+
+
+def resign(version: Path, name: str | None = None, **fields: object) -> None:
+    """Record in a version's manifest the size and checksum `name` has now, and any `fields` (e.g.
+    `passages=3`), then its own checksum: files swapped together with their checksums, which no
+    checksum can tell from what the writer wrote (only whether the parts fit together)."""
+    manifest = Manifest.read(version)
+    files = dict(manifest.files or {})
+    if name is not None:
+        files[name] = FileRecord((version / name).stat().st_size, digest_file(version / name))
+    record = {k: getattr(manifest, k) for k in Manifest.__slots__} | fields | {"files": files}
+    (version / MANIFEST).write_text(Manifest(**record).to_json())  # type: ignore[arg-type]
 
 
 def live_version(root: Path) -> Path:
