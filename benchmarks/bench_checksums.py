@@ -3,11 +3,14 @@
     python -m benchmarks.bench_checksums --hash                        # xxh3-128 vs BLAKE2b vs SHA-256
     python -m benchmarks.bench_checksums --index /work/cmp/idx-q1      # a real index (copied first)
     python -m benchmarks.bench_checksums --synthetic 1000000           # rows + vectors + columns
+    python -m benchmarks.bench_checksums --shape 30000 1000000         # open's shape checks, lexical
 
 A real index is copied (never written); one written before checksums existed gets them recorded
 in the copy's manifest, as its next write would. A synthetic version has real SQLite rows of
 news-length articles (`bench_scale.build_metadata`), random unit vectors in the FAISS store its size
 calls for, and the column files, but no lexical index (its check is timed on real indexes).
+`--shape` times what every open checks of a lexical index (`LexicalIndex.shape_problems`) on a
+synthetic one: Zipf-distributed tokens, a vocabulary growing as Heaps' law has it.
 "Cold" hashes a file after `posix_fadvise(DONTNEED)` dropped it from the page cache (only files of
 this benchmark's own copy are dropped). Prints figures; asserts nothing.
 """
@@ -30,8 +33,10 @@ import xxhash
 
 from benchmarks.bench_scale import DIM, build_metadata, clustered_vectors
 from embeddings.backends.local import LocalBackend
+from embeddings.backends.local.bm25_build import FlatTokens
 from embeddings.backends.local.columns import ColumnFiles
 from embeddings.backends.local.integrity import file_problems, record_files
+from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.backends.local.reader import LocalReader
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore
@@ -101,6 +106,7 @@ def measure(root: Path) -> dict[str, object]:
     cold = _timed(file_problems, version, manifest.files, "v", full=True)
     opened = min(_timed(lambda: LocalReader.open(version).close()) for _ in range(3))
     reader = LocalReader.open(version)
+    shapes = min(_timed(reader.shape_problems) for _ in range(3))  # offsets already loaded by open
     problems: list[str] = []
     structure = _timed(lambda: problems.extend(reader.structure_problems()))
     lexical = _timed(reader.lexical.problems) if reader.lexical is not None else None
@@ -111,12 +117,38 @@ def measure(root: Path) -> dict[str, object]:
         "bytes": size,
         "open_checks_s": round(open_check, 4),
         "open_total_s": round(opened, 3),
+        "open_shape_checks_s": round(shapes, 4),
         "checksums_warm_s": round(warm, 3),
         "checksums_cold_s": round(cold, 3),
         "checksums_warm_MB_per_s": round(size / 1e6 / warm),
         "structure_s": round(structure, 3),
         "lexical_part_of_structure_s": None if lexical is None else round(lexical, 3),
         "structure_problems": problems,
+    }
+
+
+def lexical_shapes(root: Path, passages: int, per_passage: int = 40) -> dict[str, object]:
+    """Seconds to load a synthetic lexical index of `passages` passages (Zipf-distributed tokens over
+    a vocabulary growing as Heaps' law has it) and of its open-time shape checks (median of 20)."""
+    rng = np.random.default_rng(0)
+    vocab_size = int(30 * passages**0.6)
+    flat = np.minimum(rng.zipf(1.2, passages * per_passage) - 1, vocab_size - 1).astype(np.int32)
+    offsets = np.arange(0, len(flat) + 1, per_passage, dtype=np.int64)
+    vocab = {f"w{i}": i for i in range(vocab_size)}
+    ids = np.arange(passages, dtype=np.int64)
+    LexicalIndex._indexed(ids, FlatTokens(flat, offsets), vocab, stem=True).save(root)
+    loads, shapes = [], []
+    for _ in range(20):
+        loads.append(_timed(LexicalIndex.load, root))
+        lexical = LexicalIndex.load(root)
+        shapes.append(_timed(lexical.shape_problems, passages))
+    postings = len(LexicalIndex.load(root)._retriever.scores["indices"])
+    return {
+        "passages": passages,
+        "postings": postings,
+        "vocabulary": vocab_size,
+        "load_s": round(float(np.median(loads)), 4),
+        "shape_checks_s": round(float(np.median(shapes)), 4),
     }
 
 
@@ -142,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hash", action="store_true", help="hash throughput in memory")
     parser.add_argument("--index", type=Path, help="an index directory (copied, never written)")
     parser.add_argument("--synthetic", type=int, nargs="*", default=[], help="passage counts")
+    parser.add_argument("--shape", type=int, nargs="*", default=[], help="synthetic lexical passage counts")
     parser.add_argument(
         "--workdir", type=Path, help="where copies and synthetic indexes go (default: a temp dir)"
     )
@@ -161,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
             root = work / f"synthetic-{n}"
             synthetic(root, n)
             print(json.dumps({"synthetic": n, **measure(root)}))
+            shutil.rmtree(root)
+        for n in args.shape:
+            root = work / f"lexical-{n}"
+            root.mkdir()
+            print(json.dumps({"lexical_shapes": n, **lexical_shapes(root, n)}))
             shutil.rmtree(root)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from embeddings.backends import BACKENDS, create_backend
+from embeddings.backends import BACKENDS, VersionCheck, create_backend
 from embeddings.errors import IndexCorruptError, InvalidRequestError, QAError
 from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
@@ -34,8 +34,9 @@ PORTS = (1, 65535)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one `qa` command; returns its exit status (0 ok, 1 failed, 2 bad usage, 130 interrupted,
-    141 when whatever reads the output stops reading, as `| head` does)."""
+    """Run one `qa` command; returns its exit status (0 ok, 1 failed, 2 bad usage, 3 a damaged
+    fall-back version found by `qa check --all`, 130 interrupted, 141 when whatever reads the output
+    stops reading, as `| head` does)."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -185,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
         cmd_check,
         "verify the index: every file against its checksum, then vectors, metadata, lexical index and"
         " counts agree (one line per problem, exit 1)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also check every other version kept, those `qa repair` falls back to (exit 3 when the live"
+        " version is sound but one of those is not)",
     )
     p.add_argument("--json", action="store_true")
 
@@ -564,13 +571,40 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
                 " was checked; the next write or `qa optimize` records them)"
             )
         reader.close()
+    kept = backend.verify_kept() if args.all else []
+    live = [VersionCheck(version, True, tuple(problems))] if version is not None else []
+    checks = live + kept
     if args.json:
-        _print_json({"ok": not problems, "problems": problems, "version": version, "note": note.strip()})
+        summary = {"ok": not problems, "problems": problems, "version": version, "note": note.strip()}
+        if args.all:
+            summary["versions"] = [
+                {"version": c.version, "live": c.live, "ok": c.ok, "problems": list(c.problems)}
+                for c in checks
+            ]
+        _print_json(summary)
+    elif args.all:
+        if version is None:  # no live version can be named: its problems alone
+            print("\n".join(problems))
+        for c in checks:
+            unchecked = " (no checksums: only its structure was checked)" * (c.checksums is False)
+            legacy = note if c.live else unchecked
+            state = "ok" + legacy if c.ok else _count(len(c.problems), "problem")
+            name = f"{c.version} (live)" if c.live else c.version
+            print(f"{name}: {state}" + "".join(f"\n  {line}" for line in c.problems))
+        if not kept:
+            print("no other version is kept: `qa repair` has none to fall back to")
     else:
         print("ok" + note if not problems else "\n".join(problems))
     if problems:
         print("qa: the live version is damaged: `qa repair` recovers it", file=sys.stderr)
-    return 1 if problems else 0
+    if damaged := [c.version for c in kept if not c.ok]:
+        which = "version" if len(damaged) == 1 else "versions"
+        them = "it" if len(damaged) == 1 else "them"
+        print(
+            f"qa: warning: damaged fall-back {which} {', '.join(damaged)}: `qa repair` cannot use {them}",
+            file=sys.stderr,
+        )
+    return 1 if problems else 3 if damaged else 0
 
 
 def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:

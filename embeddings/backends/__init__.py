@@ -17,6 +17,7 @@ from embeddings.backends.base import (
     IndexSpec,
     PassageDraft,
     PassageRow,
+    VersionCheck,
     WriteTransaction,
 )
 from embeddings.errors import ConfigurationError
@@ -34,6 +35,7 @@ __all__ = [
     "IndexSpec",
     "PassageDraft",
     "PassageRow",
+    "VersionCheck",
     "WriteTransaction",
     "create_backend",
 ]

@@ -147,6 +147,22 @@ class IndexInfo:
     checksums: bool | None = None  # whether its files carry checksums (None: the engine keeps its own)
 
 
+@dataclass(frozen=True, slots=True)
+class VersionCheck:
+    """What checking one version found: its name, whether it is the live one, its problems (one
+    line each, empty when sound) and whether its files carry checksums (None: the engine keeps its
+    own; False: only its structure could be checked)."""
+
+    version: str
+    live: bool
+    problems: tuple[str, ...]
+    checksums: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
 class IndexReader(Protocol):
     """A read-only, consistent view of one index version; safe to share between threads."""
 
@@ -291,6 +307,12 @@ class Backend(Protocol):
         """Problems of the live version, one line each (empty when sound), found without serving
         from it: its stored data against what was written (checksums) and, with `structure`, the
         invariants between its parts. Raises `IndexNotFoundError` when there is no index."""
+        ...
+
+    def verify_kept(self, *, structure: bool = True) -> list[VersionCheck]:
+        """`verify` of every version kept besides the live one, newest first: those `repair` could
+        fall back to. Empty when the backend keeps none (then only the live version can be checked).
+        Works when the live version cannot be named (all are then listed, none live)."""
         ...
 
     def repair(self, embed: Embed | None = None, *, encoder: str | None = None) -> list[str]:

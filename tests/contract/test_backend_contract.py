@@ -323,6 +323,18 @@ def test_a_sound_index_verifies_clean_and_repair_leaves_it_as_it_is(
     assert backend.live_version() == token
 
 
+def test_the_versions_kept_to_fall_back_to_verify_clean_and_exclude_the_live_one(
+    backend: Backend, filled: IndexReader
+) -> None:
+    _publish(backend, _write("extra"))  # a second version: the first is the local backend's fall-back
+
+    kept = backend.verify_kept()
+
+    assert all(check.ok and not check.live for check in kept), kept
+    assert backend.live_version() not in {check.version for check in kept}
+    assert [check.version for check in kept] == sorted((check.version for check in kept), reverse=True)
+
+
 def test_verify_without_an_index_says_there_is_none(backend: Backend) -> None:
     with pytest.raises(IndexNotFoundError):
         backend.verify()

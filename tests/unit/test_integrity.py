@@ -16,7 +16,14 @@ from embeddings.backends.local import versions as versions_module
 from embeddings.errors import IndexCorruptError
 from qa.service import QAService
 from tests.support.articles import make_articles
-from tests.support.damage import cut_half, flip_middle, live_version, make_legacy, version_files
+from tests.support.damage import (
+    cut_half,
+    flip_middle,
+    live_version,
+    make_legacy,
+    strip_checksums,
+    version_files,
+)
 from tests.support.fakes import FakeEncoder
 from tests.support.services import build_service
 
@@ -118,6 +125,102 @@ def test_structure_problems_name_the_part(service: QAService) -> None:
         f"{version.name}/passage_*.npy: the per-passage columns (dates, article and text numbers, positions)"
         " do not match the rows"
     ]
+
+
+# --- a manifest stripped of its checksums ---------------------------------------------------------
+
+OTHER = Article("quokka", "Quokka seen", "A quokka was seen near the harbour at dawn.", None, "Wild")
+
+
+def _stripped(version: Path, since: int) -> str:
+    return (
+        f"{version.name}/manifest.json: its checksums are missing, though this index records them"
+        f" since v{since:08d} (removed from the manifest)"
+    )
+
+
+def test_an_index_records_from_which_version_on_it_has_checksums(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+
+    assert (qa.backend.root / "CHECKSUMS").read_text() == "1\n"  # written by the first write, kept
+
+
+def test_a_manifest_stripped_of_its_checksums_is_damage_not_an_old_version(service: QAService) -> None:
+    version = live_version(service.backend.root)
+    strip_checksums(version)  # two keys deleted: every checksum of the version would be disabled
+
+    assert service.backend.verify() == [_stripped(version, 1)]
+    with pytest.raises(IndexCorruptError) as caught:
+        service.ask("metro")
+    assert caught.value.problems == (_stripped(version, 1),)
+
+
+def test_a_stripped_fall_back_is_damage_too_and_repair_falls_back_past_a_stripped_live_one(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    root = qa.backend.root
+    strip_checksums(root / "versions" / "v00000001")
+
+    (kept,) = qa.backend.verify_kept()  # type: ignore[attr-defined]
+    assert kept.problems == (_stripped(root / "versions" / "v00000001", 1),)
+
+    qa.add([OTHER])  # v00000003
+    strip_checksums(live_version(root))
+    lines = qa.repair()
+
+    assert any("fell back to v00000002" in line for line in lines), lines
+    assert qa.backend.verify() == []
+
+
+def test_without_the_checksums_file_a_kept_version_holding_them_is_the_evidence(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    """An index written by the release before `CHECKSUMS` existed: its own versions say it."""
+    qa, _ = two_versions
+    (qa.backend.root / "CHECKSUMS").unlink()
+    version = live_version(qa.backend.root)
+    strip_checksums(version)
+
+    assert qa.backend.verify() == [_stripped(version, 1)]
+
+
+def test_an_index_from_before_checksums_stays_readable_and_is_held_to_them_after_its_next_write(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    root = qa.backend.root
+    make_legacy(live_version(root))  # every version without checksums, no CHECKSUMS
+
+    assert qa.backend.verify() == []
+    assert qa.reader().info.checksums is False
+    qa.add([OTHER])  # v00000003, the first with checksums
+
+    assert (root / "CHECKSUMS").read_text() == "3\n"
+    (kept,) = [c for c in qa.backend.verify_kept() if c.version == "v00000002"]  # type: ignore[attr-defined]
+    assert kept.ok and kept.checksums is False  # older than the first checksums: as it was
+    strip_checksums(live_version(root))
+    assert qa.backend.verify() == [_stripped(live_version(root), 3)]
+
+
+def test_repair_falling_back_to_a_version_from_before_checksums_records_them(
+    two_versions: tuple[QAService, FakeEncoder],
+) -> None:
+    qa, _ = two_versions
+    root = qa.backend.root
+    make_legacy(live_version(root))
+    qa.add([OTHER])  # v00000003 with checksums; v00000002 kept without
+    cut_half(live_version(root) / "meta.sqlite")
+
+    lines = qa.repair()
+
+    assert any("fell back to v00000002" in line for line in lines), lines
+    copy = live_version(root)  # v00000004: its manifest lists every file (was: none, yet "with checksums")
+    files = json.loads((copy / "manifest.json").read_text())["files"]
+    assert set(files) == set(version_files(copy)) - {"manifest.json", "PUBLISHED"}
+    assert qa.backend.verify() == []
 
 
 # --- repair ---------------------------------------------------------------------------------------

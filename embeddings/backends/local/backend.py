@@ -9,14 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
-from embeddings.backends.base import Embed, IndexInfo, IndexSpec
+from embeddings.backends.base import Embed, IndexInfo, IndexSpec, VersionCheck
 from embeddings.backends.local.integrity import CHANGED, copy_verified, file_problems
-from embeddings.backends.local.reader import LocalReader
+from embeddings.backends.local.reader import LocalReader, check_version
 from embeddings.backends.local.repair import repair_index
 from embeddings.backends.local.stores import create_store, load_store
 from embeddings.backends.local.transaction import LocalTransaction, storage_errors
-from embeddings.backends.local.versions import CURRENT, MANIFEST, PUBLISHED, IndexDirectory, Manifest
-from embeddings.errors import IndexCorruptError, IndexMismatchError, QAError
+from embeddings.backends.local.versions import CURRENT, MANIFEST, PUBLISHED, IndexDirectory
+from embeddings.errors import IndexCorruptError, IndexMismatchError
 
 OPEN_ATTEMPTS = 5  # reopen when the version CURRENT named was removed while we opened it
 
@@ -105,24 +105,21 @@ class LocalBackend:
         path = self.directory.versions / name
         if not path.is_dir():
             return [f"{CURRENT} names {name}, which is not in versions/"]
+        return list(check_version(path, self.store_options, live=True, structure=structure).problems)
+
+    def verify_kept(self, *, structure: bool = True) -> list[VersionCheck]:
+        """`verify` of every other version in `versions/`, newest first: the ones `repair` falls back
+        to (writers keep one besides the live one, `KEEP_VERSIONS`; a dead writer's may be there
+        too until the next write). Not those moved to `damaged/`."""
         try:
-            manifest = Manifest.read(path)
-        except IndexCorruptError as exc:
-            return [str(exc)]
-        if manifest.files is not None:
-            problems = file_problems(path, manifest.files, name, full=True)
-            if problems or not structure:
-                return problems
-        elif not structure:
-            return []
-        try:
-            reader = LocalReader.open(path, self.store_options)
-        except QAError as exc:
-            return [str(exc)]
-        try:
-            return reader.structure_problems()
-        finally:
-            reader.close()
+            live: str | None = self.directory.current_name()
+        except IndexCorruptError:  # every version is a fall-back then
+            live = None
+        return [
+            check_version(self.directory.versions / name, self.store_options, structure=structure)
+            for name in reversed(self.directory.version_names())
+            if name != live
+        ]
 
     def repair(self, embed: Embed | None = None, *, encoder: str | None = None) -> list[str]:
         """Recover a damaged live version (call inside `writer()`); see `local.repair`."""

@@ -99,6 +99,31 @@ class ColumnFiles:
             keep &= np.isin(ids, self.rows.passage_ids_of_sources(sources))
         return ids[keep]
 
+    def shape_problems(self, passages: int) -> list[str]:
+        """Whether each column file present fits `passages` passages, cheap enough for every open:
+        its shape and integer type, ids ascending, text numbers not negative (they index a count).
+        The files are mapped here, as the first query would map them. One line per problem, naming
+        the file (empty when they fit)."""
+        problems = []
+        for filename, rows in ((DAYS_FILENAME, 2), (GROUPS_FILENAME, 3), (POSITIONS_FILENAME, 2)):
+            path = self.directory / filename
+            if not path.is_file():
+                continue  # computed from the rows when first asked
+            mapped = npy.load(path, mmap_mode="r")
+            if mapped.shape != (rows, passages) or mapped.dtype.kind not in "iu":
+                problems.append(
+                    f"{filename}: {mapped.dtype} {mapped.shape}, not ({rows}, {passages}) integers"
+                )
+                continue
+            columns = tuple(np.asarray(row) for row in mapped)
+            if bool(np.any(columns[0][1:] <= columns[0][:-1])):
+                problems.append(f"{filename}: its passage ids are not in ascending order")
+            elif filename == GROUPS_FILENAME and passages and int(columns[2].min()) < 0:
+                problems.append(f"{filename}: holds negative text numbers")
+            else:
+                self._read[filename] = columns
+        return problems
+
     def are_current(self) -> bool:
         """Whether the columns in use agree with the rows (a check of the column files).
 

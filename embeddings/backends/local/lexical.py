@@ -14,6 +14,7 @@ import numpy as np
 from embeddings.backends.local import npy
 from embeddings.backends.local.bm25_build import ArrayBM25, FlatTokens, gather_runs
 from embeddings.backends.overlap import flatten, idf, query_codes, token_overlap
+from embeddings.errors import IndexCorruptError
 from embeddings.text import bm25_query_tokens, bm25_tokens, snowball_stemmer
 
 DIRNAME = "lexical"
@@ -23,6 +24,9 @@ _CONFIG = "lexical.json"
 # passage's run starts: a writer re-tokenizes only new passages (see `LexicalIndex.updated`).
 _TOKENS = "tokens.npy"  # int32
 _OFFSETS = "offsets.npy"  # int64, len(ids) + 1
+# bm25s's own files: the score matrix in CSC form (a column per vocabulary entry), its parameters.
+_DATA, _INDICES, _INDPTR = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
+_VOCAB, _PARAMS = "vocab.index.json", "params.index.json"
 
 
 class LexicalIndex:
@@ -71,6 +75,10 @@ class LexicalIndex:
         held = self._held_tokens()
         if held is None:
             return LexicalIndex.build(ids, texts_of(ids), stem=self.stem)
+        if problems := self.problems():  # they would index the vocabulary: refused, not carried on
+            label = self._directory.name if self._directory is not None else "base"
+            lines = [f"{label}/{line}" for line in problems]
+            raise IndexCorruptError(f"cannot write: {IndexCorruptError.of(lines)}", lines)
         rows, kept = self._rows(ids)
         vocab = dict(self._retriever.vocab_dict) if len(self.ids) else {}
         new = FlatTokens.from_lists(_token_ids(bm25_tokens(texts_of(ids[~kept]), self.stem), vocab))
@@ -107,8 +115,12 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
+        """The index saved in `directory` (its score matrix mapped, not read); `IndexCorruptError`
+        when its configuration is not one `save` writes."""
         base = directory / DIRNAME
         config = json.loads((base / _CONFIG).read_text())
+        if not isinstance(config, dict) or not isinstance(config.get("stem"), bool):
+            raise IndexCorruptError(f"{directory.name}/{DIRNAME}/{_CONFIG}: no stemming setting")
         ids = npy.load(base / _IDS)
         if len(ids):
             with npy.HEADER_LOCK:  # bm25s opens its score arrays with np.load
@@ -132,31 +144,71 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def problems(self) -> list[str]:
-        """Whether the parts agree: the stored tokens with the ids and vocabulary, the score matrix
-        with the vocabulary and passage count (empty when they do)."""
-        problems = []
+    def shape_problems(self, passages: int) -> list[str]:
+        """What a search or an overlap needs to hold, cheap enough for every open: the ids against
+        the passage count, the stored tokens' offsets against the ids and the tokens, the score
+        matrix against the vocabulary and the passages (one pass over each per-passage array, the
+        vocabulary and the matrix's row indices; none over the stored tokens). One line per problem,
+        naming the file under `lexical/` (empty when they fit).
+
+        These are what a writer bug, or files swapped together with their checksums, would break:
+        unchecked, a question ends in an IndexError deep in bm25s or NumPy instead of a refusal.
+        """
         n = len(self.ids)
-        vocab = len(self._retriever.vocab_dict) if n else 0
+        if self.ids.ndim != 1 or self.ids.dtype.kind not in "iu" or n != passages:
+            return [f"{DIRNAME}/{_IDS}: {_shape(self.ids)}, not the ids of the {passages} passages"]
+        problems = []
         held = self._held_tokens()
         if held is not None:
             flat, offsets = held
-            if len(offsets) != n + 1 or (n and (offsets[0] != 0 or offsets[-1] != len(flat))):
-                problems.append(f"{_OFFSETS} does not delimit {_TOKENS} for the {n} passages")
-            elif n and bool(np.any(np.diff(offsets) < 0)):
-                problems.append(f"{_OFFSETS} goes backwards")
-            elif len(flat) and (int(flat.min()) < 0 or int(flat.max()) >= vocab):
-                problems.append(f"{_TOKENS} holds token ids outside the vocabulary of {vocab}")
+            if flat.ndim != 1 or flat.dtype.kind not in "iu":
+                problems.append(f"{DIRNAME}/{_TOKENS}: {_shape(flat)}, not token ids")
+            elif offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) != n + 1:
+                problems.append(f"{DIRNAME}/{_OFFSETS}: {_shape(offsets)}, not the offsets of {n} passages")
+            elif offsets[0] != 0 or offsets[-1] != len(flat) or bool(np.any(offsets[1:] < offsets[:-1])):
+                cut = f"does not cut the {len(flat)} tokens of {DIRNAME}/{_TOKENS} in order"
+                problems.append(f"{DIRNAME}/{_OFFSETS}: {cut}")
         if n:
-            scores = self._retriever.scores
-            indptr, indices = scores["indptr"], scores["indices"]
-            terms = len(indptr) - 1  # bm25s may add one entry (the empty word) to the vocabulary
-            sizes = (int(indptr[-1]), len(scores["data"]))
-            if sizes != (len(indices), len(indices)) or vocab not in (terms, terms + 1):
-                problems.append("the score matrix does not fit the vocabulary")
-            elif len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n):
-                problems.append("the score matrix names passages beyond the stored ones")
+            problems += self._score_problems(n)
         return problems
+
+    def _score_problems(self, n: int) -> list[str]:
+        scores, vocab = self._retriever.scores, self._retriever.vocab_dict
+        data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
+        terms = len(indptr) - 1  # bm25s may add one entry (the empty word) to the vocabulary
+        if data.ndim != 1 or data.dtype.kind != "f":
+            return [f"{DIRNAME}/{_DATA}: {_shape(data)}, not scores"]
+        if indices.ndim != 1 or indices.dtype.kind not in "iu":
+            return [f"{DIRNAME}/{_INDICES}: {_shape(indices)}, not passage rows"]
+        if indptr.ndim != 1 or indptr.dtype.kind not in "iu" or len(vocab) not in (terms, terms + 1):
+            return [f"{DIRNAME}/{_INDPTR}: {_shape(indptr)}, not the columns of a vocabulary of {len(vocab)}"]
+        if indptr[0] != 0 or indptr[-1] != len(indices) or len(data) != len(indices):
+            return [f"{DIRNAME}/{_INDPTR}: columns ending at {indptr[-1]}, for {len(indices)} scores"]
+        if bool(np.any(indptr[1:] < indptr[:-1])):
+            return [f"{DIRNAME}/{_INDPTR}: its columns go backwards"]
+        problems = []
+        if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n):
+            problems.append(f"{DIRNAME}/{_INDICES}: names passages beyond the {n} stored")
+        if scores["num_docs"] != n:
+            problems.append(f"{DIRNAME}/{_PARAMS}: says {scores['num_docs']} passages, the index holds {n}")
+        columns = np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))
+        beyond = int(np.count_nonzero((columns < 0) | (columns >= terms)))
+        if beyond > (vocab.get("") == terms):  # only the empty word may have no column
+            problems.append(
+                f"{DIRNAME}/{_VOCAB}: maps words to columns beyond the {terms} of the score matrix"
+            )
+        return problems
+
+    def problems(self) -> list[str]:
+        """What `shape_problems` (checked at open) leaves out for being a pass over every stored
+        token: token ids outside the vocabulary (empty when there are none)."""
+        held = self._held_tokens()
+        if held is None or not len(held.flat):
+            return []
+        vocab = len(self._retriever.vocab_dict) if len(self.ids) else 0
+        if int(held.flat.min()) < 0 or int(held.flat.max()) >= vocab:
+            return [f"{DIRNAME}/{_TOKENS}: holds token ids outside the vocabulary of {vocab}"]
+        return []
 
     def idf(self, words: Sequence[str]) -> dict[str, float]:
         """BM25 (Lucene) idf of each lowercase word over the indexed passages, read from the index.
@@ -239,6 +291,11 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         top = top[scores[top] > 0]
         return scores[top], self.ids[top]
+
+
+def _shape(array: np.ndarray) -> str:
+    """`int64 (15,)`: what a problem line says an array is."""
+    return f"{array.dtype} {array.shape}"
 
 
 def _token_ids(docs: list[list[str]], vocab: dict[str, int]) -> list[list[int]]:

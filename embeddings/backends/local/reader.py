@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.articles import Article
-from embeddings.backends.base import Candidates, Columns, Filters, IndexInfo, PassageRow, best_first
+from embeddings.backends.base import (
+    Candidates,
+    Columns,
+    Filters,
+    IndexInfo,
+    PassageRow,
+    VersionCheck,
+    best_first,
+)
 from embeddings.backends.local.columns import ColumnFiles
 from embeddings.backends.local.integrity import file_problems, signatures
 from embeddings.backends.local.lexical import LexicalIndex
@@ -66,7 +74,8 @@ class LocalReader:
     def open(cls, directory: Path, store_options: dict[str, object] | None = None) -> LocalReader:
         """Open a version after the checks that are cheap: its manifest against its own checksum,
         every recorded file present at its recorded size, the small files against their checksums,
-        and the headers of the rest as they load (`IndexCorruptError` naming the file otherwise)."""
+        the headers of the rest as they load, and the shapes and counts its parts must agree on to
+        be answered from (`shape_problems`); `IndexCorruptError` naming the file otherwise."""
         manifest = Manifest.read(directory)
         if manifest.format != FORMAT:
             raise IndexMismatchError(
@@ -81,7 +90,7 @@ class LocalReader:
             store = load_store(manifest.backend, directory, store_options)
             rows = MetadataStore(directory / ROWS_FILE, readonly=True)
             lexical = LexicalIndex.load(directory) if LexicalIndex.exists(directory) else None
-            return cls(directory, manifest, store, rows, lexical)
+            reader = cls(directory, manifest, store, rows, lexical)
         except QAError:
             if rows is not None:
                 rows.close()
@@ -92,6 +101,10 @@ class LocalReader:
             if not directory.is_dir():
                 raise  # removed by a writer while it opened: the backend opens the newer one
             raise _open_failure(directory, manifest, exc) from exc
+        if problems := reader.shape_problems():
+            reader.close()
+            raise _misfit(directory, manifest, problems)
+        return reader
 
     @property
     def version(self) -> int:
@@ -204,6 +217,31 @@ class LocalReader:
                 return problems  # the parts are not read: damaged bytes could fail in any way
         return self.structure_problems()
 
+    def shape_problems(self) -> list[str]:
+        """What answering from this version needs its parts to agree on, cheap enough for every open:
+        the vectors' count and dimension, the lexical index and the column files against the
+        manifest's passage count, the next passage id above every stored one. One line per problem,
+        naming the file (empty when they fit). Checksums cannot see these when files were swapped
+        together with theirs; unchecked, a question would end in a traceback."""
+        label, manifest = self.directory.name, self.manifest
+        try:
+            problems = []
+            if self.store.dim != manifest.dim:
+                problems.append(f"{label}/vectors: dimension {self.store.dim}, manifest: {manifest.dim}")
+            if len(self.store) != manifest.passages:
+                problems.append(
+                    f"{label}/vectors: {len(self.store)} vectors, manifest: {manifest.passages} passages"
+                )
+            if self.lexical is not None:
+                problems += [f"{label}/{line}" for line in self.lexical.shape_problems(manifest.passages)]
+            problems += [f"{label}/{line}" for line in self.column_files.shape_problems(manifest.passages)]
+            ids = self.lexical.ids if self.lexical is not None and not problems else np.empty(0)
+            if len(ids) and int(ids.max()) >= manifest.next_passage_id:  # a write would reuse ids
+                problems.append(f"{label}/manifest.json: next passage id is not above every stored id")
+            return problems
+        except Exception as exc:  # a file that does not parse as what it should be
+            return [f"{label}: unreadable while checking its shape ({type(exc).__name__})"]
+
     def structure_problems(self) -> list[str]:
         """The invariants between the parts (counts, ids in vectors = rows = lexical, column files)."""
         try:
@@ -251,8 +289,6 @@ class LocalReader:
                 f" passages, {ROWS_FILE} holds {articles} / {passages}"
             )
         vector_ids, row_ids = np.sort(self.store.ids()), self.rows.all_passage_ids()
-        if self.store.dim != self.manifest.dim:
-            problems.append(f"{label}/vectors: dimension {self.store.dim}, manifest: {self.manifest.dim}")
         if not np.array_equal(vector_ids, row_ids):
             missing = np.setdiff1d(row_ids, vector_ids).size
             extra = np.setdiff1d(vector_ids, row_ids).size
@@ -264,7 +300,7 @@ class LocalReader:
         if self.lexical is not None:
             if not np.array_equal(np.sort(self.lexical.ids), row_ids):
                 problems.append(f"{label}/lexical: does not cover exactly the stored passages")
-            problems += [f"{label}/lexical: {line}" for line in self.lexical.problems()]
+            problems += [f"{label}/{line}" for line in self.lexical.problems()]
         if not self.column_files.are_current():
             problems.append(
                 f"{label}/passage_*.npy: the per-passage columns (dates, article and text numbers, positions)"
@@ -276,6 +312,50 @@ class LocalReader:
                 " passages)"
             )
         return problems
+
+
+def check_version(
+    directory: Path,
+    store_options: dict[str, object] | None = None,
+    *,
+    live: bool = False,
+    structure: bool = True,
+) -> VersionCheck:
+    """Every problem of the version in `directory`, one line each naming the file: its manifest,
+    every file against its checksum, then (`structure`, when they all match) the invariants between
+    its parts. Damaged files are never parsed."""
+    name = directory.name
+    if not directory.is_dir():
+        return VersionCheck(name, live, (f"{name}: missing",))
+    try:
+        manifest = Manifest.read(directory)
+    except IndexCorruptError as exc:
+        return VersionCheck(name, live, exc.problems)
+    checksums = manifest.files is not None
+    problems: list[str] = []
+    if manifest.files is not None:
+        problems = file_problems(directory, manifest.files, name, full=True)
+    if problems or not structure:
+        return VersionCheck(name, live, tuple(problems), checksums)
+    try:
+        reader = LocalReader.open(directory, store_options)
+    except IndexCorruptError as exc:
+        return VersionCheck(name, live, exc.problems, checksums)
+    except QAError as exc:
+        return VersionCheck(name, live, (f"{name}: {exc}",), checksums)
+    try:
+        return VersionCheck(name, live, tuple(reader.structure_problems()), checksums)
+    finally:
+        reader.close()
+
+
+def _misfit(directory: Path, manifest: Manifest, problems: list[str]) -> IndexCorruptError:
+    """Parts of a version that do not fit together. With checksums every file is hashed first, so
+    that damage is named by its file; when they all match, the parts were written so (a writer bug)
+    or swapped together with their checksums, and the misfit itself is what is refused."""
+    label = directory.name
+    damaged = file_problems(directory, manifest.files, label, full=True) if manifest.files is not None else []
+    return IndexCorruptError.of(damaged or problems)
 
 
 def _open_failure(directory: Path, manifest: Manifest, exc: Exception) -> QAError:

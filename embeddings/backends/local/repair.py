@@ -31,12 +31,12 @@ from embeddings.backends.local.columns import (
 from embeddings.backends.local.integrity import file_problems, record_files
 from embeddings.backends.local.lexical import DIRNAME as LEXICAL_DIR
 from embeddings.backends.local.lexical import LexicalIndex
-from embeddings.backends.local.reader import LocalReader
+from embeddings.backends.local.reader import check_version
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore
 from embeddings.backends.local.stores import create_store, load_store
 from embeddings.backends.local.versions import MANIFEST, PUBLISHED, IndexDirectory, Manifest
-from embeddings.errors import IndexCorruptError, QAError
+from embeddings.errors import IndexCorruptError
 from embeddings.text import lexical_text
 
 DERIVED = frozenset({"columns", "lexical", "vectors"})  # the parts rebuilt from the rows
@@ -75,7 +75,7 @@ def repair_index(
     except IndexCorruptError as exc:  # CURRENT itself is damaged: every version is a candidate
         live, problems = None, [str(exc)]
     if live is not None:
-        problems = _problems(directory.versions / live, live, store_options)
+        problems = list(check_version(directory.versions / live, store_options).problems)
         if not problems:
             return [f"{live} is intact: nothing to repair"]
     done = [f"found: {line}" for line in problems]
@@ -86,28 +86,6 @@ def repair_index(
         except IndexCorruptError as exc:
             done.append(f"cannot rebuild {', '.join(sorted(parts))}: {exc}")
     return done + _fall_back(directory, live, names, store_options)
-
-
-def _problems(path: Path, name: str, store_options: dict[str, object]) -> list[str]:
-    """Every problem of one version (checksums, then structure); empty when it is sound."""
-    if not path.is_dir():
-        return [f"{name}: missing"]
-    try:
-        manifest = Manifest.read(path)
-    except IndexCorruptError as exc:
-        return [str(exc)]
-    if manifest.files is not None:
-        problems = file_problems(path, manifest.files, name, full=True)
-        if problems:
-            return problems
-    try:
-        reader = LocalReader.open(path, store_options)
-    except QAError as exc:
-        return [f"{name}: {exc}"]
-    try:
-        return reader.structure_problems()
-    finally:
-        reader.close()
 
 
 def _fall_back(
@@ -121,7 +99,7 @@ def _fall_back(
         if name == live:
             continue
         path = directory.versions / name
-        if _problems(path, name, store_options):
+        if not check_version(path, store_options).ok:
             continue
         version = directory.next_version()
         tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=directory.root))
@@ -129,6 +107,8 @@ def _fall_back(
             shutil.copytree(path, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(PUBLISHED))
             manifest = Manifest.read(path)
             fields = {k: getattr(manifest, k) for k in Manifest.__slots__}
+            if manifest.files is None:  # written before checksums: the copy records them, as a write would
+                fields["files"] = record_files(tmp, exclude=frozenset({MANIFEST, PUBLISHED}))
             (tmp / MANIFEST).write_text(Manifest(**(fields | {"version": version})).to_json())
             directory.publish(tmp, version)
         except BaseException:

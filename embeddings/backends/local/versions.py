@@ -6,6 +6,8 @@ Layout of an index directory::
     versions/v00000042/ manifest.json, meta.sqlite, vectors.faiss, lexical/; PUBLISHED once
                         CURRENT has named it
     LAST                the highest version number taken (a dead writer's too)
+    CHECKSUMS           the first version number published with checksums: a manifest of that
+                        version or a later one without them had them removed (damage)
     .lock               inter-process writer lock
     tmp-*/              a writer's private work; leftovers of a killed writer are removed
     damaged/v00000041/  versions `qa repair` found damaged and moved aside
@@ -17,6 +19,9 @@ never a mix. A new version's number is above every version the directory holds (
 included), so a publish never replaces one; a version newer than the live one that never went live
 (a writer died between the rename and the swap) is removed by the next writer, one that did (CURRENT
 was set back) is kept. Versions without CURRENT are damage, not an empty directory.
+
+A manifest without checksums is read as one written before they existed only where nothing says
+the index had them by then: neither `CHECKSUMS` nor an earlier version whose manifest holds them.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 PUBLISHED = "PUBLISHED"  # marks a version CURRENT has named (written right after the swap)
 LAST = "LAST"  # the highest version number a writer has taken, so that none is taken twice
+CHECKSUMS = "CHECKSUMS"  # the first version number published with checksums (see `checksums_since`)
 KEEP_VERSIONS = 2  # the live version and the one before it, to fall back to
 DAMAGED = "damaged"
 _VERSION_NAME = re.compile(r"v[0-9]{8}")
@@ -84,7 +90,12 @@ class Manifest:
         if not isinstance(data, dict):
             raise IndexCorruptError(f"{label}: not a JSON object")
         keys = set(data)
-        if keys == set(_FIELDS):  # written before checksums were recorded
+        if keys == set(_FIELDS):  # written before checksums were recorded, unless the index says otherwise
+            if (since := _checksummed_since(directory)) is not None:
+                raise IndexCorruptError(
+                    f"{label}: its checksums are missing, though this index records them since"
+                    f" v{since:08d} (removed from the manifest)"
+                )
             return cls._of(data, None, label)
         if keys != {*_FIELDS, "files", _SELF}:
             raise IndexCorruptError(f"{label}: unexpected fields {sorted(keys ^ {*_FIELDS, 'files', _SELF})}")
@@ -112,6 +123,49 @@ _SELF = "manifest_" + ALGORITHM  # the manifest's own checksum
 
 def _own_digest(data: dict[str, Any]) -> str:
     return digest_bytes(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+
+
+def checksums_since(root: Path) -> int | None:
+    """The lowest version number this index is known to have published with checksums: the one
+    `CHECKSUMS` records, or a version in `versions/` whose manifest holds them (an index whose
+    writers recorded checksums before `CHECKSUMS` existed). None when nothing says it ever did."""
+    recorded = _recorded_since(root)
+    for name in IndexDirectory(root).version_names():  # oldest first
+        number = int(name[1:])
+        if recorded is not None and number >= recorded:
+            break
+        if _holds_checksums(root / "versions" / name):
+            return number
+    return recorded
+
+
+def _recorded_since(root: Path) -> int | None:
+    """The number `CHECKSUMS` holds; None when there is none (an index from before it) or it is
+    unreadable (the next writer writes it again)."""
+    with suppress(OSError, ValueError):
+        return int((root / CHECKSUMS).read_text().strip())
+    return None
+
+
+def _checksummed_since(directory: Path) -> int | None:
+    """`checksums_since` of the index holding the version `directory`, when it is at or below that
+    version's number (its manifest must then hold checksums); None otherwise, or when `directory`
+    is not a version of an index (a copy elsewhere: nothing to go by)."""
+    if not _VERSION_NAME.fullmatch(directory.name) or directory.parent.name not in ("versions", DAMAGED):
+        return None
+    since = checksums_since(directory.parent.parent)
+    return since if since is not None and since <= int(directory.name[1:]) else None
+
+
+def _holds_checksums(directory: Path) -> bool:
+    """Whether the manifest in `directory` lists checksums and matches its own (evidence that the
+    index recorded them when it wrote that version)."""
+    try:
+        data = json.loads((directory / MANIFEST).read_bytes())
+        given = data.pop(_SELF)
+        return isinstance(data.get("files"), dict) and given == _own_digest(data)
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return False
 
 
 class IndexDirectory:
@@ -209,7 +263,7 @@ class IndexDirectory:
         for tmp in self.root.glob("tmp-*"):
             shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp.name)
-        for leftover in (self.root / (CURRENT + ".tmp"), self.root / (LAST + ".tmp")):
+        for leftover in (self.root / f"{name}.tmp" for name in (CURRENT, LAST, CHECKSUMS)):
             if leftover.exists() or leftover.is_symlink():
                 _remove(leftover)
                 removed.append(leftover.name)
@@ -245,6 +299,7 @@ class IndexDirectory:
         if final.exists():
             raise FileExistsError(f"{final} exists: a version is never replaced (see `next_version`)")
         _write_synced(self.root / LAST, f"{version}\n")  # taken, even if this writer dies now
+        self._record_checksums(tmp, version)
         current = self.root / CURRENT
         if current.is_dir() and not current.is_symlink():  # damage: os.replace cannot swap a file in
             shutil.rmtree(current)
@@ -263,6 +318,14 @@ class IndexDirectory:
             raise
         _fsync_dir(self.root)
         self._mark_published(final)
+
+    def _record_checksums(self, tmp: Path, version: int) -> None:
+        """Write `CHECKSUMS` when the version about to be published holds checksums and the index
+        records no number yet: from then on a later manifest stripped of them is damage. A number
+        once written is kept (a higher one would excuse a stripped manifest)."""
+        if _recorded_since(self.root) is None and _holds_checksums(tmp):
+            since = min(version, checksums_since(self.root) or version)
+            _write_synced(self.root / CHECKSUMS, f"{since}\n")
 
     @staticmethod
     def _mark_published(version: Path) -> None:

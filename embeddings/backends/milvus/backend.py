@@ -17,7 +17,7 @@ from filelock import FileLock, Timeout
 from pymilvus import MilvusClient, MilvusException
 from pymilvus.client import entity_helper
 
-from embeddings.backends.base import Embed, IndexSpec
+from embeddings.backends.base import Embed, IndexSpec, VersionCheck
 from embeddings.backends.milvus import log, schema, upkeep
 from embeddings.backends.milvus.reader import MilvusReader
 from embeddings.backends.milvus.schema import Collections, DenseIndex
@@ -239,6 +239,12 @@ class MilvusBackend:
             return reader.check(full=structure)
         finally:
             reader.close()
+
+    def verify_kept(self, *, structure: bool = True) -> list[VersionCheck]:
+        """None: Milvus keeps no earlier version to check or fall back to. A commit retires the rows
+        it replaced and the writer purges them right after, so only the live version can be read
+        (`verify`); `repair` never falls back here."""
+        return []
 
     def repair(self, embed: Embed | None = None, *, encoder: str | None = None) -> list[str]:
         """Nothing to rebuild from here: Milvus keeps its storage sound, and a dead writer's rows
