@@ -382,18 +382,21 @@ def test_the_exact_path_is_taken_only_for_a_restrictive_filter_of_few_passages(
 ) -> None:
     """At most `exact_filter_limit` (here 100) passages: one query of ids, their vectors read, no
     dense search. More: that query, then the search. Nothing restricted (no filter, or an as-of on
-    or after the newest day), or a FLAT index (already exact): the search alone."""
+    or after the newest day), or a FLAT index (already exact): the search alone. The query of ids
+    is asked once per filter."""
     _, index_type, _ = random_index
     with _opened(random_index, exact_filter_limit=100) as reader:
         calls = reader.client = _Calls(reader.client)
-        found = reader.candidates(_queries(1)[0], None, 10, filters)
-    assert len(found.dense_ids) == 10
+        first = reader.candidates(_queries(2)[0], None, 10, filters)
+        asked = list(calls.queries)
+        again = reader.candidates(_queries(2)[1], None, 10, filters)
+    assert len(first.dense_ids) == len(again.dense_ids) == 10
     restricted = bool(expr.restriction(filters, reader.snapshot.commit.max_day))
     probed = restricted and index_type != "FLAT"
-    assert calls.searches == ([] if exact and probed else ["dense"])
-    assert len(calls.queries) == (2 if exact and probed else int(probed))
-    if probed:
-        assert calls.queries[0] == reader.search_expression(filters)
+    scored = exact and probed
+    assert calls.searches == ([] if scored else ["dense", "dense"])
+    assert asked[:1] == ([reader.search_expression(filters)] if probed else [])
+    assert (len(asked), len(calls.queries) - len(asked)) == ((2, 1) if scored else (int(probed), 0))
 
 
 def test_equal_scores_under_a_restrictive_filter_keep_the_lowest_passage_ids(
