@@ -37,7 +37,8 @@ _FILTERS_CACHED = 1_000  # filter expressions whose admitted passages a reader k
 # A restrictive filter's passages, when at most this many, are scored exactly rather than searched
 # through the dense index: HNSW (and IVF) searches that skip most of the graph miss many of the
 # few passages left (Milvus Lite, HNSW, 30,000 passages: recall@10 0.13 when a filter keeps 0.1 %,
-# 0.50 at 1 %, 0.98 at 10 %; docs/BENCHMARKS.md). The local FAISS store's `exact_filter_limit`.
+# 0.44 at 1 %, 0.98 at 10 %; docs/BENCHMARKS.md, "Restrictive filters"). The local FAISS store's
+# `exact_filter_limit`.
 EXACT_FILTER_LIMIT = 1_000
 ARTICLES_PER_QUERY = 100  # articles whose passage ids one query fetches (rows stay under LIMIT)
 
