@@ -399,6 +399,20 @@ def test_the_exact_path_is_taken_only_for_a_restrictive_filter_of_few_passages(
     assert (len(asked), len(calls.queries) - len(asked)) == ((2, 1) if scored else (int(probed), 0))
 
 
+def test_under_weaker_reads_the_passages_a_filter_admits_are_asked_for_each_time(
+    random_index: RandomIndex,
+) -> None:
+    """A Bounded read may not see all of the version's rows yet: what it admitted is not kept."""
+    _, index_type, _ = random_index
+    day = Filters(since=DAY0, until=DAY0)
+    with _opened(random_index, consistency="Bounded") as reader:
+        calls = reader.client = _Calls(reader.client)
+        for query in _queries(2):
+            reader.candidates(query, None, 10, day)
+    probes = [where for where in calls.queries if where == reader.search_expression(day)]
+    assert len(probes) == (0 if index_type == "FLAT" else 2)
+
+
 def test_equal_scores_under_a_restrictive_filter_keep_the_lowest_passage_ids(
     random_index: RandomIndex,
 ) -> None:

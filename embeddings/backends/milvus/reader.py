@@ -109,7 +109,8 @@ class MilvusReader:
     def _admitted(self, where: str) -> np.ndarray | None:
         """The ids of the passages `where` admits when they are at most `exact_filter_limit`, else
         None: one query for at most that many + 1 ids (Milvus Lite's `count(*)` reads every row it
-        counts, 3.3 s for 30,000), kept for the next search under the same filters."""
+        counts, 3.3 s for 30,000), kept for the next search under the same filters when reads are
+        Strong."""
         limit = self.exact_filter_limit
         if limit <= 0:
             return None
@@ -125,7 +126,8 @@ class MilvusReader:
         )
         ids = np.array(sorted(int(r["id"]) for r in rows), dtype=np.int64)
         admitted = ids if len(ids) <= limit else None
-        self._remember(self._admissions, {(limit, where): admitted}, _FILTERS_CACHED)
+        if self.consistency == "Strong":  # a weaker read may not see all of the version's rows yet
+            self._remember(self._admissions, {(limit, where): admitted}, _FILTERS_CACHED)
         return admitted
 
     def _exact(self, query: np.ndarray, ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
