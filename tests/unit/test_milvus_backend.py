@@ -8,15 +8,20 @@ import logging
 import math
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from embeddings.articles import Article
-from embeddings.backends import ArticleWrite, Filters, PassageDraft, create_backend
+from embeddings.backends import ArticleWrite, Filters, IndexSpec, PassageDraft, create_backend
+from embeddings.backends.base import best_first
 from embeddings.backends.milvus import backend as milvus_backend
+from embeddings.backends.milvus import expr
+from embeddings.backends.milvus.reader import MilvusReader
 from embeddings.backends.milvus.schema import BODY_PART_CHARS
 from embeddings.errors import ConfigurationError, IndexMismatchError, IndexUnavailableError
 from embeddings.text import split_sentences
@@ -253,3 +258,168 @@ def test_the_index_type_is_the_one_the_collections_were_built_with(tmp_path: Pat
         assert hnsw.client.describe_index("kind_passages", "dense")["index_type"] == "FLAT"
     finally:
         hnsw.close()
+
+
+# --- exact dense search under restrictive filters ------------------------------------------------
+
+DAY0 = dt.date(2024, 1, 1)
+DAYS = 100  # the random articles are dated over this many days: one day's filter keeps 1 %
+TIED = tuple(f"copy{n}" for n in range(8))  # articles of the source "Copies", all of one vector
+SPANS = ((0, 0, 9), (1, 10, 18))  # each article's two passages: "One part." and "Another."
+RandomIndex = tuple[Path, str, dict[str, np.ndarray]]
+
+
+def _random_corpus(uri: Path, index_type: str) -> dict[str, np.ndarray]:
+    """600 articles of two seeded random unit vectors (32 numbers) dated over `DAYS` days, and the
+    `TIED` copies dated after them, in Milvus Lite; closed once written, so that the dense index is
+    built (Lite searches a segment exactly until then). Returns each article's `(2, 32)` vectors."""
+    rng = np.random.default_rng(0)
+    drawn = rng.standard_normal((600 + 1, 2, 32)).astype(np.float32)
+    drawn /= np.linalg.norm(drawn, axis=2, keepdims=True)
+    drawn[-1, 1] = drawn[-1, 0]
+    vectors = {f"a{n:03d}": drawn[n] for n in range(600)} | dict.fromkeys(TIED, drawn[-1])
+    writes = []
+    for n, (article_id, v) in enumerate(vectors.items()):
+        tied = article_id in TIED
+        day = DAY0 + dt.timedelta(days=DAYS if tied else n % DAYS)
+        article = Article(article_id, article_id, "One part. Another.", day, "Copies" if tied else "Wire")
+        drafts = [PassageDraft(p, a, b, f"t:{article_id}{p}", f"e:{article_id}{p}") for p, a, b in SPANS]
+        writes.append(ArticleWrite(article, f"c:{article_id}", drafts, v))
+    backend = MilvusBackend(uri, collection="exact", index_type=index_type)
+    try:
+        with backend.writer(timeout=10):
+            txn = backend.begin(IndexSpec("random@0", 32, {"title_context": False}))
+            txn.put(writes)
+            txn.commit()
+    finally:
+        backend.close()  # waits for Lite's index build
+    return vectors
+
+
+@pytest.fixture(scope="module", params=["HNSW", "IVF_FLAT", "FLAT"])
+def random_index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RandomIndex:
+    uri = tmp_path_factory.mktemp("exact") / "milvus.db"
+    return uri, request.param, _random_corpus(uri, request.param)
+
+
+@contextmanager
+def _opened(random_index: RandomIndex, **options: Any) -> Iterator[MilvusReader]:
+    uri, index_type, _ = random_index
+    backend = MilvusBackend(uri, collection="exact", index_type=index_type, **options)
+    try:
+        yield backend.open()
+    finally:
+        backend.close()
+
+
+def _brute_force(
+    reader: MilvusReader, vectors: dict[str, np.ndarray], articles: list[str], query: np.ndarray, n: int
+) -> tuple[list[int], np.ndarray]:
+    """The `n` best passages of `articles` for `query` by inner product, equal scores by id."""
+    ids = np.concatenate([reader.article_passages(a) for a in articles])
+    ids, scores = best_first(ids, np.concatenate([vectors[a] @ query for a in articles]))
+    return ids[:n].tolist(), scores[:n]
+
+
+def _queries(count: int) -> np.ndarray:
+    q = np.random.default_rng(1).standard_normal((count, 32)).astype(np.float32)
+    return q / np.linalg.norm(q, axis=1, keepdims=True)
+
+
+def test_a_restrictive_filter_finds_the_exact_dense_top_n_whatever_the_index(
+    random_index: RandomIndex,
+) -> None:
+    """A filter that keeps 1 % of the passages: the HNSW graph, searched alone, misses many of them
+    (shown with the exact path off); the reader scores them exactly, as the local backend does."""
+    _, index_type, vectors = random_index
+    day = DAY0 + dt.timedelta(days=7)
+    kept = [a for a in vectors if a not in TIED and (int(a[1:]) % DAYS) == 7]
+    filters = Filters(since=day, until=day)
+    with _opened(random_index) as reader:
+        for query in _queries(10):
+            truth, scores = _brute_force(reader, vectors, kept, query, 10)
+            found = reader.candidates(query, None, 10, filters)
+            assert found.dense_ids.tolist() == truth
+            np.testing.assert_allclose(found.dense_scores, scores, atol=1e-6)
+            assert reader.columns(found.dense_ids).days.tolist() == [day.toordinal()] * 10
+    if index_type == "HNSW":
+        with _opened(random_index, exact_filter_limit=0) as graph_only:
+            found = [graph_only.candidates(q, None, 10, filters).dense_ids.tolist() for q in _queries(10)]
+            with _opened(random_index) as reader:
+                assert found != [_brute_force(reader, vectors, kept, q, 10)[0] for q in _queries(10)]
+
+
+class _Calls:
+    """A client that records its searches (by vector field) and queries (by filter)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.searches, self.queries = client, [], []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        self.searches.append(kwargs["anns_field"])
+        return self.client.search(*args, **kwargs)
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        self.queries.append(kwargs["filter"])
+        return self.client.query(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("filters", "exact"),
+    [
+        (Filters(since=DAY0 + dt.timedelta(days=3), until=DAY0 + dt.timedelta(days=3)), True),  # 12
+        (Filters(sources=("copies",)), True),  # 16
+        (Filters(since=DAY0 + dt.timedelta(days=90)), False),  # 136
+        (Filters(as_of=DAY0 + dt.timedelta(days=DAYS)), False),  # the newest day: all of them
+        (Filters(), False),
+    ],
+)
+def test_the_exact_path_is_taken_only_for_a_restrictive_filter_of_few_passages(
+    random_index: RandomIndex, filters: Filters, exact: bool
+) -> None:
+    """At most `exact_filter_limit` (here 100) passages: one query of ids, their vectors read, no
+    dense search. More: that query, then the search. Nothing restricted (no filter, or an as-of on
+    or after the newest day), or a FLAT index (already exact): the search alone. The query of ids
+    is asked once per filter."""
+    _, index_type, _ = random_index
+    with _opened(random_index, exact_filter_limit=100) as reader:
+        calls = reader.client = _Calls(reader.client)
+        first = reader.candidates(_queries(2)[0], None, 10, filters)
+        asked = list(calls.queries)
+        again = reader.candidates(_queries(2)[1], None, 10, filters)
+    assert len(first.dense_ids) == len(again.dense_ids) == 10
+    restricted = bool(expr.restriction(filters, reader.snapshot.commit.max_day))
+    probed = restricted and index_type != "FLAT"
+    scored = exact and probed
+    assert calls.searches == ([] if scored else ["dense", "dense"])
+    assert asked[:1] == ([reader.search_expression(filters)] if probed else [])
+    assert (len(asked), len(calls.queries) - len(asked)) == ((2, 1) if scored else (int(probed), 0))
+
+
+def test_under_weaker_reads_the_passages_a_filter_admits_are_asked_for_each_time(
+    random_index: RandomIndex,
+) -> None:
+    """A Bounded read may not see all of the version's rows yet: what it admitted is not kept."""
+    _, index_type, _ = random_index
+    day = Filters(since=DAY0, until=DAY0)
+    with _opened(random_index, consistency="Bounded") as reader:
+        calls = reader.client = _Calls(reader.client)
+        for query in _queries(2):
+            reader.candidates(query, None, 10, day)
+    probes = [where for where in calls.queries if where == reader.search_expression(day)]
+    assert len(probes) == (0 if index_type == "FLAT" else 2)
+
+
+def test_equal_scores_under_a_restrictive_filter_keep_the_lowest_passage_ids(
+    random_index: RandomIndex,
+) -> None:
+    """16 passages of one vector and 5 places: the 5 with the lowest ids, not the engine's choice."""
+    _, _, vectors = random_index
+    with _opened(random_index) as reader:
+        copies = np.sort(np.concatenate([reader.article_passages(a) for a in TIED]))
+        found = reader.candidates(vectors[TIED[0]][0], None, 5, Filters(sources=("Copies",)))
+    assert found.dense_ids.tolist() == copies[:5].tolist()
+    np.testing.assert_allclose(found.dense_scores, 1.0, atol=1e-6)

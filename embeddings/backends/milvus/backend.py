@@ -19,7 +19,7 @@ from pymilvus.client import entity_helper
 
 from embeddings.backends.base import Embed, IndexSpec, VersionCheck
 from embeddings.backends.milvus import log, schema, upkeep
-from embeddings.backends.milvus.reader import MilvusReader
+from embeddings.backends.milvus.reader import EXACT_FILTER_LIMIT, MilvusReader
 from embeddings.backends.milvus.schema import Collections, DenseIndex
 from embeddings.backends.milvus.transaction import MilvusTransaction
 from embeddings.backends.milvus.uri import is_server
@@ -83,6 +83,8 @@ class MilvusBackend:
         consistency: the consistency level of reads (Strong: a commit is seen by the next read).
         index_type, index_params: the dense vectors' Milvus index, used when collections are made.
         shards: the passages collection's shards, used when it is made.
+        exact_filter_limit: a filter that admits at most this many passages has them scored
+            exactly instead of searched through the dense index (0: always the index).
         lock_path: the writer lock file (default: beside a Lite file; for a server, in the
             temporary directory, which serialises writers of one machine only).
     """
@@ -100,6 +102,7 @@ class MilvusBackend:
         index_params: dict[str, Any] | None = None,
         shards: int = 1,
         lock_path: Path | str | None = None,
+        exact_filter_limit: int = EXACT_FILTER_LIMIT,
     ) -> None:
         self.uri = str(uri)
         self.lite = not is_server(self.uri)
@@ -115,6 +118,7 @@ class MilvusBackend:
         default_params = DenseIndex().params if index_type == "HNSW" else ()
         params = tuple(sorted(index_params.items())) if index_params is not None else default_params
         self.dense_index, self.shards = DenseIndex(index_type, params), shards
+        self.exact_filter_limit = exact_filter_limit
         default_lock = (
             f"{self.uri}.{collection}.lock"
             if self.lite
@@ -195,6 +199,7 @@ class MilvusBackend:
             consistency=self.consistency,
             dense_index=schema.built_index(self.client, self.names, self.dense_index),
             lite_path=lite_path,
+            exact_filter_limit=self.exact_filter_limit,
         )
 
     @contextmanager

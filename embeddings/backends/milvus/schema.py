@@ -75,6 +75,11 @@ class DenseIndex:
     type: str = "HNSW"
     params: tuple[tuple[str, Any], ...] = (("M", 16), ("efConstruction", 200))
 
+    @property
+    def exact(self) -> bool:
+        """Whether its searches are exact (FLAT compares every vector, filtered or not)."""
+        return self.type == "FLAT"
+
     def search_params(self, n: int) -> dict[str, Any]:
         """Search parameters for `n` results: HNSW explores `ef` >= 2n nodes, IVF probes 16 lists."""
         if self.type.startswith("HNSW"):
