@@ -124,7 +124,7 @@ def iter_articles(
         Articles in path order, then file order.
     """
     report = on_problem if on_problem is not None else _log_problem
-    first: dict[str, str] = {}  # article id -> the file it was read from first
+    first: dict[str, str] = {}  # article id -> where it was read first (`path`, `path:line`)
     for given in paths:
         root = Path(given)
         if root.is_dir():
@@ -135,12 +135,12 @@ def iter_articles(
             report(Problem(str(root), "no such file or directory"))
             continue
         for file in files:
-            for article in _read_file(file, max_chars=max_chars, report=report):
+            for location, article in _read_file(file, max_chars=max_chars, report=report):
                 if article.id in first:  # two stories named story.txt in two folders, say
                     reason = f"id {article.id!r} was already read from {first[article.id]}"
-                    report(Problem(str(file), reason, repeated=True))
+                    report(Problem(location, reason, repeated=True))
                     continue
-                first[article.id] = str(file)
+                first[article.id] = location
                 yield article
 
 
@@ -343,13 +343,16 @@ def derive_title(text: str) -> str:
     return _shorten(sentence)
 
 
-def _read_file(path: Path, *, max_chars: int, report: Callable[[Problem], None]) -> Iterator[Article]:
+def _read_file(
+    path: Path, *, max_chars: int, report: Callable[[Problem], None]
+) -> Iterator[tuple[str, Article]]:
+    """The articles of one file, each with where it is (`path`, `path:line` or `path:[index]`)."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".txt":
             article = _read_text_file(path, max_chars=max_chars, report=report)
             if article is not None:
-                yield article
+                yield str(path), article
         elif suffix == ".jsonl":
             yield from _read_jsonl(path, max_chars=max_chars, report=report)
         elif suffix == ".json":
@@ -378,7 +381,9 @@ def _read_text_file(path: Path, *, max_chars: int, report: Callable[[Problem], N
         return None
 
 
-def _read_jsonl(path: Path, *, max_chars: int, report: Callable[[Problem], None]) -> Iterator[Article]:
+def _read_jsonl(
+    path: Path, *, max_chars: int, report: Callable[[Problem], None]
+) -> Iterator[tuple[str, Article]]:
     with path.open("rb") as stream:
         for lineno, data in _lines(stream, limit=12 * max_chars + 65_536):
             location = f"{path}:{lineno}"
@@ -392,10 +397,12 @@ def _read_jsonl(path: Path, *, max_chars: int, report: Callable[[Problem], None]
                 continue
             article = _parse_json_text(line, location, path=str(path), max_chars=max_chars, report=report)
             if article is not None:
-                yield article
+                yield location, article
 
 
-def _read_json(path: Path, *, max_chars: int, report: Callable[[Problem], None]) -> Iterator[Article]:
+def _read_json(
+    path: Path, *, max_chars: int, report: Callable[[Problem], None]
+) -> Iterator[tuple[str, Article]]:
     # A JSON document cannot be parsed piecewise with the standard library; use .jsonl for big corpora.
     text = _decode(path.read_bytes(), str(path), report, number_lines=True)
     if text is None:
@@ -415,7 +422,7 @@ def _read_json(path: Path, *, max_chars: int, report: Callable[[Problem], None])
     for index, record in enumerate(records):
         location = f"{path}:[{index}]" if isinstance(document, list) else str(path)
         try:
-            yield parse_record(record, location=location, path=str(path), max_chars=max_chars)
+            yield location, parse_record(record, location=location, path=str(path), max_chars=max_chars)
         except InvalidArticleError as exc:
             report(Problem(exc.location, exc.reason))
 

@@ -435,7 +435,7 @@ def test_an_id_read_twice_is_a_problem_and_the_first_article_is_kept(tmp_path: P
             f"id 'story' was already read from {first}",
             repeated=True,
         ),
-        Problem(str(feed), f"id 'k' was already read from {feed}", repeated=True),
+        Problem(f"{feed}:2", f"id 'k' was already read from {feed}:1", repeated=True),
     ]
 
 
