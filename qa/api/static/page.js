@@ -60,7 +60,8 @@ async function getJson(path, signal) {
     throw new Error("The server could not be reached. Is qa serve running?");
   }
   const body = await response.json().catch((error) => {
-    if (error.name === "AbortError") throw error; // aborted while the body was still arriving
+    // Aborted while the body was still arriving: the browser may say so as another error.
+    if (error.name === "AbortError" || signal?.aborted) throw error;
     return null;
   });
   if (!response.ok) {
@@ -178,7 +179,7 @@ async function ask(params, { push = true } = {}) {
     performance.measure("qa:api", { start: asked, end: received });
     performance.measure("qa:render", { start: received, end: performance.now() });
   } catch (error) {
-    if (error.name === "AbortError") return;
+    if (error.name === "AbortError" || controller.signal.aborted) return; // a newer question took over
     results.replaceChildren();
     banner.hidden = true;
     statusLine.textContent = "";
