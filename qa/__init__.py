@@ -1,7 +1,18 @@
 """Question answering over a news archive: retrieval, the Python API, HTTP API and CLI."""
 
+from embeddings.articles import Article
+from embeddings.readers import parse_record
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.service import QAService, open_service
 from qa.settings import Settings
 
-__all__ = ["Answer", "Hit", "QAService", "RelatedArticle", "Settings", "open_service"]
+__all__ = [
+    "Answer",
+    "Article",
+    "Hit",
+    "QAService",
+    "RelatedArticle",
+    "Settings",
+    "open_service",
+    "parse_record",
+]

@@ -1,11 +1,10 @@
-"""The `qa` command: index, ask, related, serve, stats, delete, migrate, check, repair, eval, train-ranker,
-train-highlighter."""
+"""The `qa` command: index, ask, related, serve, stats, delete, optimize, migrate, check, repair, eval,
+train-ranker, train-highlighter, train-match (their arguments: `qa.cli_args`)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import difflib
 import json
 import os
@@ -20,17 +19,16 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from embeddings.backends import BACKENDS, VersionCheck, create_backend
+from embeddings.backends import VersionCheck, create_backend
 from embeddings.errors import IndexCorruptError, InvalidRequestError, QAError
 from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
 from qa.batch_file import BatchFileError, BatchQuestion, read_batch
+from qa.cli_args import build_parser
 from qa.console import console, progress_mode
 from qa.date_notes import DateNotes
 from qa.settings import Settings
 from qa.validation import check_k, check_question
-
-PORTS = (1, 65535)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,188 +94,7 @@ def _unparsed(exc: SettingsError) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Ask a news archive questions.")
-    verbose = "show more: -v this project's debug lines and libraries' warnings, -vv everything"
-    parser.add_argument("-v", "--verbose", action="count", default=0, help=verbose)
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
-
-    def command(name: str, run: Any, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("--index-dir", type=Path, help="index directory (default: $QA_INDEX_DIR or .qa-index)")
-        # Also after the command (`qa index -v`); SUPPRESS keeps a `qa -v` given before it.
-        p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=verbose)
-        p.set_defaults(run=run)
-        return p
-
-    p = command("index", cmd_index, "index article files or folders (.txt, .json, .jsonl)")
-    p.add_argument("paths", nargs="+", type=Path)
-    p.add_argument("--prune", action="store_true", help="delete indexed articles not found in PATHS")
-    p.add_argument(
-        "--rebuild", action="store_true", help="start from an empty index (e.g. after a model change)"
-    )
-    p.add_argument("--json", action="store_true")
-
-    p = command("ask", cmd_ask, "ask a question (or a batch of them)")
-    p.add_argument("question", nargs="?")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--since", type=_date)
-    p.add_argument("--until", type=_date)
-    p.add_argument("--source", action="append", dest="sources", help="restrict to a source (repeatable)")
-    p.add_argument("--as-of", type=_date, help="answer as of this date (default today)")
-    p.add_argument(
-        "--batch",
-        type=Path,
-        help="JSON lines with `question` and an optional `id` (default: the line number);"
-        " one result line each",
-    )
-    p.add_argument(
-        "--as-of-from-date", action="store_true", help="in --batch, a line's `date` is its as-of date"
-    )
-    p.add_argument(
-        "--no-interpret",
-        dest="interpret",
-        action="store_false",
-        help='do not read time words in the question ("last week") as a date window',
-    )
-    p.add_argument("--json", action="store_true")
-
-    p = command("related", cmd_related, "articles most similar to an indexed article")
-    p.add_argument("article_id")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--json", action="store_true")
-
-    p = command("serve", cmd_serve, "serve the HTTP API (indexes seeds/ first when there is no index)")
-    p.add_argument("--host")
-    p.add_argument("--port", type=_port, help="port to listen on, 1-65535 (default $QA_PORT or 8000)")
-    p.add_argument(
-        "--workers",
-        type=_positive,
-        help="server processes, at least 1 (default $QA_WORKERS, else 2 or 1 on one core)",
-    )
-
-    p = command("stats", cmd_stats, "counts of articles and passages, model, index size")
-    p.add_argument("--json", action="store_true")
-
-    p = command("delete", cmd_delete, "delete articles by id")
-    p.add_argument("ids", nargs="+")
-    p.add_argument("--json", action="store_true")
-
-    p = command(
-        "optimize",
-        cmd_optimize,
-        "rewrite the index in this release's layout and the vector index kind its size calls for"
-        " (nothing is re-embedded)",
-    )
-    p.add_argument("--json", action="store_true")
-
-    p = command(
-        "migrate",
-        cmd_migrate,
-        "copy the index into another backend (e.g. local files into Milvus), embedding nothing",
-    )
-    p.add_argument("--to", required=True, choices=sorted(BACKENDS), help="the backend to copy into")
-    p.add_argument(
-        "--from", dest="source", choices=sorted(BACKENDS), help="the backend to copy (default: $QA_BACKEND)"
-    )
-    p.add_argument("--json", action="store_true")
-
-    p = command(
-        "check",
-        cmd_check,
-        "verify the index: every file against its checksum, then vectors, metadata, lexical index and"
-        " counts agree (one line per problem, exit 1)",
-    )
-    p.add_argument(
-        "--all",
-        action="store_true",
-        help="also check every other version kept, those `qa repair` falls back to (exit 3 when the live"
-        " version is sound but one of those is not)",
-    )
-    p.add_argument("--json", action="store_true")
-
-    p = command(
-        "repair",
-        cmd_repair,
-        "recover a damaged index: rebuild the damaged parts from intact ones, or fall back to the"
-        " newest intact earlier version",
-    )
-
-    p = command("eval", cmd_eval, "index a benchmark directory (corpus.jsonl + queries.jsonl) and score it")
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("-k", type=int, default=10)
-    p.add_argument(
-        "--as-of-from-date", action="store_true", help="use each question's date as its as-of date"
-    )
-    p.add_argument("--results", type=Path, help="also write the results JSON lines here")
-    p.add_argument(
-        "--related", action="store_true", help="also score related articles (articles sharing a question)"
-    )
-    p.add_argument("--json", action="store_true")
-
-    p = command(
-        "train-ranker",
-        cmd_train_ranker,
-        "fit the learned ranking on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with gold_ids)",
-    )
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--out", type=Path, default=None, help="ranker file (default: the shipped one)")
-    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
-    p.add_argument("--examples", type=Path, help="keep the collected candidates here (.npz) for a refit")
-    p.add_argument(
-        "--related",
-        action="store_true",
-        help="fit the related-articles ranker (articles sharing a question's gold ids) instead",
-    )
-    p.add_argument(
-        "--no-index",
-        action="store_true",
-        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
-    )
-
-    p = command(
-        "train-highlighter",
-        cmd_train_highlighter,
-        "fit the learned highlight on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with answers)",
-    )
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--out", type=Path, default=None, help="highlighter file (default: the shipped one)")
-    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
-    p.add_argument("-k", type=int, default=10, help="hits per question whose sentences are learned from")
-    p.add_argument("--examples", type=Path, help="keep the collected sentences here (.npz) for a refit")
-    p.add_argument(
-        "--no-index",
-        action="store_true",
-        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
-    )
-    return parser
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
-def _port(value: str) -> int:
-    port = _integer(value)
-    if not PORTS[0] <= port <= PORTS[1]:
-        raise argparse.ArgumentTypeError(f"a port is between {PORTS[0]} and {PORTS[1]}, got {port}")
-    return port
-
-
-def _positive(value: str) -> int:
-    number = _integer(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
-def _integer(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    return build_parser(COMMANDS)
 
 
 def _count(n: int, noun: str) -> str:
@@ -373,13 +190,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     for n, hit in enumerate(answer.hits, 1):
         print(
             f"{n}. [{hit.date or 'undated'}] {hit.source or 'unknown source'} — {hit.title}"
-            f"  ({hit.score:.4f})"
+            f"  ({hit.score:.4f}{', weak match' if hit.weak else ''})"
         )
         print(f"   {hit.highlight or hit.text[:300]}")
         if hit.url:
             print(f"   {hit.url}")
     if not answer.hits:
         print("no passages found")
+    elif all(h.weak for h in answer.hits):
+        print("(every hit matches the question only weakly: the archive may not hold the answer)")
     return 0
 
 
@@ -506,6 +325,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(stats)
     else:
         for key, value in stats.items():
+            if isinstance(value, dict):  # sources: "News.Az 3, Azernews 2"
+                value = ", ".join(f"{name} {count}" for name, count in value.items()) or "none"
             print(f"{key:12} {value}")
     return 0
 
@@ -687,6 +508,43 @@ def cmd_train_highlighter(args: argparse.Namespace, settings: Settings) -> int:
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in model.about.items()))
     print("use it with QA_HIGHLIGHTER=learned" + (f" QA_HIGHLIGHTER_PATH={out}" if args.out else ""))
     return 0
+
+
+def cmd_train_match(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.match_training import train_match
+    from qa.retrieval.match import SHIPPED
+
+    if "index_dir" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
+    # answered without a match model: the one being fitted may be missing or stale
+    unmatched = settings.retrieval.model_copy(update={"match": False})
+    qa = _service(settings.model_copy(update={"retrieval": unmatched}), progress=sys.stderr.isatty())
+    if not args.no_index:
+        qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
+    out = args.out or SHIPPED
+    model = train_match(qa, args.data_dir / "queries.jsonl", out)
+    print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in model.about.items()))
+    if args.out:
+        print(f"use it with QA_MATCH_PATH={out}")
+    return 0
+
+
+COMMANDS = {
+    "index": cmd_index,
+    "ask": cmd_ask,
+    "related": cmd_related,
+    "serve": cmd_serve,
+    "stats": cmd_stats,
+    "delete": cmd_delete,
+    "optimize": cmd_optimize,
+    "migrate": cmd_migrate,
+    "check": cmd_check,
+    "repair": cmd_repair,
+    "eval": cmd_eval,
+    "train-ranker": cmd_train_ranker,
+    "train-highlighter": cmd_train_highlighter,
+    "train-match": cmd_train_match,
+}
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What `qa index` notes of the dates it read (stderr lines, nothing skipped)."""
+"""What `qa index` and `POST /articles` note of the dates they read (nothing is skipped for them)."""
 
 from __future__ import annotations
 

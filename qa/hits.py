@@ -24,7 +24,9 @@ class Hit:
     or that passage extended over an adjacent one that ranked too. `highlight` is the sentence of
     `text` that best answers the question, at `text[highlight_start:highlight_end]`;
     `duplicates` lists other articles carrying the same passage (syndicated copies collapsed into
-    this hit), and `copies` the same articles with their dates, sources and urls.
+    this hit), and `copies` the same articles with their dates, sources and urls. `match` is
+    the probability that the passage is what an archive holding the story answers with
+    (`qa.retrieval.match`), and `weak` whether that is below the model's threshold of a weak match.
     """
 
     text: str
@@ -43,6 +45,8 @@ class Hit:
     duplicates: tuple[str, ...] = field(default_factory=tuple)
     passage_id: int = -1
     copies: tuple[RelatedCopy, ...] = field(default_factory=tuple)
+    match: float | None = None  # see `qa.retrieval.match`; None when not measured
+    weak: bool | None = None  # `match` below the model's weak threshold
 
     @classmethod
     def from_row(
@@ -95,6 +99,8 @@ class Hit:
             "highlight_span": [h_start, h_end],
             "duplicates": list(self.duplicates),
             "copies": [c.to_dict() for c in self.copies],
+            "match": None if self.match is None else round(float(self.match), 3),
+            "weak": self.weak,
         }
 
 

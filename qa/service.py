@@ -34,6 +34,7 @@ from qa.retrieval import (
     collapses,
     copies_of,
     load_reranker,
+    match,
     question_clock,
     read_query,
     retrieve,
@@ -86,6 +87,8 @@ class QAService:
             )  # a missing or stale ranker file fails here, not per query
         if self.retrieval.highlight and self.retrieval.highlighter == "learned":
             load_highlighter(self.retrieval.highlighter_path)  # so does a highlighter file
+        if self.retrieval.match:
+            match.load_match(self.retrieval.match_path)  # and a match model file
         if self.retrieval.related == "learned":
             load_related_ranker(self.retrieval.related_ranker_path)
         self.reload_interval = reload_interval
@@ -278,6 +281,17 @@ class QAService:
     def search(self, question: str, k: int = 5, **filters: object) -> list[Hit]:
         """Similarity search for scripts: just the hits of `ask`."""
         return self.ask(question, k, **filters).hits  # type: ignore[arg-type]
+
+    def match_inputs(self, question: str, ids: Sequence[int]) -> np.ndarray:
+        """The inputs of `qa.retrieval.match` for the passages `ids`, as `ask` computes them for
+        `question` (for fitting the match model)."""
+        reader = self.reader()
+        request = self._request(
+            reader, check_question(question, self.max_question_chars), None, None, None, None, True
+        )
+        a = request.arguments
+        words = a["question"] if self.retrieval.lexical else None  # without its time words, as `retrieve`
+        return match.inputs(reader, a["vector"], words, np.asarray(ids, dtype=np.int64))
 
     def ask_batch(self, questions: Sequence[str], k: int = 5, **filters: object) -> list[Answer]:
         """Answer many questions; their embeddings are computed in one batch. A question the

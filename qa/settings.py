@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from embeddings.backends.milvus.uri import is_server
 from embeddings.chunking import ChunkingConfig
+from embeddings.encoders import ENCODERS
 from qa.retrieval.config import RetrievalConfig
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -137,6 +138,15 @@ class Settings(BaseSettings):
 
     def chunking(self, max_tokens: int) -> ChunkingConfig:
         return ChunkingConfig(self.chunk_size, self.chunk_overlap, max_tokens)
+
+    @field_validator("encoder")
+    @classmethod
+    def _known_encoder(cls, value: str) -> str:
+        """Checked with the rest of the configuration (a bad one is a usage error, exit 2), not
+        when the model loads."""
+        if value not in ENCODERS:
+            raise ValueError(f"unknown encoder backend {value!r} (one of {', '.join(ENCODERS)})")
+        return value
 
     @field_validator("milvus_index")
     @classmethod

@@ -48,6 +48,19 @@ class HitOut(BaseModel):
     copies: list[RelatedCopyOut] = Field(
         ..., description="The same articles as `duplicates`, with their dates, sources and urls."
     )
+    match: float | None = Field(
+        ...,
+        ge=0.0,
+        le=1.0,
+        description="The probability that this passage is what an archive holding the story answers"
+        " with, rather than the best an archive without it has; null with QA_MATCH=false.",
+    )
+    weak: bool | None = Field(
+        ...,
+        description="Whether `match` is below the model's threshold of a weak match (where 1 % of the"
+        " first hits that answered the train questions fall); when every hit is weak, the archive"
+        " may not hold the answer. Null with QA_MATCH=false.",
+    )
 
 
 class InterpretedOut(BaseModel):
@@ -182,10 +195,18 @@ class IndexReportOut(BaseModel):
         description="POST /articles: the id each article is stored under, in the request's order"
         " (derived from its title and text where it gave none).",
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="POST /articles: what to check in the dates sent (articles without a date, which"
+        " date filters never find; articles dated after today, which move the archive's last day"
+        " and with it what relative time words mean).",
+    )
 
     @classmethod
-    def of(cls, report: IndexReport, ids: list[str] | None = None) -> IndexReportOut:
-        return cls.model_validate(report.summary() | {"ids": ids or []})
+    def of(
+        cls, report: IndexReport, ids: list[str] | None = None, notes: list[str] | None = None
+    ) -> IndexReportOut:
+        return cls.model_validate(report.summary() | {"ids": ids or [], "notes": notes or []})
 
 
 class HealthOut(BaseModel):

@@ -70,6 +70,14 @@ class RetrievalConfig(BaseModel):
     highlighter_path: Path | None = Field(
         None, description="A refitted highlighter file (default: the shipped one)."
     )
+    match: bool = Field(
+        True,
+        description="Give each hit `match`: the probability that the archive holds what was asked"
+        " (`qa.retrieval.match`; under 0.5 a weak match).",
+    )
+    match_path: Path | None = Field(
+        None, description="A refitted match model file (default: the shipped one)."
+    )
 
     @field_validator("fusion")
     @classmethod

@@ -9,7 +9,7 @@ import numpy as np
 
 from embeddings.backends import Candidates, Columns, Filters, IndexReader
 from qa.hits import Hit
-from qa.retrieval import ranking, shaping
+from qa.retrieval import match, ranking, shaping
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.features import QueryFacts, candidate_ids, features
 from qa.retrieval.fusion import fuse
@@ -78,9 +78,17 @@ def retrieve(
     chosen = shaping.choose(articles, texts, k, config)
     neighbours = shaping.adjacent(ranked, articles, chosen) if config.merge_adjacent else {}
     shared = reader.text_copies(texts[chosen]) > 1
-    return shaping.hits(
+    found = shaping.hits(
         reader, question, ranked[chosen], scores[order][chosen], shared, neighbours, config, filters
     )
+    if not config.match or not found:
+        return found
+    shown = np.array([h.passage_id for h in found], dtype=np.int64)
+    model = match.load_match(config.match_path)
+    # the question's own words: its time words chose the dates, they are not what it asks about
+    words = question if config.lexical else None
+    chances = model.probability(match.inputs(reader, vector, words, shown)).tolist()
+    return [replace(h, match=p, weak=p < model.weak_below) for h, p in zip(found, chances, strict=True)]
 
 
 def candidate_features(

@@ -27,6 +27,8 @@ HIT_KEYS = {
     "highlight_span",
     "duplicates",
     "copies",
+    "match",
+    "weak",
 }
 LATER = "2025-01-01"
 NEW_ARTICLE = {
@@ -298,7 +300,7 @@ def test_answers_match_their_documented_schema(client: TestClient) -> None:
         assert answer["hits"] and set(answer) == set(AnswerOut.model_fields)
         assert set(answer["hits"][0]) == {
             "text", "score", "article_id", "title", "date", "source", "url",
-            "position", "span", "highlight", "highlight_span", "duplicates", "copies",
+            "position", "span", "highlight", "highlight_span", "duplicates", "copies", "match", "weak",
         }  # fmt: skip
 
 
@@ -342,6 +344,19 @@ def test_post_articles_says_the_id_each_one_is_stored_under(client: TestClient) 
     named, derived = summary["ids"]
     assert named == "zeppelin" and ok(client.get(f"/articles/{derived}"))["title"] == "Ferry strike"
     assert ok(client.delete("/articles/zeppelin"))["ids"] == []  # only writes of articles list them
+
+
+def test_post_articles_notes_undated_and_future_dated_articles_and_indexes_them(client: TestClient) -> None:
+    future = NEW_ARTICLE | {"id": "typo", "date": "2204-03-01"}
+    undated = {"id": "nodate", "title": "Ferry strike", "text": "Ferry crews went on strike in the port."}
+    summary = ok(client.post("/articles", json={"articles": [future, undated, NEW_ARTICLE]}))
+
+    assert summary["added"] == 3
+    assert summary["notes"] == [
+        "1 article without a date (nodate): date filters and time words never find them",
+        "1 article dated after today (typo 2204-03-01): check those dates",
+    ]
+    assert ok(client.post("/articles", json={"articles": [NEW_ARTICLE]}))["notes"] == []
 
 
 @pytest.mark.parametrize("given", [" lead", "lead ", "   "])

@@ -368,6 +368,29 @@ def test_a_link_naming_a_source_the_archive_lacks_says_so(visit: Visit) -> None:
     assert status.startswith(f"{len(cards(page))} answer") and cards(page)  # News.Az still answers
 
 
+def test_weak_matches_are_marked_and_an_answer_of_only_weak_ones_says_so(visit: Visit, server: str) -> None:
+    answer = api(server, question=MUNIR)
+    hits = answer["hits"]
+    assert isinstance(hits, list) and len(hits) > 1 and all(h["weak"] in (True, False) for h in hits)
+    weak = {**answer, "hits": [{**h, "weak": True} for h in hits]}
+    mixed = {**answer, "hits": [{**h, "weak": n != 0} for n, h in enumerate(hits)]}
+    served = iter([weak, mixed])
+    visit.context.route("**/search?*", lambda route: route.fulfill(json=next(served)))
+
+    page = visit.ask(MUNIR)
+    all_weak = page.text_content("#status")
+    marked = page.eval_on_selector_all("#results .card .meta .weak", "spans => spans.length")
+    page = visit.ask(FERRY)
+    page.wait_for_selector("#status:not(:has-text('weakly'))")
+
+    assert all_weak == (
+        f"{len(hits)} answers, as of {answer['as_of']}. They match the question only weakly: the"
+        " archive may not hold the answer."
+    )
+    assert marked == len(hits)
+    assert page.eval_on_selector_all("#results .card .meta .weak", "spans => spans.length") == len(hits) - 1
+
+
 def test_an_empty_archive_is_said_to_be_empty(visit: Visit) -> None:
     empty = {"question": MUNIR, "as_of": "2026-01-01", "interpreted": None, "hits": []}
     visit.context.route("**/stats", lambda route: route.fulfill(json={"articles": 0, "passages": 0}))

@@ -15,6 +15,7 @@ from qa import cli
 from qa.console import console
 from qa.retrieval.features import FEATURES
 from qa.retrieval.learned import read_ranker
+from qa.retrieval.match import MATCH_FEATURES, read_match
 from qa.service import QAService
 from qa.settings import Settings
 from tests.support.fakes import FakeEncoder
@@ -243,6 +244,101 @@ def test_train_ranker_refits_over_a_ranker_file_of_another_release(
 
     assert code == 0, err
     assert read_ranker(out).features == FEATURES and f"wrote {out}" in printed
+
+
+def test_train_match_fits_over_a_match_file_that_cannot_be_read(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_encoder: FakeEncoder,
+) -> None:
+    def service(settings: Settings, progress: str = "off") -> QAService:  # honours the retrieval knobs
+        return build_service(settings.index_dir, fake_encoder, retrieval=settings.retrieval)
+
+    monkeypatch.setattr(cli, "_service", service)
+    monkeypatch.setenv("QA_MATCH_PATH", str(tmp_path / "missing.json"))
+    data = tmp_path / "bench"
+    data.mkdir()
+    corpus = write_feed(data / "corpus.jsonl")
+    older = {"id": "old", "title": "Harbour works", "text": "The harbour was dredged.", "date": "2023-06-01"}
+    corpus.write_text(corpus.read_text() + json.dumps(older) + "\n")  # what the archive held before
+    questions = [
+        {"question": f"Where did the storm hit on day {i}?", "gold_ids": [f"r{i}"], "date": f"2024-03-2{i}"}
+        for i in range(3)
+    ]
+    (data / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
+    out = tmp_path / "match.json"
+
+    code, printed, err = run(
+        capsys, "train-match", str(data), "--index-dir", str(tmp_path / "i"), "--out", str(out)
+    )
+
+    assert code == 0, err
+    assert read_match(out).about["data"] == "bench"
+    assert printed.splitlines() == [printed.splitlines()[0], f"use it with QA_MATCH_PATH={out}"]
+
+
+@pytest.mark.parametrize(("bias", "weak"), [(-50.0, True), (50.0, False)])
+def test_ask_marks_weak_matches_and_says_when_every_hit_is_one(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_encoder: FakeEncoder,
+    bias: float,
+    weak: bool,
+) -> None:
+    def service(settings: Settings, progress: str = "off") -> QAService:  # honours the retrieval knobs
+        return build_service(settings.index_dir, fake_encoder, retrieval=settings.retrieval)
+
+    monkeypatch.setattr(cli, "_service", service)
+    model = tmp_path / "match.json"
+    model.write_text(
+        json.dumps(
+            {"kind": "logistic", "features": list(MATCH_FEATURES), "mean": [0.0] * 3, "scale": [1.0] * 3}
+            | {"weights": [0.0] * 3, "bias": bias, "weak_below": 0.5}
+        )
+    )
+    monkeypatch.setenv("QA_MATCH_PATH", str(model))
+    index = build_index(tmp_path, capsys)
+
+    code, out, _ = run(capsys, "ask", "storm", "-k", "2", "--index-dir", index)
+
+    ranked = [line for line in out.splitlines() if line[:3] in ("1. ", "2. ")]
+    assert code == 0 and len(ranked) == 2
+    assert all(line.endswith(", weak match)") == weak for line in ranked)
+    footer = "(every hit matches the question only weakly: the archive may not hold the answer)"
+    assert (out.splitlines()[-1] == footer) == weak
+
+
+def test_an_unknown_encoder_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QA_ENCODER", "foo")
+
+    code, out, err = run(capsys, "stats", "--index-dir", str(tmp_path / "i"))
+
+    assert code == 2 and out == ""
+    assert one_line(err).startswith("qa: error: bad configuration: QA_ENCODER: ")
+    assert "unknown encoder backend 'foo' (one of torch, onnx, onnx-int8)" in err
+
+
+def test_stats_names_the_sources_in_words_and_version_says_which_release(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"id": f"r{i}", "text": f"Story {i}.", "source": s} for i, s in enumerate(["Wire", "Wire", "Post"])
+    ]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(feed), "--index-dir", index)[0] == 0
+
+    code, out, _ = run(capsys, "stats", "--index-dir", index)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+
+    assert code == 0 and "sources      Wire 2, Post 1" in out.splitlines()
+    assert exited.value.code == 0 and capsys.readouterr().out.startswith("qa ")
 
 
 def build_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:

@@ -12,6 +12,7 @@ from qa.api.deps import AppSettings, Service, authorise
 from qa.api.errors import error_responses
 from qa.api.schemas import ArticleOut, IndexReportOut, RelatedOut
 from qa.api.strict_json import StrictJSONRoute
+from qa.date_notes import DateNotes
 from qa.settings import Settings
 
 router = APIRouter(route_class=StrictJSONRoute)
@@ -46,7 +47,9 @@ def related(article_id: str, qa: Service, k: int = 5) -> RelatedOut:
 )
 def add_articles(body: ArticlesRequest, qa: Service, settings: AppSettings) -> IndexReportOut:
     articles = _parsed(body, settings)
-    return IndexReportOut.of(qa.add(articles), [a.id for a in articles])
+    dates = DateNotes()
+    report = qa.add(list(dates.watch(articles)))
+    return IndexReportOut.of(report, [a.id for a in articles], dates.notes())
 
 
 @router.delete(

@@ -200,9 +200,18 @@ function render(answer, params, stats) {
   results.replaceChildren(...hits.map((hit, n) => card(hit, n)));
   statusLine.textContent =
     (hits.length
-      ? `${hits.length} ${hits.length === 1 ? "answer" : "answers"}, as of ${answer.as_of}.`
+      ? `${hits.length} ${hits.length === 1 ? "answer" : "answers"}, as of ${answer.as_of}.${matchNote(hits)}`
       : nothingFound(answer, stats)) + unknownSources(answer);
   showInterpretation(answer, params);
+}
+
+// A hit that matches the question less than 99 % of the answers to the train questions did
+// (`weak`, qa/retrieval/match.py); null where it was not measured.
+const weak = (hit) => hit.weak === true;
+
+function matchNote(hits) {
+  if (!hits.length || !hits.every(weak)) return "";
+  return " They match the question only weakly: the archive may not hold the answer.";
 }
 
 function nothingFound(answer, stats) {
@@ -299,6 +308,8 @@ function card(hit, n) {
         hit.date ? el("time", { datetime: hit.date }, hit.date) : el("span", {}, "undated"),
         " · ",
         el("span", { class: "source", dir: "auto" }, hit.source || "unknown source"),
+        weak(hit) ? " · " : null,
+        weak(hit) ? el("span", { class: "weak" }, "weak match") : null,
       ),
       passage(hit),
       hit.copies.length ? copies(hit.copies) : null,

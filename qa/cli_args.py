@@ -1,0 +1,219 @@
+"""The `qa` command's arguments: one parser for every command, and the types its values take.
+
+`qa.cli` runs what it parses; the commands are given by name (`build_parser(commands)`), so the
+arguments can be read apart from what each command does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Callable, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from embeddings.backends import BACKENDS
+
+PORTS = (1, 65535)
+
+
+def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.ArgumentParser:
+    """The parser of every command; each command's namespace has `run`, its entry in `commands`."""
+    parser = argparse.ArgumentParser(prog="qa", description="Ask a news archive questions.")
+    verbose = "show more: -v this project's debug lines and libraries' warnings, -vv everything"
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=verbose)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--index-dir", type=Path, help="index directory (default: $QA_INDEX_DIR or .qa-index)")
+        # Also after the command (`qa index -v`); SUPPRESS keeps a `qa -v` given before it.
+        p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=verbose)
+        p.set_defaults(run=commands[name])
+        return p
+
+    p = command("index", "index article files or folders (.txt, .json, .jsonl)")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--prune", action="store_true", help="delete indexed articles not found in PATHS")
+    p.add_argument(
+        "--rebuild", action="store_true", help="start from an empty index (e.g. after a model change)"
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = command("ask", "ask a question (or a batch of them)")
+    p.add_argument("question", nargs="?")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--since", type=_date)
+    p.add_argument("--until", type=_date)
+    p.add_argument("--source", action="append", dest="sources", help="restrict to a source (repeatable)")
+    p.add_argument("--as-of", type=_date, help="answer as of this date (default today)")
+    p.add_argument(
+        "--batch",
+        type=Path,
+        help="JSON lines with `question` and an optional `id` (default: the line number);"
+        " one result line each",
+    )
+    p.add_argument(
+        "--as-of-from-date", action="store_true", help="in --batch, a line's `date` is its as-of date"
+    )
+    p.add_argument(
+        "--no-interpret",
+        dest="interpret",
+        action="store_false",
+        help='do not read time words in the question ("last week") as a date window',
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = command("related", "articles most similar to an indexed article")
+    p.add_argument("article_id")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+
+    p = command("serve", "serve the HTTP API (indexes seeds/ first when there is no index)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=_port, help="port to listen on, 1-65535 (default $QA_PORT or 8000)")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        help="server processes, at least 1 (default $QA_WORKERS, else 2 or 1 on one core)",
+    )
+
+    p = command("stats", "counts of articles and passages, model, index size")
+    p.add_argument("--json", action="store_true")
+
+    p = command("delete", "delete articles by id")
+    p.add_argument("ids", nargs="+")
+    p.add_argument("--json", action="store_true")
+
+    p = command(
+        "optimize",
+        "rewrite the index in this release's layout and the vector index kind its size calls for"
+        " (nothing is re-embedded)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = command(
+        "migrate",
+        "copy the index into another backend (e.g. local files into Milvus), embedding nothing",
+    )
+    p.add_argument("--to", required=True, choices=sorted(BACKENDS), help="the backend to copy into")
+    p.add_argument(
+        "--from", dest="source", choices=sorted(BACKENDS), help="the backend to copy (default: $QA_BACKEND)"
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = command(
+        "check",
+        "verify the index: every file against its checksum, then vectors, metadata, lexical index and"
+        " counts agree (one line per problem, exit 1)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also check every other version kept, those `qa repair` falls back to (exit 3 when the live"
+        " version is sound but one of those is not)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = command(
+        "repair",
+        "recover a damaged index: rebuild the damaged parts from intact ones, or fall back to the"
+        " newest intact earlier version",
+    )
+
+    p = command("eval", "index a benchmark directory (corpus.jsonl + queries.jsonl) and score it")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument(
+        "--as-of-from-date", action="store_true", help="use each question's date as its as-of date"
+    )
+    p.add_argument("--results", type=Path, help="also write the results JSON lines here")
+    p.add_argument(
+        "--related", action="store_true", help="also score related articles (articles sharing a question)"
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = command(
+        "train-ranker",
+        "fit the learned ranking on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with gold_ids)",
+    )
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="ranker file (default: the shipped one)")
+    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
+    p.add_argument("--examples", type=Path, help="keep the collected candidates here (.npz) for a refit")
+    p.add_argument(
+        "--related",
+        action="store_true",
+        help="fit the related-articles ranker (articles sharing a question's gold ids) instead",
+    )
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
+    )
+
+    p = command(
+        "train-highlighter",
+        "fit the learned highlight on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with answers)",
+    )
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="highlighter file (default: the shipped one)")
+    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
+    p.add_argument("-k", type=int, default=10, help="hits per question whose sentences are learned from")
+    p.add_argument("--examples", type=Path, help="keep the collected sentences here (.npz) for a refit")
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
+    )
+
+    p = command(
+        "train-match",
+        "fit the model of how well a hit matches on a question set (DATA_DIR: corpus.jsonl +"
+        " queries.jsonl with gold_ids, answers and dates)",
+    )
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="match model file (default: the shipped one)")
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
+    )
+    return parser
+
+
+def _version() -> str:
+    try:
+        return version("newsqa")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _port(value: str) -> int:
+    port = _integer(value)
+    if not PORTS[0] <= port <= PORTS[1]:
+        raise argparse.ArgumentTypeError(f"a port is between {PORTS[0]} and {PORTS[1]}, got {port}")
+    return port
+
+
+def _positive(value: str) -> int:
+    number = _integer(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _integer(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None

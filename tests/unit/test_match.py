@@ -1,0 +1,170 @@
+"""Tests for qa.retrieval.match and qa.match_training: a hit's `match`, fitted on a tiny set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.match_training import MatchExamples, collect_match, fit_match, train_match
+from qa.retrieval.learned import RankerError
+from qa.retrieval.match import MATCH_FEATURES, SHIPPED, WEAK_QUANTILE, inputs, load_match, read_match
+from qa.service import QAService
+from tests.support.articles import make_articles
+from tests.support.fakes import FakeEncoder
+from tests.support.services import build_service
+from tests.unit.test_ranker_training import QUERIES
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
+    qa = build_service(tmp_path_factory.mktemp("index"), FakeEncoder())
+    qa.add(make_articles())
+    return qa
+
+
+def configured(service: QAService, **changes: object) -> QAService:
+    """A service over the same index with other retrieval settings."""
+    return build_service(
+        service.backend, FakeEncoder(), retrieval=service.retrieval.model_copy(update=changes)
+    )
+
+
+@pytest.fixture
+def unmatched(service: QAService) -> QAService:
+    """The service answering without a match model (as `qa train-match` runs it)."""
+    return configured(service, match=False)
+
+
+def synthetic(seed: int = 0, held: int = 30, lacking: int = 90) -> MatchExamples:
+    """Feature 0 (the cosine) is higher for the first kind; the others are noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(held + lacking, len(MATCH_FEATURES)))
+    labels = np.r_[np.ones(held, bool), np.zeros(lacking, bool)]
+    x[labels, 0] += 3.0
+    return MatchExamples(x, labels)
+
+
+def test_every_hit_gets_a_match_between_0_and_1_from_the_shipped_model(service: QAService) -> None:
+    hits = service.ask("Which station did the Baku metro open?", 3).hits
+
+    model = read_match(SHIPPED)
+
+    assert hits and all(h.match is not None and 0.0 <= h.match <= 1.0 for h in hits)
+    assert all(h.to_dict()["match"] == round(h.match, 3) for h in hits if h.match is not None)
+    assert all(h.weak == (h.match < model.weak_below) and h.to_dict()["weak"] == h.weak for h in hits)
+    assert model.about["data"] == "realtimeqa-train" and 0.0 < model.weak_below < 0.5
+
+
+def test_match_off_leaves_it_unmeasured(unmatched: QAService) -> None:
+    hits = unmatched.ask("Which station did the Baku metro open?", 3).hits
+
+    assert hits and all(h.match is None and h.weak is None and h.to_dict()["match"] is None for h in hits)
+
+
+def test_the_inputs_are_the_cosine_and_the_overlap_of_each_passage(service: QAService) -> None:
+    reader = service.reader()
+    question = "Which station did the Baku metro open?"
+    ids = reader.article_passages("metro-opening")[:1]
+    vector = service.encoder.encode_queries([question])[0]
+    lexical = service.retrieval.lexical
+
+    x = inputs(reader, vector, question if lexical else None, ids)
+    stored = reader.vectors(ids)[0]
+
+    assert x.shape == (1, len(MATCH_FEATURES))
+    assert x[0, 0] == pytest.approx(float(stored @ vector), abs=1e-6)
+    assert np.array_equal(x[0, 1:], reader.overlap(ids, question)[0])
+    assert np.array_equal(service.match_inputs(question, ids.tolist()), x)
+    # time words chose the dates: the passage is not asked to say them
+    dated = service.match_inputs("Which station did the Baku metro open in November 2023?", ids.tolist())
+    assert np.array_equal(dated[:, 1:], x[:, 1:])
+    assert inputs(reader, vector, None, np.zeros(0, np.int64)).shape == (0, len(MATCH_FEATURES))
+
+
+def test_collect_takes_first_hits_with_the_story_and_before_it(unmatched: QAService) -> None:
+    examples = collect_match(unmatched, QUERIES)
+
+    # the three dated questions, two settings each: a gold first hit is a positive, and 60 days
+    # earlier the archive holds none of their stories (the undated question is left out)
+    assert examples.x.shape == (len(examples.labels), len(MATCH_FEATURES))
+    assert 0 < examples.labels.sum() <= 6 and 0 < (~examples.labels).sum() <= 6
+
+
+def test_fit_separates_the_two_kinds_at_even_odds_whatever_their_counts() -> None:
+    examples = synthetic()
+    model = fit_match(examples)
+    p = model.probability(examples.x)
+
+    assert p[examples.labels].mean() > 0.8 and p[~examples.labels].mean() < 0.2
+    # weighted to even odds: the midpoint between the two kinds' cosines sits near 0.5
+    middle = np.zeros((1, len(MATCH_FEATURES)))
+    middle[0, 0] = 1.5
+    assert model.probability(middle)[0] == pytest.approx(0.5, abs=0.1)
+    assert model.weights[0] > 0 and model.about["held"] == 30 and model.about["lacking"] == 90
+    # weak below the probability that WEAK_QUANTILE of the first kind falls under
+    assert (p[examples.labels] < model.weak_below).mean() == pytest.approx(WEAK_QUANTILE, abs=1 / 30)
+    assert model.about["lacking called weak"] == round(
+        float((p[~examples.labels] < model.weak_below).mean()), 4
+    )
+
+
+def test_fit_refuses_examples_of_one_kind() -> None:
+    examples = synthetic()
+    with pytest.raises(ValueError, match="both kinds"):
+        fit_match(MatchExamples(examples.x, np.ones(len(examples.labels), bool)))
+
+
+def test_train_match_writes_a_file_that_reads_back_and_refits_byte_for_byte(
+    unmatched: QAService, tmp_path: Path
+) -> None:
+    queries = tmp_path / "data" / "queries.jsonl"
+    queries.parent.mkdir()
+    queries.write_text("".join(json.dumps(q) + "\n" for q in QUERIES))
+
+    model = train_match(unmatched, queries, tmp_path / "a.json")
+    train_match(unmatched, queries, tmp_path / "b.json")
+
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    read = read_match(tmp_path / "a.json")
+    x = np.ones((2, len(MATCH_FEATURES)))
+    assert np.array_equal(read.probability(x), model.probability(x))
+    assert read.about["data"] == "data" and read.about["gap_days"] == 60
+
+
+def test_a_service_serves_a_refitted_match_file(service: QAService, tmp_path: Path) -> None:
+    model = fit_match(synthetic())
+    model.save(tmp_path / "m.json")
+    refitted = configured(service, match_path=tmp_path / "m.json")
+    question = "Which station did the Baku metro open?"
+
+    hit = refitted.ask(question, 1).hits[0]
+    x = refitted.match_inputs(question, [hit.passage_id])
+
+    assert hit.match == pytest.approx(float(model.probability(x)[0]))
+    assert load_match(tmp_path / "m.json") is load_match(tmp_path / "m.json")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(features=["dense", "coverage"]),
+        lambda d: d.update(kind="linear"),
+        lambda d: d.update(weights=[1.0]),
+        lambda d: d.pop("bias"),
+        lambda d: d.pop("weak_below"),
+        lambda d: d.update(weak_below=1.5),
+    ],
+)
+def test_a_match_file_of_other_inputs_or_broken_is_refused_in_one_line(
+    tmp_path: Path, change: object
+) -> None:
+    data = json.loads(SHIPPED.read_text())
+    change(data)  # type: ignore[operator]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(RankerError, match="match model"):
+        read_match(path)
