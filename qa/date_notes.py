@@ -11,9 +11,10 @@ SHOWN = 3  # articles named in a note; the rest are counted
 
 
 class DateNotes:
-    """What `qa index` says of the dates it read: articles with none (a `.txt` file without its
-    ` date` line), which no date filter or window finds, and articles dated after today, which make
-    the archive's last day a future one. It keeps counts and the first few names, not every id."""
+    """What `qa index` and `POST /articles` say of the dates they read: articles with none (a
+    `.txt` file without its ` date` line), which no date filter or window finds, and articles dated
+    after today, which make the archive's last day a future one. It keeps counts and the first few
+    names, not every id."""
 
     def __init__(self, today: dt.date | None = None) -> None:
         self.today = today or dt.date.today()

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from qa.hits import Hit
-from qa.ranker_training import read_queries
+from qa.ranker_training import TrainingError, read_queries
 from qa.retrieval.match import MATCH_FEATURES, WEAK_QUANTILE, MatchModel
 from qa.service import QAService
 
@@ -78,12 +78,15 @@ def fit_match(
     """A logistic regression of `labels` on `x`, each kind weighted to half the loss.
 
     Raises:
-        ValueError: the examples lack one of the two kinds.
+        TrainingError: the examples lack one of the two kinds.
     """
     x, y = examples.x, examples.labels.astype(np.float64)
     positives, negatives = int(y.sum()), int(len(y) - y.sum())
     if not positives or not negatives:
-        raise ValueError(f"need first hits of both kinds to fit on ({positives} held, {negatives} lacking)")
+        raise TrainingError(
+            f"need first hits of both kinds to fit on ({positives} held, {negatives} lacking):"
+            " dated questions whose gold_ids name indexed articles, and articles older than them"
+        )
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = (x - mean) / scale
@@ -120,7 +123,12 @@ def train_match(qa: QAService, queries_path: Path, out: Path, *, gap_days: int =
     """Fit the match model on the questions of `queries_path` over `qa`'s index; write it to `out`."""
     queries = read_queries(queries_path)
     examples = collect_match(qa, queries, gap_days=gap_days)
-    about = {"data": Path(queries_path).parent.name, "questions": len(queries), "gap_days": gap_days}
+    about = {
+        "data": Path(queries_path).parent.name,
+        "questions": len(queries),
+        "gap_days": gap_days,
+        "encoder": qa.reader().info.encoder,  # the cosines are this model's (`match.fits`)
+    }
     model = fit_match(examples, about=about)
     model.save(out)
     return model

@@ -22,11 +22,16 @@ import numpy as np
 from scipy.optimize import minimize
 
 from embeddings.backends import Columns, IndexReader
+from embeddings.errors import QAError
 from qa.evaluation import related_truth
 from qa.retrieval.features import FEATURES
 from qa.retrieval.learned import LinearRanker
 from qa.retrieval.related_features import RELATED_FEATURES, related_pool
 from qa.service import QAService
+
+
+class TrainingError(QAError, ValueError):
+    """The examples cannot be fitted on (a one-line error for the `qa train-*` commands)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,15 +163,18 @@ def fit(
     `features` names the columns of `examples.x` (the learned highlighter fits sentences with it).
 
     Raises:
-        ValueError: no group holds both a positive and a negative, or `x` does not have one column
+        TrainingError: no group holds both a positive and a negative, or `x` does not have one column
             per feature.
     """
     if examples.x.shape[1:] != (len(features),):
-        raise ValueError(f"examples have {examples.x.shape[1:]} columns for {len(features)} features")
+        raise TrainingError(f"examples have {examples.x.shape[1:]} columns for {len(features)} features")
     useful = _useful_groups(examples)
     x, labels, groups = examples.x[useful], examples.labels[useful], examples.groups[useful]
     if not len(x):
-        raise ValueError("no question has a gold candidate and another candidate to rank below it")
+        raise TrainingError(
+            "no question has a gold candidate and another candidate to rank below it"
+            " (do the questions' gold_ids name indexed articles?)"
+        )
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0

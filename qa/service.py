@@ -43,6 +43,7 @@ from qa.retrieval.features import QueryFacts, asks_present
 from qa.retrieval.highlighter import load_highlighter
 from qa.retrieval.learned import load_ranker, load_related_ranker
 from qa.retrieval.pipeline import candidate_features
+from qa.retrieval.query import without_time
 from qa.retrieval.ranking import inside
 from qa.retrieval.related import related_and_copies
 from qa.settings import Settings
@@ -239,9 +240,10 @@ class QAService:
         """What `retrieve` is given for a question: its reading, vector, filters and as-of facts."""
         dated = as_of is not None
         newest, today = reader.max_date(), dt.date.today()
+        clock = question_clock(as_of, newest, today)
         query = read_query(
             question,
-            question_clock(as_of, newest, today),
+            clock,
             interpret=interpret,
             explicit_dates=since is not None or until is not None,
             strip_time=self.retrieval.strip_time,
@@ -262,6 +264,11 @@ class QAService:
             "present": asks_present(question),
             "lexical_text": lexical_text,
         }
+        # What `match` compares a passage with: the question without its time words, even when
+        # they are not read as dates (the same words, the same match, however it was searched).
+        words = query.text if interpret and self.retrieval.strip_time else without_time(question, clock.date)
+        vector = arguments["vector"] if words == query.text else self.queries.vector(words)
+        arguments["match_words"], arguments["match_vector"] = words, vector
         return _Request(query, as_of, arguments)
 
     def ranking_features(
@@ -290,8 +297,7 @@ class QAService:
             reader, check_question(question, self.max_question_chars), None, None, None, None, True
         )
         a = request.arguments
-        words = a["question"] if self.retrieval.lexical else None  # without its time words, as `retrieve`
-        return match.inputs(reader, a["vector"], words, np.asarray(ids, dtype=np.int64))
+        return match.inputs(reader, a["match_vector"], a["match_words"], np.asarray(ids, dtype=np.int64))
 
     def ask_batch(self, questions: Sequence[str], k: int = 5, **filters: object) -> list[Answer]:
         """Answer many questions; their embeddings are computed in one batch. A question the
@@ -438,7 +444,11 @@ def unknown_sources(reader: IndexReader, asked: Sequence[str]) -> tuple[str, ...
     if not asked:
         return ()
     held = {name.lower() for name, _ in reader.sources()}
-    return tuple(dict.fromkeys(s for s in asked if s.lower() not in held))
+    unknown: dict[str, str] = {}  # by lowered name: the first spelling asked
+    for name in asked:
+        if name.lower() not in held:
+            unknown.setdefault(name.lower(), name)
+    return tuple(unknown.values())
 
 
 def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QAService:

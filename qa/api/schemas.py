@@ -53,13 +53,14 @@ class HitOut(BaseModel):
         ge=0.0,
         le=1.0,
         description="The probability that this passage is what an archive holding the story answers"
-        " with, rather than the best an archive without it has; null with QA_MATCH=false.",
+        " with, rather than the best an archive without it has; null with QA_MATCH=false, an index"
+        " without its lexical part, or vectors of another model than the match model was fitted on.",
     )
     weak: bool | None = Field(
         ...,
-        description="Whether `match` is below the model's threshold of a weak match (where 1 % of the"
-        " first hits that answered the train questions fall); when every hit is weak, the archive"
-        " may not hold the answer. Null with QA_MATCH=false.",
+        description="Whether `match` (unrounded) is below the model's threshold of a weak match (where"
+        " 1 % of the first hits that answered the train questions fall); when every hit is weak, the archive"
+        " may not hold the answer. Null where `match` is.",
     )
 
 
@@ -107,7 +108,7 @@ class AnswerOut(BaseModel):
     unknown_sources: list[str] = Field(
         ...,
         description="Sources asked for (`sources`) that no article in the archive is from; names match"
-        " without regard to case, and GET /archive lists those it holds.",
+        " without regard to case, and GET /sources lists those it holds.",
     )
     hits: list[HitOut]
 

@@ -72,8 +72,8 @@ class RetrievalConfig(BaseModel):
     )
     match: bool = Field(
         True,
-        description="Give each hit `match`: the probability that the archive holds what was asked"
-        " (`qa.retrieval.match`; under 0.5 a weak match).",
+        description="Give each hit `match`, the probability that the archive holds what was asked"
+        " (`qa.retrieval.match`), and `weak`: below the model's `weak_below`.",
     )
     match_path: Path | None = Field(
         None, description="A refitted match model file (default: the shipped one)."

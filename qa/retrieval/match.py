@@ -91,9 +91,20 @@ def read_match(path: Path) -> MatchModel:
         raise RankerError(
             f"match model {path} does not fit this release's inputs; refit it (`qa train-match`)"
         )
+    finite = all(np.isfinite(a).all() for a in arrays) and np.isfinite(bias)
+    if not finite or bool((arrays[1] <= 0).any()):
+        raise RankerError(f"match model {path}: a value is not finite or a scale is not positive")
     if not 0.0 <= weak_below <= 1.0:
         raise RankerError(f"match model {path}: weak_below {weak_below} is not a probability")
     return MatchModel(*arrays, bias=bias, weak_below=weak_below, about=dict(data.get("about") or {}))
+
+
+def fits(model: MatchModel, encoder: str) -> bool:
+    """Whether `model` was fitted on vectors of the model behind `encoder` (an index's encoder
+    identity, `name@hash:runtime`; the runtime does not matter). Cosines differ from one model to
+    another, so another model's hits are left unmeasured rather than called weak or not wrongly."""
+    fitted = str(model.about.get("encoder") or "")
+    return not fitted or fitted.split(":")[0] == encoder.split(":")[0]
 
 
 @lru_cache(maxsize=8)

@@ -33,6 +33,8 @@ def retrieve(
     dated: bool = False,
     present: bool = False,
     lexical_text: str | None = None,
+    match_words: str | None = None,
+    match_vector: np.ndarray | None = None,
 ) -> list[Hit]:
     """The k best passages for a question.
 
@@ -50,6 +52,9 @@ def retrieve(
         dated: the caller chose `as_of` (the learned ranking weighs recency by it).
         present: the question asks about now (see `features.asks_present`).
         lexical_text: what BM25 matches (default: `question`).
+        match_words, match_vector: the question without its time words, whether or not they
+            were read as dates, and its vector: what `match` compares a passage with (default:
+            `question` and `vector`).
     """
     if window is not None and (window_filter or config.time_filter):
         filters = within(filters, window)
@@ -81,13 +86,15 @@ def retrieve(
     found = shaping.hits(
         reader, question, ranked[chosen], scores[order][chosen], shared, neighbours, config, filters
     )
-    if not config.match or not found:
+    if not config.match or not found or reader.idf([]) is None:  # no lexical index: no overlap
+        return found
+    model = match.load_match(config.match_path)
+    if not match.fits(model, reader.info.encoder):
         return found
     shown = np.array([h.passage_id for h in found], dtype=np.int64)
-    model = match.load_match(config.match_path)
-    # the question's own words: its time words chose the dates, they are not what it asks about
-    words = question if config.lexical else None
-    chances = model.probability(match.inputs(reader, vector, words, shown)).tolist()
+    words = match_words if match_words is not None else question
+    near = match_vector if match_vector is not None else vector
+    chances = model.probability(match.inputs(reader, near, words, shown)).tolist()
     return [replace(h, match=p, weak=p < model.weak_below) for h, p in zip(found, chances, strict=True)]
 
 

@@ -82,6 +82,13 @@ def read_query(
     return Query((rest or question) if strip_time else question, window, interpreted, hard, question)
 
 
+def without_time(question: str, day: dt.date) -> str:
+    """The question without its time expressions, whether or not they are read as dates (the
+    words a passage is asked to hold; `question` when it has none or nothing else)."""
+    found = interpret_time(question, day)
+    return (_rest(question, found.text) or question) if found is not None else question
+
+
 def only_news(text: str) -> bool:
     """Whether `text` asks for nothing but news (no content word beyond "happened", "news", ...)."""
     return all(term in _NEWS_WORDS for term in terms(text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +175,22 @@ def test_filters_restrict_both_candidate_lists(
     found = filled.candidates(vector, "the town valley budget tie exports", 50, filters)
     assert set(_article_of(filled, found.dense_ids)) == allowed
     assert set(_article_of(filled, found.lexical_ids)) <= allowed
+
+
+def test_a_source_filter_folds_case_beyond_ascii_as_every_backend_does(backend: Backend) -> None:
+    """ "élysée wire" finds "Élysée Wire" (SQLite's NOCASE alone folds ASCII only)."""
+    wire = _write("elysee", sentences=["The palace announced a state visit."])
+    wire = replace(wire, article=replace(wire.article, source="Élysée Wire"))
+    _publish(backend, wire, _write("vote"))
+    reader = backend.open(SPEC.encoder)
+    vector = ENCODER.encode_queries(["palace"])[0]
+    try:
+        for asked in ("élysée wire", "ÉLYSÉE WIRE", "Élysée Wire"):
+            found = reader.candidates(vector, "palace visit", 10, Filters(sources=(asked,)))
+            assert set(_article_of(reader, found.dense_ids)) == {"elysee"}, asked
+            assert Filters(sources=(asked,)).admits(None, "Élysée Wire")
+    finally:
+        reader.close()
 
 
 def test_columns_give_days_articles_shared_texts_and_positions(filled: IndexReader) -> None:

@@ -310,6 +310,25 @@ def test_ask_marks_weak_matches_and_says_when_every_hit_is_one(
     assert (out.splitlines()[-1] == footer) == weak
 
 
+def test_train_match_without_dated_questions_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "bench"
+    data.mkdir()
+    write_feed(data / "corpus.jsonl")
+    (data / "queries.jsonl").write_text(json.dumps({"question": "Where?", "gold_ids": ["r0"]}) + "\n")
+    out = tmp_path / "match.json"
+
+    code, _, err = run(
+        capsys, "train-match", str(data), "--index-dir", str(tmp_path / "i"), "--out", str(out)
+    )
+
+    assert code == 1 and not out.exists() and "Traceback" not in err
+    assert err.splitlines()[-1].startswith(
+        "qa: error: need first hits of both kinds to fit on (0 held, 0 lacking)"
+    )
+
+
 def test_an_unknown_encoder_is_a_configuration_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

