@@ -212,30 +212,39 @@ def test_console_removes_its_handler_and_gives_tqdm_a_thread_lock() -> None:
     assert root.handlers == handlers and root.level == level
 
 
-def test_train_ranker_refits_over_a_ranker_file_of_another_release(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    fake_encoder: FakeEncoder,
-) -> None:
-    """The file a release's new features make stale is the one the command must be able to replace."""
+@pytest.fixture
+def knobs(monkeypatch: pytest.MonkeyPatch, fake_encoder: FakeEncoder) -> None:
+    """Commands build their service with the retrieval settings of the environment (QA_*_PATH)."""
 
-    def service(settings: Settings, progress: str = "off") -> QAService:  # honours the retrieval knobs
+    def service(settings: Settings, progress: str = "off") -> QAService:
         return build_service(settings.index_dir, fake_encoder, retrieval=settings.retrieval)
 
     monkeypatch.setattr(cli, "_service", service)
+
+
+def bench(tmp_path: Path, questions: list[dict[str, object]]) -> Path:
+    """A benchmark directory: `write_feed`'s articles and `questions`."""
+    data = tmp_path / "bench"
+    data.mkdir()
+    write_feed(data / "corpus.jsonl")
+    (data / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
+    return data
+
+
+@pytest.mark.usefixtures("knobs")
+def test_train_ranker_refits_over_a_ranker_file_of_another_release(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file a release's new features make stale is the one the command must be able to replace."""
     stale = tmp_path / "stale.json"
     stale.write_text(
         json.dumps({"kind": "linear", "features": ["dense"], "mean": [0], "scale": [1], "weights": [1]})
     )
     monkeypatch.setenv("QA_RANKER_PATH", str(stale))
-    data = tmp_path / "bench"
-    data.mkdir()
-    write_feed(data / "corpus.jsonl")
-    questions = [
-        {"question": f"Where did the storm hit on day {i}?", "gold_ids": [f"r{i}"]} for i in range(3)
-    ]
-    (data / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
+    data = bench(
+        tmp_path,
+        [{"question": f"Where did the storm hit on day {i}?", "gold_ids": [f"r{i}"]} for i in range(3)],
+    )
     out = tmp_path / "new.json"
 
     code, printed, err = run(
@@ -246,27 +255,19 @@ def test_train_ranker_refits_over_a_ranker_file_of_another_release(
     assert read_ranker(out).features == FEATURES and f"wrote {out}" in printed
 
 
+@pytest.mark.usefixtures("knobs")
 def test_train_match_fits_over_a_match_file_that_cannot_be_read(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    fake_encoder: FakeEncoder,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def service(settings: Settings, progress: str = "off") -> QAService:  # honours the retrieval knobs
-        return build_service(settings.index_dir, fake_encoder, retrieval=settings.retrieval)
-
-    monkeypatch.setattr(cli, "_service", service)
     monkeypatch.setenv("QA_MATCH_PATH", str(tmp_path / "missing.json"))
-    data = tmp_path / "bench"
-    data.mkdir()
-    corpus = write_feed(data / "corpus.jsonl")
-    older = {"id": "old", "title": "Harbour works", "text": "The harbour was dredged.", "date": "2023-06-01"}
-    corpus.write_text(corpus.read_text() + json.dumps(older) + "\n")  # what the archive held before
     questions = [
         {"question": f"Where did the storm hit on day {i}?", "gold_ids": [f"r{i}"], "date": f"2024-03-2{i}"}
         for i in range(3)
     ]
-    (data / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
+    data = bench(tmp_path, questions)
+    older = {"id": "old", "title": "Harbour works", "text": "The harbour was dredged.", "date": "2023-06-01"}
+    corpus = data / "corpus.jsonl"
+    corpus.write_text(corpus.read_text() + json.dumps(older) + "\n")  # what the archive held before
     out = tmp_path / "match.json"
 
     code, printed, err = run(
@@ -278,19 +279,15 @@ def test_train_match_fits_over_a_match_file_that_cannot_be_read(
     assert printed.splitlines() == [printed.splitlines()[0], f"use it with QA_MATCH_PATH={out}"]
 
 
+@pytest.mark.usefixtures("knobs")
 @pytest.mark.parametrize(("bias", "weak"), [(-50.0, True), (50.0, False)])
 def test_ask_marks_weak_matches_and_says_when_every_hit_is_one(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    fake_encoder: FakeEncoder,
     bias: float,
     weak: bool,
 ) -> None:
-    def service(settings: Settings, progress: str = "off") -> QAService:  # honours the retrieval knobs
-        return build_service(settings.index_dir, fake_encoder, retrieval=settings.retrieval)
-
-    monkeypatch.setattr(cli, "_service", service)
     model = tmp_path / "match.json"
     model.write_text(
         json.dumps(
@@ -313,10 +310,7 @@ def test_ask_marks_weak_matches_and_says_when_every_hit_is_one(
 def test_train_match_without_dated_questions_is_a_one_line_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = tmp_path / "bench"
-    data.mkdir()
-    write_feed(data / "corpus.jsonl")
-    (data / "queries.jsonl").write_text(json.dumps({"question": "Where?", "gold_ids": ["r0"]}) + "\n")
+    data = bench(tmp_path, [{"question": "Where?", "gold_ids": ["r0"]}])
     out = tmp_path / "match.json"
 
     code, _, err = run(
