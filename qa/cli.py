@@ -27,6 +27,7 @@ from qa.batch_file import BatchFileError, BatchQuestion, read_batch
 from qa.cli_args import build_parser
 from qa.console import console, progress_mode
 from qa.date_notes import DateNotes
+from qa.evaluation import check_benchmark
 from qa.settings import Settings
 from qa.validation import check_k, check_question
 
@@ -281,6 +282,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     settings = settings.model_copy(update={"host": host, "port": port})
+    from qa.service import load_model_files
+
+    load_model_files(settings.retrieval)  # here, not in each worker's start-up
     backend = create_backend(settings.backend, **settings.backend_options())
     if not backend.exists():
         print(f"qa: no index at {backend.describe()}; indexing {settings.seeds_dir} first", file=sys.stderr)
@@ -442,7 +446,7 @@ def _refuse_damage(qa: Any, settings: Settings) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.evaluation import check_benchmark, evaluate
+    from qa.evaluation import evaluate
 
     check_benchmark(args.data_dir)  # before an index directory is made for it
     if "index_dir" not in settings.model_fields_set:
@@ -464,10 +468,20 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check_training_data(data_dir: Path, required: tuple[str, ...] = ("question", "gold_ids")) -> None:
+    """The benchmark files are there and every question line reads, before the model loads and
+    the corpus is indexed (minutes): a bad line is one error line at once."""
+    from qa.ranker_training import read_queries
+
+    check_benchmark(data_dir)
+    read_queries(data_dir / "queries.jsonl", required)
+
+
 def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
     from qa.ranker_training import train_ranker, train_related_ranker
     from qa.retrieval.learned import RELATED_SHIPPED, SHIPPED
 
+    _check_training_data(args.data_dir)
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
     # The files being refitted are not loaded: a stale one (features of another release) is what
@@ -494,6 +508,7 @@ def cmd_train_highlighter(args: argparse.Namespace, settings: Settings) -> int:
     from qa.highlighter_training import train_highlighter
     from qa.retrieval.highlighter import SHIPPED
 
+    _check_training_data(args.data_dir, ("question",))
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
     # the hits do not depend on the highlighter, and the shipped file may be missing or stale
@@ -514,6 +529,7 @@ def cmd_train_match(args: argparse.Namespace, settings: Settings) -> int:
     from qa.match_training import train_match
     from qa.retrieval.match import SHIPPED
 
+    _check_training_data(args.data_dir)
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
     # answered without a match model: the one being fitted may be missing or stale

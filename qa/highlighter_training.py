@@ -78,7 +78,7 @@ def train_highlighter(
 
     With `cache`, the collected sentences are kept there (and read back when present).
     """
-    queries = read_queries(queries_path)
+    queries = read_queries(queries_path, required=("question",))
     if cache is not None and Path(cache).is_file():
         examples = Examples.load(cache)
     else:

@@ -52,10 +52,35 @@ class Examples:
             return cls(data["x"], data["labels"], data["groups"])
 
 
-def read_queries(path: Path) -> list[dict[str, Any]]:
-    """`{"question", "gold_ids", "date"?}` records, one JSON object a line."""
-    with Path(path).open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+def read_queries(path: Path, required: tuple[str, ...] = ("question", "gold_ids")) -> list[dict[str, Any]]:
+    """`{"question", "gold_ids", "answers"?, "date"?}` records, one JSON object a line.
+
+    Raises:
+        TrainingError: a line that is not such a record (`path:line: why`), a `date` that is not
+            YYYY-MM-DD, or a file that cannot be read.
+    """
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TrainingError(f"cannot read {path}: {exc}") from None
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TrainingError(f"{where}: not JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or any(key not in record for key in required):
+            raise TrainingError(f"{where}: a question record needs {', '.join(map(repr, required))}")
+        if record.get("date"):
+            try:
+                dt.date.fromisoformat(str(record["date"])[:10])
+            except ValueError:
+                raise TrainingError(f"{where}: date {record['date']!r} is not YYYY-MM-DD") from None
+        records.append(record)
+    return records
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,16 +82,7 @@ class QAService:
         self.encoder = encoder
         self.retrieval = retrieval or RetrievalConfig()
         self.reranker = load_reranker(self.retrieval.reranker)
-        if self.retrieval.ranking == "learned":
-            load_ranker(
-                self.retrieval.ranker_path
-            )  # a missing or stale ranker file fails here, not per query
-        if self.retrieval.highlight and self.retrieval.highlighter == "learned":
-            load_highlighter(self.retrieval.highlighter_path)  # so does a highlighter file
-        if self.retrieval.match:
-            match.load_match(self.retrieval.match_path)  # and a match model file
-        if self.retrieval.related == "learned":
-            load_related_ranker(self.retrieval.related_ranker_path)
+        load_model_files(self.retrieval)
         self.reload_interval = reload_interval
         self.max_k, self.max_question_chars = max_k, max_question_chars
         self.indexer = Indexer(
@@ -436,6 +427,19 @@ class _Request:
     query: Query
     as_of: dt.date
     arguments: dict[str, Any]
+
+
+def load_model_files(config: RetrievalConfig) -> None:
+    """Read the learned files `config` uses (ranker, highlighter, match model, related ranker), so
+    that a missing or stale one fails at once with one line (`RankerError`), not per question."""
+    if config.ranking == "learned":
+        load_ranker(config.ranker_path)
+    if config.highlight and config.highlighter == "learned":
+        load_highlighter(config.highlighter_path)
+    if config.match:
+        match.load_match(config.match_path)
+    if config.related == "learned":
+        load_related_ranker(config.related_ranker_path)
 
 
 def unknown_sources(reader: IndexReader, asked: Sequence[str]) -> tuple[str, ...]:

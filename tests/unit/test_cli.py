@@ -323,6 +323,48 @@ def test_train_match_without_dated_questions_is_a_one_line_error(
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ('{"question": "Where?", "date": "2024-01-02"}', "a question record needs 'question', 'gold_ids'"),
+        (
+            '{"question": "Where?", "gold_ids": ["r0"], "date": "16/01/2024"}',
+            "date '16/01/2024' is not YYYY-MM-DD",
+        ),
+        ('{"question": "Where?"', "not JSON (Expecting ',' delimiter)"),
+    ],
+)
+@pytest.mark.parametrize("command", ["train-ranker", "train-match"])
+def test_a_bad_question_line_stops_training_in_one_line_before_anything_is_indexed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, line: str, why: str
+) -> None:
+    data = bench(tmp_path, [])
+    (data / "queries.jsonl").write_text(line + "\n")
+
+    code, _, err = run(
+        capsys, command, str(data), "--index-dir", str(tmp_path / "i"), "--out", str(tmp_path / "o")
+    )
+
+    assert code == 1 and not (tmp_path / "i").exists() and not (tmp_path / "o").exists()
+    assert one_line(err) == f"qa: error: {data / 'queries.jsonl'}:1: {why}"
+
+
+@pytest.mark.parametrize("variable", ["QA_MATCH_PATH", "QA_RANKER_PATH", "QA_HIGHLIGHTER_PATH"])
+def test_serve_with_a_learned_file_that_cannot_be_read_stops_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """Before the workers start: each would print its own traceback, and the server exit 0."""
+    index = build_index(tmp_path, capsys)
+    monkeypatch.setenv(variable, str(tmp_path / "missing.json"))
+    started: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: started.append(a))
+
+    code, _, err = run(capsys, "serve", "--index-dir", index, "--port", "8799")
+
+    assert code == 1 and started == []
+    assert one_line(err).startswith("qa: error: cannot read ") and "missing.json" in err
+
+
 def test_an_unknown_encoder_is_a_configuration_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
