@@ -13,8 +13,9 @@ default dense index (HNSW) and reopened so that the index is built (made once pe
 For each share of the passages a date window keeps (KEEP; 0 is no filter at all), QUERIES held-out
 vectors of the same mixture, each with a window of its own (seeded: a new filter per question, as
 `--as-of-from-date` asks): `candidates` (dense only) through the index alone
-(`exact_filter_limit=0`) and by the default reader (exact when the filter keeps at most
-`EXACT_FILTER_LIMIT` passages), the two alternating which runs first; recall@n of each against
+(`exact_filter_limit=0`) with the ef of an unfiltered search ("index") and with the larger ef of a
+filtered one ("index ef", `schema.FILTERED_EF`), and by the default reader (exact when the filter
+keeps at most `EXACT_FILTER_LIMIT` passages), the three alternating which runs first; recall@n of each against
 numpy's exact top n over the window's passages; p50 latency of each and their ratio, and of the
 default reader asked again under the same filter (the passages it admits are kept per reader: only
 their vectors are read again, or only the search runs). Last, the BM25
@@ -33,6 +34,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ from embeddings.backends import ArticleWrite, Filters, IndexSpec, PassageDraft
 from embeddings.backends.milvus.backend import MilvusBackend
 from embeddings.backends.milvus.log import LIMIT
 from embeddings.backends.milvus.reader import EXACT_FILTER_LIMIT, MilvusReader
+from embeddings.backends.milvus.schema import FILTERED_EF
 
 DIM = 384
 DAY0 = dt.date(2020, 1, 1)
@@ -110,11 +113,21 @@ def exact_top(ids: np.ndarray, vectors: np.ndarray, query: np.ndarray, n: int) -
 
 
 def timed(
-    reader: MilvusReader, limit: int, query: np.ndarray, n: int, filters: Filters, *, cold: bool
+    reader: MilvusReader,
+    limit: int,
+    query: np.ndarray,
+    n: int,
+    filters: Filters,
+    *,
+    cold: bool,
+    filtered_ef: int = FILTERED_EF,
 ) -> tuple[set[int], float]:
-    """The dense candidates' ids and ms of `candidates` with `exact_filter_limit` = `limit`; `cold`:
-    with the reader's filters forgotten (other questions may have asked for the same window)."""
+    """The dense candidates' ids and ms of `candidates` with `exact_filter_limit` = `limit` and
+    HNSW's least ef under a filter `filtered_ef` (0: as unfiltered, the reader before 7 December,
+    session 20); `cold`: with the reader's filters forgotten (other questions may have asked for
+    the same window)."""
     reader.exact_filter_limit = limit
+    reader.dense_index = replace(reader.dense_index, filtered_ef=filtered_ef)
     if cold:
         reader._admissions.clear()
     started = time.perf_counter()
@@ -135,8 +148,8 @@ def measure(
     per_article = len(ids[0])
     width = max(1, round(keep * days))
     rng = np.random.default_rng(1)
-    recall: dict[str, list[float]] = {"index": [], "default": []}
-    ms: dict[str, list[float]] = {"index": [], "default": [], "repeated": []}
+    recall: dict[str, list[float]] = {"index": [], "index ef": [], "default": []}
+    ms: dict[str, list[float]] = {"index": [], "index ef": [], "default": [], "repeated": []}
     kept = []
     for q, query in enumerate(queries):
         if keep:
@@ -151,9 +164,9 @@ def measure(
         window_vectors = np.concatenate([vectors[a * per_article : (a + 1) * per_article] for a in articles])
         truth = exact_top(window_ids, window_vectors, query, n)
         kept.append(len(window_ids))
-        runs = (("index", 0), ("default", EXACT_FILTER_LIMIT))
-        for name, limit in runs if q % 2 == 0 else runs[::-1]:
-            found, took = timed(reader, limit, query, n, filters, cold=limit > 0)
+        runs = (("index", 0, 0), ("index ef", 0, FILTERED_EF), ("default", EXACT_FILTER_LIMIT, FILTERED_EF))
+        for name, limit, ef in runs if q % 2 == 0 else runs[::-1]:
+            found, took = timed(reader, limit, query, n, filters, cold=limit > 0, filtered_ef=ef)
             recall[name].append(len(found & truth) / len(truth))
             ms[name].append(took)
         ms["repeated"].append(timed(reader, EXACT_FILTER_LIMIT, query, n, filters, cold=False)[1])
@@ -166,6 +179,7 @@ def measure(
     }
     p50 = {name: values["p50"] for name, values in row["latency_ms"].items()}
     row["p50_ratio"] = p50["default"] / p50["index"]
+    row["p50_ratio_index_ef"] = p50["index ef"] / p50["index"]
     row["p50_ratio_repeated"] = p50["repeated"] / p50["index"]
     return row
 
@@ -244,8 +258,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         ids = passage_ids(reader, args.articles)
         print(f"  {reader.info.passages} passages, {reader.dense_index.type}, {args.queries} queries a row")
         print(
-            f"  {'n':>4} {'keeps':>7} {'passages':>9} {'recall index':>13} {'recall default':>15}"
-            f" {'p50 index':>10} {'p50 default':>12} {'ratio':>6} {'repeated':>10} {'ratio':>6}"
+            f"  {'n':>4} {'keeps':>7} {'passages':>9} {'recall index':>13} {'index ef':>9} {'default':>8}"
+            f" {'p50 index':>10} {'index ef':>10} {'ratio':>6} {'default':>10} {'ratio':>6}"
+            f" {'repeated':>10} {'ratio':>6}"
         )
         for n in args.n:
             for keep in args.keep:
@@ -254,9 +269,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 lat = row["latency_ms"]
                 print(
                     f"  {n:>4} {'all' if not keep else f'{keep:.1%}':>7} {row['passages_kept']:>9.0f}"
-                    f" {row['recall']['index']:>13.3f} {row['recall']['default']:>15.3f}"
-                    f" {lat['index']['p50']:>8.1f}ms {lat['default']['p50']:>10.1f}ms"
-                    f" {row['p50_ratio']:>6.2f} {lat['repeated']['p50']:>10.1f}ms"
+                    f" {row['recall']['index']:>13.3f} {row['recall']['index ef']:>9.3f}"
+                    f" {row['recall']['default']:>8.3f}"
+                    f" {lat['index']['p50']:>8.1f}ms {lat['index ef']['p50']:>8.1f}ms"
+                    f" {row['p50_ratio_index_ef']:>6.2f} {lat['default']['p50']:>8.1f}ms"
+                    f" {row['p50_ratio']:>6.2f} {lat['repeated']['p50']:>8.1f}ms"
                     f" {row['p50_ratio_repeated']:>6.2f}",
                     flush=True,
                 )

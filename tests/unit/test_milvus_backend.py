@@ -9,6 +9,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from embeddings.backends.base import best_first
 from embeddings.backends.milvus import backend as milvus_backend
 from embeddings.backends.milvus import expr
 from embeddings.backends.milvus.reader import MilvusReader
-from embeddings.backends.milvus.schema import BODY_PART_CHARS
+from embeddings.backends.milvus.schema import BODY_PART_CHARS, FILTERED_EF, DenseIndex
 from embeddings.errors import ConfigurationError, IndexMismatchError, IndexUnavailableError
 from embeddings.text import split_sentences
 from qa.retrieval import RetrievalConfig
@@ -344,9 +345,52 @@ def test_a_restrictive_filter_finds_the_exact_dense_top_n_whatever_the_index(
             assert reader.columns(found.dense_ids).days.tolist() == [day.toordinal()] * 10
     if index_type == "HNSW":
         with _opened(random_index, exact_filter_limit=0) as graph_only:
+            graph_only.dense_index = replace(graph_only.dense_index, filtered_ef=0)  # ef as unfiltered
             found = [graph_only.candidates(q, None, 10, filters).dense_ids.tolist() for q in _queries(10)]
             with _opened(random_index) as reader:
                 assert found != [_brute_force(reader, vectors, kept, q, 10)[0] for q in _queries(10)]
+
+
+def test_a_filter_past_the_exact_path_searches_the_graph_wider(random_index: RandomIndex) -> None:
+    """A filter admitting more passages than the exact path takes (here none) goes to the dense
+    index: HNSW then explores 16n nodes, at least `FILTERED_EF`, where an unfiltered search
+    explores 2n (at least 128). On this small graph that finds the filter's exact top 10, which
+    the unfiltered ef misses (the test above)."""
+    _, index_type, vectors = random_index
+    if index_type != "HNSW":
+        pytest.skip("ef is HNSW's")
+    day = DAY0 + dt.timedelta(days=7)
+    kept = [a for a in vectors if a not in TIED and (int(a[1:]) % DAYS) == 7]
+    with _opened(random_index, exact_filter_limit=0) as graph_only:
+        calls = graph_only.client = _Searches(graph_only.client)
+        for query in _queries(10):
+            found = graph_only.candidates(query, None, 10, Filters(since=day, until=day))
+            assert found.dense_ids.tolist() == _brute_force(graph_only, vectors, kept, query, 10)[0]
+        graph_only.candidates(_queries(1)[0], None, 10, Filters())
+    assert calls.efs == [FILTERED_EF] * 10 + [128]
+
+
+def test_the_ef_of_a_filtered_search_grows_with_the_results_asked_for() -> None:
+    hnsw = DenseIndex()
+    assert hnsw.search_params(100)["params"] == {"ef": 200}
+    assert hnsw.search_params(100, filtered=True)["params"] == {"ef": FILTERED_EF}
+    assert hnsw.search_params(400, filtered=True)["params"] == {"ef": 6_400}
+    assert replace(hnsw, filtered_ef=0).search_params(100, filtered=True)["params"] == {"ef": 200}
+    assert DenseIndex("IVF_FLAT", ()).search_params(100, filtered=True)["params"] == {"nprobe": 16}
+
+
+class _Searches:
+    """A client that records the ef of its dense searches."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.efs = client, []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        self.efs.append(kwargs["search_params"]["params"]["ef"])
+        return self.client.search(*args, **kwargs)
 
 
 class _Calls:

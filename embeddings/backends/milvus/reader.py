@@ -96,7 +96,7 @@ class MilvusReader:
         if admitted is not None:
             dense_ids, dense_scores = self._exact(query, admitted, n)
         else:
-            dense = self._search([query.tolist()], "dense", n, where)
+            dense = self._search([query.tolist()], "dense", n, where, filtered=restricted)
             dense_ids, dense_scores = best_first(*self._hits(dense, np.float32))
         tokens = bm25_query_tokens(text, self._stemmer) if text is not None else []
         if not tokens:
@@ -142,8 +142,15 @@ class MilvusReader:
         ranked_ids, scores = best_first(found, vectors @ query)
         return ranked_ids[:n], scores[:n]
 
-    def _search(self, data: list[Any], field: str, n: int, where: str) -> list[dict[str, Any]]:
-        params = self.dense_index.search_params(n) if field == "dense" else {"metric_type": "BM25"}
+    def _search(
+        self, data: list[Any], field: str, n: int, where: str, *, filtered: bool = False
+    ) -> list[dict[str, Any]]:
+        """The `n` best hits of a search of `field` under `where` (`filtered`: which hides part
+        of the archive, for the dense index's parameters), their columns kept."""
+        if field == "dense":
+            params = self.dense_index.search_params(n, filtered=filtered)
+        else:
+            params = {"metric_type": "BM25"}
         found = self.client.search(
             self.names.passages,
             data=data,
