@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from embeddings.backends import VersionCheck, create_backend
+from embeddings.backends import Backend, VersionCheck, create_backend
 from embeddings.errors import IndexCorruptError, InvalidRequestError, QAError
 from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
@@ -329,10 +329,24 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(stats)
     else:
         for key, value in stats.items():
+            if key == "learned":
+                continue
             if isinstance(value, dict):  # sources: "News.Az 3, Azernews 2"
                 value = ", ".join(f"{name} {count}" for name, count in value.items()) or "none"
             print(f"{key:12} {value}")
+        for file in stats["learned"]:  # "ranker       the package's file, fitted on realtimeqa-train ..."
+            print(f"{file['name']:12} {_learned_line(file)}")
     return 0
+
+
+def _learned_line(file: dict[str, Any]) -> str:
+    made = "the package's file" if file["packaged"] else "a file of your own"
+    line = f"{made}, fitted on {file['data'] or 'questions it does not name'}"
+    if file["encoder"] is None:
+        return line
+    if file["fits"]:
+        return f"{line} with this model's vectors"
+    return f"{line} with {file['encoder']}'s vectors, not this model's: refit it on your questions"
 
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
@@ -384,7 +398,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     backend = create_backend(settings.backend, **settings.backend_options())
     try:
-        problems, version = backend.verify(), backend.live_version()
+        problems, version = _verify_live(backend)
     except IndexCorruptError as exc:  # the pointer to the live version itself is damaged
         problems, version = list(exc.problems), None
     note = ""
@@ -430,6 +444,18 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     return 1 if problems else 3 if damaged else 0
+
+
+def _verify_live(backend: Backend, tries: int = 3) -> tuple[list[str], str]:
+    """`backend.verify()` and the name of the version it checked: a write published meanwhile
+    (by a server taking `POST /articles`, say) would pair one version's problems with another's
+    name, so the check runs again while the live version changes under it."""
+    for _ in range(tries - 1):
+        before = backend.live_version()
+        problems = backend.verify()
+        if backend.live_version() == before:
+            return problems, before
+    return backend.verify(), backend.live_version()
 
 
 def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:

@@ -42,14 +42,17 @@ class Examples:
     x: np.ndarray
     labels: np.ndarray
     groups: np.ndarray
+    encoder: str | None = None  # the identity of the encoder whose vectors they were drawn with
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, x=self.x, labels=self.labels, groups=self.groups)
+        named = {} if self.encoder is None else {"encoder": np.array(self.encoder)}
+        np.savez_compressed(path, x=self.x, labels=self.labels, groups=self.groups, **named)
 
     @classmethod
     def load(cls, path: Path) -> Examples:
         with np.load(path) as data:
-            return cls(data["x"], data["labels"], data["groups"])
+            encoder = str(data["encoder"]) if "encoder" in data.files else None
+            return cls(data["x"], data["labels"], data["groups"], encoder)
 
 
 def read_queries(path: Path, required: tuple[str, ...] = ("question", "gold_ids")) -> list[dict[str, Any]]:
@@ -135,7 +138,7 @@ def collect(
         groups.append(np.full(len(found.ids), len(groups)))
     if not xs:
         return Examples(np.zeros((0, len(FEATURES))), np.zeros(0, bool), np.zeros(0, np.int64))
-    return Examples(np.concatenate(xs), np.concatenate(labels), np.concatenate(groups))
+    return Examples(np.concatenate(xs), np.concatenate(labels), np.concatenate(groups), qa.encoder.identity)
 
 
 def collect_related(
@@ -155,7 +158,7 @@ def collect_related(
         groups.append(np.full(len(pool.rows), len(groups)))
     if not xs:
         return Examples(np.zeros((0, len(RELATED_FEATURES))), np.zeros(0, bool), np.zeros(0, np.int64))
-    return Examples(np.concatenate(xs), np.concatenate(labels), np.concatenate(groups))
+    return Examples(np.concatenate(xs), np.concatenate(labels), np.concatenate(groups), reader.info.encoder)
 
 
 def _answering(reader: Any, ids: np.ndarray, gold: np.ndarray, answers: Sequence[str]) -> np.ndarray:
@@ -263,10 +266,20 @@ def train_ranker(
         examples = collect(qa, read_queries(queries_path))
         if cache is not None:
             examples.save(cache)
-    about = {"data": Path(queries_path).parent.name, "questions": len(read_queries(queries_path))}
+    about = {
+        "data": Path(queries_path).parent.name,
+        "questions": len(read_queries(queries_path)),
+        **_drawn_with(examples),
+    }
     ranker = fit(examples, l2=l2, about=about)
     ranker.save(out)
     return ranker
+
+
+def _drawn_with(examples: Examples) -> dict[str, str]:
+    """`about`'s record of the model whose vectors the examples' dense features come from
+    (`learned.fits_encoder`); nothing for examples cached before it was kept with them."""
+    return {"encoder": examples.encoder} if examples.encoder else {}
 
 
 def train_related_ranker(
@@ -290,6 +303,7 @@ def train_related_ranker(
         "data": Path(queries_path).parent.name,
         "articles": len(np.unique(examples.groups)),
         "related_candidates": qa.retrieval.related_candidates,
+        **_drawn_with(examples),
     }
     ranker = fit(examples, l2=l2, about=about, features=RELATED_FEATURES)
     ranker.save(out)

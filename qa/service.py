@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -41,13 +42,15 @@ from qa.retrieval import (
 )
 from qa.retrieval.features import QueryFacts, asks_present
 from qa.retrieval.highlighter import load_highlighter
-from qa.retrieval.learned import load_ranker, load_related_ranker
+from qa.retrieval.learned import fits_encoder, fitted_encoder, load_ranker, load_related_ranker
 from qa.retrieval.pipeline import candidate_features
 from qa.retrieval.query import without_time
 from qa.retrieval.ranking import inside
 from qa.retrieval.related import related_and_copies
 from qa.settings import Settings
 from qa.validation import check_dates, check_k, check_question, check_text
+
+logger = logging.getLogger(__name__)
 
 
 class QAService:
@@ -82,7 +85,7 @@ class QAService:
         self.encoder = encoder
         self.retrieval = retrieval or RetrievalConfig()
         self.reranker = load_reranker(self.retrieval.reranker)
-        load_model_files(self.retrieval)
+        self.learned = load_model_files(self.retrieval)
         self.reload_interval = reload_interval
         self.max_k, self.max_question_chars = max_k, max_question_chars
         self.indexer = Indexer(
@@ -351,6 +354,7 @@ class QAService:
             "index_bytes": reader.size_bytes(),
             "index_dir": self.backend.describe(),
             "sources": dict(reader.sources()[:20]),
+            "learned": [file.summary(self.encoder.identity) for file in self.learned],
         }
 
     def sources(self) -> list[tuple[str, int]]:
@@ -429,17 +433,69 @@ class _Request:
     arguments: dict[str, Any]
 
 
-def load_model_files(config: RetrievalConfig) -> None:
+@dataclass(frozen=True, slots=True)
+class LearnedFile:
+    """A learned file the configuration uses: its role, its path (None: the package's file, which
+    a `qa train-*` run without `--out` rewrites), what it records of its fit, and the command that
+    refits it."""
+
+    name: str
+    path: Path | None
+    about: dict[str, Any]
+    refit: str
+
+    def summary(self, encoder: str) -> dict[str, object]:
+        """What `stats` says of it for a service embedding with `encoder`: whether it was fitted on
+        this model's vectors (`fits`; a file that records no model is taken to fit)."""
+        data = self.about.get("data")
+        return {
+            "name": self.name,
+            "packaged": self.path is None,
+            "data": None if data is None else str(data),
+            "encoder": fitted_encoder(self.about),
+            "fits": fits_encoder(self.about, encoder),
+        }
+
+
+def load_model_files(config: RetrievalConfig) -> list[LearnedFile]:
     """Read the learned files `config` uses (ranker, highlighter, match model, related ranker), so
     that a missing or stale one fails at once with one line (`RankerError`), not per question."""
+    found = []
     if config.ranking == "learned":
-        load_ranker(config.ranker_path)
+        about = load_ranker(config.ranker_path).about
+        found.append(LearnedFile("ranker", config.ranker_path, about, "qa train-ranker"))
     if config.highlight and config.highlighter == "learned":
-        load_highlighter(config.highlighter_path)
+        about = load_highlighter(config.highlighter_path).about
+        found.append(LearnedFile("highlighter", config.highlighter_path, about, "qa train-highlighter"))
     if config.match:
-        match.load_match(config.match_path)
+        about = match.load_match(config.match_path).about
+        found.append(LearnedFile("match", config.match_path, about, "qa train-match"))
     if config.related == "learned":
-        load_related_ranker(config.related_ranker_path)
+        about = load_related_ranker(config.related_ranker_path).about
+        refit = "qa train-ranker --related"
+        found.append(LearnedFile("related ranker", config.related_ranker_path, about, refit))
+    return found
+
+
+def warn_unfitted(files: Sequence[LearnedFile], encoder: str) -> None:
+    """Log, for each of `files` fitted on another model's vectors than `encoder`'s, what to refit.
+    (The match model also leaves every `match` null then: `match.fits`.)"""
+    for file in files:
+        if not fits_encoder(file.about, encoder):
+            where = "the package's" if file.path is None else str(file.path) + ":"
+            matches = file.name == "match"
+            name = "match model" if matches else file.name
+            effect = "hits get no match" if matches else "its weights misjudge this model's scores"
+            logger.warning(
+                "%s %s was fitted on %s's vectors, and this service embeds with %s: %s;"
+                " refit it on your questions (`%s`)",
+                where,
+                name,
+                fitted_encoder(file.about),
+                encoder.split(":")[0],
+                effect,
+                file.refit,
+            )
 
 
 def unknown_sources(reader: IndexReader, asked: Sequence[str]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from qa.api.metrics import Metrics, RequestMetrics
 from qa.api.middleware import BodyLimit, HeadAsGet, HostCheck
 from qa.api.routes import ROUTERS
 from qa.api.routes import metrics as metrics_route
-from qa.service import QAService
+from qa.service import QAService, warn_unfitted
 from qa.settings import Settings
 
 
@@ -29,7 +29,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.service = service_factory()
+        app.state.service = service = service_factory()
+        warn_unfitted(service.learned, service.encoder.identity)  # once per worker, in its log
         if settings.verify_on_start:
             app.state.service.verify()  # a damaged live version is refused (503) from the start
         yield

@@ -219,6 +219,21 @@ class HealthOut(BaseModel):
     )
 
 
+class LearnedOut(BaseModel):
+    """A learned file in use (ranker, highlighter, match model, related ranker)."""
+
+    name: str
+    packaged: bool = Field(
+        ..., description="Read from the package's file (no QA_*_PATH names another for it)."
+    )
+    data: str | None = Field(None, description="The question set it was fitted on.")
+    encoder: str | None = Field(None, description="The model whose vectors it was fitted on, where it says.")
+    fits: bool = Field(
+        ...,
+        description="Fitted on this service's model (or says nothing of it); else refit it.",
+    )
+
+
 class StatsOut(BaseModel):
     """Counts of articles and passages, the model, and the index on disk."""
 
@@ -234,6 +249,9 @@ class StatsOut(BaseModel):
         None, description="Where the index lives: only to requests that may write (the token, or loopback)."
     )
     sources: dict[str, int] = Field(..., description="Articles per source, the 20 largest sources.")
+    learned: list[LearnedOut] = Field(
+        ..., description="The learned files the configuration uses, and whether each suits the model."
+    )
 
 
 class SourceOut(BaseModel):

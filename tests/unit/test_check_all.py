@@ -130,3 +130,54 @@ def test_a_single_version_says_repair_has_nothing_to_fall_back_to(
         "v00000001 (live): ok",
         "no other version is kept: `qa repair` has none to fall back to",
     ]
+
+
+LATE = Article("late", "Late news", "A late article arrived while the index was being checked.", None, "Air")
+
+
+def test_a_version_retired_by_a_write_during_the_check_is_not_called_damaged(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server taking writes publishes while `check --all` reads: the fall-back it was about to
+    check is retired (deleted) by that write. Gone is not damaged: no exit 3, no "missing"."""
+    from embeddings.backends.local import backend as local_backend
+
+    writer = build_service(root, FakeEncoder())
+    check = local_backend.check_version
+
+    def write_first(path: Path, *args: object, **kwargs: object) -> object:
+        if path.name == "v00000001" and not (root / "versions" / "v00000003").exists():
+            writer.add([LATE])  # publishes v00000003 and retires v00000001, about to be checked
+        return check(path, *args, **kwargs)
+
+    monkeypatch.setattr(local_backend, "check_version", write_first)
+    code, out, err = _check(capsys, root, "--all")
+
+    assert (code, err) == (0, "")
+    assert out.startswith("v00000002 (live): ok\n") and "v00000001" not in out  # gone, not damaged
+    assert not (root / "versions" / "v00000001").exists()
+
+
+def test_the_live_version_named_is_the_one_checked_when_a_write_lands_meanwhile(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write published just after the live version was checked: the problems printed under a
+    version's name must be that version's, so the newer one is checked in turn."""
+    from embeddings.backends.local.backend import LocalBackend
+
+    writer = build_service(root, FakeEncoder())
+    verify = LocalBackend.verify
+    checked: list[str] = []
+
+    def write_after(self: LocalBackend, *args: object, **kwargs: object) -> list[str]:
+        checked.append(self.live_version())
+        problems = verify(self, *args, **kwargs)
+        if len(checked) == 1:
+            writer.add([LATE])  # published once the check of v00000002 is done: v00000003
+        return problems
+
+    monkeypatch.setattr(LocalBackend, "verify", write_after)
+    code, out, _ = _check(capsys, root, "--all")
+
+    assert checked == ["v00000002", "v00000003"]
+    assert code == 0 and out.startswith("v00000003 (live): ok\n")

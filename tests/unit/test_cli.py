@@ -253,6 +253,13 @@ def test_train_ranker_refits_over_a_ranker_file_of_another_release(
 
     assert code == 0, err
     assert read_ranker(out).features == FEATURES and f"wrote {out}" in printed
+    assert read_ranker(out).about["encoder"] == "fake@0:test"  # whose dense scores it weighs
+
+    monkeypatch.setenv("QA_RANKER_PATH", str(out))
+    code, printed, _ = run(capsys, "stats", "--index-dir", str(tmp_path / "i"))
+    assert (
+        "ranker       a file of your own, fitted on bench with this model's vectors" in printed.splitlines()
+    )
 
 
 @pytest.mark.usefixtures("knobs")

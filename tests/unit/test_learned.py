@@ -17,11 +17,13 @@ from qa.retrieval.learned import (
     SHIPPED,
     LinearRanker,
     RankerError,
+    fits_encoder,
+    fitted_encoder,
     load_ranker,
     load_related_ranker,
     read_ranker,
 )
-from qa.service import QAService
+from qa.service import QAService, warn_unfitted
 from tests.support.articles import make_articles
 from tests.support.fakes import FakeEncoder
 from tests.support.services import build_service
@@ -163,3 +165,74 @@ def test_a_service_with_a_missing_ranker_file_fails_when_built(tmp_path: Path) -
 
     with pytest.raises(RankerError, match="cannot read ranker"):
         build_service(tmp_path / "index", FakeEncoder(), retrieval=config)
+
+
+# --- which model a learned file was fitted on ----------------------------------------------------
+
+
+def test_a_learned_file_fits_the_model_it_records_whatever_the_runtime() -> None:
+    about = {"data": "realtimeqa-train", "encoder": "minilm@ab12:onnx-int8"}
+
+    assert fitted_encoder(about) == "minilm@ab12"
+    assert fits_encoder(about, "minilm@ab12:torch")
+    assert fits_encoder(about, "my-copy@ab12:onnx-int8")  # the same weights in a folder of another name
+    assert not fits_encoder(about, "minilm@ff00:torch")  # the same name, other weights
+    assert not fits_encoder(about, "fake@0:test")
+    assert fitted_encoder({"data": "x"}) is None and fits_encoder({"data": "x"}, "fake@0:test")
+    colons = {"encoder": "news:v1@aa:torch"}  # a folder name may hold colons
+    assert fitted_encoder(colons) == "news:v1@aa" and not fits_encoder(colons, "news:v2@bb:torch")
+
+
+def _ranker_fitted_on(tmp_path: Path, encoder: str | None) -> Path:
+    data = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    data["about"] = {"data": "my-questions"} | ({"encoder": encoder} if encoder else {})
+    path = tmp_path / f"ranker-{encoder}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("encoder", "fits"),
+    [("fake@0", True), ("fake@0:other", True), ("minilm@ab12:torch", False), (None, True)],
+)
+def test_stats_say_whether_the_ranker_was_fitted_on_this_model(
+    tmp_path: Path,
+    fake_encoder: FakeEncoder,
+    encoder: str | None,
+    fits: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = RetrievalConfig(ranker_path=_ranker_fitted_on(tmp_path, encoder), related="hybrid", match=False)
+    qa = build_service(tmp_path / "index", fake_encoder, retrieval=config)
+    qa.add(make_articles()[:2])
+
+    ranker = next(f for f in qa.stats()["learned"] if f["name"] == "ranker")
+    warn_unfitted(qa.learned, fake_encoder.identity)
+
+    assert ranker == {
+        "name": "ranker",
+        "packaged": False,
+        "data": "my-questions",
+        "encoder": encoder.split(":")[0] if encoder else None,
+        "fits": fits,
+    }
+    warned = [r.getMessage() for r in caplog.records if r.name == "qa.service"]
+    assert len(warned) == (0 if fits else 1)
+    if not fits:
+        assert warned[0].startswith(f"{config.ranker_path}: ranker was fitted on minilm@ab12's vectors,")
+        assert "this service embeds with fake@0" in warned[0] and "(`qa train-ranker`)" in warned[0]
+
+
+def test_stats_list_every_learned_file_the_configuration_uses(
+    tmp_path: Path, fake_encoder: FakeEncoder
+) -> None:
+    everything = build_service(tmp_path / "a", fake_encoder)
+    hand_set = build_service(
+        tmp_path / "b",
+        fake_encoder,
+        retrieval=RetrievalConfig(ranking="weights", highlighter="lexical", match=False, related="hybrid"),
+    )
+
+    assert [f.name for f in everything.learned] == ["ranker", "highlighter", "match", "related ranker"]
+    assert all(f.path is None for f in everything.learned)
+    assert hand_set.learned == []

@@ -134,6 +134,12 @@ def test_train_ranker_writes_a_ranker_the_service_uses(service: QAService, tmp_p
 
     assert read_ranker(out).weights.tolist() == ranker.weights.tolist() == again.weights.tolist()
     assert ranker.about["questions"] == 4
+    # the model whose vectors the examples were drawn with, kept with the cached examples too
+    assert ranker.about["encoder"] == again.about["encoder"] == "fake@0:test"
+    with np.load(cache) as saved:
+        arrays = {key: saved[key] for key in ("x", "labels", "groups")}
+    np.savez(cache, **arrays)  # as an earlier release cached them: without the encoder
+    assert "encoder" not in train_ranker(service, data, tmp_path / "unknown.json", cache=cache).about
     service.retrieval = RetrievalConfig(ranking="learned", ranker_path=out)
     try:
         hits = service.ask(QUERIES[0]["question"], k=3, as_of=dt.date(2023, 11, 5)).hits
@@ -162,6 +168,7 @@ def test_train_related_ranker_writes_a_ranker_the_service_uses(service: QAServic
     assert read_ranker(out, RELATED_FEATURES).weights.tolist() == ranker.weights.tolist()
     assert ranker.weights.tolist() == again.weights.tolist()
     assert ranker.about["articles"] == 2 and ranker.features == RELATED_FEATURES
+    assert ranker.about["encoder"] == again.about["encoder"] == "fake@0:test"
     train_ranker(service, data, tmp_path / "passages.json", cache=tmp_path / "examples.npz")
     with pytest.raises(RankerError, match="--related"):
         read_ranker(tmp_path / "passages.json", RELATED_FEATURES)  # a passage ranker is refused

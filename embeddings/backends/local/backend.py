@@ -115,11 +115,15 @@ class LocalBackend:
             live: str | None = self.directory.current_name()
         except IndexCorruptError:  # every version is a fall-back then
             live = None
-        return [
-            check_version(self.directory.versions / name, self.store_options, structure=structure)
-            for name in reversed(self.directory.version_names())
-            if name != live
-        ]
+        checks = []
+        for name in reversed(self.directory.version_names()):
+            path = self.directory.versions / name
+            if name == live:
+                continue
+            check = check_version(path, self.store_options, structure=structure)
+            if path.is_dir():  # else a writer retired it meanwhile: gone, not damaged
+                checks.append(check)
+        return checks
 
     def repair(self, embed: Embed | None = None, *, encoder: str | None = None) -> list[str]:
         """Recover a damaged live version (call inside `writer()`); see `local.repair`."""
