@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
 import logging
 import math
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,11 +20,12 @@ import pytest
 from pydantic import ValidationError
 
 from embeddings.articles import Article
-from embeddings.backends import ArticleWrite, Filters, IndexSpec, PassageDraft, create_backend
+from embeddings.backends import UNDATED, ArticleWrite, Filters, IndexSpec, PassageDraft, create_backend
 from embeddings.backends.base import best_first
 from embeddings.backends.milvus import backend as milvus_backend
-from embeddings.backends.milvus import expr
+from embeddings.backends.milvus import log as milvus_log
 from embeddings.backends.milvus.reader import MilvusReader
+from embeddings.backends.milvus.scan import scan
 from embeddings.backends.milvus.schema import BODY_PART_CHARS, FILTERED_EF, DenseIndex
 from embeddings.errors import ConfigurationError, IndexMismatchError, IndexUnavailableError
 from embeddings.text import split_sentences
@@ -412,22 +415,25 @@ class _Calls:
 
 
 @pytest.mark.parametrize(
-    ("filters", "exact"),
+    ("filters", "exact", "asks"),
     [
-        (Filters(since=DAY0 + dt.timedelta(days=3), until=DAY0 + dt.timedelta(days=3)), True),  # 12
-        (Filters(sources=("copies",)), True),  # 16
-        (Filters(since=DAY0 + dt.timedelta(days=90)), False),  # 136
-        (Filters(as_of=DAY0 + dt.timedelta(days=DAYS)), False),  # the newest day: all of them
-        (Filters(), False),
+        (Filters(since=DAY0 + dt.timedelta(days=3), until=DAY0 + dt.timedelta(days=3)), True, True),  # 12
+        (Filters(sources=("copies",)), True, True),  # 16
+        (Filters(since=DAY0 + dt.timedelta(days=90)), False, False),  # 136: the commit's day counts say so
+        (Filters(as_of=DAY0 + dt.timedelta(days=9)), False, False),  # 120
+        (Filters(sources=("wire",)), False, True),  # 1,200: a source filter's passages are not counted
+        (Filters(as_of=DAY0 + dt.timedelta(days=DAYS)), False, False),  # the newest day: all of them
+        (Filters(), False, False),
     ],
 )
 def test_the_exact_path_is_taken_only_for_a_restrictive_filter_of_few_passages(
-    random_index: RandomIndex, filters: Filters, exact: bool
+    random_index: RandomIndex, filters: Filters, exact: bool, asks: bool
 ) -> None:
     """At most `exact_filter_limit` (here 100) passages: one query of ids, their vectors read, no
-    dense search. More: that query, then the search. Nothing restricted (no filter, or an as-of on
-    or after the newest day), or a FLAT index (already exact): the search alone. The query of ids
-    is asked once per filter."""
+    dense search. More: the search alone, after a query of ids only where the commit's passages
+    per day cannot tell (a source filter). Nothing restricted (no filter, or an as-of on or after
+    the newest day), or a FLAT index (already exact): the search alone. The query of ids is asked
+    once per filter."""
     _, index_type, _ = random_index
     with _opened(random_index, exact_filter_limit=100) as reader:
         calls = reader.client = _Calls(reader.client)
@@ -435,12 +441,50 @@ def test_the_exact_path_is_taken_only_for_a_restrictive_filter_of_few_passages(
         asked = list(calls.queries)
         again = reader.candidates(_queries(2)[1], None, 10, filters)
     assert len(first.dense_ids) == len(again.dense_ids) == 10
-    restricted = bool(expr.restriction(filters, reader.snapshot.commit.max_day))
-    probed = restricted and index_type != "FLAT"
+    probed = asks and index_type != "FLAT"
     scored = exact and probed
     assert calls.searches == ([] if scored else ["dense", "dense"])
     assert asked[:1] == ([reader.search_expression(filters)] if probed else [])
     assert (len(asked), len(calls.queries) - len(asked)) == ((2, 1) if scored else (int(probed), 0))
+
+
+def test_the_commit_counts_passages_per_day_through_replacements_and_deletions(
+    backend: MilvusBackend, fake_encoder: FakeEncoder
+) -> None:
+    """What `_too_many` reads: the count carried from commit to commit equals the rows' days, and
+    `qa check` (the audit) holds the commit to it."""
+    qa = QAService(backend, fake_encoder, reload_interval=0)
+    qa.add([_article(f"a{n}", "One part. Another part. A third.", day=1 + n % 3) for n in range(6)])
+    qa.add([_article("a0", "Now a single part.", day=3), Article("new", "New", "Fresh.", None, "Wire", None)])
+    qa.delete(["a1"])
+    reader = qa.reader()
+    found = scan(reader.client, reader.names.passages, reader.visible, ["day"])
+    rows_per_day = dict(Counter(int(r["day"]) for r in found))
+
+    assert reader.snapshot.commit.days == rows_per_day and UNDATED in rows_per_day
+    assert qa.check() == []
+    wrong = {day: n + 1 for day, n in rows_per_day.items()}
+    commit = dataclasses.replace(reader.snapshot.commit, days=wrong)
+    backend.client.delete(backend.names.log, filter=f"key == {commit.version * milvus_log.SEQ}")
+    milvus_log.seal(backend.client, backend.names, commit)
+    assert "the passages per day the commit counts differ from the passage rows" in qa.check()
+
+
+def test_a_commit_of_an_earlier_release_gets_its_day_counts_at_the_next_write(
+    backend: MilvusBackend, fake_encoder: FakeEncoder
+) -> None:
+    qa = QAService(backend, fake_encoder, reload_interval=0)
+    qa.add(ARTICLES)
+    commit = dataclasses.replace(qa.reader().snapshot.commit, days=None)  # as an earlier release wrote it
+    backend.client.delete(backend.names.log, filter=f"key == {commit.version * milvus_log.SEQ}")
+    milvus_log.seal(backend.client, backend.names, commit)
+    assert QAService(backend, fake_encoder, reload_interval=0).reader().snapshot.commit.days is None
+
+    qa.add([_article("late", "A late story.", day=9)])
+    qa.delete(["vote"])
+
+    days = qa.reader().snapshot.commit.days
+    assert days == {dt.date(2024, 1, d).toordinal(): 1 for d in (3, 7, 9)} and qa.check() == []
 
 
 def test_under_weaker_reads_the_passages_a_filter_admits_are_asked_for_each_time(

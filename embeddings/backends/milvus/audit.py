@@ -40,6 +40,8 @@ def audit(reader: MilvusReader) -> list[str]:
         problems.append("the sources the commit counts differ from the article rows")
     if max((int(r["day"]) for r in heads.values()), default=0) != commit.max_day:
         problems.append("the newest date the commit holds differs from the article rows")
+    if commit.days is not None and dict(Counter(int(r["day"]) for r in passages)) != commit.days:
+        problems.append("the passages per day the commit counts differ from the passage rows")
     return problems
 
 

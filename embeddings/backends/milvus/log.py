@@ -37,6 +37,9 @@ class Commit:
     next_text: int
     sources: dict[str, int] = field(default_factory=dict)  # articles per source
     max_day: int = 0  # the newest article's day ordinal (UNDATED without dated articles)
+    # Passages per day ordinal (UNDATED among them): how many a date filter admits, without asking
+    # Milvus for their ids. None: committed by a release that did not keep them.
+    days: dict[int, int] | None = None
 
     def payload(self) -> dict[str, Any]:
         info = self.info
@@ -54,6 +57,7 @@ class Commit:
             "next": [self.next_passage, self.next_article, self.next_text],
             "sources": self.sources,
             "max_day": self.max_day,
+            **({} if self.days is None else {"days": {str(d): n for d, n in sorted(self.days.items())}}),
         }
 
     @classmethod
@@ -79,6 +83,7 @@ class Commit:
             next_text,
             dict(payload["sources"]),
             payload["max_day"],
+            {int(d): int(n) for d, n in payload["days"].items()} if "days" in payload else None,
         )
 
 

@@ -62,6 +62,9 @@ class MilvusTransaction:
         self.articles, self.passages = (kept.info.articles, kept.info.passages) if kept else (0, 0)
         self.sources: Counter[str] = Counter(kept.sources if kept else {})
         self.max_day, self.max_day_stale = (kept.max_day if kept else UNDATED), False
+        # Passages per day; counted afresh at the commit when the base did not keep them.
+        self.days: Counter[int] = Counter(kept.days or {} if kept else {})
+        self.days_unknown = kept is not None and kept.days is None
         self.df: Counter[str] = Counter()  # this transaction's change of each term's document frequency
         self.retired: list[str] = []  # base articles replaced or deleted
         self.mine: dict[str, _Put] = {}
@@ -170,7 +173,8 @@ class MilvusTransaction:
             spec.settings,
         )
         sources = {s: n for s, n in sorted(self.sources.items()) if n > 0}
-        return Commit(self.version, self.floor, info, *self.next, sources, self._newest_day())
+        days = self._days()
+        return Commit(self.version, self.floor, info, *self.next, sources, self._newest_day(), days)
 
     # --- steps --------------------------------------------------------------------------------
 
@@ -206,10 +210,11 @@ class MilvusTransaction:
         """Take the passages of these articles (among rows `where` selects) out of the counts."""
         for part in expr.chunks(list(article_ids), _ARTICLES_PER_QUERY):
             rows = self._query(
-                self.names.passages, f"({where}) and article_id in {expr.strings(part)}", ["terms"]
+                self.names.passages, f"({where}) and article_id in {expr.strings(part)}", ["terms", "day"]
             )
             self.passages -= len(rows)
             self.df.subtract(terms.counted([r["terms"] for r in rows]))
+            self.days.subtract(int(r["day"]) for r in rows)
 
     def _forget(self, source: str | None, day: int) -> None:
         self.articles -= 1
@@ -225,6 +230,7 @@ class MilvusTransaction:
             self.df.update(passages_per_term)
             self.articles += 1
             self.passages += len(write.passages)
+            self.days[day] += len(write.passages)
             if article.source:
                 self.sources[article.source] += 1
             self.max_day = max(self.max_day, day)
@@ -262,6 +268,23 @@ class MilvusTransaction:
             rows = scan(self.client, self.names.articles, where, ["article_id", "day"])
             days += [int(r["day"]) for r in rows if r["article_id"] not in retired]
         return max(days, default=UNDATED)
+
+    def _days(self) -> dict[int, int]:
+        """Passages per day of the version being committed: carried and updated, or, over a base
+        committed without them, counted once from the rows it will show (every visible passage's
+        day: the base's not retired, and this transaction's)."""
+        if not self.days_unknown or self.base is None:
+            return {d: n for d, n in sorted(self.days.items()) if n > 0}
+        counted: Counter[int] = Counter()
+        retired = set(self.retired)
+        for row in scan(self.client, self.names.passages, self.base.visible(), ["article_id", "day"]):
+            if row["article_id"] not in retired:
+                counted[int(row["day"])] += 1
+        where = f"version == {self.version}"
+        for row in scan(self.client, self.names.passages, where, ["article_id", "day"]):
+            if row["article_id"] in self.mine:
+                counted[int(row["day"])] += 1
+        return dict(sorted(counted.items()))
 
     def _base_heads(self, article_ids: Sequence[str], fields: list[str]) -> list[dict[str, Any]]:
         """The first article row of each given id visible in the base (with `fields`)."""
