@@ -184,6 +184,28 @@ def measure(
     return row
 
 
+def source_counts(reader: MilvusReader, queries: np.ndarray, n: int) -> dict[str, Any]:
+    """p50 of `candidates` under a source filter that admits every passage (the archive is all
+    "Wire"), with nothing kept from earlier questions: by the commit's passages per source (no
+    query of ids) against the same commit without them (the query of 1,001 ids first), the two
+    alternating which runs first."""
+    counted, blind = (
+        reader.snapshot,
+        replace(reader.snapshot, commit=replace(reader.snapshot.commit, source_passages=None)),
+    )
+    filters = Filters(sources=("Wire",))
+    ms: dict[str, list[float]] = {"counted": [], "asked": []}
+    for q, query in enumerate(queries):
+        runs = (("counted", counted), ("asked", blind))
+        for name, snapshot in runs if q % 2 == 0 else runs[::-1]:
+            reader.snapshot = snapshot
+            ms[name].append(timed(reader, EXACT_FILTER_LIMIT, query, n, filters, cold=True)[1])
+    reader.snapshot = counted
+    out: dict[str, Any] = {name: percentiles(values) for name, values in ms.items()}
+    out["ratio"] = out["counted"]["p50"] / out["asked"]["p50"]
+    return out
+
+
 def lexical_check(reader: MilvusReader, days: int, count: int, n: int) -> dict[str, Any]:
     """Whether a BM25 search filtered to a window of 1 % of the days scores its top `n` as the
     window's best `n` of an unfiltered search over every match (compared by score: equal scores are
@@ -277,6 +299,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                     f" {row['p50_ratio_repeated']:>6.2f}",
                     flush=True,
                 )
+        counted = source_counts(reader, queries, 100)
+        report["source_filter"] = counted
+        print(
+            "  a source filter admitting every passage, n=100, cold: p50"
+            f" {counted['asked']['p50']:.1f} ms asking for ids (a commit without passages per source),"
+            f" {counted['counted']['p50']:.1f} ms counted ({counted['ratio']:.2f})"
+        )
         lexical = lexical_check(reader, args.days, args.lexical, 10)
         report["lexical"] = lexical
         print(

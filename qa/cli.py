@@ -564,7 +564,7 @@ def cmd_train_match(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_index:
         qa.add(iter_articles([args.data_dir / "corpus.jsonl"], on_problem=_report_problem))
     out = args.out or SHIPPED
-    model = train_match(qa, args.data_dir / "queries.jsonl", out)
+    model = train_match(qa, args.data_dir / "queries.jsonl", out, l2=args.l2, cache=args.examples)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in model.about.items()))
     if args.out:
         print(f"use it with QA_MATCH_PATH={out}")

@@ -176,6 +176,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     )
     p.add_argument("data_dir", type=Path)
     p.add_argument("--out", type=Path, default=None, help="match model file (default: the shipped one)")
+    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
+    p.add_argument("--examples", type=Path, help="keep the collected first hits here (.npz) for a refit")
     p.add_argument(
         "--no-index",
         action="store_true",

@@ -33,10 +33,33 @@ GAP_DAYS = 60  # how long before its question the archive is taken to lack the s
 
 @dataclass(frozen=True, slots=True)
 class MatchExamples:
-    """`x` `(n, len(MATCH_FEATURES))`, `labels` `(n,)` bool (True: the archive held the story)."""
+    """`x` `(n, len(MATCH_FEATURES))`, `labels` `(n,)` bool (True: the archive held the story);
+    `encoder`: the identity of the encoder whose vectors gave the cosines (None: not recorded)."""
 
     x: np.ndarray
     labels: np.ndarray
+    encoder: str | None = None
+
+    def save(self, path: Path) -> None:
+        named = {} if self.encoder is None else {"encoder": np.array(self.encoder)}
+        np.savez_compressed(path, x=self.x, labels=self.labels, **named)
+
+    @classmethod
+    def load(cls, path: Path) -> MatchExamples:
+        """Examples `save` wrote.
+
+        Raises:
+            TrainingError: a file that is not such examples.
+        """
+        try:
+            with np.load(path) as data:
+                encoder = str(data["encoder"]) if "encoder" in data.files else None
+                x, labels = data["x"], data["labels"].astype(bool)
+        except (OSError, ValueError, KeyError) as exc:
+            raise TrainingError(f"{path}: not the examples of `qa train-match --examples` ({exc})") from exc
+        if x.ndim != 2 or x.shape != (len(labels), len(MATCH_FEATURES)):
+            raise TrainingError(f"{path}: examples of {x.shape[-1]} inputs, not {len(MATCH_FEATURES)}")
+        return cls(x, labels, encoder)
 
 
 def collect_match(
@@ -64,7 +87,7 @@ def collect_match(
                 rows.append(qa.match_inputs(q["question"], [hit.passage_id])[0])
                 labels.append(False)
     x = np.array(rows, dtype=np.float64).reshape(len(rows), len(MATCH_FEATURES))
-    return MatchExamples(x, np.array(labels, dtype=bool))
+    return MatchExamples(x, np.array(labels, dtype=bool), qa.encoder.identity)
 
 
 def _first(qa: QAService, question: str, options: dict[str, Any]) -> Hit | None:
@@ -119,16 +142,34 @@ def fit_match(
     return MatchModel(mean, scale, result.x[:-1], float(result.x[-1]), weak_below, about=(about or {}) | info)
 
 
-def train_match(qa: QAService, queries_path: Path, out: Path, *, gap_days: int = GAP_DAYS) -> MatchModel:
-    """Fit the match model on the questions of `queries_path` over `qa`'s index; write it to `out`."""
+def train_match(
+    qa: QAService,
+    queries_path: Path,
+    out: Path,
+    *,
+    gap_days: int = GAP_DAYS,
+    l2: float = 0.01,
+    cache: Path | None = None,
+) -> MatchModel:
+    """Fit the match model on the questions of `queries_path` over `qa`'s index; write it to `out`.
+
+    With `cache`, the collected first hits are kept there (and read back when present: a refit
+    with another `l2` asks no question again).
+    """
     queries = read_queries(queries_path)
-    examples = collect_match(qa, queries, gap_days=gap_days)
+    if cache is not None and Path(cache).is_file():
+        examples = MatchExamples.load(cache)
+    else:
+        examples = collect_match(qa, queries, gap_days=gap_days)
+        if cache is not None:
+            examples.save(cache)
     about = {
         "data": Path(queries_path).parent.name,
         "questions": len(queries),
         "gap_days": gap_days,
-        "encoder": qa.reader().info.encoder,  # the cosines are this model's (`match.fits`)
+        # the cosines are this model's (`match.fits`); none for examples cached without it
+        **({"encoder": examples.encoder} if examples.encoder else {}),
     }
-    model = fit_match(examples, about=about)
+    model = fit_match(examples, l2=l2, about=about)
     model.save(out)
     return model

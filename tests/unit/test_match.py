@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from qa.match_training import MatchExamples, collect_match, fit_match, train_match
+from qa.ranker_training import TrainingError
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.learned import RankerError
 from qa.retrieval.match import MATCH_FEATURES, SHIPPED, WEAK_QUANTILE, inputs, load_match, read_match
@@ -183,6 +184,28 @@ def test_train_match_writes_a_file_that_reads_back_and_refits_byte_for_byte(
     x = np.ones((2, len(MATCH_FEATURES)))
     assert np.array_equal(read.probability(x), model.probability(x))
     assert read.about["data"] == "data" and read.about["gap_days"] == 60
+    assert read.about["encoder"] == unmatched.encoder.identity
+
+
+def test_train_match_keeps_its_examples_for_a_refit_with_another_l2(
+    unmatched: QAService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = tmp_path / "data" / "queries.jsonl"
+    queries.parent.mkdir()
+    queries.write_text("".join(json.dumps(q) + "\n" for q in QUERIES))
+    cache = tmp_path / "hits.npz"
+
+    first = train_match(unmatched, queries, tmp_path / "a.json", cache=cache)
+    monkeypatch.setattr(unmatched, "ask", None)  # a refit from the cache asks no question
+    again = train_match(unmatched, queries, tmp_path / "b.json", cache=cache)
+    looser = train_match(unmatched, queries, tmp_path / "c.json", cache=cache, l2=10.0)
+
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    assert looser.about["l2"] == 10.0 and np.abs(looser.weights).sum() < np.abs(first.weights).sum()
+    assert again.about["encoder"] == unmatched.encoder.identity  # kept with the examples
+    (tmp_path / "bad.npz").write_bytes(b"not an archive")
+    with pytest.raises(TrainingError, match=r"bad\.npz: not the examples of `qa train-match --examples`"):
+        train_match(unmatched, queries, tmp_path / "d.json", cache=tmp_path / "bad.npz")
 
 
 def test_a_service_serves_a_refitted_match_file(service: QAService, tmp_path: Path) -> None:

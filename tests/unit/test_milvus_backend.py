@@ -421,7 +421,8 @@ class _Calls:
         (Filters(sources=("copies",)), True, True),  # 16
         (Filters(since=DAY0 + dt.timedelta(days=90)), False, False),  # 136: the commit's day counts say so
         (Filters(as_of=DAY0 + dt.timedelta(days=9)), False, False),  # 120
-        (Filters(sources=("wire",)), False, True),  # 1,200: a source filter's passages are not counted
+        (Filters(sources=("WIRE",)), False, False),  # 1,200: the commit counts each source's passages
+        (Filters(sources=("wire",), since=DAY0 + dt.timedelta(days=90)), False, True),  # 120, not counted
         (Filters(as_of=DAY0 + dt.timedelta(days=DAYS)), False, False),  # the newest day: all of them
         (Filters(), False, False),
     ],
@@ -431,9 +432,9 @@ def test_the_exact_path_is_taken_only_for_a_restrictive_filter_of_few_passages(
 ) -> None:
     """At most `exact_filter_limit` (here 100) passages: one query of ids, their vectors read, no
     dense search. More: the search alone, after a query of ids only where the commit's passages
-    per day cannot tell (a source filter). Nothing restricted (no filter, or an as-of on or after
-    the newest day), or a FLAT index (already exact): the search alone. The query of ids is asked
-    once per filter."""
+    per day and per source cannot tell (sources and dates together). Nothing restricted (no
+    filter, or an as-of on or after the newest day), or a FLAT index (already exact): the search
+    alone. The query of ids is asked once per filter."""
     _, index_type, _ = random_index
     with _opened(random_index, exact_filter_limit=100) as reader:
         calls = reader.client = _Calls(reader.client)
@@ -455,19 +456,28 @@ def test_the_commit_counts_passages_per_day_through_replacements_and_deletions(
     `qa check` (the audit) holds the commit to it."""
     qa = QAService(backend, fake_encoder, reload_interval=0)
     qa.add([_article(f"a{n}", "One part. Another part. A third.", day=1 + n % 3) for n in range(6)])
-    qa.add([_article("a0", "Now a single part.", day=3), Article("new", "New", "Fresh.", None, "Wire", None)])
+    undated = Article("new", "New", "Fresh.", None, None, None)
+    other = Article("post", "Post", "Elsewhere. Twice.", dt.date(2024, 1, 2), "Élysée Post", None)
+    qa.add([_article("a0", "Now a single part.", day=3), undated, other])
     qa.delete(["a1"])
     reader = qa.reader()
-    found = scan(reader.client, reader.names.passages, reader.visible, ["day"])
+    found = scan(reader.client, reader.names.passages, reader.visible, ["day", "source_key"])
     rows_per_day = dict(Counter(int(r["day"]) for r in found))
 
     assert reader.snapshot.commit.days == rows_per_day and UNDATED in rows_per_day
+    assert reader.snapshot.commit.source_passages == dict(Counter(r["source_key"] for r in found))
+    assert {"", "wire", "élysée post"} == set(reader.snapshot.commit.source_passages)
     assert qa.check() == []
-    wrong = {day: n + 1 for day, n in rows_per_day.items()}
-    commit = dataclasses.replace(reader.snapshot.commit, days=wrong)
-    backend.client.delete(backend.names.log, filter=f"key == {commit.version * milvus_log.SEQ}")
-    milvus_log.seal(backend.client, backend.names, commit)
-    assert "the passages per day the commit counts differ from the passage rows" in qa.check()
+    sound = reader.snapshot.commit
+    wrong_days = {day: n + 1 for day, n in rows_per_day.items()}
+    wrong_sources = {key: n - 1 for key, n in sound.source_passages.items()}
+    for commit, problem in (
+        (dataclasses.replace(sound, days=wrong_days), "passages per day"),
+        (dataclasses.replace(sound, source_passages=wrong_sources), "passages per source"),
+    ):
+        backend.client.delete(backend.names.log, filter=f"key == {commit.version * milvus_log.SEQ}")
+        milvus_log.seal(backend.client, backend.names, commit)
+        assert f"the {problem} the commit counts differ from the passage rows" in qa.check()
 
 
 def test_a_commit_of_an_earlier_release_gets_its_day_counts_at_the_next_write(
@@ -475,7 +485,8 @@ def test_a_commit_of_an_earlier_release_gets_its_day_counts_at_the_next_write(
 ) -> None:
     qa = QAService(backend, fake_encoder, reload_interval=0)
     qa.add(ARTICLES)
-    commit = dataclasses.replace(qa.reader().snapshot.commit, days=None)  # as an earlier release wrote it
+    # as an earlier release wrote it
+    commit = dataclasses.replace(qa.reader().snapshot.commit, days=None, source_passages=None)
     backend.client.delete(backend.names.log, filter=f"key == {commit.version * milvus_log.SEQ}")
     milvus_log.seal(backend.client, backend.names, commit)
     assert QAService(backend, fake_encoder, reload_interval=0).reader().snapshot.commit.days is None
@@ -483,8 +494,9 @@ def test_a_commit_of_an_earlier_release_gets_its_day_counts_at_the_next_write(
     qa.add([_article("late", "A late story.", day=9)])
     qa.delete(["vote"])
 
-    days = qa.reader().snapshot.commit.days
-    assert days == {dt.date(2024, 1, d).toordinal(): 1 for d in (3, 7, 9)} and qa.check() == []
+    commit = qa.reader().snapshot.commit
+    assert commit.days == {dt.date(2024, 1, d).toordinal(): 1 for d in (3, 7, 9)}
+    assert commit.source_passages == {"wire": 3} and qa.check() == []
 
 
 def test_under_weaker_reads_the_passages_a_filter_admits_are_asked_for_each_time(

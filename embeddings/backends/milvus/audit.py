@@ -11,7 +11,7 @@ from embeddings.backends.milvus.scan import scan
 if TYPE_CHECKING:
     from embeddings.backends.milvus.reader import MilvusReader
 
-_PASSAGE_FIELDS = ["id", "article_id", "article_no", "text_no", "text_hash", "position", "day"]
+_PASSAGE_FIELDS = ["id", "article_id", "article_no", "text_no", "text_hash", "position", "day", "source_key"]
 _ARTICLE_FIELDS = ["article_id", "part", "parts", "day", "source"]
 
 
@@ -42,6 +42,9 @@ def audit(reader: MilvusReader) -> list[str]:
         problems.append("the newest date the commit holds differs from the article rows")
     if commit.days is not None and dict(Counter(int(r["day"]) for r in passages)) != commit.days:
         problems.append("the passages per day the commit counts differ from the passage rows")
+    by_source = Counter(str(r["source_key"]) for r in passages)
+    if commit.source_passages is not None and dict(by_source) != commit.source_passages:
+        problems.append("the passages per source the commit counts differ from the passage rows")
     return problems
 
 

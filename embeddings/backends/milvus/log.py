@@ -40,6 +40,8 @@ class Commit:
     # Passages per day ordinal (UNDATED among them): how many a date filter admits, without asking
     # Milvus for their ids. None: committed by a release that did not keep them.
     days: dict[int, int] | None = None
+    # Passages per source key (the lowercased source; "" for none): the same, for source filters.
+    source_passages: dict[str, int] | None = None
 
     def payload(self) -> dict[str, Any]:
         info = self.info
@@ -58,6 +60,7 @@ class Commit:
             "sources": self.sources,
             "max_day": self.max_day,
             **({} if self.days is None else {"days": {str(d): n for d, n in sorted(self.days.items())}}),
+            **({} if self.source_passages is None else {"source_passages": self.source_passages}),
         }
 
     @classmethod
@@ -84,6 +87,7 @@ class Commit:
             dict(payload["sources"]),
             payload["max_day"],
             {int(d): int(n) for d, n in payload["days"].items()} if "days" in payload else None,
+            dict(payload["source_passages"]) if "source_passages" in payload else None,
         )
 
 

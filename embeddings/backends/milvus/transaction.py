@@ -62,9 +62,11 @@ class MilvusTransaction:
         self.articles, self.passages = (kept.info.articles, kept.info.passages) if kept else (0, 0)
         self.sources: Counter[str] = Counter(kept.sources if kept else {})
         self.max_day, self.max_day_stale = (kept.max_day if kept else UNDATED), False
-        # Passages per day; counted afresh at the commit when the base did not keep them.
+        # Passages per day and per source key; counted afresh at the commit when the base did not
+        # keep them.
         self.days: Counter[int] = Counter(kept.days or {} if kept else {})
-        self.days_unknown = kept is not None and kept.days is None
+        self.source_passages: Counter[str] = Counter(kept.source_passages or {} if kept else {})
+        self.recount = kept is not None and (kept.days is None or kept.source_passages is None)
         self.df: Counter[str] = Counter()  # this transaction's change of each term's document frequency
         self.retired: list[str] = []  # base articles replaced or deleted
         self.mine: dict[str, _Put] = {}
@@ -173,8 +175,9 @@ class MilvusTransaction:
             spec.settings,
         )
         sources = {s: n for s, n in sorted(self.sources.items()) if n > 0}
-        days = self._days()
-        return Commit(self.version, self.floor, info, *self.next, sources, self._newest_day(), days)
+        days, source_passages = self._passage_counts()
+        newest = self._newest_day()
+        return Commit(self.version, self.floor, info, *self.next, sources, newest, days, source_passages)
 
     # --- steps --------------------------------------------------------------------------------
 
@@ -210,11 +213,14 @@ class MilvusTransaction:
         """Take the passages of these articles (among rows `where` selects) out of the counts."""
         for part in expr.chunks(list(article_ids), _ARTICLES_PER_QUERY):
             rows = self._query(
-                self.names.passages, f"({where}) and article_id in {expr.strings(part)}", ["terms", "day"]
+                self.names.passages,
+                f"({where}) and article_id in {expr.strings(part)}",
+                ["terms", "day", "source_key"],
             )
             self.passages -= len(rows)
             self.df.subtract(terms.counted([r["terms"] for r in rows]))
             self.days.subtract(int(r["day"]) for r in rows)
+            self.source_passages.subtract(str(r["source_key"]) for r in rows)
 
     def _forget(self, source: str | None, day: int) -> None:
         self.articles -= 1
@@ -231,6 +237,7 @@ class MilvusTransaction:
             self.articles += 1
             self.passages += len(write.passages)
             self.days[day] += len(write.passages)
+            self.source_passages[(article.source or "").lower()] += len(write.passages)
             if article.source:
                 self.sources[article.source] += 1
             self.max_day = max(self.max_day, day)
@@ -269,22 +276,24 @@ class MilvusTransaction:
             days += [int(r["day"]) for r in rows if r["article_id"] not in retired]
         return max(days, default=UNDATED)
 
-    def _days(self) -> dict[int, int]:
-        """Passages per day of the version being committed: carried and updated, or, over a base
-        committed without them, counted once from the rows it will show (every visible passage's
-        day: the base's not retired, and this transaction's)."""
-        if not self.days_unknown or self.base is None:
-            return {d: n for d, n in sorted(self.days.items()) if n > 0}
-        counted: Counter[int] = Counter()
-        retired = set(self.retired)
-        for row in scan(self.client, self.names.passages, self.base.visible(), ["article_id", "day"]):
-            if row["article_id"] not in retired:
-                counted[int(row["day"])] += 1
-        where = f"version == {self.version}"
-        for row in scan(self.client, self.names.passages, where, ["article_id", "day"]):
-            if row["article_id"] in self.mine:
-                counted[int(row["day"])] += 1
-        return dict(sorted(counted.items()))
+    def _passage_counts(self) -> tuple[dict[int, int], dict[str, int]]:
+        """Passages per day and per source key of the version being committed: carried and
+        updated, or, over a base committed without them, counted once from the rows it will show
+        (every visible passage: the base's not retired, and this transaction's)."""
+        days, sources = self.days, self.source_passages
+        if self.recount and self.base is not None:
+            days, sources = Counter(), Counter()
+            retired, fields = set(self.retired), ["article_id", "day", "source_key"]
+            base = scan(self.client, self.names.passages, self.base.visible(), fields)
+            mine = scan(self.client, self.names.passages, f"version == {self.version}", fields)
+            kept = [r for r in base if r["article_id"] not in retired]
+            for row in kept + [r for r in mine if r["article_id"] in self.mine]:
+                days[int(row["day"])] += 1
+                sources[str(row["source_key"])] += 1
+        return (
+            {d: n for d, n in sorted(days.items()) if n > 0},
+            {k: n for k, n in sorted(sources.items()) if n > 0},
+        )
 
     def _base_heads(self, article_ids: Sequence[str], fields: list[str]) -> list[dict[str, Any]]:
         """The first article row of each given id visible in the base (with `fields`)."""
