@@ -142,7 +142,11 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     p.add_argument("data_dir", type=Path)
     p.add_argument("--out", type=Path, default=None, help="ranker file (default: the shipped one)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
-    p.add_argument("--examples", type=Path, help="keep the collected candidates here (.npz) for a refit")
+    p.add_argument(
+        "--examples",
+        type=Path,
+        help="keep the collected candidates here (.npz); read back, not collected again, when it exists",
+    )
     p.add_argument(
         "--related",
         action="store_true",
@@ -162,7 +166,11 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     p.add_argument("--out", type=Path, default=None, help="highlighter file (default: the shipped one)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
     p.add_argument("-k", type=int, default=10, help="hits per question whose sentences are learned from")
-    p.add_argument("--examples", type=Path, help="keep the collected sentences here (.npz) for a refit")
+    p.add_argument(
+        "--examples",
+        type=Path,
+        help="keep the collected sentences here (.npz); read back, not collected again, when it exists",
+    )
     p.add_argument(
         "--no-index",
         action="store_true",
@@ -177,7 +185,11 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     p.add_argument("data_dir", type=Path)
     p.add_argument("--out", type=Path, default=None, help="match model file (default: the shipped one)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
-    p.add_argument("--examples", type=Path, help="keep the collected first hits here (.npz) for a refit")
+    p.add_argument(
+        "--examples",
+        type=Path,
+        help="keep the collected first hits here (.npz); read back, not collected again, when it exists",
+    )
     p.add_argument(
         "--no-index",
         action="store_true",

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.ranker_training import Examples, fit, read_queries
+from qa.ranker_training import Examples, fit, npz, read_queries
 from qa.retrieval.learned import LinearRanker
 from qa.retrieval.sentence_features import (
     FEATURES,
@@ -79,7 +79,8 @@ def train_highlighter(
     With `cache`, the collected sentences are kept there (and read back when present).
     """
     queries = read_queries(queries_path, required=("question",))
-    if cache is not None and Path(cache).is_file():
+    cache = npz(cache)
+    if cache is not None and cache.is_file():
         examples = Examples.load(cache)
     else:
         examples = collect_sentences(qa, queries, k=k)

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from qa.hits import Hit
-from qa.ranker_training import TrainingError, read_queries
+from qa.ranker_training import TrainingError, npz, read_queries
 from qa.retrieval.match import MATCH_FEATURES, WEAK_QUANTILE, MatchModel
 from qa.service import QAService
 
@@ -55,10 +55,13 @@ class MatchExamples:
             with np.load(path) as data:
                 encoder = str(data["encoder"]) if "encoder" in data.files else None
                 x, labels = data["x"], data["labels"].astype(bool)
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # not an .npz archive
             raise TrainingError(f"{path}: not the examples of `qa train-match --examples` ({exc})") from exc
-        if x.ndim != 2 or x.shape != (len(labels), len(MATCH_FEATURES)):
-            raise TrainingError(f"{path}: examples of {x.shape[-1]} inputs, not {len(MATCH_FEATURES)}")
+        if x.shape != (len(labels), len(MATCH_FEATURES)):
+            raise TrainingError(
+                f"{path}: examples of shape {x.shape} and {len(labels)} labels,"
+                f" not (n, {len(MATCH_FEATURES)}) and n"
+            )
         return cls(x, labels, encoder)
 
 
@@ -157,7 +160,8 @@ def train_match(
     with another `l2` asks no question again).
     """
     queries = read_queries(queries_path)
-    if cache is not None and Path(cache).is_file():
+    cache = npz(cache)
+    if cache is not None and cache.is_file():
         examples = MatchExamples.load(cache)
     else:
         examples = collect_match(qa, queries, gap_days=gap_days)

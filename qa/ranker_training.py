@@ -260,7 +260,8 @@ def train_ranker(
 
     With `cache`, the collected examples are kept there (and read back when present).
     """
-    if cache is not None and Path(cache).is_file():
+    cache = npz(cache)
+    if cache is not None and cache.is_file():
         examples = Examples.load(cache)
     else:
         examples = collect(qa, read_queries(queries_path))
@@ -274,6 +275,15 @@ def train_ranker(
     ranker = fit(examples, l2=l2, about=about)
     ranker.save(out)
     return ranker
+
+
+def npz(path: Path | None) -> Path | None:
+    """The file an examples cache named `path` is kept in: numpy adds `.npz` to a name without it,
+    so a cache named `hits` must be looked for as `hits.npz`."""
+    if path is None:
+        return None
+    path = Path(path)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
 def _drawn_with(examples: Examples) -> dict[str, str]:
@@ -292,7 +302,8 @@ def train_related_ranker(
 ) -> LinearRanker:
     """Fit a related-articles ranker on the gold articles of `queries_path`'s questions over `qa`'s
     index and write it to `out` (`cache` as in `train_ranker`)."""
-    if cache is not None and Path(cache).is_file():
+    cache = npz(cache)
+    if cache is not None and cache.is_file():
         examples = Examples.load(cache)
     else:
         candidates = qa.retrieval.related_candidates

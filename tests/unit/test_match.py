@@ -193,7 +193,7 @@ def test_train_match_keeps_its_examples_for_a_refit_with_another_l2(
     queries = tmp_path / "data" / "queries.jsonl"
     queries.parent.mkdir()
     queries.write_text("".join(json.dumps(q) + "\n" for q in QUERIES))
-    cache = tmp_path / "hits.npz"
+    cache = tmp_path / "hits"  # numpy names the file hits.npz: the refit must find it there
 
     first = train_match(unmatched, queries, tmp_path / "a.json", cache=cache)
     monkeypatch.setattr(unmatched, "ask", None)  # a refit from the cache asks no question
@@ -204,8 +204,10 @@ def test_train_match_keeps_its_examples_for_a_refit_with_another_l2(
     assert looser.about["l2"] == 10.0 and np.abs(looser.weights).sum() < np.abs(first.weights).sum()
     assert again.about["encoder"] == unmatched.encoder.identity  # kept with the examples
     (tmp_path / "bad.npz").write_bytes(b"not an archive")
-    with pytest.raises(TrainingError, match=r"bad\.npz: not the examples of `qa train-match --examples`"):
-        train_match(unmatched, queries, tmp_path / "d.json", cache=tmp_path / "bad.npz")
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    for bad in ("bad.npz", "array.npy"):
+        with pytest.raises(TrainingError, match="not the examples of `qa train-match --examples`"):
+            MatchExamples.load(tmp_path / bad)
 
 
 def test_a_service_serves_a_refitted_match_file(service: QAService, tmp_path: Path) -> None:

@@ -420,7 +420,9 @@ class _Calls:
         (Filters(since=DAY0 + dt.timedelta(days=3), until=DAY0 + dt.timedelta(days=3)), True, True),  # 12
         (Filters(sources=("copies",)), True, True),  # 16
         (Filters(since=DAY0 + dt.timedelta(days=90)), False, False),  # 136: the commit's day counts say so
-        (Filters(as_of=DAY0 + dt.timedelta(days=9)), False, False),  # 120
+        (Filters(as_of=DAY0 + dt.timedelta(days=20)), False, False),  # 252; whole weeks: at least 240
+        (Filters(since=DAY0 + dt.timedelta(days=1), until=DAY0 + dt.timedelta(days=12)), False, True),  # 144
+        # (its one whole week holds 84 of them: at most 100 for all the counts can tell, so it asks)
         (Filters(sources=("WIRE",)), False, False),  # 1,200: the commit counts each source's passages
         (Filters(sources=("wire",), since=DAY0 + dt.timedelta(days=90)), False, True),  # 120, not counted
         (Filters(as_of=DAY0 + dt.timedelta(days=DAYS)), False, False),  # the newest day: all of them
@@ -432,7 +434,8 @@ def test_the_exact_path_is_taken_only_for_a_restrictive_filter_of_few_passages(
 ) -> None:
     """At most `exact_filter_limit` (here 100) passages: one query of ids, their vectors read, no
     dense search. More: the search alone, after a query of ids only where the commit's passages
-    per day and per source cannot tell (sources and dates together). Nothing restricted (no
+    per week and per source cannot tell (sources and dates together, or a window whose whole
+    weeks hold too few). Nothing restricted (no
     filter, or an as-of on or after the newest day), or a FLAT index (already exact): the search
     alone. The query of ids is asked once per filter."""
     _, index_type, _ = random_index
@@ -452,8 +455,8 @@ def test_the_exact_path_is_taken_only_for_a_restrictive_filter_of_few_passages(
 def test_the_commit_counts_passages_per_day_through_replacements_and_deletions(
     backend: MilvusBackend, fake_encoder: FakeEncoder
 ) -> None:
-    """What `_too_many` reads: the count carried from commit to commit equals the rows' days, and
-    `qa check` (the audit) holds the commit to it."""
+    """What `_too_many` reads: the counts carried from commit to commit equal the rows' weeks and
+    sources, and `qa check` (the audit) holds the commit to them."""
     qa = QAService(backend, fake_encoder, reload_interval=0)
     qa.add([_article(f"a{n}", "One part. Another part. A third.", day=1 + n % 3) for n in range(6)])
     undated = Article("new", "New", "Fresh.", None, None, None)
@@ -462,17 +465,17 @@ def test_the_commit_counts_passages_per_day_through_replacements_and_deletions(
     qa.delete(["a1"])
     reader = qa.reader()
     found = scan(reader.client, reader.names.passages, reader.visible, ["day", "source_key"])
-    rows_per_day = dict(Counter(int(r["day"]) for r in found))
+    rows_per_week = dict(Counter(milvus_log.week(int(r["day"])) for r in found))
 
-    assert reader.snapshot.commit.days == rows_per_day and UNDATED in rows_per_day
+    assert reader.snapshot.commit.weeks == rows_per_week and milvus_log.week(UNDATED) in rows_per_week
     assert reader.snapshot.commit.source_passages == dict(Counter(r["source_key"] for r in found))
     assert {"", "wire", "élysée post"} == set(reader.snapshot.commit.source_passages)
     assert qa.check() == []
     sound = reader.snapshot.commit
-    wrong_days = {day: n + 1 for day, n in rows_per_day.items()}
+    wrong_weeks = {w: n + 1 for w, n in rows_per_week.items()}
     wrong_sources = {key: n - 1 for key, n in sound.source_passages.items()}
     for commit, problem in (
-        (dataclasses.replace(sound, days=wrong_days), "passages per day"),
+        (dataclasses.replace(sound, weeks=wrong_weeks), "passages per week"),
         (dataclasses.replace(sound, source_passages=wrong_sources), "passages per source"),
     ):
         backend.client.delete(backend.names.log, filter=f"key == {commit.version * milvus_log.SEQ}")
@@ -486,17 +489,33 @@ def test_a_commit_of_an_earlier_release_gets_its_day_counts_at_the_next_write(
     qa = QAService(backend, fake_encoder, reload_interval=0)
     qa.add(ARTICLES)
     # as an earlier release wrote it
-    commit = dataclasses.replace(qa.reader().snapshot.commit, days=None, source_passages=None)
+    commit = dataclasses.replace(qa.reader().snapshot.commit, weeks=None, source_passages=None)
     backend.client.delete(backend.names.log, filter=f"key == {commit.version * milvus_log.SEQ}")
     milvus_log.seal(backend.client, backend.names, commit)
-    assert QAService(backend, fake_encoder, reload_interval=0).reader().snapshot.commit.days is None
+    assert QAService(backend, fake_encoder, reload_interval=0).reader().snapshot.commit.weeks is None
 
     qa.add([_article("late", "A late story.", day=9)])
     qa.delete(["vote"])
 
     commit = qa.reader().snapshot.commit
-    assert commit.days == {dt.date(2024, 1, d).toordinal(): 1 for d in (3, 7, 9)}
+    assert commit.weeks == dict(Counter(milvus_log.week(dt.date(2024, 1, d).toordinal()) for d in (3, 7, 9)))
     assert commit.source_passages == {"wire": 3} and qa.check() == []
+
+
+def test_counts_too_large_for_the_commit_row_are_dropped_for_good(
+    backend: MilvusBackend, fake_encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server caps a JSON value at 64 KB: counts past `COUNTS_BUDGET` are not kept (filters then
+    ask for their ids, as before), and later writes neither keep nor recount them."""
+    monkeypatch.setattr(milvus_log, "COUNTS_BUDGET", 10)
+    qa = QAService(backend, fake_encoder, reload_interval=0)
+    qa.add(ARTICLES)
+    monkeypatch.setattr(milvus_log, "COUNTS_BUDGET", 1_000_000)  # room again: still not recounted
+    qa.add([_article("late", "A late story.", day=9)])
+
+    commit = qa.reader().snapshot.commit
+    assert commit.counts_dropped and commit.weeks is None and commit.source_passages is None
+    assert qa.check() == [] and qa.ask("floods", k=2, since=dt.date(2024, 1, 3)).hits
 
 
 def test_under_weaker_reads_the_passages_a_filter_admits_are_asked_for_each_time(

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from embeddings.backends.milvus.log import week
 from embeddings.backends.milvus.scan import scan
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ def audit(reader: MilvusReader) -> list[str]:
         problems.append("the sources the commit counts differ from the article rows")
     if max((int(r["day"]) for r in heads.values()), default=0) != commit.max_day:
         problems.append("the newest date the commit holds differs from the article rows")
-    if commit.days is not None and dict(Counter(int(r["day"]) for r in passages)) != commit.days:
-        problems.append("the passages per day the commit counts differ from the passage rows")
+    if commit.weeks is not None and dict(Counter(week(int(r["day"])) for r in passages)) != commit.weeks:
+        problems.append("the passages per week the commit counts differ from the passage rows")
     by_source = Counter(str(r["source_key"]) for r in passages)
     if commit.source_passages is not None and dict(by_source) != commit.source_passages:
         problems.append("the passages per source the commit counts differ from the passage rows")

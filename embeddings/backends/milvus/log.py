@@ -10,19 +10,36 @@ before the commit leaves rows above the last commit, which the next writer delet
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pymilvus import MilvusClient
 
-from embeddings.backends.base import IndexInfo
+from embeddings.backends.base import UNDATED, IndexInfo
 from embeddings.backends.milvus import expr
 from embeddings.backends.milvus.schema import PAD, Collections
 
 SEQ = 1 << 20  # a log row's key is its version * SEQ + its sequence number within the version
 RETIRED_PER_ROW = 500  # ids per "retired" row: a JSON value stays far below Milvus's 64 KB limit
 LIMIT = 16_384  # Milvus's largest query window
+# The commit row's passage counts may take this much JSON; a server caps a JSON value at 64 KB.
+# Weeks of 30 years of daily news take about 20 KB.
+COUNTS_BUDGET = 32_000
+
+
+def week(day: int) -> int:
+    """The bucket a day ordinal's passages are counted in: its week (ordinal // 7), -1 undated."""
+    return -1 if day == UNDATED else day // 7
+
+
+def counts_fit(weeks: dict[int, int], source_passages: dict[str, int]) -> bool:
+    """Whether the two count tables fit the commit row's budget (`COUNTS_BUDGET`)."""
+    size = len(json.dumps({str(w): n for w, n in weeks.items()})) + len(
+        json.dumps(source_passages, ensure_ascii=False).encode()
+    )
+    return size <= COUNTS_BUDGET
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +54,13 @@ class Commit:
     next_text: int
     sources: dict[str, int] = field(default_factory=dict)  # articles per source
     max_day: int = 0  # the newest article's day ordinal (UNDATED without dated articles)
-    # Passages per day ordinal (UNDATED among them): how many a date filter admits, without asking
-    # Milvus for their ids. None: committed by a release that did not keep them.
-    days: dict[int, int] | None = None
-    # Passages per source key (the lowercased source; "" for none): the same, for source filters.
+    # Passages per week (`week`: day ordinal // 7, -1 undated) and per source key (the lowercased
+    # source, "" for none): at least how many a date or source filter admits, without asking
+    # Milvus for their ids. None: committed by a release that did not keep them, or dropped
+    # (`counts_dropped`) because they would not fit the commit row (`COUNTS_BUDGET`).
+    weeks: dict[int, int] | None = None
     source_passages: dict[str, int] | None = None
+    counts_dropped: bool = False
 
     def payload(self) -> dict[str, Any]:
         info = self.info
@@ -59,8 +78,9 @@ class Commit:
             "next": [self.next_passage, self.next_article, self.next_text],
             "sources": self.sources,
             "max_day": self.max_day,
-            **({} if self.days is None else {"days": {str(d): n for d, n in sorted(self.days.items())}}),
+            **({} if self.weeks is None else {"weeks": {str(w): n for w, n in sorted(self.weeks.items())}}),
             **({} if self.source_passages is None else {"source_passages": self.source_passages}),
+            **({"counts_dropped": True} if self.counts_dropped else {}),
         }
 
     @classmethod
@@ -86,8 +106,9 @@ class Commit:
             next_text,
             dict(payload["sources"]),
             payload["max_day"],
-            {int(d): int(n) for d, n in payload["days"].items()} if "days" in payload else None,
+            {int(w): int(n) for w, n in payload["weeks"].items()} if "weeks" in payload else None,
             dict(payload["source_passages"]) if "source_passages" in payload else None,
+            bool(payload.get("counts_dropped", False)),
         )
 
 

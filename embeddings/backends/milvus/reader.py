@@ -17,7 +17,7 @@ from embeddings.articles import Article
 from embeddings.backends.base import UNDATED, Candidates, Columns, Filters, IndexInfo, PassageRow, best_first
 from embeddings.backends.milvus import expr, terms
 from embeddings.backends.milvus.audit import audit
-from embeddings.backends.milvus.log import LIMIT, Snapshot
+from embeddings.backends.milvus.log import LIMIT, Snapshot, week
 from embeddings.backends.milvus.rows import article_of, day_date, passage_row
 from embeddings.backends.milvus.scan import scan
 from embeddings.backends.milvus.schema import (
@@ -76,7 +76,7 @@ class MilvusReader:
         self._copies: dict[int, int] = {}
         self._df: dict[str, int] = {}
         self._admissions: dict[tuple[int, str], np.ndarray | None] = {}  # by limit and expression
-        self._day_counts: tuple[np.ndarray, np.ndarray, int] | None = None  # `_too_many`'s
+        self._week_counts: tuple[np.ndarray, np.ndarray, int] | None = None  # `_too_many`'s
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -110,35 +110,35 @@ class MilvusReader:
         return Candidates(dense_ids, dense_scores, *best_first(lexical_ids, np.abs(lexical_scores)))
 
     def _too_many(self, filters: Filters) -> bool:
-        """Whether `filters` admit more passages than the exact path takes, by the commit's counts
-        of passages per day or per source, so that a broad filter asks Milvus for no ids (Lite
-        reads every row it returns: 130–170 ms for 1,001). False when that cannot be told: sources
-        and dates together, or a commit without the counts (written by an earlier release)."""
+        """Whether `filters` surely admit more passages than the exact path takes, by the commit's
+        counts of passages per week or per source, so that a broad filter asks Milvus for no ids
+        (Lite reads every row it returns: 130–170 ms for 1,001). A date window counts only the
+        weeks it holds whole: a lower bound, so a filter of few passages is never taken for a
+        broad one. False when that cannot be told: sources and dates together, or a commit
+        without the counts (an earlier release's, or too many to keep)."""
         commit = self.snapshot.commit
         if self.exact_filter_limit <= 0:
             return False
-        if filters.sources:  # a source filter's passages are counted, but not per day as well
+        if filters.sources:  # a source filter's passages are counted, but not per week as well
             dated = bool(expr.restriction(replace(filters, sources=()), commit.max_day))
             if commit.source_passages is None or dated:
                 return False
             keys = {s.lower() for s in filters.sources}
             return sum(commit.source_passages.get(key, 0) for key in keys) > self.exact_filter_limit
-        days = commit.days
-        if days is None:
+        if commit.weeks is None:
             return False
-        if self._day_counts is None:  # dated days ascending, passages up to each; undated passages
-            dated = sorted((d, n) for d, n in days.items() if d != UNDATED)
-            ordinals = np.array([d for d, _ in dated], dtype=np.int64)
-            self._day_counts = (
-                ordinals,
-                np.cumsum([n for _, n in dated], dtype=np.int64),
-                days.get(UNDATED, 0),
-            )
-        ordinals, upto, undated = self._day_counts
-        low, high = (filters.since or dt.date.min).toordinal(), (filters.until or dt.date.max).toordinal()
-        if filters.as_of is not None:
-            high = min(high, filters.as_of.toordinal())
-        first, last = np.searchsorted(ordinals, low), np.searchsorted(ordinals, high, side="right")
+        if self._week_counts is None:  # dated weeks ascending, passages up to each; undated ones
+            dated = sorted((w, n) for w, n in commit.weeks.items() if w >= 0)
+            weeks = np.array([w for w, _ in dated], dtype=np.int64)
+            upto = np.cumsum([n for _, n in dated], dtype=np.int64)
+            self._week_counts = (weeks, upto, commit.weeks.get(week(UNDATED), 0))
+        weeks, upto, undated = self._week_counts
+        low = filters.since.toordinal() if filters.since else None
+        high = min((d.toordinal() for d in (filters.until, filters.as_of) if d is not None), default=None)
+        first_whole = 0 if low is None else -(-low // 7)  # the first week the window holds whole
+        last_whole = (high + 1) // 7 - 1 if high is not None else int(weeks[-1]) if len(weeks) else -1
+        first = int(np.searchsorted(weeks, first_whole))
+        last = int(np.searchsorted(weeks, last_whole, side="right"))
         admitted = int(upto[last - 1]) - (int(upto[first - 1]) if first else 0) if last > first else 0
         if filters.since is None and filters.until is None:
             admitted += undated  # an as-of keeps the undated articles

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pymilvus import MilvusClient
@@ -13,13 +14,21 @@ def scan(
     client: MilvusClient, collection: str, where: str, fields: list[str], consistency: str = "Strong"
 ) -> list[dict[str, Any]]:
     """The rows of `collection` that `where` selects, with `fields` (a query iterator's batches)."""
+    rows: list[dict[str, Any]] = []
+    for batch in scan_batches(client, collection, where, fields, consistency):
+        rows += batch
+    return rows
+
+
+def scan_batches(
+    client: MilvusClient, collection: str, where: str, fields: list[str], consistency: str = "Strong"
+) -> Iterator[list[dict[str, Any]]]:
+    """`scan`'s rows a batch at a time (at most `BATCH`), for counting without holding them all."""
     iterator = client.query_iterator(
         collection, filter=where, output_fields=fields, batch_size=BATCH, consistency_level=consistency
     )
-    rows: list[dict[str, Any]] = []
     try:
         while batch := iterator.next():
-            rows += batch
+            yield batch
     finally:
         iterator.close()
-    return rows

@@ -16,7 +16,7 @@ from embeddings.backends.base import UNDATED, ArticleWrite, IndexInfo, IndexSpec
 from embeddings.backends.milvus import expr, log, terms, upkeep
 from embeddings.backends.milvus.log import LIMIT, Commit, Snapshot
 from embeddings.backends.milvus.rows import article_rows, passage_rows
-from embeddings.backends.milvus.scan import scan
+from embeddings.backends.milvus.scan import scan, scan_batches
 from embeddings.backends.milvus.schema import PAD, Collections
 
 _ARTICLES_PER_QUERY = 200  # articles whose passages one query reads (well below the query window)
@@ -62,11 +62,12 @@ class MilvusTransaction:
         self.articles, self.passages = (kept.info.articles, kept.info.passages) if kept else (0, 0)
         self.sources: Counter[str] = Counter(kept.sources if kept else {})
         self.max_day, self.max_day_stale = (kept.max_day if kept else UNDATED), False
-        # Passages per day and per source key; counted afresh at the commit when the base did not
-        # keep them.
-        self.days: Counter[int] = Counter(kept.days or {} if kept else {})
+        # Passages per week and per source key (`log.week`); counted afresh at the commit over a
+        # base of an earlier release, not kept at all once dropped for size (`log.COUNTS_BUDGET`).
+        self.weeks: Counter[int] = Counter(kept.weeks or {} if kept else {})
         self.source_passages: Counter[str] = Counter(kept.source_passages or {} if kept else {})
-        self.recount = kept is not None and (kept.days is None or kept.source_passages is None)
+        self.counts_dropped = kept is not None and kept.counts_dropped
+        self.recount = kept is not None and not self.counts_dropped and kept.weeks is None
         self.df: Counter[str] = Counter()  # this transaction's change of each term's document frequency
         self.retired: list[str] = []  # base articles replaced or deleted
         self.mine: dict[str, _Put] = {}
@@ -175,9 +176,11 @@ class MilvusTransaction:
             spec.settings,
         )
         sources = {s: n for s, n in sorted(self.sources.items()) if n > 0}
-        days, source_passages = self._passage_counts()
         newest = self._newest_day()
-        return Commit(self.version, self.floor, info, *self.next, sources, newest, days, source_passages)
+        counts = self._passage_counts()
+        if counts is None or not log.counts_fit(*counts):
+            return Commit(self.version, self.floor, info, *self.next, sources, newest, counts_dropped=True)
+        return Commit(self.version, self.floor, info, *self.next, sources, newest, *counts)
 
     # --- steps --------------------------------------------------------------------------------
 
@@ -212,14 +215,16 @@ class MilvusTransaction:
     def _uncount(self, where: str, article_ids: Sequence[str]) -> None:
         """Take the passages of these articles (among rows `where` selects) out of the counts."""
         for part in expr.chunks(list(article_ids), _ARTICLES_PER_QUERY):
-            rows = self._query(
+            # every row, however many (a query alone stops at `LIMIT` and would leave counts stale)
+            rows = scan(
+                self.client,
                 self.names.passages,
                 f"({where}) and article_id in {expr.strings(part)}",
                 ["terms", "day", "source_key"],
             )
             self.passages -= len(rows)
             self.df.subtract(terms.counted([r["terms"] for r in rows]))
-            self.days.subtract(int(r["day"]) for r in rows)
+            self.weeks.subtract(log.week(int(r["day"])) for r in rows)
             self.source_passages.subtract(str(r["source_key"]) for r in rows)
 
     def _forget(self, source: str | None, day: int) -> None:
@@ -236,7 +241,7 @@ class MilvusTransaction:
             self.df.update(passages_per_term)
             self.articles += 1
             self.passages += len(write.passages)
-            self.days[day] += len(write.passages)
+            self.weeks[log.week(day)] += len(write.passages)
             self.source_passages[(article.source or "").lower()] += len(write.passages)
             if article.source:
                 self.sources[article.source] += 1
@@ -276,22 +281,29 @@ class MilvusTransaction:
             days += [int(r["day"]) for r in rows if r["article_id"] not in retired]
         return max(days, default=UNDATED)
 
-    def _passage_counts(self) -> tuple[dict[int, int], dict[str, int]]:
-        """Passages per day and per source key of the version being committed: carried and
-        updated, or, over a base committed without them, counted once from the rows it will show
-        (every visible passage: the base's not retired, and this transaction's)."""
-        days, sources = self.days, self.source_passages
+    def _passage_counts(self) -> tuple[dict[int, int], dict[str, int]] | None:
+        """Passages per week and per source key of the version being committed: carried and
+        updated, or, over a base of an earlier release, counted once from the rows it will show
+        (every visible passage: the base's not retired, and this transaction's), batch by batch.
+        None once dropped for size."""
+        if self.counts_dropped:
+            return None
+        weeks, sources = self.weeks, self.source_passages
         if self.recount and self.base is not None:
-            days, sources = Counter(), Counter()
+            weeks, sources = Counter(), Counter()
             retired, fields = set(self.retired), ["article_id", "day", "source_key"]
-            base = scan(self.client, self.names.passages, self.base.visible(), fields)
-            mine = scan(self.client, self.names.passages, f"version == {self.version}", fields)
-            kept = [r for r in base if r["article_id"] not in retired]
-            for row in kept + [r for r in mine if r["article_id"] in self.mine]:
-                days[int(row["day"])] += 1
-                sources[str(row["source_key"])] += 1
+            parts = (
+                (self.base.visible(), lambda aid: aid not in retired),
+                (f"version == {self.version}", lambda aid: aid in self.mine),
+            )
+            for where, shown in parts:
+                for batch in scan_batches(self.client, self.names.passages, where, fields):
+                    for row in batch:
+                        if shown(row["article_id"]):
+                            weeks[log.week(int(row["day"]))] += 1
+                            sources[str(row["source_key"])] += 1
         return (
-            {d: n for d, n in sorted(days.items()) if n > 0},
+            {w: n for w, n in sorted(weeks.items()) if n > 0},
             {k: n for k, n in sorted(sources.items()) if n > 0},
         )
 
