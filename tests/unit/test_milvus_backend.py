@@ -502,20 +502,27 @@ def test_a_commit_of_an_earlier_release_gets_its_day_counts_at_the_next_write(
     assert commit.source_passages == {"wire": 3} and qa.check() == []
 
 
-def test_counts_too_large_for_the_commit_row_are_dropped_for_good(
+def test_tables_too_large_for_the_commit_row_go_to_rows_of_their_own(
     backend: MilvusBackend, fake_encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A server caps a JSON value at 64 KB: counts past `COUNTS_BUDGET` are not kept (filters then
-    ask for their ids, as before), and later writes neither keep nor recount them."""
-    monkeypatch.setattr(milvus_log, "COUNTS_BUDGET", 10)
+    """A server caps a JSON value at 64 KB: a commit's tables past `INLINE_TABLES` (here 10 bytes)
+    are written in "tables" rows of its version, read back whole, and purged with the commit."""
+    monkeypatch.setattr(milvus_log, "INLINE_TABLES", 10)
+    monkeypatch.setattr(milvus_log, "TABLE_ENTRIES", 1)  # a row per entry: several rows a table
     qa = QAService(backend, fake_encoder, reload_interval=0)
     qa.add(ARTICLES)
-    monkeypatch.setattr(milvus_log, "COUNTS_BUDGET", 1_000_000)  # room again: still not recounted
-    qa.add([_article("late", "A late story.", day=9)])
+    qa.add([Article("late", "Late", "A late story.", dt.date(2024, 1, 9), "Post", None)])
 
-    commit = qa.reader().snapshot.commit
-    assert commit.counts_dropped and commit.weeks is None and commit.source_passages is None
-    assert qa.check() == [] and qa.ask("floods", k=2, since=dt.date(2024, 1, 3)).hits
+    def tables() -> list[int]:
+        rows = backend.client.query(backend.names.log, filter='kind == "tables"', output_fields=["version"])
+        return sorted({int(r["version"]) for r in rows})
+
+    fresh = QAService(backend, fake_encoder, reload_interval=0)
+    commit = fresh.reader().snapshot.commit
+    assert tables() == [commit.version]  # the older version's rows went with its commit
+    assert commit.sources == {"Post": 1, "Wire": 3} and commit.source_passages == {"post": 1, "wire": 3}
+    assert sum(commit.weeks.values()) == 4 and fresh.check() == []
+    assert [name for name, _ in fresh.sources()] == ["Wire", "Post"]
 
 
 def test_under_weaker_reads_the_passages_a_filter_admits_are_asked_for_each_time(

@@ -24,22 +24,18 @@ from embeddings.backends.milvus.schema import PAD, Collections
 SEQ = 1 << 20  # a log row's key is its version * SEQ + its sequence number within the version
 RETIRED_PER_ROW = 500  # ids per "retired" row: a JSON value stays far below Milvus's 64 KB limit
 LIMIT = 16_384  # Milvus's largest query window
-# The commit row's passage counts may take this much JSON; a server caps a JSON value at 64 KB.
-# Weeks of 30 years of daily news take about 20 KB.
-COUNTS_BUDGET = 32_000
+# A commit's tables (articles per source, passages per source and per week) ride in its row while
+# their JSON stays under this many bytes; larger ones go to "tables" rows of their own, since a
+# server caps a JSON value at 64 KB (Lite does not).
+INLINE_TABLES = 32_000
+TABLES = ("sources", "source_passages", "weeks")
+TABLE_ENTRIES = 500  # entries per "tables" row
+TABLE_ROWS = SEQ // 2  # a version's "tables" rows are numbered from here (its retired ids from 1)
 
 
 def week(day: int) -> int:
     """The bucket a day ordinal's passages are counted in: its week (ordinal // 7), -1 undated."""
     return -1 if day == UNDATED else day // 7
-
-
-def counts_fit(weeks: dict[int, int], source_passages: dict[str, int]) -> bool:
-    """Whether the two count tables fit the commit row's budget (`COUNTS_BUDGET`)."""
-    size = len(json.dumps({str(w): n for w, n in weeks.items()})) + len(
-        json.dumps(source_passages, ensure_ascii=False).encode()
-    )
-    return size <= COUNTS_BUDGET
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +52,9 @@ class Commit:
     max_day: int = 0  # the newest article's day ordinal (UNDATED without dated articles)
     # Passages per week (`week`: day ordinal // 7, -1 undated) and per source key (the lowercased
     # source, "" for none): at least how many a date or source filter admits, without asking
-    # Milvus for their ids. None: committed by a release that did not keep them, or dropped
-    # (`counts_dropped`) because they would not fit the commit row (`COUNTS_BUDGET`).
+    # Milvus for their ids. None: committed by a release that did not keep them.
     weeks: dict[int, int] | None = None
     source_passages: dict[str, int] | None = None
-    counts_dropped: bool = False
 
     def payload(self) -> dict[str, Any]:
         info = self.info
@@ -80,7 +74,6 @@ class Commit:
             "max_day": self.max_day,
             **({} if self.weeks is None else {"weeks": {str(w): n for w, n in sorted(self.weeks.items())}}),
             **({} if self.source_passages is None else {"source_passages": self.source_passages}),
-            **({"counts_dropped": True} if self.counts_dropped else {}),
         }
 
     @classmethod
@@ -108,7 +101,6 @@ class Commit:
             payload["max_day"],
             {int(w): int(n) for w, n in payload["weeks"].items()} if "weeks" in payload else None,
             dict(payload["source_passages"]) if "source_passages" in payload else None,
-            bool(payload.get("counts_dropped", False)),
         )
 
 
@@ -174,13 +166,20 @@ def snapshot(log_rows: Sequence[dict[str, Any]]) -> Snapshot | None:
     if not commits:
         return None
     latest = max(commits)
+    raw = commits[latest]
+    payload = {key: value for key, value in raw.items() if key != "tables"}
+    if "tables" in raw:  # too large for the commit row: in "tables" rows of the same version
+        payload |= {name: {} for name in raw["tables"]}
+        for r in sorted(log_rows, key=lambda r: int(r["key"])):
+            if r["kind"] == "tables" and int(r["version"]) == latest:
+                payload[r["payload"]["table"]].update(dict(r["payload"]["entries"]))
     retired: dict[int, list[str]] = {}
     for r in sorted(log_rows, key=lambda r: int(r["key"])):
         version = int(r["version"])
         if r["kind"] == "articles" and version in commits and version <= latest:
             retired.setdefault(version, []).extend(r["payload"]["ids"])
     groups = tuple((v, tuple(ids)) for v, ids in sorted(retired.items()) if ids)
-    return Snapshot(Commit.from_payload(latest, commits[latest]), groups)
+    return Snapshot(Commit.from_payload(latest, payload), groups)
 
 
 def retire(
@@ -198,11 +197,30 @@ def retire(
 
 
 def seal(client: MilvusClient, names: Collections, commit: Commit) -> None:
-    """Commit: one row, whose insert makes the version and what it retired visible at once."""
-    row = {
-        "key": commit.version * SEQ,
-        "version": commit.version,
-        "kind": "commit",
-        "payload": commit.payload(),
-    }
+    """Commit: one row, whose insert makes the version and what it retired visible at once.
+
+    Tables too large for that row (`INLINE_TABLES`) are written first, in "tables" rows of the
+    version that only its commit row makes anyone read; the commit row names them."""
+    payload = commit.payload()
+    tables = {name: payload.pop(name) for name in TABLES if name in payload}
+    if len(json.dumps(tables, ensure_ascii=False).encode()) <= INLINE_TABLES:
+        payload |= tables
+    else:
+        payload["tables"] = list(tables)
+        rows = [
+            {
+                "key": commit.version * SEQ + TABLE_ROWS + n,
+                "version": commit.version,
+                "kind": "tables",
+                "payload": {"table": name, "entries": [list(entry) for entry in part]},
+            }
+            for n, (name, part) in enumerate(
+                (name, part)
+                for name, table in tables.items()
+                for part in expr.chunks(list(table.items()), TABLE_ENTRIES)
+            )
+        ]
+        for part in expr.chunks(rows, 100):
+            client.insert(names.log, [row | {"pad": PAD} for row in part])
+    row = {"key": commit.version * SEQ, "version": commit.version, "kind": "commit", "payload": payload}
     client.insert(names.log, [row | {"pad": PAD}])

@@ -63,11 +63,10 @@ class MilvusTransaction:
         self.sources: Counter[str] = Counter(kept.sources if kept else {})
         self.max_day, self.max_day_stale = (kept.max_day if kept else UNDATED), False
         # Passages per week and per source key (`log.week`); counted afresh at the commit over a
-        # base of an earlier release, not kept at all once dropped for size (`log.COUNTS_BUDGET`).
+        # base of an earlier release.
         self.weeks: Counter[int] = Counter(kept.weeks or {} if kept else {})
         self.source_passages: Counter[str] = Counter(kept.source_passages or {} if kept else {})
-        self.counts_dropped = kept is not None and kept.counts_dropped
-        self.recount = kept is not None and not self.counts_dropped and kept.weeks is None
+        self.recount = kept is not None and (kept.weeks is None or kept.source_passages is None)
         self.df: Counter[str] = Counter()  # this transaction's change of each term's document frequency
         self.retired: list[str] = []  # base articles replaced or deleted
         self.mine: dict[str, _Put] = {}
@@ -177,10 +176,7 @@ class MilvusTransaction:
         )
         sources = {s: n for s, n in sorted(self.sources.items()) if n > 0}
         newest = self._newest_day()
-        counts = self._passage_counts()
-        if counts is None or not log.counts_fit(*counts):
-            return Commit(self.version, self.floor, info, *self.next, sources, newest, counts_dropped=True)
-        return Commit(self.version, self.floor, info, *self.next, sources, newest, *counts)
+        return Commit(self.version, self.floor, info, *self.next, sources, newest, *self._passage_counts())
 
     # --- steps --------------------------------------------------------------------------------
 
@@ -281,13 +277,10 @@ class MilvusTransaction:
             days += [int(r["day"]) for r in rows if r["article_id"] not in retired]
         return max(days, default=UNDATED)
 
-    def _passage_counts(self) -> tuple[dict[int, int], dict[str, int]] | None:
+    def _passage_counts(self) -> tuple[dict[int, int], dict[str, int]]:
         """Passages per week and per source key of the version being committed: carried and
         updated, or, over a base of an earlier release, counted once from the rows it will show
-        (every visible passage: the base's not retired, and this transaction's), batch by batch.
-        None once dropped for size."""
-        if self.counts_dropped:
-            return None
+        (every visible passage: the base's not retired, and this transaction's), batch by batch."""
         weeks, sources = self.weeks, self.source_passages
         if self.recount and self.base is not None:
             weeks, sources = Counter(), Counter()

@@ -25,7 +25,7 @@ def purge(
     client: MilvusClient, names: Collections, log_rows: Sequence[dict[str, Any]], latest: Snapshot
 ) -> None:
     """Delete the rows committed versions retired, then the log rows that retired them, then
-    rows below the floor and commit rows older than the latest.
+    rows below the floor and commit rows (and their "tables" rows) older than the latest.
 
     Data goes before the log rows that hide it, so a reader of the latest version never sees a
     retired row whichever moment a crash stops this; running it again finishes the work."""
@@ -33,7 +33,7 @@ def purge(
     done = []
     for row in log_rows:
         version, kind = int(row["version"]), row["kind"]
-        if kind == "commit" or version not in commits:
+        if kind in ("commit", "tables") or version not in commits:
             continue
         ids = row["payload"]["ids"]
         if kind == "articles":
@@ -47,5 +47,6 @@ def purge(
     if latest.commit.floor:
         for name in names.data:
             client.delete(name, filter=f"version < {latest.commit.floor}")
-    if any(v < latest.version for v in commits):
+    if any(v < latest.version for v in commits):  # an older commit's tables, then the commit
+        client.delete(names.log, filter=f'kind == "tables" and version < {latest.version}')
         client.delete(names.log, filter=f'kind == "commit" and version < {latest.version}')
