@@ -9,6 +9,7 @@ from dataclasses import dataclass
 # Article ids are addressed as one URL path segment (`/articles/{id}`), so they hold no "/", and are
 # printable: the same id is accepted by `qa index`, `POST /articles`, get, related and delete.
 MAX_ID_CHARS = 256
+MAX_SOURCE_CHARS = 500  # a source is a name: every count by source keeps it, in JSON rows of Milvus's log too
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,4 +82,8 @@ def article_problem(article: Article) -> str | None:
         return problem
     fields = {"title": article.title, "text": article.text, "source": article.source, "url": article.url}
     bad = [name for name, value in fields.items() if value is not None and not is_text(value)]
-    return f"{bad[0]} holds a lone surrogate, which is not text" if bad else None
+    if bad:
+        return f"{bad[0]} holds a lone surrogate, which is not text"
+    if article.source is not None and len(article.source) > MAX_SOURCE_CHARS:
+        return f"source is longer than {MAX_SOURCE_CHARS} characters"  # a name, not a text
+    return None

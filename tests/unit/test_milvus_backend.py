@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import fcntl
+import json
 import logging
 import math
 import os
@@ -27,7 +28,7 @@ from embeddings.backends.milvus import log as milvus_log
 from embeddings.backends.milvus.reader import MilvusReader
 from embeddings.backends.milvus.scan import scan
 from embeddings.backends.milvus.schema import BODY_PART_CHARS, FILTERED_EF, DenseIndex
-from embeddings.errors import ConfigurationError, IndexMismatchError, IndexUnavailableError
+from embeddings.errors import ConfigurationError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
 from embeddings.text import split_sentences
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
@@ -523,6 +524,21 @@ def test_tables_too_large_for_the_commit_row_go_to_rows_of_their_own(
     assert commit.sources == {"Post": 1, "Wire": 3} and commit.source_passages == {"post": 1, "wire": 3}
     assert sum(commit.weeks.values()) == 4 and fresh.check() == []
     assert [name for name, _ in fresh.sources()] == ["Wire", "Post"]
+    # a table row lost: the commit names how many it wrote, so the version is refused, not misread
+    key = max(int(r["key"]) for r in backend.client.query(backend.names.log, filter='kind == "tables"'))
+    backend.client.delete(backend.names.log, ids=[key])
+    with pytest.raises(IndexCorruptError, match="other numbers of rows of its tables"):
+        QAService(backend, fake_encoder, reload_interval=0).reader()
+
+
+def test_log_rows_are_cut_by_count_and_by_bytes() -> None:
+    runs = list(milvus_log.sized(["a" * 10] * 7, most=3))
+    assert [len(r) for r in runs] == [3, 3, 1]
+    long = ["é" * 20_000] * 3  # 40 kB of UTF-8 each: one a row, whatever `most` allows
+    assert [len(r) for r in milvus_log.sized(long, most=500)] == [1, 1, 1]
+    runs = list(milvus_log.sized(["x" * 900] * 200, 500))
+    sizes = [len(json.dumps(r, ensure_ascii=False).encode()) for r in runs]
+    assert max(sizes) <= milvus_log.ROW_BYTES and len(sizes) == 4
 
 
 def test_under_weaker_reads_the_passages_a_filter_admits_are_asked_for_each_time(

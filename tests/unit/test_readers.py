@@ -311,6 +311,7 @@ def test_bad_dates_are_rejected(value: str) -> None:
         ({"text": "A.", "date": 20240105}, "date is not a string"),
         ({"text": "A.", "title": ["x"]}, "title is not a string"),
         ({"text": "A.", "id": True}, "id is not a string"),
+        ({"text": "A.", "source": "S" * 501}, "source is longer than 500 characters"),
     ],
 )
 def test_bad_records_raise_with_location(record: object, reason: str) -> None:

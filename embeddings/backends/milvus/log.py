@@ -11,7 +11,7 @@ before the commit leaves rows above the last commit, which the next writer delet
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,9 @@ from pymilvus import MilvusClient
 
 from embeddings.backends.base import UNDATED, IndexInfo
 from embeddings.backends.milvus import expr
+from embeddings.backends.milvus.scan import scan
 from embeddings.backends.milvus.schema import PAD, Collections
+from embeddings.errors import IndexCorruptError
 
 SEQ = 1 << 20  # a log row's key is its version * SEQ + its sequence number within the version
 RETIRED_PER_ROW = 500  # ids per "retired" row: a JSON value stays far below Milvus's 64 KB limit
@@ -29,8 +31,25 @@ LIMIT = 16_384  # Milvus's largest query window
 # server caps a JSON value at 64 KB (Lite does not).
 INLINE_TABLES = 32_000
 TABLES = ("sources", "source_passages", "weeks")
-TABLE_ENTRIES = 500  # entries per "tables" row
+TABLE_ENTRIES = 500  # entries per "tables" row, at most
+ROW_BYTES = 48_000  # compact JSON bytes of one log row's list, at most (a server takes 64 KB)
 TABLE_ROWS = SEQ // 2  # a version's "tables" rows are numbered from here (its retired ids from 1)
+
+
+def sized(items: Sequence[Any], most: int) -> Iterator[list[Any]]:
+    """`items` in runs of at most `most` whose compact JSON stays under `ROW_BYTES` (a run holds
+    one item at least: ingest keeps every id, term and source name far below it)."""
+    run: list[Any] = []
+    size = 2
+    for item in items:
+        length = len(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()) + 1
+        if run and (len(run) == most or size + length > ROW_BYTES):
+            yield run
+            run, size = [], 2
+        run.append(item)
+        size += length
+    if run:
+        yield run
 
 
 def week(day: int) -> int:
@@ -149,14 +168,10 @@ def committed(client: MilvusClient, names: Collections, consistency: str) -> lis
 
 
 def rows(client: MilvusClient, names: Collections, consistency: str) -> list[dict[str, Any]]:
-    """Every log row: `key`, `version`, `kind`, `payload`."""
-    return client.query(
-        names.log,
-        filter="version >= 0",
-        output_fields=["key", "version", "kind", "payload"],
-        limit=LIMIT,
-        consistency_level=consistency,
-    )
+    """Every log row, however many (a query alone stops at `LIMIT`): `key`, `version`, `kind`,
+    `payload`."""
+    fields = ["key", "version", "kind", "payload"]
+    return scan(client, names.log, "version >= 0", fields, consistency)
 
 
 def snapshot(log_rows: Sequence[dict[str, Any]]) -> Snapshot | None:
@@ -170,9 +185,19 @@ def snapshot(log_rows: Sequence[dict[str, Any]]) -> Snapshot | None:
     payload = {key: value for key, value in raw.items() if key != "tables"}
     if "tables" in raw:  # too large for the commit row: in "tables" rows of the same version
         payload |= {name: {} for name in raw["tables"]}
+        held = dict.fromkeys(raw["tables"], 0)
         for r in sorted(log_rows, key=lambda r: int(r["key"])):
             if r["kind"] == "tables" and int(r["version"]) == latest:
                 payload[r["payload"]["table"]].update(dict(r["payload"]["entries"]))
+                held[r["payload"]["table"]] += 1
+        short = [
+            f"{name} {held[name]} of {count}" for name, count in raw["tables"].items() if held[name] != count
+        ]
+        if short:
+            raise IndexCorruptError(
+                f"commit {latest}: the log holds other numbers of rows of its tables than it names"
+                f" ({', '.join(short)})"
+            )
     retired: dict[int, list[str]] = {}
     for r in sorted(log_rows, key=lambda r: int(r["key"])):
         version = int(r["version"])
@@ -188,11 +213,13 @@ def retire(
     """Log what version `version` retires, article ids ("articles") or terms ("terms"), in rows
     numbered from `first` (>= 1; 0 is the commit's); returns the next free number."""
     rows = [
-        {"key": version * SEQ + first + n, "version": version, "kind": kind, "payload": {"ids": list(part)}}
-        for n, part in enumerate(expr.chunks(list(ids), RETIRED_PER_ROW))
+        {"key": version * SEQ + first + n, "version": version, "kind": kind, "payload": {"ids": part}}
+        for n, part in enumerate(sized(list(ids), RETIRED_PER_ROW))
     ]
-    if rows:
-        client.insert(names.log, [row | {"pad": PAD} for row in rows])
+    if first + len(rows) > TABLE_ROWS:
+        raise ValueError(f"version {version} retires more than {TABLE_ROWS} rows of ids")
+    for part in expr.chunks(rows, 100):
+        client.insert(names.log, [row | {"pad": PAD} for row in part])
     return first + len(rows)
 
 
@@ -206,19 +233,20 @@ def seal(client: MilvusClient, names: Collections, commit: Commit) -> None:
     if len(json.dumps(tables, ensure_ascii=False).encode()) <= INLINE_TABLES:
         payload |= tables
     else:
-        payload["tables"] = list(tables)
+        parts = [
+            (name, part)
+            for name, table in tables.items()
+            for part in sized([list(entry) for entry in table.items()], TABLE_ENTRIES)
+        ]
+        payload["tables"] = {name: sum(1 for n, _ in parts if n == name) for name in tables}
         rows = [
             {
                 "key": commit.version * SEQ + TABLE_ROWS + n,
                 "version": commit.version,
                 "kind": "tables",
-                "payload": {"table": name, "entries": [list(entry) for entry in part]},
+                "payload": {"table": name, "entries": part},
             }
-            for n, (name, part) in enumerate(
-                (name, part)
-                for name, table in tables.items()
-                for part in expr.chunks(list(table.items()), TABLE_ENTRIES)
-            )
+            for n, (name, part) in enumerate(parts)
         ]
         for part in expr.chunks(rows, 100):
             client.insert(names.log, [row | {"pad": PAD} for row in part])
