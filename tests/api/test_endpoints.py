@@ -374,6 +374,14 @@ def test_an_id_with_surrounding_spaces_is_refused_not_trimmed(client: TestClient
     assert "surrounding whitespace" in error(client.post("/articles", json={"articles": [record]}), 422)
 
 
+def test_a_source_longer_than_a_name_is_refused(client: TestClient) -> None:
+    record = {"id": "long-source", "text": "Some text.", "source": "S" * 501}
+
+    assert "source is longer than 500 characters" in error(
+        client.post("/articles", json={"articles": [record]}), 422
+    )
+
+
 def test_delete_article_removes_it(client: TestClient) -> None:
     summary = ok(client.delete("/articles/football-win"))
 
