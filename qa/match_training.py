@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from qa.hits import Hit
-from qa.ranker_training import TrainingError, npz, read_queries
+from qa.ranker_training import TrainingError, cached, drawn_with, read_queries
 from qa.retrieval.match import MATCH_FEATURES, WEAK_QUANTILE, MatchModel
 from qa.service import QAService
 
@@ -160,19 +160,12 @@ def train_match(
     with another `l2` asks no question again).
     """
     queries = read_queries(queries_path)
-    cache = npz(cache)
-    if cache is not None and cache.is_file():
-        examples = MatchExamples.load(cache)
-    else:
-        examples = collect_match(qa, queries, gap_days=gap_days)
-        if cache is not None:
-            examples.save(cache)
+    examples = cached(cache, MatchExamples.load, lambda: collect_match(qa, queries, gap_days=gap_days))
     about = {
         "data": Path(queries_path).parent.name,
         "questions": len(queries),
         "gap_days": gap_days,
-        # the cosines are this model's (`match.fits`); none for examples cached without it
-        **({"encoder": examples.encoder} if examples.encoder else {}),
+        **drawn_with(examples.encoder),  # the cosines are this model's (`match.fits`)
     }
     model = fit_match(examples, l2=l2, about=about)
     model.save(out)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from scipy.optimize import minimize
@@ -260,36 +260,44 @@ def train_ranker(
 
     With `cache`, the collected examples are kept there (and read back when present).
     """
-    cache = npz(cache)
-    if cache is not None and cache.is_file():
-        examples = Examples.load(cache)
-    else:
-        examples = collect(qa, read_queries(queries_path))
-        if cache is not None:
-            examples.save(cache)
+    examples = cached(cache, Examples.load, lambda: collect(qa, read_queries(queries_path)))
     about = {
         "data": Path(queries_path).parent.name,
         "questions": len(read_queries(queries_path)),
-        **_drawn_with(examples),
+        **drawn_with(examples.encoder),
     }
     ranker = fit(examples, l2=l2, about=about)
     ranker.save(out)
     return ranker
 
 
-def npz(path: Path | None) -> Path | None:
-    """The file an examples cache named `path` is kept in: numpy adds `.npz` to a name without it,
-    so a cache named `hits` must be looked for as `hits.npz`."""
-    if path is None:
-        return None
-    path = Path(path)
-    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+class _Saved(Protocol):
+    def save(self, path: Path) -> None: ...
 
 
-def _drawn_with(examples: Examples) -> dict[str, str]:
+SavedT = TypeVar("SavedT", bound=_Saved)
+
+
+def cached(cache: Path | None, load: Callable[[Path], SavedT], collect: Callable[[], SavedT]) -> SavedT:
+    """The examples of a `qa train-*` run: read back from `cache` when it holds them, else
+    collected (and kept there when a cache is named). numpy adds `.npz` to a name without it, so a
+    cache named `hits` is looked for as `hits.npz`."""
+    if cache is None:
+        return collect()
+    path = Path(cache)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    if path.is_file():
+        return load(path)
+    examples = collect()
+    examples.save(path)
+    return examples
+
+
+def drawn_with(encoder: str | None) -> dict[str, str]:
     """`about`'s record of the model whose vectors the examples' dense features come from
     (`learned.fits_encoder`); nothing for examples cached before it was kept with them."""
-    return {"encoder": examples.encoder} if examples.encoder else {}
+    return {"encoder": encoder} if encoder else {}
 
 
 def train_related_ranker(
@@ -302,19 +310,17 @@ def train_related_ranker(
 ) -> LinearRanker:
     """Fit a related-articles ranker on the gold articles of `queries_path`'s questions over `qa`'s
     index and write it to `out` (`cache` as in `train_ranker`)."""
-    cache = npz(cache)
-    if cache is not None and cache.is_file():
-        examples = Examples.load(cache)
-    else:
-        candidates = qa.retrieval.related_candidates
-        examples = collect_related(qa.reader(), read_queries(queries_path), candidates=candidates)
-        if cache is not None:
-            examples.save(cache)
+    candidates = qa.retrieval.related_candidates
+    examples = cached(
+        cache,
+        Examples.load,
+        lambda: collect_related(qa.reader(), read_queries(queries_path), candidates=candidates),
+    )
     about = {
         "data": Path(queries_path).parent.name,
         "articles": len(np.unique(examples.groups)),
         "related_candidates": qa.retrieval.related_candidates,
-        **_drawn_with(examples),
+        **drawn_with(examples.encoder),
     }
     ranker = fit(examples, l2=l2, about=about, features=RELATED_FEATURES)
     ranker.save(out)

@@ -181,12 +181,13 @@ def snapshot(log_rows: Sequence[dict[str, Any]]) -> Snapshot | None:
     if not commits:
         return None
     latest = max(commits)
+    ordered = sorted(log_rows, key=lambda r: int(r["key"]))
     raw = commits[latest]
     payload = {key: value for key, value in raw.items() if key != "tables"}
     if "tables" in raw:  # too large for the commit row: in "tables" rows of the same version
         payload |= {name: {} for name in raw["tables"]}
         held = dict.fromkeys(raw["tables"], 0)
-        for r in sorted(log_rows, key=lambda r: int(r["key"])):
+        for r in ordered:
             if r["kind"] == "tables" and int(r["version"]) == latest:
                 payload[r["payload"]["table"]].update(dict(r["payload"]["entries"]))
                 held[r["payload"]["table"]] += 1
@@ -199,7 +200,7 @@ def snapshot(log_rows: Sequence[dict[str, Any]]) -> Snapshot | None:
                 f" ({', '.join(short)})"
             )
     retired: dict[int, list[str]] = {}
-    for r in sorted(log_rows, key=lambda r: int(r["key"])):
+    for r in ordered:
         version = int(r["version"])
         if r["kind"] == "articles" and version in commits and version <= latest:
             retired.setdefault(version, []).extend(r["payload"]["ids"])

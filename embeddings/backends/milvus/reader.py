@@ -115,7 +115,7 @@ class MilvusReader:
         (Lite reads every row it returns: 130–170 ms for 1,001). A date window counts only the
         weeks it holds whole: a lower bound, so a filter of few passages is never taken for a
         broad one. False when that cannot be told: sources and dates together, or a commit
-        without the counts (an earlier release's, or too many to keep)."""
+        without the counts (an earlier release's)."""
         commit = self.snapshot.commit
         if self.exact_filter_limit <= 0:
             return False
