@@ -44,7 +44,10 @@ def may_write(settings: Settings, authorization: str | None) -> bool:
 
 
 def authorise(settings: AppSettings, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Writes need the bearer token when one is set, and are refused beyond loopback when none is."""
+    """Writes need the bearer token when one is set, and are refused beyond loopback when none is.
+
+    A route that takes a body (`StrictJSONRoute`) calls this again before it reads the body, so a
+    client that may not write learns that first, not what is wrong with its body (415, 422)."""
     if may_write(settings, authorization):
         return
     if settings.api_token and settings.api_token.get_secret_value():

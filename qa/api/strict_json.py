@@ -3,6 +3,7 @@
 Python's `json` accepts `NaN` and `Infinity` and decodes `"\ud800"` into a string that UTF-8 cannot
 encode: each reached a 500 deeper in (the 422 handler itself, SQLite, the tokenizer). Routes that
 take a body use `StrictJSONRoute`, so FastAPI's own JSON error (422) tells the client instead.
+A route guarded by `authorise` checks the client's right to write before it looks at the body.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
+
+from qa.api.deps import authorise
 
 # A \u escape of a UTF-16 surrogate; only bodies holding one are searched for a lone one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -79,9 +82,12 @@ class StrictJSONRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        guarded = any(d.dependency is authorise for d in self.dependencies)
 
         async def strict(request: Request) -> Response:
             scope = request.scope
+            if guarded:  # who may write before what the body holds: 401/403 before 415/422
+                authorise(request.app.state.settings, request.headers.get("authorization"))
             if request.method in ("POST", "PUT", "PATCH"):
                 if problem := unsupported(request.headers):
                     raise HTTPException(415, problem)

@@ -606,6 +606,31 @@ def test_writes_need_the_right_bearer_token(
     assert service.stats()["articles"] == 8
 
 
+BAD_BODIES = [
+    (b"articles=1", {"content-type": "application/x-www-form-urlencoded"}),  # 415
+    (b"\x1f\x8b", {"content-type": "application/json", "content-encoding": "gzip"}),  # 415
+    (b'{"articles": [', {"content-type": "application/json"}),  # 422: not JSON
+    (b'{"articles": [NaN]}', {}),  # 422: not RFC 8259 JSON
+    (b'{"articles": 3}', {"content-type": "application/json"}),  # 422: not the schema
+]
+
+
+@pytest.mark.parametrize(("body", "headers"), BAD_BODIES)
+def test_a_client_that_may_not_write_hears_that_before_what_is_wrong_with_its_body(
+    make_client: ClientFactory, service: QAService, body: bytes, headers: dict[str, str]
+) -> None:
+    with_token = make_client(api_token="secret-token")
+    response = with_token.post("/articles", content=body, headers=headers)
+    assert "token" in error(response, 401)
+    assert response.headers["www-authenticate"] == "Bearer"
+    beyond_loopback = make_client(host="0.0.0.0")
+    assert "QA_API_TOKEN" in error(beyond_loopback.post("/articles", content=body, headers=headers), 403)
+    # with the token, the body's own fault is what the client hears
+    allowed = {**headers, "Authorization": "Bearer secret-token"}
+    assert with_token.post("/articles", content=body, headers=allowed).status_code in (415, 422)
+    assert service.stats()["articles"] == 8
+
+
 def test_writes_with_the_right_token_succeed_and_reads_stay_open(
     make_client: ClientFactory, service: QAService
 ) -> None:
