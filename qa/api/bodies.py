@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
+
+
+def _written_date(value: object) -> object:
+    """A date is sent as the text YYYY-MM-DD: a number is refused, not read as seconds since 1970."""
+    if value is not None and not isinstance(value, str | dt.date):
+        raise ValueError("a date is a string YYYY-MM-DD")
+    return value
+
+
+# Numbers, flags and dates are taken as JSON types them: `"k": "3"`, `"k": 2.5`, `"interpret": 0`
+# and `"since": 1700000000` are 422s saying so, where pydantic's lax mode would have guessed.
+WrittenDate = Annotated[dt.date, BeforeValidator(_written_date)]
 
 
 class AnswerOptions(BaseModel):
     """How many passages, and which articles may answer: shared by /ask and /ask/batch."""
 
-    k: int = Field(5, description="Number of passages to return (1..100).")
-    since: dt.date | None = Field(None, description="Only articles published on or after this date.")
-    until: dt.date | None = Field(None, description="Only articles published on or before this date.")
+    k: StrictInt = Field(5, description="Number of passages to return (1..100).")
+    since: WrittenDate | None = Field(None, description="Only articles published on or after this date.")
+    until: WrittenDate | None = Field(None, description="Only articles published on or before this date.")
     sources: list[str] | None = Field(None, description="Only articles from these sources.")
-    as_of: dt.date | None = Field(None, description="Answer as of this date (default today).")
-    interpret: bool = Field(
+    as_of: WrittenDate | None = Field(None, description="Answer as of this date (default today).")
+    interpret: StrictBool = Field(
         True,
         description='Read time expressions in the question ("last week") as a preferred date window;'
         " false matches the question's words only.",
