@@ -145,7 +145,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     p.add_argument(
         "--examples",
         type=Path,
-        help="keep the collected candidates here (.npz); read back, not collected again, when it exists",
+        help="keep the collected candidates here (.npz); read back, not collected again, when it holds"
+        " them (one collected by another command, questions or settings is refused)",
     )
     p.add_argument(
         "--related",
@@ -169,7 +170,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     p.add_argument(
         "--examples",
         type=Path,
-        help="keep the collected sentences here (.npz); read back, not collected again, when it exists",
+        help="keep the collected sentences here (.npz); read back, not collected again, when it holds"
+        " them (one collected by another command, questions or settings is refused)",
     )
     p.add_argument(
         "--no-index",
@@ -188,7 +190,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     p.add_argument(
         "--examples",
         type=Path,
-        help="keep the collected first hits here (.npz); read back, not collected again, when it exists",
+        help="keep the collected first hits here (.npz); read back, not collected again, when it holds"
+        " them (one collected by another command, questions or settings is refused)",
     )
     p.add_argument(
         "--no-index",

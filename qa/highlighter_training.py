@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.ranker_training import Examples, cached, fit, read_queries
+from qa.ranker_training import Examples, cached, drawn_from, fit, read_queries
 from qa.retrieval.learned import LinearRanker
 from qa.retrieval.sentence_features import (
     FEATURES,
@@ -79,7 +79,12 @@ def train_highlighter(
     With `cache`, the collected sentences are kept there (and read back when present).
     """
     queries = read_queries(queries_path, required=("question",))
-    examples = cached(cache, Examples.load, lambda: collect_sentences(qa, queries, k=k))
+    examples = cached(
+        cache,
+        Examples.load,
+        lambda: collect_sentences(qa, queries, k=k),
+        drawn_from("train-highlighter", queries_path, k=k),
+    )
     about = {"data": Path(queries_path).parent.name, "questions": len(queries), "hits_per_question": k}
     model = fit(examples, l2=l2, about=about, features=FEATURES)
     model.save(out)

@@ -24,7 +24,15 @@ import numpy as np
 from scipy.optimize import minimize
 
 from qa.hits import Hit
-from qa.ranker_training import TrainingError, cached, drawn_with, read_queries
+from qa.ranker_training import (
+    TrainingError,
+    cache_notes,
+    cached,
+    drawn_from,
+    drawn_with,
+    read_cache_notes,
+    read_queries,
+)
 from qa.retrieval.match import MATCH_FEATURES, WEAK_QUANTILE, MatchModel
 from qa.service import QAService
 
@@ -39,10 +47,10 @@ class MatchExamples:
     x: np.ndarray
     labels: np.ndarray
     encoder: str | None = None
+    drawn_from: str | None = None  # the command, questions and settings they were collected by
 
     def save(self, path: Path) -> None:
-        named = {} if self.encoder is None else {"encoder": np.array(self.encoder)}
-        np.savez_compressed(path, x=self.x, labels=self.labels, **named)
+        np.savez_compressed(path, x=self.x, labels=self.labels, **cache_notes(self))
 
     @classmethod
     def load(cls, path: Path) -> MatchExamples:
@@ -53,7 +61,7 @@ class MatchExamples:
         """
         try:
             with np.load(path) as data:
-                encoder = str(data["encoder"]) if "encoder" in data.files else None
+                notes = read_cache_notes(data)
                 x, labels = data["x"], data["labels"].astype(bool)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # not an .npz archive
             raise TrainingError(f"{path}: not the examples of `qa train-match --examples` ({exc})") from exc
@@ -62,7 +70,7 @@ class MatchExamples:
                 f"{path}: examples of shape {x.shape} and {len(labels)} labels,"
                 f" not (n, {len(MATCH_FEATURES)}) and n"
             )
-        return cls(x, labels, encoder)
+        return cls(x, labels, *notes)
 
 
 def collect_match(
@@ -160,7 +168,12 @@ def train_match(
     with another `l2` asks no question again).
     """
     queries = read_queries(queries_path)
-    examples = cached(cache, MatchExamples.load, lambda: collect_match(qa, queries, gap_days=gap_days))
+    examples = cached(
+        cache,
+        MatchExamples.load,
+        lambda: collect_match(qa, queries, gap_days=gap_days),
+        drawn_from("train-match", queries_path, gap_days=gap_days),
+    )
     about = {
         "data": Path(queries_path).parent.name,
         "questions": len(queries),

@@ -12,9 +12,11 @@ deterministic, no sampling.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -28,6 +30,8 @@ from qa.retrieval.features import FEATURES
 from qa.retrieval.learned import LinearRanker
 from qa.retrieval.related_features import RELATED_FEATURES, related_pool
 from qa.service import QAService
+
+_log = logging.getLogger(__name__)
 
 
 class TrainingError(QAError, ValueError):
@@ -43,16 +47,27 @@ class Examples:
     labels: np.ndarray
     groups: np.ndarray
     encoder: str | None = None  # the identity of the encoder whose vectors they were drawn with
+    drawn_from: str | None = None  # the command, questions and settings they were collected by
 
     def save(self, path: Path) -> None:
-        named = {} if self.encoder is None else {"encoder": np.array(self.encoder)}
-        np.savez_compressed(path, x=self.x, labels=self.labels, groups=self.groups, **named)
+        np.savez_compressed(path, x=self.x, labels=self.labels, groups=self.groups, **cache_notes(self))
 
     @classmethod
     def load(cls, path: Path) -> Examples:
         with np.load(path) as data:
-            encoder = str(data["encoder"]) if "encoder" in data.files else None
-            return cls(data["x"], data["labels"], data["groups"], encoder)
+            return cls(data["x"], data["labels"], data["groups"], *read_cache_notes(data))
+
+
+def cache_notes(examples: Any) -> dict[str, np.ndarray]:
+    """The text fields an examples cache keeps beside its arrays (those that are set)."""
+    notes = {"encoder": examples.encoder, "drawn_from": examples.drawn_from}
+    return {name: np.array(value) for name, value in notes.items() if value is not None}
+
+
+def read_cache_notes(data: Any) -> tuple[str | None, str | None]:
+    """`encoder` and `drawn_from` of a loaded `.npz` (None where an earlier release kept neither)."""
+    encoder, source = (str(data[name]) if name in data.files else None for name in ("encoder", "drawn_from"))
+    return encoder, source
 
 
 def read_queries(path: Path, required: tuple[str, ...] = ("question", "gold_ids")) -> list[dict[str, Any]]:
@@ -260,7 +275,8 @@ def train_ranker(
 
     With `cache`, the collected examples are kept there (and read back when present).
     """
-    examples = cached(cache, Examples.load, lambda: collect(qa, read_queries(queries_path)))
+    source = drawn_from("train-ranker", queries_path)
+    examples = cached(cache, Examples.load, lambda: collect(qa, read_queries(queries_path)), source)
     about = {
         "data": Path(queries_path).parent.name,
         "questions": len(read_queries(queries_path)),
@@ -272,24 +288,50 @@ def train_ranker(
 
 
 class _Saved(Protocol):
+    @property
+    def drawn_from(self) -> str | None: ...
+
     def save(self, path: Path) -> None: ...
 
 
 SavedT = TypeVar("SavedT", bound=_Saved)
 
 
-def cached(cache: Path | None, load: Callable[[Path], SavedT], collect: Callable[[], SavedT]) -> SavedT:
-    """The examples of a `qa train-*` run: read back from `cache` when it holds them, else
-    collected (and kept there when a cache is named). numpy adds `.npz` to a name without it, so a
-    cache named `hits` is looked for as `hits.npz`."""
+def drawn_from(command: str, queries_path: Path, **settings: object) -> str:
+    """What a `qa train-*` run collects its examples from: the command, the questions file (by
+    its sha256) and the settings that change what is collected (`cached` compares them)."""
+    digest = hashlib.sha256(Path(queries_path).read_bytes()).hexdigest()[:16]
+    named = [f"{name}={value}" for name, value in settings.items()]
+    return ", ".join([f"qa {command}", f"questions sha256:{digest}", *named])
+
+
+def cached(
+    cache: Path | None, load: Callable[[Path], SavedT], collect: Callable[[], SavedT], source: str
+) -> SavedT:
+    """The examples of a `qa train-*` run (`source`: what they are drawn from, `drawn_from`): read
+    back from `cache` when it holds them, else collected (and kept there when a cache is named).
+    numpy adds `.npz` to a name without it, so a cache named `hits` is looked for as `hits.npz`.
+
+    Raises:
+        TrainingError: the cache holds the examples of other questions, settings or another
+            command (fitting on them would give a file that says it was fitted on these).
+    """
     if cache is None:
-        return collect()
+        return replace(collect(), drawn_from=source)  # type: ignore[type-var]
     path = Path(cache)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
     if path.is_file():
-        return load(path)
-    examples = collect()
+        examples = load(path)
+        if examples.drawn_from is None:
+            _log.warning("%s: examples cached by an earlier release; taken for %s", path, source)
+        elif examples.drawn_from != source:
+            raise TrainingError(
+                f"{path} holds examples of {examples.drawn_from}, not of {source}:"
+                " delete it, or name another --examples file"
+            )
+        return examples
+    examples = replace(collect(), drawn_from=source)  # type: ignore[type-var]
     examples.save(path)
     return examples
 
@@ -315,6 +357,7 @@ def train_related_ranker(
         cache,
         Examples.load,
         lambda: collect_related(qa.reader(), read_queries(queries_path), candidates=candidates),
+        drawn_from("train-ranker --related", queries_path, related_candidates=candidates),
     )
     about = {
         "data": Path(queries_path).parent.name,

@@ -208,6 +208,9 @@ def test_train_match_keeps_its_examples_for_a_refit_with_another_l2(
     for bad in ("bad.npz", "array.npy"):
         with pytest.raises(TrainingError, match="not the examples of `qa train-match --examples`"):
             MatchExamples.load(tmp_path / bad)
+    # a cache of other settings is refused, not fitted on as if it were these
+    with pytest.raises(TrainingError, match=r"hits.npz holds examples of qa train-match, .*gap_days=60, not"):
+        train_match(unmatched, queries, tmp_path / "d.json", cache=cache, gap_days=30)
 
 
 def test_a_service_serves_a_refitted_match_file(service: QAService, tmp_path: Path) -> None:

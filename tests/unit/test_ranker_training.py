@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.highlighter_training import train_highlighter
 from qa.ranker_training import (
     Examples,
+    TrainingError,
     _group_softmax,
     collect,
     collect_related,
@@ -146,6 +148,33 @@ def test_train_ranker_writes_a_ranker_the_service_uses(service: QAService, tmp_p
     finally:
         service.retrieval = RetrievalConfig()
     assert hits and len({h.article_id for h in hits}) == len(hits)
+
+
+def test_an_examples_cache_of_other_questions_or_another_command_is_refused(
+    service: QAService, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data, fewer = tmp_path / "queries.jsonl", tmp_path / "fewer.jsonl"
+    data.write_text("".join(json.dumps(q) + "\n" for q in QUERIES))
+    fewer.write_text("".join(json.dumps(q) + "\n" for q in QUERIES[:2]))
+    cache = tmp_path / "examples.npz"
+    train_ranker(service, data, tmp_path / "ranker.json", cache=cache)
+
+    with pytest.raises(
+        TrainingError, match=r"examples.npz holds examples of qa train-ranker, questions sha256:"
+    ):
+        train_ranker(service, fewer, tmp_path / "fewer.json", cache=cache)  # other questions
+    with pytest.raises(TrainingError, match="not of qa train-ranker --related"):
+        train_related_ranker(service, data, tmp_path / "related.json", cache=cache)  # another command
+    with pytest.raises(TrainingError, match="not of qa train-highlighter"):
+        train_highlighter(service, data, tmp_path / "highlighter.json", cache=cache)
+    assert not (tmp_path / "fewer.json").exists() and not (tmp_path / "related.json").exists()
+
+    with np.load(cache) as saved:
+        arrays = {key: saved[key] for key in ("x", "labels", "groups")}
+    np.savez(cache, **arrays)  # as an earlier release cached them: taken as they are, with a warning
+    with caplog.at_level("WARNING"):
+        assert train_ranker(service, fewer, tmp_path / "fewer.json", cache=cache).about["questions"] == 2
+    assert "cached by an earlier release" in caplog.text
 
 
 def test_collect_related_labels_the_other_gold_articles_of_each_article(service: QAService) -> None:
