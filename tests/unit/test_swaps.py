@@ -4,6 +4,7 @@ a traceback (what no checksum can see is whether the parts of a version fit toge
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from embeddings.articles import Article
+from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.errors import IndexCorruptError
 from qa import cli
 from qa.service import QAService
@@ -33,6 +35,14 @@ def _json(name: str, change: Callable[[object], object]) -> Swap:
         (version / name).write_text(json.dumps(change(json.loads((version / name).read_text()))))
 
     return swap
+
+
+def _one_article_fewer(version: Path) -> None:
+    with sqlite3.connect(version / ROWS_FILE) as db:
+        (last,) = db.execute("SELECT id FROM articles ORDER BY id DESC LIMIT 1").fetchone()
+        db.execute("DELETE FROM passages WHERE article_id = ?", (last,))
+        db.execute("DELETE FROM articles WHERE id = ?", (last,))
+    db.close()
 
 
 def _half_the_dimensions(version: Path) -> None:
@@ -72,6 +82,8 @@ SWAPS: dict[str, tuple[str, Swap]] = {
     "day column flattened": ("passage_days.npy", _array("passage_days.npy", lambda a: a.reshape(-1))),
     "vectors of half the dimensions": ("vectors", _half_the_dimensions),
     "no stemming setting": ("lexical/lexical.json", _json("lexical/lexical.json", lambda c: {})),
+    # vectors without their rows: each such hit was dropped unseen and the rest answered
+    "rows of one article fewer": (ROWS_FILE, _one_article_fewer),
 }
 
 

@@ -219,10 +219,11 @@ class LocalReader:
 
     def shape_problems(self) -> list[str]:
         """What answering from this version needs its parts to agree on, cheap enough for every open:
-        the vectors' count and dimension, the lexical index and the column files against the
-        manifest's passage count, the next passage id above every stored one. One line per problem,
-        naming the file (empty when they fit). Checksums cannot see these when files were swapped
-        together with theirs; unchecked, a question would end in a traceback."""
+        the vectors' count and dimension, the rows' article and passage counts, the lexical index
+        and the column files against the manifest's counts, the next passage id above every stored
+        one. One line per problem, naming the file (empty when they fit). Checksums cannot see these
+        when files were swapped together with theirs; unchecked, a question would end in a traceback
+        (or, for rows short of the vectors, be answered without the hits whose rows are gone)."""
         label, manifest = self.directory.name, self.manifest
         try:
             problems = []
@@ -231,6 +232,12 @@ class LocalReader:
             if len(self.store) != manifest.passages:
                 problems.append(
                     f"{label}/vectors: {len(self.store)} vectors, manifest: {manifest.passages} passages"
+                )
+            articles, passages = self.rows.counts()  # 1 ms warm for 41k passages: SQLite counts an index
+            if (articles, passages) != (manifest.articles, manifest.passages):
+                problems.append(
+                    f"{label}/{ROWS_FILE}: {articles} articles / {passages} passages,"
+                    f" manifest: {manifest.articles} / {manifest.passages}"
                 )
             if self.lexical is not None:
                 problems += [f"{label}/{line}" for line in self.lexical.shape_problems(manifest.passages)]
