@@ -80,11 +80,9 @@ def retrieve(
         scores = reranker(RerankInput(question, vector, ids, scores, columns, reader))
     order = np.lexsort((ids, -scores))
     ranked, articles, texts = ids[order], columns.articles[order], columns.texts[order]
-    chosen = shaping.choose(articles, texts, k, config)
-    neighbours = shaping.adjacent(ranked, articles, chosen) if config.merge_adjacent else {}
-    shared = reader.text_copies(texts[chosen]) > 1
+    chosen, shared, joined = _shown(reader, ranked, articles, texts, k, config)
     found = shaping.hits(
-        reader, question, ranked[chosen], scores[order][chosen], shared, neighbours, config, filters
+        reader, question, ranked[chosen], scores[order][chosen], shared, joined, config, filters
     )
     if not config.match or not found or reader.idf([]) is None:  # no lexical index: no overlap
         return found
@@ -96,6 +94,31 @@ def retrieve(
     near = match_vector if match_vector is not None else vector
     chances = model.probability(match.inputs(reader, near, words, shown)).tolist()
     return [replace(h, match=p, weak=p < model.weak_below) for h, p in zip(found, chances, strict=True)]
+
+
+def _shown(
+    reader: IndexReader,
+    ranked: np.ndarray,
+    articles: np.ndarray,
+    texts: np.ndarray,
+    k: int,
+    config: RetrievalConfig,
+) -> tuple[list[int], np.ndarray, dict[int, list[int]]]:
+    """`(positions, shared, joined)` of the k cards to show, best first (`shaping.choose`, then
+    `shaping.cards`): when neighbouring passages of an article merge into one card, further
+    passages are chosen until k cards are filled or the candidates run out."""
+    wanted = k
+    while True:
+        chosen = shaping.choose(articles, texts, wanted, config)
+        shared = reader.text_copies(texts[chosen]) > 1
+        if not config.merge_adjacent:
+            return chosen, shared, {}
+        kept, joined = shaping.cards(ranked, articles, chosen, shared, k)
+        if len(kept) >= k or len(chosen) < wanted:
+            break
+        wanted += k - len(kept)
+    at = {position: n for n, position in enumerate(chosen)}
+    return kept, shared[[at[c] for c in kept]], joined
 
 
 def candidate_features(

@@ -3,6 +3,7 @@ collapsed, adjacent passages merged, the answering sentence highlighted)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -43,52 +44,102 @@ def choose(articles: np.ndarray, texts: np.ndarray, k: int, config: RetrievalCon
     return (kept + overflow)[:k]
 
 
-def adjacent(ranked: np.ndarray, articles: np.ndarray, chosen: list[int]) -> dict[int, int]:
-    """For chosen passages, a neighbour to merge: `{passage id: neighbouring passage id}`.
+def cards(
+    ranked: np.ndarray, articles: np.ndarray, chosen: list[int], shared: np.ndarray, k: int | None = None
+) -> tuple[list[int], dict[int, list[int]]]:
+    """The chosen passages as the cards a user sees: `(positions, joined)`, `joined` mapping a
+    card's passage id to the other passages of its article it shows with it.
 
-    A passage of the same article next to a chosen one (ids are allocated in position order;
-    `hits` checks positions) that itself ranked above the last chosen hit, i.e. one that shaping
-    passed over only because its article was already shown. When both neighbours qualify, the
-    better ranked one. A neighbour goes to one hit only (the better ranked one, when two shown
-    passages sit either side of it), so no text is shown twice.
+    Passages of one article with neighbouring ids (ids are allocated in position order; `hits`
+    checks positions) overlap or touch, so they make one card, not several showing the same text:
+    - of the first `k` chosen (all when None), one next to a card of its article (an article's
+      further passages, chosen when too few articles fill k, sit next to the one shown first)
+      joins it, and joins two cards it sits between;
+    - one chosen after them (to fill the places that joined passages left) is a card only away
+      from every card of its article: it is there for new text, not to lengthen a card;
+    - then each card takes in one neighbour that shaping passed over only because its article was
+      already shown (it ranked above the last chosen passage), the better ranked of the two, unless
+      it touches another card too (cards are not joined for a passage nobody chose).
+    A card keeps the place and score of its first chosen passage. A syndicated passage (`shared`,
+    aligned with `chosen`) is a card of its own and takes nothing in: it shows the text its copies
+    share.
     """
     if not chosen:
-        return {}
+        return [], {}
     depth = max(chosen) + 1
     rank = {int(pid): r for r, pid in enumerate(ranked[:depth].tolist())}
     article_of = dict(zip(rank, articles[:depth].tolist(), strict=True))
-    shown = [int(ranked[c]) for c in sorted(chosen)]
-    taken = set(shown)
-    out: dict[int, int] = {}
-    for pid in shown:
-        near = [
-            n for n in (pid - 1, pid + 1) if n in rank and n not in taken and article_of[n] == article_of[pid]
-        ]
+    members: dict[int, list[int]] = {}  # card (its first chosen passage id) -> the ids it shows
+    owner: dict[int, int] = {}  # passage id -> its card
+    alone: set[int] = set()  # syndicated cards
+    order: list[int] = []
+
+    def next_to(pid: int) -> list[int]:
+        """The cards of `pid`'s article it touches, in card order."""
+        near = {owner[n] for n in (pid - 1, pid + 1) if n in owner}
+        return [c for c in order if c in near and c not in alone and article_of[c] == article_of[pid]]
+
+    def join(pid: int, near: list[int]) -> None:
+        """`pid` into the first card of `near`, with the others."""
+        head, *rest = near
+        together = [pid, *(m for c in near for m in members[c])]
+        for card in rest:
+            del members[card]
+            order.remove(card)
+        members[head] = sorted(together)
+        owner.update(dict.fromkeys(together, head))
+
+    asked = len(chosen) if k is None else k
+    for n, (position, is_shared) in enumerate(zip(chosen, shared.tolist(), strict=True)):
+        pid = int(ranked[position])
+        near = [] if is_shared else next_to(pid)
         if near:
-            out[pid] = min(near, key=rank.__getitem__)
-            taken.add(out[pid])
-    return out
+            if n < asked:
+                join(pid, near)
+            continue
+        members[pid], owner[pid] = [pid], pid
+        order.append(pid)
+        if is_shared:
+            alone.add(pid)
+    for card in list(order):
+        if card in alone or card not in members:
+            continue
+        low, high = members[card][0], members[card][-1]
+        near = [n for n in (low - 1, high + 1) if n in rank and n not in owner]
+        near = [n for n in near if article_of[n] == article_of[card] and next_to(n) == [card]]
+        if near:
+            join(min(near, key=rank.__getitem__), [card])
+    kept = [c for c in chosen if int(ranked[c]) in members]
+    joined = {card: [m for m in shown if m != card] for card, shown in members.items()}
+    return kept, {card: others for card, others in joined.items() if others}
 
 
-def _merged(reader: IndexReader, row: PassageRow, neighbour: PassageRow) -> PassageRow:
-    """`row` extended over a neighbouring passage of its article (else unchanged): the article's
-    text from the first passage's start to the second's end, with the sentence spans of both
-    (the first's up to where the second begins)."""
-    if neighbour.article_id != row.article_id or abs(row.position - neighbour.position) != 1:
+def _merged(reader: IndexReader, row: PassageRow, others: Sequence[PassageRow]) -> PassageRow:
+    """`row` extended over neighbouring passages of its article (else unchanged): the article's
+    text from the first passage's start to the last one's end, with the sentence spans of each
+    (a passage's up to where the next begins). `others` and `row` must be consecutive positions
+    of one article, in any order."""
+    parts = sorted([row, *others], key=lambda r: r.position)
+    consecutive = all(b.position - a.position == 1 for a, b in itertools.pairwise(parts))
+    if not others or not consecutive or any(r.article_id != row.article_id for r in parts):
         return row
-    first, second = (row, neighbour) if row.position < neighbour.position else (neighbour, row)
-    shift = second.start - first.start
-    if shift < 0:
-        return row
-    if second.start <= first.end:  # overlapping or touching: both texts are slices of the article
-        text = first.text[:shift] + second.text
-    else:  # whitespace between them, which neither passage holds
-        text = reader.article_slice(row.article_id, first.start, second.end)
-    spans = None
-    if first.sentences is not None and second.sentences is not None:
-        head = tuple(span for span in first.sentences if span[1] <= shift)
-        spans = head + tuple((a + shift, b + shift) for a, b in second.sentences)
-    return replace(row, text=text, start=first.start, end=second.end, sentences=spans)
+    text, start, end = parts[0].text, parts[0].start, parts[0].end
+    spans = parts[0].sentences
+    for second in parts[1:]:
+        shift = second.start - start
+        if shift < 0:
+            return row
+        if second.start <= end:  # overlapping or touching: both texts are slices of the article
+            text = text[:shift] + second.text
+        else:  # whitespace between them, which neither passage holds
+            text = reader.article_slice(row.article_id, start, second.end)
+        if spans is not None and second.sentences is not None:
+            head = tuple(span for span in spans if span[1] <= shift)
+            spans = head + tuple((a + shift, b + shift) for a, b in second.sentences)
+        else:
+            spans = None
+        end = second.end
+    return replace(row, text=text, start=start, end=end, sentences=spans)
 
 
 def first_rows(reader: IndexReader, article_ids: Sequence[str]) -> dict[str, PassageRow]:
@@ -105,17 +156,17 @@ def hits(
     ids: np.ndarray,
     scores: np.ndarray,
     shared: np.ndarray,
-    neighbours: dict[int, int],
+    joined: dict[int, list[int]],
     config: RetrievalConfig,
     filters: Filters | None = None,
 ) -> list[Hit]:
-    """Hits for the chosen passages (one metadata read), each merged with its neighbour from
-    `adjacent` (unless other articles carry the same passage: a syndicated hit stays the shared
+    """Hits for the chosen cards (one metadata read), each merged with the passages `cards`
+    joined to it (unless other articles carry the same passage: a syndicated hit stays the shared
     text) and given its highlight; with duplicate collapse, a hit lists those other articles
     that `filters` (the search's) admit, with their dates, sources and urls: a copy published
     after `as_of` is not named either.
     `shared` marks the passages whose text more than one passage of the archive carries."""
-    rows = reader.passages([*ids.tolist(), *neighbours.values()])
+    rows = reader.passages([*ids.tolist(), *(pid for pids in joined.values() for pid in pids)])
     duplicates: dict[str, list[str]] = {}
     if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
         hashes = [rows[pid].text_hash for pid in ids[shared].tolist() if pid in rows]
@@ -136,8 +187,8 @@ def hits(
         others = tuple(
             sorted(a for a in duplicates.get(row.text_hash, ()) if a in copy_rows and a != row.article_id)
         )
-        if pid in neighbours and neighbours[pid] in rows and not others:  # a shared passage stays as shared
-            row = _merged(reader, row, rows[neighbours[pid]])
+        if pid in joined and not others:  # a shared passage stays as shared
+            row = _merged(reader, row, [rows[n] for n in joined[pid] if n in rows])
         mark = ("", 0, 0)
         if config.highlight:
             h = best_sentence(question, row.text, idf=idf, spans=row.sentences, scorer=scorer)

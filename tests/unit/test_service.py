@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -255,8 +256,16 @@ def test_max_per_article_caps_passages_of_one_article(tmp_path: Path, articles: 
     assert hits_one[0].article_id == "quake-report"
     assert [h.article_id for h in hits_one].count("quake-report") == 1
     assert len(hits_one) == 4
-    assert [h.article_id for h in hits_two].count("quake-report") == 2
     assert len(hits_two) == 4
+    # two passages of it: next to each other, they show as one card over both (no text twice)
+    [one] = [h for h in hits_one if h.article_id == "quake-report"]
+    both = [h for h in hits_two if h.article_id == "quake-report"]
+    assert sum(h.end - h.start for h in both) > one.end - one.start
+    single = build_service(
+        tmp_path / "single", FakeEncoder(), retrieval=RetrievalConfig(max_per_article=2, merge_adjacent=False)
+    )
+    single.add(articles)
+    assert [h.article_id for h in single.ask(question, k=4, as_of=LATER).hits].count("quake-report") == 2
 
 
 def test_passages_over_the_cap_fill_in_only_when_nothing_else_is_left(service: QAService) -> None:
@@ -265,7 +274,17 @@ def test_passages_over_the_cap_fill_in_only_when_nothing_else_is_left(service: Q
     ids = [h.article_id for h in hits]
     first_repeat = next(n for n, aid in enumerate(ids) if aid in ids[:n])
     assert len(set(ids[:first_repeat])) == first_repeat == 8  # every article once, then repeats
-    assert len(hits) == 14  # 15 passages, one syndicated copy collapsed
+    # 15 passages, one syndicated copy collapsed: every other passage is shown, neighbouring ones
+    # of an article in one card
+    reader = service.reader()
+    shown = {(h.article_id, h.start, h.end) for h in hits}
+    collapsed = 0
+    for article in set(ids) | {"pipeline-b"}:
+        for row in reader.passages(reader.article_passages(article).tolist()).values():
+            inside = any(a == article and s <= row.start and row.end <= e for a, s, e in shown)
+            collapsed += not inside
+    assert collapsed == 1
+    assert len(hits) < 14
 
 
 # --- related, article ---------------------------------------------------------------------------
@@ -484,6 +503,31 @@ def test_store_options_come_from_the_environment_as_json(monkeypatch: pytest.Mon
 
 
 # --- adjacent passages -----------------------------------------------------------------------------
+
+
+def _long_article(article_id: str, day: int, topic: str) -> Article:
+    sentences = [f"The {topic} council voted on harbour plan {n}." for n in range(40)]
+    return Article(article_id, f"The {topic} council", " ".join(sentences), dt.date(2024, 1, day))
+
+
+@pytest.mark.parametrize("k", [3, 6, 10])
+def test_when_few_articles_fill_k_no_text_is_shown_twice_and_cards_fill_k(tmp_path: Path, k: int) -> None:
+    # overlapping passages (as the service chunks by default); a date filter leaves two articles
+    qa = build_service(tmp_path / "index", FakeEncoder(), chunking=ChunkingConfig(size=30, overlap=12))
+    articles = [_long_article("north", 1, "northern"), _long_article("south", 2, "southern")]
+    qa.add([*articles, *(_long_article(f"other-{n}", 20 + n, "other") for n in range(3))])
+    passages = {a: len(qa.reader().article_passages(a)) for a in ("north", "south")}
+    assert min(passages.values()) >= 12
+
+    hits = qa.ask("harbour plan vote", k=k, since=dt.date(2024, 1, 1), until=dt.date(2024, 1, 2)).hits
+
+    assert len(hits) == k  # further passages fill the places the merged ones left
+    assert [h.score for h in hits[:2]] == sorted((h.score for h in hits[:2]), reverse=True)
+    for article in ("north", "south"):
+        spans = sorted((h.start, h.end) for h in hits if h.article_id == article)
+        assert spans, article
+        assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans)), spans  # disjoint
+    assert all(h.text == by_id(articles)[h.article_id].text[h.start : h.end] for h in hits)
 
 
 def test_a_hit_extends_over_an_adjacent_passage_of_its_article_that_ranked_too(

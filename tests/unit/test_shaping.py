@@ -14,7 +14,7 @@ from embeddings.backends import PassageRow
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.learned import LinearRanker
 from qa.retrieval.sentence_features import FEATURES
-from qa.retrieval.shaping import _merged, adjacent, choose, hits
+from qa.retrieval.shaping import _merged, cards, choose, hits
 
 ARTICLE = "First sentence here. Second one follows. Third closes it.\n\nA new paragraph starts. It ends."
 
@@ -48,43 +48,74 @@ def test_candidates_without_an_article_are_skipped() -> None:
     assert _choose([-1, 1, -1, 2], [-1, 10, -1, 11], 2) == [1, 3]
 
 
-# --- adjacent ----------------------------------------------------------------------------------
+# --- cards (neighbouring passages of one article shown once) ------------------------------------
 
 
-def _adjacent(ranked: list[int], articles: list[int], chosen: list[int]) -> dict[int, int]:
-    return adjacent(np.array(ranked), np.array(articles), chosen)
+def _cards(
+    ranked: list[int], articles: list[int], chosen: list[int], shared: list[bool] | None = None
+) -> tuple[list[int], dict[int, list[int]]]:
+    flags = np.array(shared if shared is not None else [False] * len(chosen), dtype=bool)
+    return cards(np.array(ranked), np.array(articles), chosen, flags)
 
 
 def test_a_neighbour_passed_over_above_the_last_chosen_hit_is_merged() -> None:
     # passage 6 (article 1) ranked second but article 1 was already shown by passage 5
-    assert _adjacent([5, 6, 20, 30], [1, 1, 2, 3], [0, 2, 3]) == {5: 6}
+    assert _cards([5, 6, 20, 30], [1, 1, 2, 3], [0, 2, 3]) == ([0, 2, 3], {5: [6]})
 
 
 def test_a_neighbour_ranked_below_the_last_chosen_hit_is_not() -> None:
-    assert _adjacent([5, 20, 30, 6], [1, 2, 3, 1], [0, 1, 2]) == {}
+    assert _cards([5, 20, 30, 6], [1, 2, 3, 1], [0, 1, 2]) == ([0, 1, 2], {})
 
 
-@pytest.mark.parametrize(("ranked", "expected"), [([5, 6, 4, 20], 6), ([5, 4, 6, 20], 4)])
-def test_of_two_neighbours_the_better_ranked_is_merged(ranked: list[int], expected: int) -> None:
-    assert _adjacent(ranked, [1, 1, 1, 2], [0, 3]) == {5: expected}
+@pytest.mark.parametrize(("ranked", "expected"), [([5, 6, 4, 20], [6]), ([5, 4, 6, 20], [4])])
+def test_of_two_neighbours_the_better_ranked_is_merged(ranked: list[int], expected: list[int]) -> None:
+    assert _cards(ranked, [1, 1, 1, 2], [0, 3]) == ([0, 3], {5: expected})
 
 
 def test_a_neighbouring_id_of_another_article_is_not_merged() -> None:
-    assert _adjacent([5, 6, 20, 30], [1, 9, 2, 3], [0, 2, 3]) == {}
+    assert _cards([5, 6, 20, 30], [1, 9, 2, 3], [0, 2, 3]) == ([0, 2, 3], {})
 
 
-def test_a_neighbour_that_is_shown_itself_is_not_merged() -> None:
-    assert _adjacent([5, 6], [1, 1], [0, 1]) == {}
+def test_an_articles_further_passage_next_to_its_shown_one_joins_that_card() -> None:
+    # too few articles: passage 6 was chosen after 20 as article 1's second passage; it overlaps 5
+    assert _cards([5, 20, 6], [1, 2, 1], [0, 1, 2]) == ([0, 1], {5: [6]})
+    # a run of three, chosen out of order: one card, at the first chosen one's place
+    assert _cards([6, 20, 7, 5], [1, 2, 1, 1], [0, 1, 2, 3]) == ([0, 1], {6: [5, 7]})
 
 
-def test_a_neighbour_between_two_shown_passages_goes_to_the_better_ranked_only() -> None:
-    # passages 5 and 7 of article 1 are both shown (5 first); 6 sits between them
-    assert _adjacent([5, 6, 7, 20], [1, 1, 1, 2], [0, 2, 3]) == {5: 6}
-    assert _adjacent([7, 6, 5, 20], [1, 1, 1, 2], [0, 2, 3]) == {7: 6}
+def test_a_further_passage_away_from_the_shown_one_is_a_card_of_its_own() -> None:
+    assert _cards([5, 20, 9], [1, 2, 1], [0, 1, 2]) == ([0, 1, 2], {})
+
+
+def test_a_neighbour_between_two_shown_passages_is_taken_in_by_neither() -> None:
+    # passages 5 and 7 of article 1 are both shown; 6 sits between them: it would join the two
+    # cards though nobody chose it, or overlap the other card
+    assert _cards([5, 6, 7, 20], [1, 1, 1, 2], [0, 2, 3]) == ([0, 2, 3], {})
+    # chosen itself, it joins them
+    assert _cards([5, 6, 7, 20], [1, 1, 1, 2], [0, 2, 3, 1]) == ([0, 3], {5: [6, 7]})
+
+
+def test_passages_chosen_to_fill_places_only_add_cards_away_from_the_others() -> None:
+    def _filled(ranked: list[int], chosen: list[int]) -> tuple[list[int], dict[int, list[int]]]:
+        return cards(np.array(ranked), np.ones(len(ranked), int), chosen, np.zeros(len(chosen), bool), 2)
+
+    # k = 2: 5 and 6 make one card, so 7 and 9 were chosen to fill the place it left: 7 only
+    # lengthens that card (taken in as the neighbour it passed over), 9 is the second card
+    assert _filled([5, 6, 7, 9, 4], [0, 1, 2, 3]) == ([0, 3], {5: [6, 7]})
+    # 8 would lengthen the card of 9 and join it to that of 5 to 7: nobody chose it for that
+    assert _filled([5, 6, 7, 9, 8], [0, 1, 2, 3, 4]) == ([0, 3], {5: [6, 7]})
+    # 9's card may not take in 8 either: it touches 5's card
+    assert _filled([5, 6, 9, 8, 7], [0, 1, 2, 4]) == ([0, 2], {5: [6, 7]})
+
+
+def test_a_syndicated_passage_is_a_card_of_its_own_and_takes_nothing_in() -> None:
+    # 6 carries text other articles carry too: it shows that text, not its article's around it
+    assert _cards([5, 20, 6], [1, 2, 1], [0, 1, 2], [False, False, True]) == ([0, 1, 2], {})
+    assert _cards([6, 5, 20], [1, 1, 2], [0, 2], [True, False]) == ([0, 2], {})
 
 
 def test_nothing_chosen_merges_nothing() -> None:
-    assert _adjacent([5, 6], [1, 1], []) == {}
+    assert _cards([5, 6], [1, 1], []) == ([], {})
 
 
 # --- _merged (a hit extended over an adjacent passage of its article) ----------------------------
@@ -138,7 +169,7 @@ def _reader(rows: dict[int, PassageRow] | None = None, copies: dict[str, list[st
 
 def test_an_overlapping_next_passage_extends_the_hit_to_the_article_span() -> None:
     hit, nxt = _row(0, 0, 40), _row(1, 21, 57)  # they share "Second one follows."
-    merged = _merged(_reader(), hit, nxt)
+    merged = _merged(_reader(), hit, [nxt])
     assert (merged.start, merged.end, merged.text) == (0, 57, ARTICLE[0:57])
     assert (merged.id, merged.position) == (hit.id, hit.position)  # still the ranked passage
     assert merged.sentences is not None
@@ -148,19 +179,32 @@ def test_an_overlapping_next_passage_extends_the_hit_to_the_article_span() -> No
 
 def test_a_previous_passage_separated_by_whitespace_is_merged_through_the_article() -> None:
     prev, hit = _row(0, 0, 57), _row(1, 59, len(ARTICLE))  # "\n\n" between them
-    merged = _merged(_reader(), hit, prev)
+    merged = _merged(_reader(), hit, [prev])
     assert (merged.start, merged.end, merged.text) == (0, len(ARTICLE), ARTICLE)
     assert merged.text[slice(*merged.sentences[-1])] == "It ends."  # type: ignore[misc]
 
 
 def test_passages_that_are_not_neighbours_in_one_article_are_left_alone() -> None:
     hit = _row(0, 0, 40)
-    assert _merged(_reader(), hit, _row(2, 21, 57)) is hit  # two positions apart
-    assert _merged(_reader(), hit, _row(1, 21, 57, article="b")) is hit  # another article
+    assert _merged(_reader(), hit, [_row(2, 21, 57)]) is hit  # two positions apart
+    assert _merged(_reader(), hit, [_row(1, 21, 57, article="b")]) is hit  # another article
+
+
+def test_three_passages_merge_into_the_article_span_whichever_ranked() -> None:
+    rows = [_row(0, 0, 40), _row(1, 21, 57), _row(2, 59, len(ARTICLE))]
+    for hit in rows:
+        merged = _merged(_reader(), hit, [r for r in rows if r is not hit])
+        assert (merged.start, merged.end, merged.text) == (0, len(ARTICLE), ARTICLE)
+        assert (merged.id, merged.position) == (hit.id, hit.position)
+        assert [merged.text[a:b] for a, b in merged.sentences or ()][-2:] == [
+            "A new paragraph starts",
+            "It ends.",
+        ]
+    assert _merged(_reader(), rows[0], [rows[2]]) is rows[0]  # a gap: left alone
 
 
 def test_without_stored_spans_the_merged_row_has_none_and_the_highlight_splits_it() -> None:
-    merged = _merged(_reader(), _row(0, 0, 40, spans=False), _row(1, 21, 57))
+    merged = _merged(_reader(), _row(0, 0, 40, spans=False), [_row(1, 21, 57)])
     assert merged.text == ARTICLE[0:57] and merged.sentences is None
 
 
@@ -172,7 +216,7 @@ def _hits(shared: bool) -> list[Any]:
     reader = _reader(rows, copies={"h": ["a", "b", "c"]})
     config = RetrievalConfig(highlight=False)
     ids, scores = np.array([10, 99]), np.array([0.5, 0.25])  # 99: a passage without its row
-    return hits(reader, "q", ids, scores, np.array([shared, False]), {10: 11}, config)
+    return hits(reader, "q", ids, scores, np.array([shared, False]), {10: [11]}, config)
 
 
 def test_an_unshared_hit_is_merged_with_its_neighbour() -> None:
