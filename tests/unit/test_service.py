@@ -19,6 +19,7 @@ from qa.hits import RelatedCopy
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from tests.support.articles import SHARED_PARAGRAPH
+from tests.support.backends import BACKENDS_AT
 from tests.support.fakes import FakeEncoder
 from tests.support.services import build_service
 
@@ -510,10 +511,13 @@ def _long_article(article_id: str, day: int, topic: str) -> Article:
     return Article(article_id, f"The {topic} council", " ".join(sentences), dt.date(2024, 1, day))
 
 
-@pytest.mark.parametrize("k", [3, 6, 10])
-def test_when_few_articles_fill_k_no_text_is_shown_twice_and_cards_fill_k(tmp_path: Path, k: int) -> None:
+@pytest.mark.parametrize(("backend", "k"), [("local", 3), ("local", 6), ("local", 10), ("milvus", 6)])
+def test_when_few_articles_fill_k_no_text_is_shown_twice_and_cards_fill_k(
+    tmp_path: Path, backend: str, k: int
+) -> None:
     # overlapping passages (as the service chunks by default); a date filter leaves two articles
-    qa = build_service(tmp_path / "index", FakeEncoder(), chunking=ChunkingConfig(size=30, overlap=12))
+    index = BACKENDS_AT[backend](tmp_path / "index")
+    qa = build_service(index, FakeEncoder(), chunking=ChunkingConfig(size=30, overlap=12))
     articles = [_long_article("north", 1, "northern"), _long_article("south", 2, "southern")]
     qa.add([*articles, *(_long_article(f"other-{n}", 20 + n, "other") for n in range(3))])
     passages = {a: len(qa.reader().article_passages(a)) for a in ("north", "south")}
@@ -528,6 +532,7 @@ def test_when_few_articles_fill_k_no_text_is_shown_twice_and_cards_fill_k(tmp_pa
         assert spans, article
         assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans)), spans  # disjoint
     assert all(h.text == by_id(articles)[h.article_id].text[h.start : h.end] for h in hits)
+    getattr(index, "close", lambda: None)()
 
 
 def test_a_hit_extends_over_an_adjacent_passage_of_its_article_that_ranked_too(
