@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 
 def _written_date(value: object) -> object:
-    """A date is sent as the text YYYY-MM-DD: a number is refused, not read as seconds since 1970."""
-    if value is not None and not isinstance(value, str | dt.date):
+    """A date is sent as the text YYYY-MM-DD: a number, or digits, are refused, not read as
+    seconds since 1970 (pydantic's reading of both)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value.strip()):
         raise ValueError("a date is a string YYYY-MM-DD")
-    return value
+    return value.strip()
 
 
 # Numbers, flags and dates are taken as JSON types them: `"k": "3"`, `"k": 2.5`, `"interpret": 0`
 # and `"since": 1700000000` are 422s saying so, where pydantic's lax mode would have guessed.
+# `GET /search` reads its dates the same way (a query string's `k=3` is text, read as a number).
 WrittenDate = Annotated[dt.date, BeforeValidator(_written_date)]
 
 

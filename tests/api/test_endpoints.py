@@ -411,6 +411,8 @@ def test_delete_article_removes_it(client: TestClient) -> None:
         ({"question": "metro", "interpret": "no"}, "interpret"),
         ({"question": "metro", "interpret": 0}, "interpret"),
         ({"question": "metro", "since": 1700000000}, "YYYY-MM-DD"),
+        ({"question": "metro", "since": "1704067200"}, "YYYY-MM-DD"),  # not seconds since 1970
+        ({"question": "metro", "until": "0"}, "YYYY-MM-DD"),
         ({"question": 42}, "question"),
         ({"question": "metro", "sources": "News.Az"}, "sources"),
         ({}, "question"),
@@ -475,6 +477,7 @@ def test_head_on_a_route_without_get_is_405_naming_its_method(client: TestClient
         {"q": "metro", "k": 101},
         {"q": "metro", "k": "many"},
         {"q": "metro", "since": "2023-13-45"},
+        {"q": "metro", "since": "1704067200"},
         {"q": "metro", "since": "2024-01-02", "until": "2024-01-01"},
         {"question": ""},
         {"question": "x" * 1001},

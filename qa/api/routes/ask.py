@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
-from qa.api.bodies import AskRequest, BatchQuestion, BatchRequest
+from qa.api.bodies import AskRequest, BatchQuestion, BatchRequest, WrittenDate
 from qa.api.deps import AppSettings, Service
 from qa.api.errors import error_responses
 from qa.api.schemas import AnswerOut, BatchOut
@@ -59,10 +58,10 @@ async def search(
     qa: Service,
     question: Annotated[str | None, Query(description="The question.")] = None,
     k: int = 5,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: WrittenDate | None = None,
+    until: WrittenDate | None = None,
     sources: Annotated[list[str] | None, Query(description="Only articles from these sources.")] = None,
-    as_of: dt.date | None = None,
+    as_of: WrittenDate | None = None,
     interpret: Annotated[
         bool, Query(description="Read time expressions as a date window; false ignores them.")
     ] = True,
