@@ -80,10 +80,8 @@ def retrieve(
         scores = reranker(RerankInput(question, vector, ids, scores, columns, reader))
     order = np.lexsort((ids, -scores))
     ranked, articles, texts = ids[order], columns.articles[order], columns.texts[order]
-    chosen, shared, joined = _shown(reader, ranked, articles, texts, k, config)
-    found = shaping.hits(
-        reader, question, ranked[chosen], scores[order][chosen], shared, joined, config, filters
-    )
+    chosen, copies, joined = _shown(reader, ranked, articles, texts, k, config, filters)
+    found = shaping.hits(reader, question, ranked[chosen], scores[order][chosen], copies, joined, config)
     if not config.match or not found or reader.idf([]) is None:  # no lexical index: no overlap
         return found
     model = match.load_match(config.match_path)
@@ -103,22 +101,30 @@ def _shown(
     texts: np.ndarray,
     k: int,
     config: RetrievalConfig,
-) -> tuple[list[int], np.ndarray, dict[int, list[int]]]:
-    """`(positions, shared, joined)` of the k cards to show, best first (`shaping.choose`, then
-    `shaping.cards`): when neighbouring passages of an article merge into one card, further
-    passages are chosen until k cards are filled or the candidates run out."""
-    wanted = k
-    while True:
-        chosen = shaping.choose(articles, texts, wanted, config)
-        shared = reader.text_copies(texts[chosen]) > 1
-        if not config.merge_adjacent:
-            return chosen, shared, {}
-        kept, joined = shaping.cards(ranked, articles, chosen, shared, k)
-        if len(kept) >= k or len(chosen) < wanted:
-            break
-        wanted += k - len(kept)
-    at = {position: n for n, position in enumerate(chosen)}
-    return kept, shared[[at[c] for c in kept]], joined
+    filters: Filters,
+) -> tuple[list[int], shaping.Copies, dict[int, list[int]]]:
+    """`(positions, copies, joined)` of the k cards to show, best first (`shaping.choose`, then
+    `shaping.cards`): when neighbouring passages of an article make one card, passages further
+    down fill the places left, until k cards or the candidates run out. `choose` gives the same
+    first k whatever it is asked for beyond them, so the rest is chosen and looked up once."""
+
+    def listed(positions: list[int]) -> shaping.Copies:
+        shared = reader.text_copies(texts[positions]) > 1
+        return shaping.listed_copies(reader, ranked[positions], shared, config, filters)
+
+    chosen = shaping.choose(articles, texts, k, config)
+    copies = listed(chosen)
+    if not config.merge_adjacent:
+        return chosen, copies, {}
+    kept, joined = shaping.cards(ranked, articles, chosen, copies, k)
+    if len(kept) < k and len(chosen) == k:
+        every = shaping.choose(articles, texts, len(ranked), config)
+        copies |= listed(every[k:])
+        wanted = k
+        while len(kept) < k and wanted < len(every):
+            wanted = min(len(every), wanted + k - len(kept))
+            kept, joined = shaping.cards(ranked, articles, every[:wanted], copies, k)
+    return kept, copies, joined
 
 
 def candidate_features(

@@ -44,8 +44,11 @@ def choose(articles: np.ndarray, texts: np.ndarray, k: int, config: RetrievalCon
     return (kept + overflow)[:k]
 
 
+Copies = dict[int, tuple[RelatedCopy, ...]]  # passage id -> the other articles a hit lists with it
+
+
 def cards(
-    ranked: np.ndarray, articles: np.ndarray, chosen: list[int], shared: np.ndarray, k: int | None = None
+    ranked: np.ndarray, articles: np.ndarray, chosen: list[int], copies: Copies, k: int | None = None
 ) -> tuple[list[int], dict[int, list[int]]]:
     """The chosen passages as the cards a user sees: `(positions, joined)`, `joined` mapping a
     card's passage id to the other passages of its article it shows with it.
@@ -60,24 +63,29 @@ def cards(
     - then each card takes in one neighbour that shaping passed over only because its article was
       already shown (it ranked above the last chosen passage), the better ranked of the two, unless
       it touches another card too (cards are not joined for a passage nobody chose).
-    A card keeps the place and score of its first chosen passage. A syndicated passage (`shared`,
-    aligned with `chosen`) is a card of its own and takes nothing in: it shows the text its copies
-    share.
+    A card keeps the place and score of its first chosen passage. A syndicated passage (one with
+    `copies`: other articles the hit lists as carrying its text) joins only passages listed with
+    the same articles (a syndicated article's run of passages), and takes in no neighbour: its card
+    shows the text its copies share.
     """
     if not chosen:
         return [], {}
     depth = max(chosen) + 1
     rank = {int(pid): r for r, pid in enumerate(ranked[:depth].tolist())}
     article_of = dict(zip(rank, articles[:depth].tolist(), strict=True))
+    listed = {pid: frozenset(c.article_id for c in found) for pid, found in copies.items() if found}
     members: dict[int, list[int]] = {}  # card (its first chosen passage id) -> the ids it shows
     owner: dict[int, int] = {}  # passage id -> its card
-    alone: set[int] = set()  # syndicated cards
     order: list[int] = []
+    plain: frozenset[str] = frozenset()
 
     def next_to(pid: int) -> list[int]:
-        """The cards of `pid`'s article it touches, in card order."""
+        """The cards of `pid`'s article it touches and may join (listed with the same copies)."""
         near = {owner[n] for n in (pid - 1, pid + 1) if n in owner}
-        return [c for c in order if c in near and c not in alone and article_of[c] == article_of[pid]]
+        key = listed.get(pid, plain)
+        return [
+            c for c in order if c in near and article_of[c] == article_of[pid] and listed.get(c, plain) == key
+        ]
 
     def join(pid: int, near: list[int]) -> None:
         """`pid` into the first card of `near`, with the others."""
@@ -90,19 +98,16 @@ def cards(
         owner.update(dict.fromkeys(together, head))
 
     asked = len(chosen) if k is None else k
-    for n, (position, is_shared) in enumerate(zip(chosen, shared.tolist(), strict=True)):
+    for n, position in enumerate(chosen):
         pid = int(ranked[position])
-        near = [] if is_shared else next_to(pid)
-        if near:
+        if near := next_to(pid):
             if n < asked:
                 join(pid, near)
             continue
         members[pid], owner[pid] = [pid], pid
         order.append(pid)
-        if is_shared:
-            alone.add(pid)
     for card in list(order):
-        if card in alone or card not in members:
+        if card in listed or card not in members:
             continue
         low, high = members[card][0], members[card][-1]
         near = [n for n in (low - 1, high + 1) if n in rank and n not in owner]
@@ -150,31 +155,54 @@ def first_rows(reader: IndexReader, article_ids: Sequence[str]) -> dict[str, Pas
     return {a: rows[pid] for a, pid in first.items() if pid in rows}
 
 
+def listed_copies(
+    reader: IndexReader,
+    ids: np.ndarray,
+    shared: np.ndarray,
+    config: RetrievalConfig,
+    filters: Filters | None = None,
+) -> Copies:
+    """The syndicated copies a hit lists, for each of `ids` that has some: the other articles
+    carrying its text that `filters` (the search's) admit, with their dates, sources and urls (a
+    copy published after `as_of` is not named either); none without duplicate collapse.
+    `shared` marks the passages whose text more than one passage of the archive carries: only
+    those are looked up (a read of their rows, one of the copies' first rows)."""
+    if not config.collapse_duplicates or not shared.any():
+        return {}
+    pids = ids[shared].tolist()
+    rows = reader.passages(pids)
+    hashes = [rows[pid].text_hash for pid in pids if pid in rows]
+    duplicates = reader.duplicates(hashes) if hashes else {}
+    copied = sorted({a for ids in duplicates.values() for a in ids})
+    copy_rows = first_rows(reader, copied) if copied else {}
+    admitted = filters or Filters()
+    copy_rows = {a: row for a, row in copy_rows.items() if admitted.admits(row.date, row.source)}
+    out: Copies = {}
+    for pid in pids:
+        if (row := rows.get(pid)) is None:
+            continue
+        others = sorted(
+            a for a in duplicates.get(row.text_hash, ()) if a in copy_rows and a != row.article_id
+        )
+        if others:
+            out[pid] = tuple(
+                RelatedCopy(a, copy_rows[a].date, copy_rows[a].source, copy_rows[a].url) for a in others
+            )
+    return out
+
+
 def hits(
     reader: IndexReader,
     question: str,
     ids: np.ndarray,
     scores: np.ndarray,
-    shared: np.ndarray,
+    copies: Copies,
     joined: dict[int, list[int]],
     config: RetrievalConfig,
-    filters: Filters | None = None,
 ) -> list[Hit]:
     """Hits for the chosen cards (one metadata read), each merged with the passages `cards`
-    joined to it (unless other articles carry the same passage: a syndicated hit stays the shared
-    text) and given its highlight; with duplicate collapse, a hit lists those other articles
-    that `filters` (the search's) admit, with their dates, sources and urls: a copy published
-    after `as_of` is not named either.
-    `shared` marks the passages whose text more than one passage of the archive carries."""
+    joined to it, listing its syndicated `copies` (`listed_copies`), and given its highlight."""
     rows = reader.passages([*ids.tolist(), *(pid for pids in joined.values() for pid in pids)])
-    duplicates: dict[str, list[str]] = {}
-    if config.collapse_duplicates:  # ask SQLite only about texts that more than one passage carries
-        hashes = [rows[pid].text_hash for pid in ids[shared].tolist() if pid in rows]
-        duplicates = reader.duplicates(hashes) if hashes else {}
-    copied = sorted({a for ids in duplicates.values() for a in ids})
-    copy_rows = first_rows(reader, copied) if copied else {}
-    admitted = filters or Filters()
-    copy_rows = {a: row for a, row in copy_rows.items() if admitted.admits(row.date, row.source)}
     idf = corpus_idf(reader, question) if config.highlight and config.highlight_corpus_idf else None
     scorer = None
     if config.highlight and config.highlighter == "learned":
@@ -184,19 +212,18 @@ def hits(
         row = rows.get(pid)
         if row is None:
             continue
-        others = tuple(
-            sorted(a for a in duplicates.get(row.text_hash, ()) if a in copy_rows and a != row.article_id)
-        )
-        if pid in joined and not others:  # a shared passage stays as shared
+        if pid in joined:
             row = _merged(reader, row, [rows[n] for n in joined[pid] if n in rows])
         mark = ("", 0, 0)
         if config.highlight:
             h = best_sentence(question, row.text, idf=idf, spans=row.sentences, scorer=scorer)
             mark = (h.text, h.start, h.end)
-        copies = tuple(
-            RelatedCopy(a, copy_rows[a].date, copy_rows[a].source, copy_rows[a].url) for a in others
+        listed = copies.get(pid, ())
+        out.append(
+            Hit.from_row(
+                row, score, duplicates=tuple(c.article_id for c in listed), copies=listed, highlight=mark
+            )
         )
-        out.append(Hit.from_row(row, score, duplicates=others, copies=copies, highlight=mark))
     return out
 
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.service import QAService
+from tests.support.articles import SHARED_PARAGRAPH
 from tests.support.services import ClientFactory
 
 HIT_KEYS = {
@@ -93,13 +94,15 @@ def test_ask_applies_filters_and_reports_the_interpreted_window(client: TestClie
         "anchor": None,
         "clock": None,
         "filtered": True,  # the question asks for nothing but that month's news
-        "inside": 2,  # both hits are from that month
+        "inside": 1,  # the one hit is from that month
         "description": "reading 'in November 2023' as 2023-11-01 to 2023-11-30;"
         " only articles from that window",
     }
     assert body["as_of"] == LATER
-    assert {h["source"] for h in body["hits"]} == {"Azernews"}
-    assert body["hits"][0]["article_id"] == "pipeline-b"
+    # the window and source hold one article: its two passages, next to each other, are one hit
+    [hit] = body["hits"]
+    assert (hit["source"], hit["article_id"], hit["duplicates"]) == ("Azernews", "pipeline-b", [])
+    assert hit["span"][0] == 0 and hit["text"].startswith(SHARED_PARAGRAPH[:40])
 
 
 def test_relative_words_without_as_of_are_read_against_the_archives_end(client: TestClient) -> None:

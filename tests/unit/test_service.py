@@ -535,6 +535,22 @@ def test_when_few_articles_fill_k_no_text_is_shown_twice_and_cards_fill_k(
     getattr(index, "close", lambda: None)()
 
 
+@pytest.mark.parametrize("copy_day", [3, 25], ids=["copy-inside-the-filter", "copy-outside-it"])
+def test_a_syndicated_article_shows_its_text_once_too(tmp_path: Path, copy_day: int) -> None:
+    qa = build_service(tmp_path / "index", FakeEncoder(), chunking=ChunkingConfig(size=30, overlap=12))
+    north = _long_article("north", 1, "northern")
+    wire = Article("north-copy", north.title, north.text, dt.date(2024, 1, copy_day))  # the same story
+    qa.add([north, wire, *(_long_article(f"other-{n}", 20 + n, "other") for n in range(3))])
+
+    hits = qa.ask("harbour plan vote", k=6, since=dt.date(2024, 1, 1), until=dt.date(2024, 1, 3)).hits
+
+    assert len(hits) == 6
+    for a, b in itertools.combinations(hits, 2):
+        assert a.article_id != b.article_id or a.end <= b.start or b.end <= a.start, (a, b)
+    listed = {h.duplicates for h in hits}
+    assert listed == ({("north-copy",)} if copy_day == 3 else {()})  # a copy the filter admits is named
+
+
 def test_a_hit_extends_over_an_adjacent_passage_of_its_article_that_ranked_too(
     tmp_path: Path, service: QAService, articles: list[Article]
 ) -> None:

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from embeddings.backends import PassageRow
+from qa.hits import RelatedCopy
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.learned import LinearRanker
 from qa.retrieval.sentence_features import FEATURES
-from qa.retrieval.shaping import _merged, cards, choose, hits
+from qa.retrieval.shaping import _merged, cards, choose, hits, listed_copies
 
 ARTICLE = "First sentence here. Second one follows. Third closes it.\n\nA new paragraph starts. It ends."
 
@@ -52,10 +53,15 @@ def test_candidates_without_an_article_are_skipped() -> None:
 
 
 def _cards(
-    ranked: list[int], articles: list[int], chosen: list[int], shared: list[bool] | None = None
+    ranked: list[int],
+    articles: list[int],
+    chosen: list[int],
+    copies: dict[int, tuple[str, ...]] | None = None,
 ) -> tuple[list[int], dict[int, list[int]]]:
-    flags = np.array(shared if shared is not None else [False] * len(chosen), dtype=bool)
-    return cards(np.array(ranked), np.array(articles), chosen, flags)
+    listed = {
+        pid: tuple(RelatedCopy(a, None, None, None) for a in others) for pid, others in (copies or {}).items()
+    }
+    return cards(np.array(ranked), np.array(articles), chosen, listed)
 
 
 def test_a_neighbour_passed_over_above_the_last_chosen_hit_is_merged() -> None:
@@ -97,7 +103,7 @@ def test_a_neighbour_between_two_shown_passages_is_taken_in_by_neither() -> None
 
 def test_passages_chosen_to_fill_places_only_add_cards_away_from_the_others() -> None:
     def _filled(ranked: list[int], chosen: list[int]) -> tuple[list[int], dict[int, list[int]]]:
-        return cards(np.array(ranked), np.ones(len(ranked), int), chosen, np.zeros(len(chosen), bool), 2)
+        return cards(np.array(ranked), np.ones(len(ranked), int), chosen, {}, 2)
 
     # k = 2: 5 and 6 make one card, so 7 and 9 were chosen to fill the place it left: 7 only
     # lengthens that card (taken in as the neighbour it passed over), 9 is the second card
@@ -109,9 +115,15 @@ def test_passages_chosen_to_fill_places_only_add_cards_away_from_the_others() ->
 
 
 def test_a_syndicated_passage_is_a_card_of_its_own_and_takes_nothing_in() -> None:
-    # 6 carries text other articles carry too: it shows that text, not its article's around it
-    assert _cards([5, 20, 6], [1, 2, 1], [0, 1, 2], [False, False, True]) == ([0, 1, 2], {})
-    assert _cards([6, 5, 20], [1, 1, 2], [0, 2], [True, False]) == ([0, 2], {})
+    # 6 carries text article 7 carries too: it shows that text, not its article's around it
+    assert _cards([5, 20, 6], [1, 2, 1], [0, 1, 2], {6: ("seven",)}) == ([0, 1, 2], {})
+    assert _cards([6, 5, 20], [1, 1, 2], [0, 2], {6: ("seven",)}) == ([0, 2], {})
+
+
+def test_a_syndicated_articles_run_of_passages_listed_with_the_same_copies_is_one_card() -> None:
+    # a wire story whose every passage other articles carry: its neighbouring passages join
+    wire = {5: ("b", "c"), 6: ("b", "c"), 7: ("b",)}
+    assert _cards([5, 20, 6, 7], [1, 2, 1, 1], [0, 1, 2, 3], wire) == ([0, 1, 3], {5: [6]})
 
 
 def test_nothing_chosen_merges_nothing() -> None:
@@ -215,8 +227,11 @@ def _hits(shared: bool) -> list[Any]:
     rows = {10: _row(0, 0, 40), 11: _row(1, 21, 57)}
     reader = _reader(rows, copies={"h": ["a", "b", "c"]})
     config = RetrievalConfig(highlight=False)
-    ids, scores = np.array([10, 99]), np.array([0.5, 0.25])  # 99: a passage without its row
-    return hits(reader, "q", ids, scores, np.array([shared, False]), {10: [11]}, config)
+    # 10 and 11 of article "a" ranked first and second; 99 (another article) is a passage without its row
+    ranked, articles, scores = np.array([10, 11, 99]), np.array([1, 1, 2]), np.array([0.5, 0.4, 0.25])
+    copies = listed_copies(reader, ranked[[0, 2]], np.array([shared, False]), config)
+    kept, joined = cards(ranked, articles, [0, 2], copies)
+    return hits(reader, "q", ranked[kept], scores[kept], copies, joined, config)
 
 
 def test_an_unshared_hit_is_merged_with_its_neighbour() -> None:
@@ -246,9 +261,7 @@ def test_the_highlight_is_chosen_by_the_configured_highlighter(tmp_path: Path) -
 
     def highlight(**knobs: Any) -> str:
         config = RetrievalConfig(highlight_corpus_idf=False, **knobs)
-        [hit] = hits(
-            _reader({10: row}), "Who?", np.array([10]), np.array([1.0]), np.array([False]), {}, config
-        )
+        [hit] = hits(_reader({10: row}), "Who?", np.array([10]), np.array([1.0]), {}, {}, config)
         return hit.highlight
 
     assert highlight(highlighter="lexical") == "The river rose overnight."  # no match: the first
