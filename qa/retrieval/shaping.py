@@ -74,18 +74,18 @@ def cards(
     rank = {int(pid): r for r, pid in enumerate(ranked[:depth].tolist())}
     article_of = dict(zip(rank, articles[:depth].tolist(), strict=True))
     listed = {pid: frozenset(c.article_id for c in found) for pid, found in copies.items() if found}
-    members: dict[int, list[int]] = {}  # card (its first chosen passage id) -> the ids it shows
+    members: dict[int, list[int]] = {}  # card (its first chosen passage id) -> the ids it shows, in order
     owner: dict[int, int] = {}  # passage id -> its card
-    order: list[int] = []
+    place: dict[int, int] = {}  # card -> when it was made
     plain: frozenset[str] = frozenset()
 
     def next_to(pid: int) -> list[int]:
-        """The cards of `pid`'s article it touches and may join (listed with the same copies)."""
-        near = {owner[n] for n in (pid - 1, pid + 1) if n in owner}
+        """The cards of `pid`'s article it touches and may join (listed with the same copies), oldest
+        first."""
         key = listed.get(pid, plain)
-        return [
-            c for c in order if c in near and article_of[c] == article_of[pid] and listed.get(c, plain) == key
-        ]
+        near = {owner[n] for n in (pid - 1, pid + 1) if n in owner}
+        fits = [c for c in near if article_of[c] == article_of[pid] and listed.get(c, plain) == key]
+        return sorted(fits, key=place.__getitem__)
 
     def join(pid: int, near: list[int]) -> None:
         """`pid` into the first card of `near`, with the others."""
@@ -93,7 +93,6 @@ def cards(
         together = [pid, *(m for c in near for m in members[c])]
         for card in rest:
             del members[card]
-            order.remove(card)
         members[head] = sorted(together)
         owner.update(dict.fromkeys(together, head))
 
@@ -104,9 +103,8 @@ def cards(
             if n < asked:
                 join(pid, near)
             continue
-        members[pid], owner[pid] = [pid], pid
-        order.append(pid)
-    for card in list(order):
+        members[pid], owner[pid], place[pid] = [pid], pid, n
+    for card in list(members):
         if card in listed or card not in members:
             continue
         low, high = members[card][0], members[card][-1]
