@@ -146,7 +146,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
         "--examples",
         type=Path,
         help="keep the collected candidates here (.npz); read back, not collected again, when it holds"
-        " them (one collected by another command, questions or settings is refused)",
+        " them (one collected by another command, from other questions, another index or"
+        " other settings is refused)",
     )
     p.add_argument(
         "--related",
@@ -171,7 +172,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
         "--examples",
         type=Path,
         help="keep the collected sentences here (.npz); read back, not collected again, when it holds"
-        " them (one collected by another command, questions or settings is refused)",
+        " them (one collected by another command, from other questions, another index or"
+        " other settings is refused)",
     )
     p.add_argument(
         "--no-index",
@@ -191,7 +193,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
         "--examples",
         type=Path,
         help="keep the collected first hits here (.npz); read back, not collected again, when it holds"
-        " them (one collected by another command, questions or settings is refused)",
+        " them (one collected by another command, from other questions, another index or"
+        " other settings is refused)",
     )
     p.add_argument(
         "--no-index",

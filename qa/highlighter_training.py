@@ -83,7 +83,7 @@ def train_highlighter(
         cache,
         Examples.load,
         lambda: collect_sentences(qa, queries, k=k),
-        drawn_from("train-highlighter", queries_path, k=k),
+        drawn_from("train-highlighter", queries_path, qa, k=k),
     )
     about = {"data": Path(queries_path).parent.name, "questions": len(queries), "hits_per_question": k}
     model = fit(examples, l2=l2, about=about, features=FEATURES)

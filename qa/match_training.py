@@ -172,7 +172,7 @@ def train_match(
         cache,
         MatchExamples.load,
         lambda: collect_match(qa, queries, gap_days=gap_days),
-        drawn_from("train-match", queries_path, gap_days=gap_days),
+        drawn_from("train-match", queries_path, qa, gap_days=gap_days),
     )
     about = {
         "data": Path(queries_path).parent.name,

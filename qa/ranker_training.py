@@ -275,7 +275,7 @@ def train_ranker(
 
     With `cache`, the collected examples are kept there (and read back when present).
     """
-    source = drawn_from("train-ranker", queries_path)
+    source = drawn_from("train-ranker", queries_path, qa)
     examples = cached(cache, Examples.load, lambda: collect(qa, read_queries(queries_path)), source)
     about = {
         "data": Path(queries_path).parent.name,
@@ -297,12 +297,30 @@ class _Saved(Protocol):
 SavedT = TypeVar("SavedT", bound=_Saved)
 
 
-def drawn_from(command: str, queries_path: Path, **settings: object) -> str:
-    """What a `qa train-*` run collects its examples from: the command, the questions file (by
-    its sha256) and the settings that change what is collected (`cached` compares them)."""
-    digest = hashlib.sha256(Path(queries_path).read_bytes()).hexdigest()[:16]
-    named = [f"{name}={value}" for name, value in settings.items()]
-    return ", ".join([f"qa {command}", f"questions sha256:{digest}", *named])
+def drawn_from(command: str, queries_path: Path, qa: QAService, **settings: object) -> str:
+    """What a `qa train-*` run collects its examples from, part by part (`"; "`-separated): the
+    command, the questions file (its sha256), the index (its version, when that was written, its
+    counts), the retrieval settings (their sha256: they decide the candidates and the hits) and
+    the command's own `settings`. `cached` compares them.
+
+    Raises:
+        TrainingError: the questions file cannot be read.
+    """
+    try:
+        questions = hashlib.sha256(Path(queries_path).read_bytes()).hexdigest()[:16]
+    except OSError as exc:
+        raise TrainingError(f"{queries_path}: {exc.strerror or exc}") from exc
+    info = qa.reader().info
+    retrieval = hashlib.sha256(qa.retrieval.model_dump_json().encode()).hexdigest()[:16]
+    parts = [
+        f"qa {command}",
+        f"questions sha256:{questions}",
+        f"index version {info.version} written {info.created}"
+        f" ({info.articles} articles, {info.passages} passages)",
+        f"retrieval settings sha256:{retrieval}",
+        *(f"{name}={value}" for name, value in settings.items()),
+    ]
+    return "; ".join(parts)
 
 
 def cached(
@@ -326,8 +344,12 @@ def cached(
         if examples.drawn_from is None:
             _log.warning("%s: examples cached by an earlier release; taken for %s", path, source)
         elif examples.drawn_from != source:
+            then, now = examples.drawn_from.split("; "), source.split("; ")
+            differ = [f"{a!r} there, {b!r} now" for a, b in zip(then, now, strict=False) if a != b]
+            if len(then) != len(now):
+                differ.append(f"{len(then)} parts there, {len(now)} now")
             raise TrainingError(
-                f"{path} holds examples of {examples.drawn_from}, not of {source}:"
+                f"{path} holds examples collected otherwise ({'; '.join(differ)}):"
                 " delete it, or name another --examples file"
             )
         return examples
@@ -357,7 +379,7 @@ def train_related_ranker(
         cache,
         Examples.load,
         lambda: collect_related(qa.reader(), read_queries(queries_path), candidates=candidates),
-        drawn_from("train-ranker --related", queries_path, related_candidates=candidates),
+        drawn_from("train-ranker --related", queries_path, qa, related_candidates=candidates),
     )
     about = {
         "data": Path(queries_path).parent.name,

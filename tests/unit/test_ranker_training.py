@@ -159,15 +159,21 @@ def test_an_examples_cache_of_other_questions_or_another_command_is_refused(
     cache = tmp_path / "examples.npz"
     train_ranker(service, data, tmp_path / "ranker.json", cache=cache)
 
-    with pytest.raises(
-        TrainingError, match=r"examples.npz holds examples of qa train-ranker, questions sha256:"
-    ):
+    with pytest.raises(TrainingError, match=r"examples.npz holds examples collected otherwise \('questions"):
         train_ranker(service, fewer, tmp_path / "fewer.json", cache=cache)  # other questions
-    with pytest.raises(TrainingError, match="not of qa train-ranker --related"):
+    with pytest.raises(TrainingError, match="'qa train-ranker' there, 'qa train-ranker --related' now"):
         train_related_ranker(service, data, tmp_path / "related.json", cache=cache)  # another command
-    with pytest.raises(TrainingError, match="not of qa train-highlighter"):
+    with pytest.raises(TrainingError, match="'qa train-ranker' there, 'qa train-highlighter' now"):
         train_highlighter(service, data, tmp_path / "highlighter.json", cache=cache)
-    assert not (tmp_path / "fewer.json").exists() and not (tmp_path / "related.json").exists()
+    service.retrieval = RetrievalConfig(candidates=10)  # other candidates: other examples
+    try:
+        with pytest.raises(TrainingError, match=r"\('retrieval settings sha256:\w+' there"):
+            train_ranker(service, data, tmp_path / "ten.json", cache=cache)
+    finally:
+        service.retrieval = RetrievalConfig()
+    assert not any((tmp_path / name).exists() for name in ("fewer.json", "related.json", "ten.json"))
+    with pytest.raises(TrainingError, match=r"missing\.jsonl"):
+        train_ranker(service, tmp_path / "missing.jsonl", tmp_path / "missing.json", cache=cache)
 
     with np.load(cache) as saved:
         arrays = {key: saved[key] for key in ("x", "labels", "groups")}
