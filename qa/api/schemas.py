@@ -39,8 +39,9 @@ class HitOut(BaseModel):
     position: int = Field(..., description="Index within its article of the passage that ranked.")
     span: list[int] = Field(
         ...,
-        description="[start, end) of `text` in the article text: the passage, extended over an"
-        " adjacent passage of the article that ranked too (setting merge_adjacent).",
+        description="[start, end) of `text` in the article text: the passage, extended over the"
+        " neighbouring passages of the article that ranked too or were chosen with it, so that no"
+        " text of an article is shown twice (setting merge_adjacent).",
     )
     highlight: str = Field(..., description="The sentence of the passage that best answers the question.")
     highlight_span: list[int] = Field(..., description="[start, end) of the highlight in `text`.")
