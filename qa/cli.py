@@ -197,7 +197,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if hit.url:
             print(f"   {hit.url}")
     if not answer.hits:
-        print("no passages found")
+        newest = qa.newest() if args.since else None
+        late = (
+            f" (--since {args.since}: the newest article is from {newest})"
+            if newest and newest < args.since
+            else ""
+        )
+        print(f"no passages found{late}")
     elif all(h.weak for h in answer.hits):
         print("(every hit matches the question only weakly: the archive may not hold the answer)")
     return 0

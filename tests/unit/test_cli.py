@@ -173,6 +173,21 @@ def test_ask_prints_how_it_read_the_time(tmp_path: Path, capsys: pytest.CaptureF
     assert "Storm 2" in out and "Storm 0" not in out
 
 
+def test_ask_after_the_archive_ends_says_when_it_ends(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(write_feed(tmp_path / "feed.jsonl")), "--index-dir", index)[0] == 0
+
+    code, out, _ = run(capsys, "ask", "storm", "--since", "2030-01-01", "--index-dir", index)
+    assert (code, out) == (
+        0,
+        "no passages found (--since 2030-01-01: the newest article is from 2024-03-22)\n",
+    )
+    code, out, _ = run(capsys, "ask", "storm", "--source", "Nobody", "--index-dir", index)
+    assert (code, out) == (0, "no passages found\n")  # the source is what is said, on stderr
+
+
 def test_verbose_is_accepted_before_and_after_the_command() -> None:
     parser = cli._parser()
     assert parser.parse_args(["-v", "stats"]).verbose == 1
