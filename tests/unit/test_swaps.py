@@ -45,6 +45,14 @@ def _one_article_fewer(version: Path) -> None:
     db.close()
 
 
+def _other_vector_ids(version: Path) -> None:
+    stored = faiss.read_index(str(version / "vectors.faiss"))
+    ids = faiss.vector_to_array(stored.id_map).astype(np.int64)
+    other = faiss.IndexIDMap2(faiss.IndexFlatIP(stored.d))
+    other.add_with_ids(stored.index.reconstruct_n(0, stored.ntotal), ids + 1000)
+    faiss.write_index(other, str(version / "vectors.faiss"))
+
+
 def _half_the_dimensions(version: Path) -> None:
     stored = faiss.read_index(str(version / "vectors.faiss"))
     ids = faiss.vector_to_array(stored.id_map).astype(np.int64)
@@ -84,6 +92,10 @@ SWAPS: dict[str, tuple[str, Swap]] = {
     "no stemming setting": ("lexical/lexical.json", _json("lexical/lexical.json", lambda c: {})),
     # vectors without their rows: each such hit was dropped unseen and the rest answered
     "rows of one article fewer": (ROWS_FILE, _one_article_fewer),
+    # ids that fit every shape but are not those of the other parts: each was answered from
+    "column ids shifted": ("passage_days.npy", _array("passage_days.npy", lambda a: a + 10**6)),
+    "lexical ids negated": ("lexical/ids.npy", _array("lexical/ids.npy", lambda a: -a - 1)),
+    "vector ids shifted": ("vectors", _other_vector_ids),
 }
 
 

@@ -124,6 +124,10 @@ class ColumnFiles:
                 self._read[filename] = columns
         return problems
 
+    def file_ids(self) -> dict[str, np.ndarray]:
+        """The passage ids of each column file `shape_problems` found fitting, by file name."""
+        return {filename: columns[0] for filename, columns in self._read.items()}
+
     def are_current(self) -> bool:
         """Whether the columns in use agree with the rows (a check of the column files).
 

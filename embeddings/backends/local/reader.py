@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from embeddings.backends.base import (
 )
 from embeddings.backends.local.columns import ColumnFiles
 from embeddings.backends.local.integrity import file_problems, signatures
+from embeddings.backends.local.lexical import DIRNAME as LEXICAL_DIR
 from embeddings.backends.local.lexical import LexicalIndex
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
 from embeddings.backends.local.rows import MetadataStore
@@ -221,9 +223,10 @@ class LocalReader:
         """What answering from this version needs its parts to agree on, cheap enough for every open:
         the vectors' count and dimension, the rows' article and passage counts, the lexical index
         and the column files against the manifest's counts, the next passage id above every stored
-        one. One line per problem, naming the file (empty when they fit). Checksums cannot see these
-        when files were swapped together with theirs; unchecked, a question would end in a traceback
-        (or, for rows short of the vectors, be answered without the hits whose rows are gone)."""
+        one, one set of passage ids in the vectors, the lexical index and the column files
+        (`_id_problems`). One line per problem, naming the file (empty when they fit). Checksums
+        cannot see these when files were swapped together with theirs; unchecked, a question would
+        end in a traceback, or be answered from parts that do not belong together."""
         label, manifest = self.directory.name, self.manifest
         try:
             problems = []
@@ -245,9 +248,30 @@ class LocalReader:
             ids = self.lexical.ids if self.lexical is not None and not problems else np.empty(0)
             if len(ids) and int(ids.max()) >= manifest.next_passage_id:  # a write would reuse ids
                 problems.append(f"{label}/manifest.json: next passage id is not above every stored id")
-            return problems
+            return problems or [f"{label}/{line}" for line in self._id_problems()]
         except Exception as exc:  # a file that does not parse as what it should be
             return [f"{label}: unreadable while checking its shape ({type(exc).__name__})"]
+
+    def _id_problems(self) -> list[str]:
+        """Whether the vectors, the lexical index and the column files hold one set of passage ids,
+        compared by a fingerprint of each (one pass over each id array, in any order: 3 ms for a
+        million ids); the parts that differ from the most are named."""
+        parts = {"vectors": self.store.ids()}
+        if self.lexical is not None:
+            parts[f"{LEXICAL_DIR}/ids.npy"] = self.lexical.ids
+        parts |= self.column_files.file_ids()
+        prints = {name: _fingerprint(ids) for name, ids in parts.items()}
+        tally = Counter(prints.values())
+        if len(tally) == 1:
+            return []
+        (common, most), (_, next_most) = tally.most_common(2)
+        if most == next_most:  # no majority to tell which part is wrong
+            return [f"{', '.join(prints)}: their passage ids do not agree"]
+        return [
+            f"{name}: its passage ids are not those of the other parts"
+            for name, p in prints.items()
+            if p != common
+        ]
 
     def structure_problems(self) -> list[str]:
         """The invariants between the parts (counts, ids in vectors = rows = lexical, column files)."""
@@ -319,6 +343,15 @@ class LocalReader:
                 " passages)"
             )
         return problems
+
+
+def _fingerprint(ids: np.ndarray) -> tuple[int, int, int]:
+    """`(count, sum, sum of a mixing of each id)` of an id array, wrapping at 64 bits: equal for
+    equal sets of ids in any order, and unequal, but by chance, for others."""
+    ids = np.asarray(ids).astype(np.uint64, copy=False)
+    mixed = (ids * np.uint64(0x9E3779B97F4A7C15)) ^ (ids >> np.uint64(29))
+    with np.errstate(over="ignore"):
+        return len(ids), int(ids.sum(dtype=np.uint64)), int(mixed.sum(dtype=np.uint64))
 
 
 def check_version(
