@@ -116,14 +116,14 @@ def _shown(
     copies = listed(chosen)
     if not config.merge_adjacent:
         return chosen, copies, {}
-    kept, joined = shaping.cards(ranked, articles, chosen, copies, k)
+    kept, joined = shaping.cards(ranked, articles, texts, chosen, copies, k)
     if len(kept) < k and len(chosen) == k:
         every = shaping.choose(articles, texts, len(ranked), config)
         copies |= listed(every[k:])
         wanted = k
         while len(kept) < k and wanted < len(every):
             wanted = min(len(every), wanted + k - len(kept))
-            kept, joined = shaping.cards(ranked, articles, every[:wanted], copies, k)
+            kept, joined = shaping.cards(ranked, articles, texts, every[:wanted], copies, k)
     return kept, copies, joined
 
 

@@ -48,44 +48,44 @@ Copies = dict[int, tuple[RelatedCopy, ...]]  # passage id -> the other articles 
 
 
 def cards(
-    ranked: np.ndarray, articles: np.ndarray, chosen: list[int], copies: Copies, k: int | None = None
+    ranked: np.ndarray,
+    articles: np.ndarray,
+    texts: np.ndarray,
+    chosen: list[int],
+    copies: Copies,
+    k: int | None = None,
 ) -> tuple[list[int], dict[int, list[int]]]:
     """The chosen passages as the cards a user sees: `(positions, joined)`, `joined` mapping a
     card's passage id to the other passages of its article it shows with it.
 
     Passages of one article with neighbouring ids (ids are allocated in position order; `hits`
-    checks positions) overlap or touch, so they make one card, not several showing the same text:
+    checks positions) overlap or touch, so they make one card, never several showing the same text:
     - of the first `k` chosen (all when None), one next to a card of its article (an article's
       further passages, chosen when too few articles fill k, sit next to the one shown first)
       joins it, and joins two cards it sits between;
     - one chosen after them (to fill the places that joined passages left) is a card only away
       from every card of its article: it is there for new text, not to lengthen a card;
-    - then each card takes in one neighbour that shaping passed over only because its article was
-      already shown (it ranked above the last chosen passage), the better ranked of the two, unless
-      it touches another card too (cards are not joined for a passage nobody chose).
-    A card keeps the place and score of its first chosen passage. A syndicated passage (one with
-    `copies`: other articles the hit lists as carrying its text) joins only passages listed with
-    the same articles (a syndicated article's run of passages), and takes in no neighbour: its card
-    shows the text its copies share.
+    - then each card whose passages no other article carries (none has `copies`) takes in one
+      neighbour that shaping passed over only because its article was already shown (it ranked
+      above the last chosen passage), the better ranked of the two, unless it touches another
+      card too or its text is shown already (a syndicated copy of it was chosen).
+    A card keeps the place and score of its first chosen passage; `hits` lists the copies of all
+    its passages. `texts` are the candidates' text numbers (equal for equal text), as `ranked`.
     """
     if not chosen:
         return [], {}
     depth = max(chosen) + 1
     rank = {int(pid): r for r, pid in enumerate(ranked[:depth].tolist())}
     article_of = dict(zip(rank, articles[:depth].tolist(), strict=True))
-    listed = {pid: frozenset(c.article_id for c in found) for pid, found in copies.items() if found}
+    text_of = dict(zip(rank, texts[:depth].tolist(), strict=True))
     members: dict[int, list[int]] = {}  # card (its first chosen passage id) -> the ids it shows, in order
     owner: dict[int, int] = {}  # passage id -> its card
     place: dict[int, int] = {}  # card -> when it was made
-    plain: frozenset[str] = frozenset()
 
     def next_to(pid: int) -> list[int]:
-        """The cards of `pid`'s article it touches and may join (listed with the same copies), oldest
-        first."""
-        key = listed.get(pid, plain)
+        """The cards of `pid`'s article it touches, oldest first."""
         near = {owner[n] for n in (pid - 1, pid + 1) if n in owner}
-        fits = [c for c in near if article_of[c] == article_of[pid] and listed.get(c, plain) == key]
-        return sorted(fits, key=place.__getitem__)
+        return sorted((c for c in near if article_of[c] == article_of[pid]), key=place.__getitem__)
 
     def join(pid: int, near: list[int]) -> None:
         """`pid` into the first card of `near`, with the others."""
@@ -104,12 +104,20 @@ def cards(
                 join(pid, near)
             continue
         members[pid], owner[pid], place[pid] = [pid], pid, n
+    shown_texts = {text_of[m] for shown in members.values() for m in shown}
     for card in list(members):
-        if card in listed or card not in members:
+        if card not in members or any(copies.get(m) for m in members[card]):
             continue
         low, high = members[card][0], members[card][-1]
-        near = [n for n in (low - 1, high + 1) if n in rank and n not in owner]
-        near = [n for n in near if article_of[n] == article_of[card] and next_to(n) == [card]]
+        near = [
+            n
+            for n in (low - 1, high + 1)
+            if n in rank
+            and n not in owner
+            and article_of[n] == article_of[card]
+            and text_of[n] not in shown_texts
+            and next_to(n) == [card]
+        ]
         if near:
             join(min(near, key=rank.__getitem__), [card])
     kept = [c for c in chosen if int(ranked[c]) in members]
@@ -199,7 +207,8 @@ def hits(
     config: RetrievalConfig,
 ) -> list[Hit]:
     """Hits for the chosen cards (one metadata read), each merged with the passages `cards`
-    joined to it, listing its syndicated `copies` (`listed_copies`), and given its highlight."""
+    joined to it, listing the syndicated `copies` of any of them (`listed_copies`), and given its
+    highlight."""
     rows = reader.passages([*ids.tolist(), *(pid for pids in joined.values() for pid in pids)])
     idf = corpus_idf(reader, question) if config.highlight and config.highlight_corpus_idf else None
     scorer = None
@@ -216,7 +225,8 @@ def hits(
         if config.highlight:
             h = best_sentence(question, row.text, idf=idf, spans=row.sentences, scorer=scorer)
             mark = (h.text, h.start, h.end)
-        listed = copies.get(pid, ())
+        found = {c.article_id: c for m in (pid, *joined.get(pid, ())) for c in copies.get(m, ())}
+        listed = tuple(found[a] for a in sorted(found))
         out.append(
             Hit.from_row(
                 row, score, duplicates=tuple(c.article_id for c in listed), copies=listed, highlight=mark

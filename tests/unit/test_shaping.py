@@ -57,11 +57,15 @@ def _cards(
     articles: list[int],
     chosen: list[int],
     copies: dict[int, tuple[str, ...]] | None = None,
+    *,
+    texts: list[int] | None = None,
+    k: int | None = None,
 ) -> tuple[list[int], dict[int, list[int]]]:
     listed = {
         pid: tuple(RelatedCopy(a, None, None, None) for a in others) for pid, others in (copies or {}).items()
     }
-    return cards(np.array(ranked), np.array(articles), chosen, listed)
+    numbers = np.array(texts if texts is not None else ranked)  # each passage its own text by default
+    return cards(np.array(ranked), np.array(articles), numbers, chosen, listed, k)
 
 
 def test_a_neighbour_passed_over_above_the_last_chosen_hit_is_merged() -> None:
@@ -103,7 +107,7 @@ def test_a_neighbour_between_two_shown_passages_is_taken_in_by_neither() -> None
 
 def test_passages_chosen_to_fill_places_only_add_cards_away_from_the_others() -> None:
     def _filled(ranked: list[int], chosen: list[int]) -> tuple[list[int], dict[int, list[int]]]:
-        return cards(np.array(ranked), np.ones(len(ranked), int), chosen, {}, 2)
+        return _cards(ranked, [1] * len(ranked), chosen, k=2)
 
     # k = 2: 5 and 6 make one card, so 7 and 9 were chosen to fill the place it left: 7 only
     # lengthens that card (taken in as the neighbour it passed over), 9 is the second card
@@ -114,16 +118,34 @@ def test_passages_chosen_to_fill_places_only_add_cards_away_from_the_others() ->
     assert _filled([5, 6, 9, 8, 7], [0, 1, 2, 4]) == ([0, 2], {5: [6, 7]})
 
 
-def test_a_syndicated_passage_is_a_card_of_its_own_and_takes_nothing_in() -> None:
-    # 6 carries text article 7 carries too: it shows that text, not its article's around it
-    assert _cards([5, 20, 6], [1, 2, 1], [0, 1, 2], {6: ("seven",)}) == ([0, 1, 2], {})
+def test_chosen_passages_next_to_each_other_join_whatever_other_articles_carry() -> None:
+    # 6 carries text another article carries too: next to 5, it still joins its card (no text twice)
+    assert _cards([5, 20, 6], [1, 2, 1], [0, 1, 2], {6: ("seven",)}) == ([0, 1], {5: [6]})
+    # a wire story whose every passage other articles carry: one card
+    wire = {5: ("b", "c"), 6: ("b", "c"), 7: ("b",)}
+    assert _cards([5, 20, 6, 7], [1, 2, 1, 1], [0, 1, 2, 3], wire) == ([0, 1], {5: [6, 7]})
+
+
+def test_a_card_with_a_syndicated_passage_takes_in_no_neighbour() -> None:
+    # 5 ranked second, passed over: the card of 6 shows the text its copies carry, no more
     assert _cards([6, 5, 20], [1, 1, 2], [0, 2], {6: ("seven",)}) == ([0, 2], {})
 
 
-def test_a_syndicated_articles_run_of_passages_listed_with_the_same_copies_is_one_card() -> None:
-    # a wire story whose every passage other articles carry: its neighbouring passages join
-    wire = {5: ("b", "c"), 6: ("b", "c"), 7: ("b",)}
-    assert _cards([5, 20, 6, 7], [1, 2, 1, 1], [0, 1, 2, 3], wire) == ([0, 1, 3], {5: [6]})
+def test_a_syndicated_passage_chosen_beyond_k_next_to_a_card_is_no_card() -> None:
+    # k = 2: 5 and 6 join, 7 (carried by another article too) would only show the end of their text again
+    # (it is taken in as the neighbour the card passed over: its text shows once, its copies listed)
+    assert _cards([5, 6, 7, 12], [1, 1, 1, 1], [0, 1, 2, 3], {7: ("b",)}, k=2) == ([0, 3], {5: [6, 7]})
+
+
+def test_a_neighbour_touching_another_card_is_not_taken_in_whatever_that_card_is() -> None:
+    assert _cards([5, 6, 20, 7], [1, 1, 2, 1], [0, 2, 3], {7: ("b",)}) == ([0, 2, 3], {})
+
+
+def test_a_neighbour_whose_text_another_articles_hit_shows_is_not_taken_in() -> None:
+    # 6 was collapsed into 20 (the same text, article 2): taken into 5's card it would show twice
+    found = _cards([5, 20, 6, 30], [1, 2, 1, 3], [0, 1, 3], texts=[50, 60, 60, 70])
+    assert found == ([0, 1, 3], {})
+    assert _cards([5, 20, 6, 30], [1, 2, 1, 3], [0, 1, 3], texts=[50, 60, 61, 70]) == ([0, 1, 3], {5: [6]})
 
 
 def test_nothing_chosen_merges_nothing() -> None:
@@ -230,7 +252,7 @@ def _hits(shared: bool) -> list[Any]:
     # 10 and 11 of article "a" ranked first and second; 99 (another article) is a passage without its row
     ranked, articles, scores = np.array([10, 11, 99]), np.array([1, 1, 2]), np.array([0.5, 0.4, 0.25])
     copies = listed_copies(reader, ranked[[0, 2]], np.array([shared, False]), config)
-    kept, joined = cards(ranked, articles, [0, 2], copies)
+    kept, joined = cards(ranked, articles, np.array([1, 2, 3]), [0, 2], copies)
     return hits(reader, "q", ranked[kept], scores[kept], copies, joined, config)
 
 

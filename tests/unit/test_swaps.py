@@ -13,12 +13,15 @@ import numpy as np
 import pytest
 
 from embeddings.articles import Article
+from embeddings.backends.local.columns import DAYS_FILENAME, GROUPS_FILENAME, POSITIONS_FILENAME
 from embeddings.backends.local.rows import FILENAME as ROWS_FILE
+from embeddings.backends.local.versions import MANIFEST, Manifest
 from embeddings.errors import IndexCorruptError
 from qa import cli
 from qa.service import QAService
 from tests.support.damage import live_version, resign
-from tests.support.services import ClientFactory
+from tests.support.fakes import FakeEncoder
+from tests.support.services import ClientFactory, build_service
 
 Swap = Callable[[Path], None]  # rewrites one file of a version (then re-signed)
 
@@ -148,6 +151,34 @@ def test_qa_ask_check_and_the_api_refuse_a_swap_without_a_traceback(
     assert client.post("/ask", json={"question": "metro station"}).status_code == 503
     assert client.get("/articles/pipeline-a/related").status_code == 503
     assert client.get("/health").json()["status"] == "damaged"
+
+
+@pytest.mark.parametrize("columns", [True, False], ids=["five-parts", "without-column-files"])
+def test_ids_that_disagree_are_judged_by_the_rows_and_repair_rebuilds_the_wrong_part(
+    service: QAService, fake_encoder: FakeEncoder, columns: bool
+) -> None:
+    intact = [h.article_id for h in service.ask("metro station").hits]
+    version = live_version(service.backend.root)  # type: ignore[attr-defined]
+    if not columns:  # as written before column files: two parts, a tie without a referee
+        for name in (DAYS_FILENAME, GROUPS_FILENAME, POSITIONS_FILENAME):
+            (version / name).unlink()
+        manifest = Manifest.read(version)
+        files = {k: v for k, v in (manifest.files or {}).items() if not k.startswith("passage_")}
+        record = {k: getattr(manifest, k) for k in Manifest.__slots__} | {"files": files}
+        (version / MANIFEST).write_text(Manifest(**record).to_json())  # type: ignore[arg-type]
+    _array("lexical/ids.npy", lambda a: -a - 1)(version)
+    resign(version, "lexical/ids.npy")
+    reopened = build_service(service.backend.root, fake_encoder)  # type: ignore[attr-defined]
+
+    with pytest.raises(IndexCorruptError) as caught:
+        reopened.ask("metro station")
+    assert caught.value.problems == (
+        f"{version.name}/lexical/ids.npy: its passage ids are not those of the rows",
+    )
+    assert any("lexical" in line for line in reopened.repair())  # found in review: it rebuilt the vectors
+    assert [
+        h.article_id for h in build_service(service.backend.root, fake_encoder).ask("metro station").hits
+    ] == intact  # type: ignore[attr-defined]
 
 
 def test_a_manifest_that_would_reuse_passage_ids_is_refused(service: QAService) -> None:
