@@ -21,10 +21,11 @@ class Hit:
     """One answer passage, with where and when its article was published.
 
     `text` is `article.text[start:end]`: the ranked passage (the `position`-th of its article),
-    or that passage extended over an adjacent one that ranked too. `highlight` is the sentence of
-    `text` that best answers the question, at `text[highlight_start:highlight_end]`;
-    `duplicates` lists other articles carrying the same passage (syndicated copies collapsed into
-    this hit), and `copies` the same articles with their dates, sources and urls. `match` is
+    or that passage extended over the neighbouring passages of its article that ranked too or
+    were chosen with it (`shaping.cards`). `highlight` is the sentence of `text` that best answers
+    the question, at `text[highlight_start:highlight_end]`; `duplicates` lists other articles
+    carrying a passage of the hit word for word (syndicated copies collapsed into it), and
+    `copies` the same articles with their dates, sources and urls. `match` is
     the probability that the passage is what an archive holding the story answers with
     (`qa.retrieval.match`), and `weak` whether that is below the model's threshold of a weak match.
     """

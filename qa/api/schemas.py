@@ -45,7 +45,9 @@ class HitOut(BaseModel):
     )
     highlight: str = Field(..., description="The sentence of the passage that best answers the question.")
     highlight_span: list[int] = Field(..., description="[start, end) of the highlight in `text`.")
-    duplicates: list[str] = Field(..., description="Other articles carrying the same passage (syndication).")
+    duplicates: list[str] = Field(
+        ..., description="Other articles carrying a passage of this hit word for word (syndication)."
+    )
     copies: list[RelatedCopyOut] = Field(
         ..., description="The same articles as `duplicates`, with their dates, sources and urls."
     )
