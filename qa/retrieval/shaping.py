@@ -119,7 +119,9 @@ def cards(
             and next_to(n) == [card]
         ]
         if near:
-            join(min(near, key=rank.__getitem__), [card])
+            taken = min(near, key=rank.__getitem__)
+            join(taken, [card])
+            shown_texts.add(text_of[taken])
     kept = [c for c in chosen if int(ranked[c]) in members]
     joined = {card: [m for m in shown if m != card] for card, shown in members.items()}
     return kept, {card: others for card, others in joined.items() if others}

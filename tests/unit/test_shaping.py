@@ -9,11 +9,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from embeddings.backends import PassageRow
+from embeddings.backends import Filters, PassageRow
 from qa.hits import RelatedCopy
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.learned import LinearRanker
+from qa.retrieval.pipeline import _shown
 from qa.retrieval.sentence_features import FEATURES
 from qa.retrieval.shaping import _merged, cards, choose, hits, listed_copies
 
@@ -146,6 +149,8 @@ def test_a_neighbour_whose_text_another_articles_hit_shows_is_not_taken_in() -> 
     found = _cards([5, 20, 6, 30], [1, 2, 1, 3], [0, 1, 3], texts=[50, 60, 60, 70])
     assert found == ([0, 1, 3], {})
     assert _cards([5, 20, 6, 30], [1, 2, 1, 3], [0, 1, 3], texts=[50, 60, 61, 70]) == ([0, 1, 3], {5: [6]})
+    # two cards whose passed-over neighbours carry one text: the first takes it in, not both
+    assert _cards([5, 6, 21, 20], [1, 1, 2, 2], [0, 3], texts=[50, 99, 99, 60]) == ([0, 3], {5: [6]})
 
 
 def test_nothing_chosen_merges_nothing() -> None:
@@ -288,3 +293,77 @@ def test_the_highlight_is_chosen_by_the_configured_highlighter(tmp_path: Path) -
 
     assert highlight(highlighter="lexical") == "The river rose overnight."  # no match: the first
     assert highlight(highlighter_path=tmp_path / "last.json") == "The bridge closed at noon."
+
+
+# --- the cards of whole answers, over random archives ------------------------------------------
+
+
+class _Archive:
+    """A reader over passages with ids in position order per article, some texts carried by
+    other articles too: what `pipeline._shown` asks of a backend."""
+
+    def __init__(self, articles: list[int], texts: list[int]) -> None:
+        self.article_of = articles  # by passage id
+        self.text_of = texts
+
+    def text_copies(self, texts: np.ndarray) -> np.ndarray:
+        return np.array([self.text_of.count(t) for t in texts.tolist()], dtype=np.int64)
+
+    def passages(self, ids: list[int]) -> dict[int, Any]:
+        def row(pid: int) -> SimpleNamespace:
+            article, text = f"a{self.article_of[pid]}", str(self.text_of[pid])
+            return SimpleNamespace(text_hash=text, article_id=article, date=None, source=None, url=None)
+
+        return {pid: row(pid) for pid in ids}
+
+    def duplicates(self, hashes: list[str]) -> dict[str, list[str]]:
+        pairs = list(zip(self.article_of, self.text_of, strict=True))
+        carriers = {h: sorted({f"a{a}" for a, t in pairs if str(t) == h}) for h in hashes}
+        return {h: found for h, found in carriers.items() if len(found) > 1}
+
+    def articles_passages(self, article_ids: list[str]) -> dict[str, np.ndarray]:
+        return {a: np.array([self.article_of.index(int(a[1:]))]) for a in article_ids}
+
+
+@st.composite
+def _answers(draw: st.DrawFn) -> tuple[_Archive, np.ndarray, int, int]:
+    sizes = draw(st.lists(st.integers(1, 10), min_size=1, max_size=4))
+    articles = [a for a, size in enumerate(sizes) for _ in range(size)]
+    texts = list(range(len(articles)))
+    for pid in range(len(articles)):  # some passages carry another one's text word for word
+        if draw(st.integers(0, 7)) == 0:
+            texts[pid] = texts[draw(st.integers(0, len(articles) - 1))]
+    ranked = np.array(draw(st.permutations(range(len(articles)))), dtype=np.int64)
+    return _Archive(articles, texts), ranked, draw(st.integers(1, 8)), draw(st.integers(1, 2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_answers())
+def test_an_answer_never_shows_text_twice_and_shows_every_passage_chosen_first(
+    answer: tuple[_Archive, np.ndarray, int, int],
+) -> None:
+    archive, ranked, k, per_article = answer
+    articles = np.array([archive.article_of[p] for p in ranked.tolist()])
+    texts = np.array([archive.text_of[p] for p in ranked.tolist()])
+    config = RetrievalConfig(max_per_article=per_article)
+
+    kept, _, joined = _shown(archive, ranked, articles, texts, k, config, Filters())  # type: ignore[arg-type]
+
+    assert len(kept) <= k
+    shown = {int(ranked[c]): sorted([int(ranked[c]), *joined.get(int(ranked[c]), [])]) for c in kept}
+    owner = {pid: card for card, members in shown.items() for pid in members}
+    for members in shown.values():  # a card: a run of one article's passages
+        assert members == list(range(members[0], members[-1] + 1))
+        assert len({archive.article_of[p] for p in members}) == 1
+    for pid, card in owner.items():  # cards of one article neither overlap nor touch
+        if pid + 1 in owner and archive.article_of[pid + 1] == archive.article_of[pid]:
+            assert owner[pid + 1] == card
+    shown_texts = [archive.text_of[p] for p in owner]
+    assert len(shown_texts) == len(set(shown_texts))  # a syndicated text once
+    first = choose(articles, texts, k, config)
+    assert {int(ranked[c]) for c in first} <= set(owner)  # the k chosen first are all shown
+    if len(kept) < k:  # places left: nothing further down could have filled one
+        for c in choose(articles, texts, len(ranked), config)[len(first) :]:
+            pid, article = int(ranked[c]), archive.article_of[int(ranked[c])]
+            near = [n for n in (pid - 1, pid + 1) if n in owner and archive.article_of[n] == article]
+            assert pid in owner or near, pid
