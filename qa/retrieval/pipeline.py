@@ -113,9 +113,10 @@ def _shown(
         return shaping.listed_copies(reader, ranked[positions], shared, config, filters)
 
     chosen = shaping.choose(articles, texts, k, config)
-    copies = listed(chosen)
     if not config.merge_adjacent:
-        return chosen, copies, {}
+        return chosen, listed(chosen), {}
+    # the neighbours a card may take in are looked up with the chosen: a hit lists their copies too
+    copies = listed(chosen + _neighbours(ranked, chosen))
     kept, joined = shaping.cards(ranked, articles, texts, chosen, copies, k)
     if len(kept) < k and len(chosen) == k:
         every = shaping.choose(articles, texts, len(ranked), config)
@@ -124,7 +125,21 @@ def _shown(
         while len(kept) < k and wanted < len(every):
             wanted = min(len(every), wanted + k - len(kept))
             kept, joined = shaping.cards(ranked, articles, texts, every[:wanted], copies, k)
+        # a neighbour taken in by a card of these rounds may be one collapse passed over: look it up
+        at = {int(pid): p for p, pid in enumerate(ranked.tolist())}
+        looked = set(chosen) | set(_neighbours(ranked, chosen)) | set(every)
+        unseen = [at[m] for ms in joined.values() for m in ms if at[m] not in looked]
+        if unseen:
+            copies |= listed(unseen)
     return kept, copies, joined
+
+
+def _neighbours(ranked: np.ndarray, chosen: list[int]) -> list[int]:
+    """Positions above the last chosen passage of the ids next to a chosen one, not chosen themselves."""
+    depth = max(chosen, default=-1) + 1
+    taken = set(chosen)
+    ids = {int(ranked[c]) for c in chosen}
+    return [p for p in range(depth) if p not in taken and {int(ranked[p]) - 1, int(ranked[p]) + 1} & ids]
 
 
 def candidate_features(
