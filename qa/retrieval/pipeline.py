@@ -108,9 +108,16 @@ def _shown(
     down fill the places left, until k cards or the candidates run out. `choose` gives the same
     first k whatever it is asked for beyond them, so the rest is chosen and looked up once."""
 
+    looked: set[int] = set()  # passage ids whose copies are looked up
+
     def listed(positions: list[int]) -> shaping.Copies:
-        shared = reader.text_copies(texts[positions]) > 1
-        return shaping.listed_copies(reader, ranked[positions], shared, config, filters)
+        """The copies of the passages at `positions` not looked up yet."""
+        fresh = [p for p in positions if int(ranked[p]) not in looked]
+        looked.update(int(ranked[p]) for p in fresh)
+        if not fresh:
+            return {}
+        shared = reader.text_copies(texts[fresh]) > 1
+        return shaping.listed_copies(reader, ranked[fresh], shared, config, filters)
 
     chosen = shaping.choose(articles, texts, k, config)
     if not config.merge_adjacent:
@@ -125,12 +132,9 @@ def _shown(
         while len(kept) < k and wanted < len(every):
             wanted = min(len(every), wanted + k - len(kept))
             kept, joined = shaping.cards(ranked, articles, texts, every[:wanted], copies, k)
-        # a neighbour taken in by a card of these rounds may be one collapse passed over: look it up
-        at = {int(pid): p for p, pid in enumerate(ranked.tolist())}
-        looked = set(chosen) | set(_neighbours(ranked, chosen)) | set(every)
-        unseen = [at[m] for ms in joined.values() for m in ms if at[m] not in looked]
-        if unseen:
-            copies |= listed(unseen)
+    # a neighbour taken in by a card of those rounds may be one collapse passed over: look it up
+    if unseen := {m for members in joined.values() for m in members} - looked:
+        copies |= listed([p for p, pid in enumerate(ranked.tolist()) if pid in unseen])
     return kept, copies, joined
 
 
