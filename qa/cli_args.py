@@ -139,69 +139,53 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
         "train-ranker",
         "fit the learned ranking on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with gold_ids)",
     )
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--out", type=Path, default=None, help="ranker file (default: the shipped one)")
-    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
-    p.add_argument(
-        "--examples",
-        type=Path,
-        help="keep the collected candidates here (.npz); read back, not collected again, when it holds"
-        " them (one collected by another command, from other questions, another index or"
-        " other settings is refused)",
-    )
+    _fitting(p, "ranker file", "candidates")
     p.add_argument(
         "--related",
         action="store_true",
         help="fit the related-articles ranker (articles sharing a question's gold ids) instead",
     )
-    p.add_argument(
-        "--no-index",
-        action="store_true",
-        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
-    )
+    _no_index(p)
 
     p = command(
         "train-highlighter",
         "fit the learned highlight on a question set (DATA_DIR: corpus.jsonl + queries.jsonl with answers)",
     )
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--out", type=Path, default=None, help="highlighter file (default: the shipped one)")
-    p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
     p.add_argument("-k", type=int, default=10, help="hits per question whose sentences are learned from")
-    p.add_argument(
-        "--examples",
-        type=Path,
-        help="keep the collected sentences here (.npz); read back, not collected again, when it holds"
-        " them (one collected by another command, from other questions, another index or"
-        " other settings is refused)",
-    )
-    p.add_argument(
-        "--no-index",
-        action="store_true",
-        help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
-    )
+    _fitting(p, "highlighter file", "sentences")
+    _no_index(p)
 
     p = command(
         "train-match",
         "fit the model of how well a hit matches on a question set (DATA_DIR: corpus.jsonl +"
         " queries.jsonl with gold_ids, answers and dates)",
     )
+    _fitting(p, "match model file", "first hits")
+    _no_index(p)
+    return parser
+
+
+def _fitting(p: argparse.ArgumentParser, fitted: str, collected: str) -> None:
+    """The arguments every `qa train-*` command takes: the question set, where the fitted file goes,
+    its L2 strength, and a cache of the examples it collects."""
     p.add_argument("data_dir", type=Path)
-    p.add_argument("--out", type=Path, default=None, help="match model file (default: the shipped one)")
+    p.add_argument("--out", type=Path, default=None, help=f"{fitted} (default: the shipped one)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
     p.add_argument(
         "--examples",
         type=Path,
-        help="keep the collected first hits here (.npz); read back, not collected again, when it holds"
+        help=f"keep the collected {collected} here (.npz); read back, not collected again, when it holds"
         " them (one collected by another command, from other questions, another index or"
         " other settings is refused)",
     )
+
+
+def _no_index(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-index",
         action="store_true",
         help="use the index as it is (do not add DATA_DIR/corpus.jsonl first)",
     )
-    return parser
 
 
 def _version() -> str:
