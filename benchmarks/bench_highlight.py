@@ -13,7 +13,6 @@ other jobs on a shared machine count less); asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import split_parser
 from embeddings.text import split_sentences
 from qa.retrieval.highlight import best_sentence
 from qa.retrieval.highlighter import load_highlighter
@@ -74,11 +74,7 @@ def run(data_dir: Path, index_dir: Path, k: int, rounds: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("data_dir", type=Path)
-    parser.add_argument("--index-dir", type=Path, required=True)
+    parser = split_parser(__doc__)
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json", type=Path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -33,6 +34,15 @@ class BenchPassage:
 
     article_id: str
     text: str
+
+
+def split_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The command line of a study over one split and its index: `DATA_DIR --index-dir DIR`, the
+    module's docstring as its help; the caller adds its own options."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--index-dir", type=Path, required=True)
+    return parser
 
 
 def load_corpus(data_dir: Path) -> list[dict[str, Any]]:

@@ -14,7 +14,6 @@ candidate passage's own text, not the merged hit) of `lam = 0` and each cell's d
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import load_queries
+from benchmarks.common import load_queries, split_parser
 from qa.retrieval.rerankers import RerankInput
 from qa.service import open_service
 from qa.settings import Settings
@@ -115,11 +114,7 @@ def measure(queries: list[dict[str, Any]], ranked: list[Ranked | None], lam: flo
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("data_dir", type=Path)
-    parser.add_argument("--index-dir", type=Path, required=True)
+    parser = split_parser(__doc__)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     queries, ranked = collect(args.data_dir, args.index_dir)

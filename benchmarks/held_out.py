@@ -19,7 +19,6 @@ different model, say), and adds each configuration's paired difference to its na
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import statistics
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import paired_bootstrap, per_query_scores, read_jsonl, write_results
+from benchmarks.common import paired_bootstrap, per_query_scores, read_jsonl, split_parser, write_results
 from qa.evaluation import score
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService, open_service
@@ -187,11 +186,7 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("data_dir", type=Path)
-    parser.add_argument("--index-dir", type=Path, required=True)
+    parser = split_parser(__doc__)
     parser.add_argument("--refs", type=Path, help="folder of the references' results (score.py format)")
     parser.add_argument(
         "--configs", default=",".join(CONFIGS), help=f"comma-separated, of: {', '.join(CONFIGS)}"

@@ -14,7 +14,6 @@ measuring the match: p50 of `ask` with it over p50 without, interleaved.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import time
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import load_queries
+from benchmarks.common import load_queries, split_parser
 from qa.match_training import GAP_DAYS, collect_match
 from qa.retrieval.match import load_match
 from qa.service import open_service
@@ -131,11 +130,7 @@ def _timing(unmatched: Any, matched: Any, questions: list[str], repeats: int) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("data_dir", type=Path)
-    parser.add_argument("--index-dir", type=Path, required=True)
+    parser = split_parser(__doc__)
     parser.add_argument("--match", type=Path, help="a match model file (default: the shipped one)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)

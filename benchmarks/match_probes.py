@@ -16,7 +16,6 @@ below the level where 1 % of the held ones fall (the `weak` rule).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import zlib
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.common import split_parser
 from benchmarks.match_eval import auc
 from qa.match_training import GAP_DAYS, MatchExamples, fit_match
 from qa.ranker_training import read_queries
@@ -101,11 +101,7 @@ def study(x: np.ndarray, held: np.ndarray, numbers: np.ndarray, texts: list[str]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("data_dir", type=Path)
-    parser.add_argument("--index-dir", type=Path, required=True)
+    parser = split_parser(__doc__)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     base = Settings(index_dir=args.index_dir)

@@ -9,14 +9,12 @@ and `learned` (columns, copies, features, the linear model). Prints p50 and p95 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import time
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import load_queries
+from benchmarks.common import load_queries, split_parser
 from embeddings.backends import Filters
 from qa.retrieval import ranking
 from qa.retrieval.config import RetrievalConfig
@@ -29,11 +27,7 @@ from qa.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("data_dir", type=Path)
-    parser.add_argument("--index-dir", type=Path, required=True)
+    parser = split_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     queries = load_queries(args.data_dir)
