@@ -178,7 +178,7 @@ def train_match(
         "data": Path(queries_path).parent.name,
         "questions": len(queries),
         "gap_days": gap_days,
-        **drawn_with(examples.encoder),  # the cosines are this model's (`match.fits`)
+        **drawn_with(examples.encoder),  # the cosines are this model's (`learned.fits_encoder`)
     }
     model = fit_match(examples, l2=l2, about=about)
     model.save(out)

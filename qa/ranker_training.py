@@ -276,10 +276,11 @@ def train_ranker(
     With `cache`, the collected examples are kept there (and read back when present).
     """
     source = drawn_from("train-ranker", queries_path, qa)
-    examples = cached(cache, Examples.load, lambda: collect(qa, read_queries(queries_path)), source)
+    queries = read_queries(queries_path)
+    examples = cached(cache, Examples.load, lambda: collect(qa, queries), source)
     about = {
         "data": Path(queries_path).parent.name,
-        "questions": len(read_queries(queries_path)),
+        "questions": len(queries),
         **drawn_with(examples.encoder),
     }
     ranker = fit(examples, l2=l2, about=about)
@@ -334,12 +335,10 @@ def cached(
         TrainingError: the cache holds the examples of other questions, settings or another
             command (fitting on them would give a file that says it was fitted on these).
     """
-    if cache is None:
-        return replace(collect(), drawn_from=source)  # type: ignore[type-var]
-    path = Path(cache)
-    if path.suffix != ".npz":
+    path = None if cache is None else Path(cache)
+    if path is not None and path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
-    if path.is_file():
+    if path is not None and path.is_file():
         examples = load(path)
         if examples.drawn_from is None:
             _log.warning("%s: examples cached by an earlier release; taken for %s", path, source)
@@ -354,7 +353,8 @@ def cached(
             )
         return examples
     examples = replace(collect(), drawn_from=source)  # type: ignore[type-var]
-    examples.save(path)
+    if path is not None:
+        examples.save(path)
     return examples
 
 

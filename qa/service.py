@@ -479,7 +479,7 @@ def load_model_files(config: RetrievalConfig) -> list[LearnedFile]:
 
 def warn_unfitted(files: Sequence[LearnedFile], encoder: str) -> None:
     """Log, for each of `files` fitted on another model's vectors than `encoder`'s, what to refit.
-    (The match model also leaves every `match` null then: `match.fits`.)"""
+    (The match model also leaves every `match` null then: `learned.fits_encoder`.)"""
     for file in files:
         if not fits_encoder(file.about, encoder):
             where = "the package's" if file.path is None else str(file.path) + ":"

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.backends import IndexReader
-from qa.retrieval.learned import RankerError, fits_encoder
+from qa.retrieval.learned import RankerError
 
 SHIPPED = Path(__file__).with_name("match.json")
 MATCH_FEATURES: tuple[str, ...] = ("dense", "coverage", "bigrams")
@@ -97,13 +97,6 @@ def read_match(path: Path) -> MatchModel:
     if not 0.0 <= weak_below <= 1.0:
         raise RankerError(f"match model {path}: weak_below {weak_below} is not a probability")
     return MatchModel(*arrays, bias=bias, weak_below=weak_below, about=dict(data.get("about") or {}))
-
-
-def fits(model: MatchModel, encoder: str) -> bool:
-    """Whether `model` was fitted on vectors of the model behind `encoder` (an index's encoder
-    identity, `name@hash:runtime`; the runtime does not matter). Cosines differ from one model to
-    another, so another model's hits are left unmeasured rather than called weak or not wrongly."""
-    return fits_encoder(model.about, encoder)
 
 
 @lru_cache(maxsize=8)

@@ -13,7 +13,7 @@ from qa.retrieval import match, ranking, shaping
 from qa.retrieval.config import RetrievalConfig
 from qa.retrieval.features import QueryFacts, candidate_ids, features
 from qa.retrieval.fusion import fuse
-from qa.retrieval.learned import load_ranker
+from qa.retrieval.learned import fits_encoder, load_ranker
 from qa.retrieval.ranking import Window
 from qa.retrieval.rerankers import Reranker, RerankInput, keep_order
 
@@ -85,7 +85,7 @@ def retrieve(
     if not config.match or not found or reader.idf([]) is None:  # no lexical index: no overlap
         return found
     model = match.load_match(config.match_path)
-    if not match.fits(model, reader.info.encoder):
+    if not fits_encoder(model.about, reader.info.encoder):  # another model's cosines: left unmeasured
         return found
     shown = np.array([h.passage_id for h in found], dtype=np.int64)
     words = match_words if match_words is not None else question
