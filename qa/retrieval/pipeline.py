@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from embeddings.backends import Candidates, Columns, Filters, IndexReader
+from embeddings.backends import Candidates, Columns, Filters, IndexReader, PassageRow
 from qa.hits import Hit
 from qa.retrieval import match, ranking, shaping
 from qa.retrieval.config import RetrievalConfig
@@ -80,8 +80,11 @@ def retrieve(
         scores = reranker(RerankInput(question, vector, ids, scores, columns, reader))
     order = np.lexsort((ids, -scores))
     ranked, articles, texts = ids[order], columns.articles[order], columns.texts[order]
-    chosen, copies, joined = _shown(reader, ranked, articles, texts, k, config, filters)
-    found = shaping.hits(reader, question, ranked[chosen], scores[order][chosen], copies, joined, config)
+    rows: dict[int, PassageRow] = {}  # read once, for the copies and the hits
+    chosen, copies, joined = _shown(reader, ranked, articles, texts, k, config, filters, rows)
+    found = shaping.hits(
+        reader, question, ranked[chosen], scores[order][chosen], copies, joined, config, rows
+    )
     if not config.match or not found or reader.idf([]) is None:  # no lexical index: no overlap
         return found
     model = match.load_match(config.match_path)
@@ -102,11 +105,14 @@ def _shown(
     k: int,
     config: RetrievalConfig,
     filters: Filters,
+    rows: dict[int, PassageRow] | None = None,
 ) -> tuple[list[int], shaping.Copies, dict[int, list[int]]]:
     """`(positions, copies, joined)` of the k cards to show, best first (`shaping.choose`, then
     `shaping.cards`): when neighbouring passages of an article make one card, passages further
     down fill the places left, until k cards or the candidates run out. `choose` gives the same
-    first k whatever it is asked for beyond them, so the rest is chosen and looked up once."""
+    first k whatever it is asked for beyond them, so the rest is chosen and looked up once. Where
+    copies are looked up, the rows of every passage of that call are read into `rows` at once, for
+    `shaping.hits`, which then reads none of them again."""
 
     looked: set[int] = set()  # passage ids whose copies are looked up
 
@@ -117,7 +123,9 @@ def _shown(
         if not fresh:
             return {}
         shared = reader.text_copies(texts[fresh]) > 1
-        return shaping.listed_copies(reader, ranked[fresh], shared, config, filters)
+        if rows is not None and config.collapse_duplicates and shared.any():
+            shaping.read_rows(reader, ranked[fresh].tolist(), rows)  # all of them: the hits need most
+        return shaping.listed_copies(reader, ranked[fresh], shared, config, filters, rows)
 
     chosen = shaping.choose(articles, texts, k, config)
     if not config.merge_adjacent:

@@ -155,6 +155,16 @@ def _merged(reader: IndexReader, row: PassageRow, others: Sequence[PassageRow]) 
     return replace(row, text=text, start=start, end=end, sentences=spans)
 
 
+def read_rows(
+    reader: IndexReader, pids: Sequence[int], rows: dict[int, PassageRow] | None
+) -> dict[int, PassageRow]:
+    """The rows of `pids`: those `rows` holds, the rest read in one call (and kept in `rows`)."""
+    held = {} if rows is None else rows
+    if missing := [pid for pid in pids if pid not in held]:
+        held.update(reader.passages(missing))
+    return held
+
+
 def first_rows(reader: IndexReader, article_ids: Sequence[str]) -> dict[str, PassageRow]:
     """Each given article's first passage row (its date, source, url), in two reads; an article
     with no passages is left out."""
@@ -169,16 +179,17 @@ def listed_copies(
     shared: np.ndarray,
     config: RetrievalConfig,
     filters: Filters | None = None,
+    rows: dict[int, PassageRow] | None = None,
 ) -> Copies:
     """The syndicated copies a hit lists, for each of `ids` that has some: the other articles
     carrying its text that `filters` (the search's) admit, with their dates, sources and urls (a
     copy published after `as_of` is not named either); none without duplicate collapse.
     `shared` marks the passages whose text more than one passage of the archive carries: only
-    those are looked up (a read of their rows, one of the copies' first rows)."""
+    those are looked up (their rows, from `rows` when it holds them, and the copies' first rows)."""
     if not config.collapse_duplicates or not shared.any():
         return {}
     pids = ids[shared].tolist()
-    rows = reader.passages(pids)
+    rows = read_rows(reader, pids, rows)
     hashes = [rows[pid].text_hash for pid in pids if pid in rows]
     duplicates = reader.duplicates(hashes) if hashes else {}
     copied = sorted({a for ids in duplicates.values() for a in ids})
@@ -207,11 +218,12 @@ def hits(
     copies: Copies,
     joined: dict[int, list[int]],
     config: RetrievalConfig,
+    rows: dict[int, PassageRow] | None = None,
 ) -> list[Hit]:
-    """Hits for the chosen cards (one metadata read), each merged with the passages `cards`
-    joined to it, listing the syndicated `copies` of any of them (`listed_copies`), and given its
-    highlight."""
-    rows = reader.passages([*ids.tolist(), *(pid for pids in joined.values() for pid in pids)])
+    """Hits for the chosen cards (one metadata read, of the rows `rows` does not hold yet), each
+    merged with the passages `cards` joined to it, listing the syndicated `copies` of any of them
+    (`listed_copies`), and given its highlight."""
+    rows = read_rows(reader, [*ids.tolist(), *(pid for pids in joined.values() for pid in pids)], rows)
     idf = corpus_idf(reader, question) if config.highlight and config.highlight_corpus_idf else None
     scorer = None
     if config.highlight and config.highlighter == "learned":
