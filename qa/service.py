@@ -42,7 +42,7 @@ from qa.retrieval import (
 )
 from qa.retrieval.features import QueryFacts, asks_present
 from qa.retrieval.highlighter import load_highlighter
-from qa.retrieval.learned import fits_encoder, fitted_encoder, load_ranker, load_related_ranker
+from qa.retrieval.learned import fits_encoder, fitted_encoder, load_ranker, load_related_ranker, model_of
 from qa.retrieval.pipeline import candidate_features
 from qa.retrieval.query import without_time
 from qa.retrieval.ranking import inside
@@ -492,7 +492,7 @@ def warn_unfitted(files: Sequence[LearnedFile], encoder: str) -> None:
                 where,
                 name,
                 fitted_encoder(file.about),
-                encoder.split(":")[0],
+                model_of(encoder),
                 effect,
                 file.refit,
             )

@@ -109,7 +109,7 @@ def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str)
 def fitted_encoder(about: Mapping[str, Any]) -> str | None:
     """The model (`name@fingerprint`) whose vectors a learned file was fitted on, where its
     `about` records one (files fitted before 7 December 2026 record none)."""
-    return _model(str(about.get("encoder") or "")) or None
+    return model_of(str(about.get("encoder") or "")) or None
 
 
 def fits_encoder(about: Mapping[str, Any], encoder: str) -> bool:
@@ -119,10 +119,10 @@ def fits_encoder(about: Mapping[str, Any], encoder: str) -> bool:
     fingerprint decides (it hashes the model's weights and configuration; the name is only its
     folder's, and the runtime does not matter). A file that records no model is taken to fit."""
     fitted = fitted_encoder(about)
-    return fitted is None or _fingerprint(fitted) == _fingerprint(_model(encoder))
+    return fitted is None or _fingerprint(fitted) == _fingerprint(model_of(encoder))
 
 
-def _model(identity: str) -> str:
+def model_of(identity: str) -> str:
     """`name@fingerprint` of an encoder identity `name@fingerprint:runtime` (a name may hold colons)."""
     return identity.rpartition(":")[0] if "@" in identity.rpartition(":")[0] else identity
 

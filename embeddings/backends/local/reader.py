@@ -235,7 +235,7 @@ class LocalReader:
                 problems.append(
                     f"{label}/vectors: {len(self.store)} vectors, manifest: {manifest.passages} passages"
                 )
-            articles, passages = self.rows.counts()  # 1 ms warm for 41k passages: SQLite counts an index
+            articles, passages = self.rows.counts()  # 0.16 ms warm at 41k passages: SQLite counts an index
             if (articles, passages) != (manifest.articles, manifest.passages):
                 problems.append(
                     f"{label}/{ROWS_FILE}: {articles} articles / {passages} passages,"
