@@ -129,7 +129,8 @@ def test_a_question_typed_and_entered_shows_the_answers_as_cards(visit: Visit, s
     top, hit = shown[0], expected[0]  # type: ignore[index]
     assert (top["title"], top["date"], top["source"]) == (hit["title"], "2023-11-01", "News.Az")
     assert top["mark"] == hit["highlight"] and "Munir" in top["mark"]
-    assert top["passage"] == hit["text"]  # the highlight sits inside its whole passage
+    # the highlight sits inside its passage (a long one folded around it, the next test)
+    assert top["passage"].removeprefix("… ").removesuffix(" …") in hit["text"]
     assert page.text_content("#status") == f"5 answers, as of {api(server, question=MUNIR)['as_of']}."
     assert f"question={MUNIR.split()[0]}" in page.url  # the address can be shared and reloaded
 
@@ -171,7 +172,12 @@ def test_results_are_reachable_with_the_keyboard(visit: Visit) -> None:
             break
     else:
         pytest.fail("30 presses of Tab never reached the results")
-    page.keyboard.press("Enter")  # the first focusable thing of a seed card: its related articles
+    # the first focusable thing of the top seed card (two neighbouring passages, folded): its fold
+    assert page.evaluate("document.activeElement.className") == "more"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results .card >> nth=0 >> button.more[aria-expanded=true]")
+    page.keyboard.press("Tab")  # then its related articles
+    page.keyboard.press("Enter")
     page.wait_for_selector("#results .card >> nth=0 >> .related-list li")
 
 
@@ -557,3 +563,67 @@ def test_the_banner_says_when_time_words_count_back_from_the_archives_last_day(
 
     assert read is not None and read["clock"] == "archive"  # type: ignore[index]
     assert f"counted back from {read['anchor']}, the archive's last day" in banner  # type: ignore[index]
+
+
+# --- long hits -------------------------------------------------------------------------------------
+
+
+def test_a_long_hit_is_folded_around_its_answer_and_unfolds(visit: Visit, server: str) -> None:
+    # k=10 over the seeds: too few articles to fill ten places, so an article's neighbouring
+    # passages come back as one hit, longer than any one passage (`QA_MERGE_ADJACENT`)
+    hits = api(server, question=MUNIR, k=10)["hits"]
+    long = [n for n, h in enumerate(hits) if len(h["text"]) > 1500]  # type: ignore[index,union-attr]
+    assert long, "the seeds should give a merged hit longer than the fold"
+    page = visit.open(f"/?question={MUNIR}&k=10")
+    page.wait_for_selector("#results .card")
+    card = page.locator("#results .card").nth(long[0])
+    hit = hits[long[0]]  # type: ignore[index]
+    text, button = card.locator(".passage"), card.locator("button.more")
+    folded = text.text_content() or ""
+
+    assert len(folded) < len(hit["text"]) and hit["highlight"] in folded  # the answer stays in view
+    assert card.locator(".passage mark").text_content() == hit["highlight"]
+    assert button.get_attribute("aria-expanded") == "false"
+    assert button.get_attribute("aria-controls") == text.get_attribute("id")
+    assert button.text_content() == f"Show all {len(hit['text'].split())} words"
+    button.click()
+    assert text.text_content() == hit["text"] and button.get_attribute("aria-expanded") == "true"
+    assert card.locator(".passage mark").text_content() == hit["highlight"]
+    assert button.text_content() == "Show less"
+    button.click()
+    assert text.text_content() == folded and button.get_attribute("aria-expanded") == "false"
+    short = [n for n, h in enumerate(hits) if len(h["text"]) <= 1500]  # type: ignore[index,union-attr]
+    for n in short:  # a hit of one passage is shown whole, without a button
+        assert page.locator("#results .card").nth(n).locator("button.more").count() == 0
+
+
+def excerpt(page: Page, text: str, start: int, end: int) -> str:
+    """The page's fold of `text` with the mark at `[start, end)` (code points), as shown."""
+    lo, hi = page.evaluate(
+        "async ([path, text, start, end]) => (await import(path)).excerpt(Array.from(text), start, end)",
+        ["./static/page.js", text, start, end],
+    )
+    return text[lo:hi]
+
+
+def test_the_fold_keeps_whole_sentences_and_never_cuts_the_mark(visit: Visit) -> None:
+    page = visit.open()
+    sentences = [f"Sentence number {n} says something about the harbour." for n in range(60)]
+    text = " ".join(sentences)  # 3,000 characters or so
+    assert excerpt(page, text[:1400], 0, 50) == text[:1400]  # short enough: whole
+    for n in (0, 5, 30, 59):  # the mark at the start, early, in the middle, last
+        start = text.index(sentences[n])
+        end = start + len(sentences[n])
+        shown = excerpt(page, text, start, end)
+        assert sentences[n] in shown and len(shown) < len(text)
+        assert shown.startswith("Sentence number") and shown.rstrip().endswith("harbour.")
+        assert text.index(shown) <= start and len(shown) <= 1300 + (end - start)
+    long_mark = text[100:2600]  # a mark longer than the excerpt is shown whole
+    assert long_mark in excerpt(page, text, 100, 2600)
+    run_on = "word " * 700  # no sentence ends: cut at a word
+    shown = excerpt(page, run_on, 0, 0)
+    assert shown.endswith("word") and 800 <= len(shown) <= 1000
+    paragraphs = "\n".join(f"Paragraph {n} line" for n in range(200))
+    start = paragraphs.index("Paragraph 150 line")
+    shown = excerpt(page, paragraphs, start, start + 18)
+    assert shown.startswith("Paragraph ") and "Paragraph 150 line" in shown

@@ -311,7 +311,7 @@ function card(hit, n) {
         weak(hit) ? " · " : null,
         weak(hit) ? el("span", { class: "weak" }, "weak match") : null,
       ),
-      passage(hit),
+      ...passage(hit, `hit-${n}-text`),
       hit.copies.length ? copies(hit.copies) : null,
       toggle,
       related,
@@ -319,20 +319,93 @@ function card(hit, n) {
   );
 }
 
-/** The passage with its answering sentence marked; spans count code points, as Python does. */
-function passage(hit) {
-  const [start, end] = hit.highlight_span;
+/** The passage with its answering sentence marked; spans count code points, as Python does. A
+ * long one (neighbouring passages of an article shown as one hit) is folded to an excerpt around
+ * the marked sentence, with a button that shows the whole text and folds it again. */
+function passage(hit, id) {
   const chars = Array.from(hit.text);
-  if (!hit.highlight || !(0 <= start && start < end && end <= chars.length)) {
-    return el("p", { class: "passage" }, hit.text);
+  const [start, end] = hit.highlight_span ?? [0, 0];
+  const marked = Boolean(hit.highlight) && 0 <= start && start < end && end <= chars.length;
+  const [from, to] = marked ? [start, end] : [0, 0];
+  const text = el("p", { class: "passage", id });
+  const show = (lo, hi) =>
+    text.replaceChildren(
+      lo > 0 ? "… " : "",
+      chars.slice(lo, from).join(""),
+      to > from ? el("mark", {}, chars.slice(from, to).join("")) : "",
+      hi < chars.length ? `${chars.slice(Math.max(from, to), hi).join("").trimEnd()} …` : chars.slice(Math.max(from, to)).join(""),
+    );
+  const [lo, hi] = excerpt(chars, from, to);
+  if (lo === 0 && hi === chars.length) {
+    show(0, chars.length);
+    return [text];
   }
-  return el(
-    "p",
-    { class: "passage" },
-    chars.slice(0, start).join(""),
-    el("mark", {}, chars.slice(start, end).join("")),
-    chars.slice(end).join(""),
-  );
+  const words = hit.text.split(/\s+/).filter(Boolean).length;
+  const more = `Show all ${NUMBER.format(words)} words`;
+  const button = el("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": id }, more);
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    if (open) show(0, chars.length);
+    else show(lo, hi);
+    button.setAttribute("aria-expanded", String(open));
+    button.textContent = open ? "Show less" : more;
+  });
+  show(lo, hi);
+  return [text, button];
+}
+
+const NUMBER = new Intl.NumberFormat("en"); // made once: a toLocaleString call makes one each time
+const FOLD_AT = 1500; // code points: longer than one passage of the chunker, so only merged hits fold
+const EXCERPT = 900; // about what is shown of a folded one
+const BEFORE = 300; // at most this much before the marked sentence
+
+/** `[lo, hi)` of `chars` to show folded: whole sentences from up to BEFORE before the mark
+ * `[from, to)` to about EXCERPT in all, never cutting the mark; the whole text when short. */
+export function excerpt(chars, from, to) {
+  if (chars.length <= FOLD_AT) return [0, chars.length];
+  const starts = sentenceStarts(chars);
+  const lo = from <= BEFORE ? 0 : starts.find((s) => s >= from - BEFORE && s <= from) ?? from;
+  const wanted = Math.max(to, lo + EXCERPT);
+  let hi = starts.find((s) => s >= wanted) ?? chars.length;
+  if (hi > wanted + BEFORE) {
+    // a long sentence runs past: end before it, or cut it at a word when that leaves too little
+    const before = starts.findLast((s) => s > to && s < wanted);
+    hi = before !== undefined && before >= lo + EXCERPT / 2 ? before : wordEnd(chars, wanted, to);
+  }
+  if (chars.length - hi < BEFORE) hi = chars.length; // not worth hiding a short tail
+  return [lo, hi];
+}
+
+/** Where a sentence or a paragraph begins in `chars` (code point offsets, ascending, 0 and the
+ * length included): the first non-space after a line break, or after a sentence's end (.!? and
+ * any closing quotes or brackets) and a space. */
+function sentenceStarts(chars) {
+  const starts = [0];
+  let ended = false; // a sentence's end (or a line break) seen, its space not yet
+  let spaced = false; // and the space after it
+  for (let i = 0; i < chars.length; i += 1) {
+    const c = chars[i];
+    if (space(c)) {
+      if (ended || c === "\n") [ended, spaced] = [true, true];
+    } else if (spaced) {
+      starts.push(i);
+      [ended, spaced] = [ENDS.has(c), false];
+    } else if (ENDS.has(c)) ended = true;
+    else if (!(ended && CLOSERS.has(c))) ended = false;
+  }
+  starts.push(chars.length);
+  return starts;
+}
+
+const ENDS = new Set(".!?");
+const CLOSERS = new Set("\"'”’)]");
+const space = (c) => c.trim() === ""; // what `\s` matches, without a regex per character
+
+/** The end of the word at `at` (a space after it), never before `floor`. */
+function wordEnd(chars, at, floor) {
+  let hi = Math.max(at, floor);
+  while (hi < chars.length && !space(chars[hi])) hi += 1;
+  return hi;
 }
 
 /** Syndicated copies: their source and date, linked (no request needed). */
