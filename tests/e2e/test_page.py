@@ -8,6 +8,7 @@ aborted, and each test asserts there were none.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -251,6 +252,7 @@ def test_as_of_can_be_set_to_the_archives_last_day(visit: Visit) -> None:
 
     assert page.input_value("#as_of") == "2024-03-21" == page.text_content("#newest")
     assert page.text_content("#status").endswith("as of 2024-03-21.")
+    assert page.text_content("#active") == " (1 set)"  # said in the folded filters' summary too
 
 
 def test_related_articles_open_in_place_and_close_again(visit: Visit, server: str) -> None:
@@ -514,6 +516,15 @@ def test_a_bad_date_in_the_address_is_a_message(visit: Visit) -> None:
     assert page.text_content("#error") == "Since: “2024-13-45” is not a date (YYYY-MM-DD)."
 
 
+@pytest.mark.parametrize("k", ["abc", "7.5", "0", "101", "-3"])
+def test_a_bad_number_of_passages_in_the_address_is_a_message(visit: Visit, k: str) -> None:
+    page = visit.open(f"/?question=metro&k={k}")
+    page.wait_for_selector("#error:not([hidden])")
+
+    assert page.text_content("#error") == f"Passages: “{k}” is not a whole number from 1 to 100."
+    assert cards(page) == []  # nothing asked with another number than the link's
+
+
 # --- phone width, docs ---------------------------------------------------------------------------
 
 
@@ -623,7 +634,59 @@ def test_the_fold_keeps_whole_sentences_and_never_cuts_the_mark(visit: Visit) ->
     run_on = "word " * 700  # no sentence ends: cut at a word
     shown = excerpt(page, run_on, 0, 0)
     assert shown.endswith("word") and 800 <= len(shown) <= 1000
+    run_on = " ".join(f"word{n}" for n in range(600))  # no sentence: a word's start before the mark
+    start = run_on.index("word400 ")
+    shown = excerpt(page, run_on, start, start + 7)
+    assert shown.startswith("word") and 100 <= run_on.index("word400 ") - run_on.index(shown) <= 150
+    cjk = "港口预算" * 1000  # neither sentences nor spaces: cut at characters, still bounded
+    shown = excerpt(page, cjk, 2000, 2010)
+    assert cjk[2000:2010] in shown and len(shown) <= 1000
     paragraphs = "\n".join(f"Paragraph {n} line" for n in range(200))
     start = paragraphs.index("Paragraph 150 line")
     shown = excerpt(page, paragraphs, start, start + 18)
     assert shown.startswith("Paragraph ") and "Paragraph 150 line" in shown
+
+
+def fulfil(answer: dict[str, object], route: object) -> None:
+    route.fulfill(json=answer)  # type: ignore[attr-defined]
+
+
+def made_up(text: str, start: int, end: int, **fields: object) -> dict[str, object]:
+    """An answer of one hit with `text`, marked at `[start, end)` (code points), for `page.route`."""
+    hit = {
+        "text": text, "score": 1.0, "article_id": "a1", "title": "T", "date": "2024-01-01", "source": "S",
+        "url": None, "position": 0, "span": [0, len(text)], "highlight": text[start:end],
+        "highlight_span": [start, end], "duplicates": [], "copies": [], "match": 0.9, "weak": False,
+    } | fields  # fmt: skip
+    return {"question": "q", "as_of": "2024-02-01", "interpreted": None, "unknown_sources": [], "hits": [hit]}
+
+
+def test_a_right_to_left_passage_keeps_its_direction(visit: Visit) -> None:
+    text = " ".join(["اجتمع المجلس يوم الثلاثاء لمناقشة ميزانية الميناء."] * 60)
+    visit.context.route("**/search?*", lambda route: route.fulfill(json=made_up(text, 0, 50)))
+    page = visit.ask("rtl")
+    passage = page.locator("#results .passage").first
+
+    assert passage.get_attribute("dir") == "auto"
+    assert passage.evaluate("p => getComputedStyle(p).direction") == "rtl"
+
+
+def test_text_without_spaces_folds_around_its_mark_and_counts_characters(visit: Visit) -> None:
+    text = "市议会周二再次开会讨论港口预算。居民对新桥附近的交通表示担忧。" * 150  # 4,650 characters
+    start = text.index("居民", 3000)
+    visit.context.route("**/search?*", lambda route: route.fulfill(json=made_up(text, start, start + 15)))
+    page = visit.ask("zh")
+    shown = (page.text_content("#results .passage") or "").removeprefix("… ").removesuffix(" …")
+
+    assert text[start : start + 15] in shown and len(shown) < 1300  # folded, with the mark
+    assert text.index(shown) < start and shown.startswith("市")  # sentences before it, from a start
+    assert page.text_content("#results button.more") == "Show all 4,650 characters"
+
+
+def test_a_relative_url_is_not_made_a_link_to_this_server(visit: Visit) -> None:
+    for url in ("story.html", "//elsewhere.example/x", "/articles/a1"):
+        visit.context.route("**/search?*", functools.partial(fulfil, made_up("Short.", 0, 6, url=url)))
+        page = visit.ask(f"where {url}")
+        page.wait_for_selector("#status:has-text('1 answer')")
+        assert cards(page)[0]["link"] is None, url
+        visit.context.unroute("**/search?*")

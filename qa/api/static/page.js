@@ -27,11 +27,12 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** The url when it is a web address; anything else (e.g. `javascript:`) is not made a link. */
+/** The url when it is an absolute web address; anything else (`javascript:`, `story.html`) is not
+ * made a link. */
 function webUrl(url) {
   if (!url) return null;
   try {
-    const parsed = new URL(url, document.baseURI);
+    const parsed = new URL(url); // no base: a relative url would point at this server, not the article
     return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
   } catch {
     return null;
@@ -121,7 +122,10 @@ function showActive() {
 function fillForm(params) {
   const problems = [];
   question.value = params.get("question") || params.get("q") || ""; // `q`: the API's older name
-  input("k").value = params.get("k") || "5";
+  const k = params.get("k") || "5";
+  const whole = /^[0-9]+$/.test(k) && 1 <= Number(k) && Number(k) <= 100;
+  input("k").value = whole ? String(Number(k)) : "5";
+  if (!whole) problems.push(`Passages: “${k}” is not a whole number from 1 to 100.`);
   for (const [name, label] of Object.entries(DATES)) {
     const given = params.get(name) || "";
     input(name).value = given;
@@ -327,7 +331,7 @@ function passage(hit, id) {
   const [start, end] = hit.highlight_span ?? [0, 0];
   const marked = Boolean(hit.highlight) && 0 <= start && start < end && end <= chars.length;
   const [from, to] = marked ? [start, end] : [0, 0];
-  const text = el("p", { class: "passage", id });
+  const text = el("p", { class: "passage", id, dir: "auto" }); // right-to-left text keeps its direction
   const show = (lo, hi) =>
     text.replaceChildren(
       lo > 0 ? "… " : "",
@@ -341,7 +345,10 @@ function passage(hit, id) {
     return [text];
   }
   const words = hit.text.split(/\s+/).filter(Boolean).length;
-  const more = `Show all ${NUMBER.format(words)} words`;
+  const more = // text written without spaces (Chinese, Japanese) is counted in characters
+    words >= chars.length / 20
+      ? `Show all ${NUMBER.format(words)} words`
+      : `Show all ${NUMBER.format(chars.length)} characters`;
   const button = el("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": id }, more);
   button.addEventListener("click", () => {
     const open = button.getAttribute("aria-expanded") !== "true";
@@ -360,52 +367,64 @@ const EXCERPT = 900; // about what is shown of a folded one
 const BEFORE = 300; // at most this much before the marked sentence
 
 /** `[lo, hi)` of `chars` to show folded: whole sentences from up to BEFORE before the mark
- * `[from, to)` to about EXCERPT in all, never cutting the mark; the whole text when short. */
+ * `[from, to)` to about EXCERPT in all, never cutting the mark; the whole text when short. Where
+ * no sentence begins or ends near enough, it is cut at a word (a character in text without spaces). */
 export function excerpt(chars, from, to) {
   if (chars.length <= FOLD_AT) return [0, chars.length];
   const starts = sentenceStarts(chars);
-  const lo = from <= BEFORE ? 0 : starts.find((s) => s >= from - BEFORE && s <= from) ?? from;
+  const lo =
+    from <= BEFORE ? 0 : starts.find((s) => s >= from - BEFORE && s <= from) ?? wordStart(chars, from - BEFORE / 2, from);
   const wanted = Math.max(to, lo + EXCERPT);
   let hi = starts.find((s) => s >= wanted) ?? chars.length;
   if (hi > wanted + BEFORE) {
     // a long sentence runs past: end before it, or cut it at a word when that leaves too little
     const before = starts.findLast((s) => s > to && s < wanted);
-    hi = before !== undefined && before >= lo + EXCERPT / 2 ? before : wordEnd(chars, wanted, to);
+    hi = before !== undefined && before >= lo + EXCERPT / 2 ? before : wordEnd(chars, wanted);
   }
   if (chars.length - hi < BEFORE) hi = chars.length; // not worth hiding a short tail
   return [lo, hi];
 }
 
+const ENDS = new Set(".!?");
+const WIDE_ENDS = new Set("。！？"); // a sentence's end that needs no space after it
+const CLOSERS = new Set("\"'”’)]」』）");
+const space = (c) => c.trim() === ""; // what `\s` matches, without a regex per character
+const WORD = 40; // a "word" longer than this (text without spaces) is cut where it is
+
 /** Where a sentence or a paragraph begins in `chars` (code point offsets, ascending, 0 and the
- * length included): the first non-space after a line break, or after a sentence's end (.!? and
- * any closing quotes or brackets) and a space. */
+ * length included): the first non-space after a line break, after a sentence's end (.!? and any
+ * closing quotes or brackets) and a space, or right after 。！？ and their closing quotes. */
 function sentenceStarts(chars) {
   const starts = [0];
-  let ended = false; // a sentence's end (or a line break) seen, its space not yet
+  let ended = false; // a sentence's end (or a line break) seen
   let spaced = false; // and the space after it
+  let wide = false; // a 。！？ end: the next character begins a sentence, space or none
   for (let i = 0; i < chars.length; i += 1) {
     const c = chars[i];
     if (space(c)) {
       if (ended || c === "\n") [ended, spaced] = [true, true];
-    } else if (spaced) {
-      starts.push(i);
-      [ended, spaced] = [ENDS.has(c), false];
-    } else if (ENDS.has(c)) ended = true;
-    else if (!(ended && CLOSERS.has(c))) ended = false;
+      continue;
+    }
+    if (ended && !spaced && CLOSERS.has(c)) continue; // a closing quote after the end
+    if (spaced || wide) starts.push(i);
+    spaced = false;
+    wide = WIDE_ENDS.has(c);
+    ended = wide || ENDS.has(c);
   }
   starts.push(chars.length);
   return starts;
 }
 
-const ENDS = new Set(".!?");
-const CLOSERS = new Set("\"'”’)]");
-const space = (c) => c.trim() === ""; // what `\s` matches, without a regex per character
+/** The start of the word at or after `at`, before `ceiling`; `at` itself in a word too long. */
+function wordStart(chars, at, ceiling) {
+  for (let lo = at; lo < Math.min(ceiling, at + WORD); lo += 1) if (space(chars[lo - 1])) return lo;
+  return at;
+}
 
-/** The end of the word at `at` (a space after it), never before `floor`. */
-function wordEnd(chars, at, floor) {
-  let hi = Math.max(at, floor);
-  while (hi < chars.length && !space(chars[hi])) hi += 1;
-  return hi;
+/** The end of the word at `at` (where a space follows); `at` itself in a word too long. */
+function wordEnd(chars, at) {
+  for (let hi = at; hi < Math.min(chars.length, at + WORD); hi += 1) if (space(chars[hi])) return hi;
+  return Math.min(at, chars.length);
 }
 
 /** Syndicated copies: their source and date, linked (no request needed). */
@@ -487,6 +506,7 @@ async function loadArchive() {
     input("archive-end").hidden = false;
     input("use-newest").addEventListener("click", () => {
       input("as_of").value = archive.newest;
+      showActive();
       if (question.value.trim()) form.requestSubmit();
     });
   }
