@@ -28,6 +28,16 @@ class Article:
     url: str | None = None
     path: str | None = None
 
+    def __post_init__(self) -> None:
+        # As scripts build them: a `datetime` is its day (rows keep days), an empty source or url
+        # is none. Anything else of the wrong type is `article_problem`'s to refuse.
+        if isinstance(self.date, dt.datetime):
+            object.__setattr__(self, "date", self.date.date())
+        for name in ("source", "url"):
+            value = getattr(self, name)
+            if isinstance(value, str) and not value.strip():
+                object.__setattr__(self, name, None)
+
     def to_record(self) -> dict[str, str | None]:
         """The JSON record form (`id, title, text, date, source, url`) the readers and API accept."""
         return {
@@ -76,10 +86,29 @@ def id_problem(article_id: str) -> str | None:
     return None
 
 
-def article_problem(article: Article) -> str | None:
-    """Why `article` cannot be indexed as it is (None when it can): a bad id or a field that is not text."""
+def article_problem(article: Article, max_chars: int | None = None) -> str | None:
+    """Why `article` cannot be indexed as it is (None when it can): a field of the wrong type, a
+    bad id, an empty title or text, text over `max_chars`, a field that is not text."""
+    if not isinstance(article.id, str):
+        return f"id is not a string (got {type(article.id).__name__})"
     if (problem := id_problem(article.id)) is not None:
         return problem
+    for name in ("title", "text"):
+        value = getattr(article, name)
+        if not isinstance(value, str):
+            return f"{name} is not a string (got {type(value).__name__})"
+        if not value or value.isspace():
+            return f"{name} is empty"
+    if "\x00" in article.text:
+        return "text contains NUL characters"
+    if max_chars is not None and len(article.text) > max_chars:
+        return f"text longer than {max_chars} characters ({len(article.text)})"
+    if article.date is not None and not isinstance(article.date, dt.date):
+        return f"date is not a datetime.date (got {type(article.date).__name__} {article.date!r})"
+    for name in ("source", "url"):
+        value = getattr(article, name)
+        if value is not None and not isinstance(value, str):
+            return f"{name} is not a string (got {type(value).__name__})"
     fields = {"title": article.title, "text": article.text, "source": article.source, "url": article.url}
     bad = [name for name, value in fields.items() if value is not None and not is_text(value)]
     if bad:

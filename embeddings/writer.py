@@ -49,6 +49,7 @@ class IndexReport:
     unchanged: int = 0
     deleted: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)  # ids given again after their first: not written
     passages_embedded: int = 0
     passages_reused: int = 0
     version: int | None = None
@@ -104,8 +105,10 @@ class Indexer:
         lock_timeout: float = 600.0,
         progress: ProgressMode = "off",
         commit_every: int = 5000,
+        max_article_chars: int | None = None,
     ) -> None:
         self.backend, self.encoder, self.chunking = backend, encoder, chunking
+        self.max_article_chars = max_article_chars  # longer texts are refused (None: any length)
         self.title_context, self.lock_timeout, self.progress = title_context, lock_timeout, progress
         self.commit_every = commit_every  # passages embedded between published versions (0: at the end)
 
@@ -127,7 +130,8 @@ class Indexer:
         on_progress: Callable[[int], None] | None = None,
         total: int | None = None,
     ) -> IndexReport:
-        """Add or replace articles; of several with one id, the first is written.
+        """Add or replace articles; of several with one id, the first is written (the others'
+        ids are in the report's `repeated`).
 
         With `prune`, indexed articles absent from `articles` are deleted (a callable is asked
         once every article has been read: a reader that skipped a malformed record can say no,
@@ -255,13 +259,17 @@ class Indexer:
         if not batch:
             return None
         for article in batch:
-            if (problem := article_problem(article)) is not None:
+            if not isinstance(article, Article):  # e.g. a record dict from a script
+                raise InvalidArticleError("articles", f"not an Article (got {type(article).__name__})")
+            if (problem := article_problem(article, self.max_article_chars)) is not None:
                 raise InvalidArticleError(f"article {article.id!r}", problem)
         first = []  # of several articles with one id, the first (`qa index` reports the others)
         for article in batch:
             if article.id not in seen:
                 seen.add(article.id)
                 first.append(article)
+            else:
+                report.repeated.append(article.id)
         batch = first
         hashes = {a.id: self.content_hash(a) for a in batch}
         stored = txn.content_hashes([a.id for a in batch])

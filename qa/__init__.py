@@ -1,6 +1,7 @@
 """Question answering over a news archive: retrieval, the Python API, HTTP API and CLI."""
 
 from embeddings.articles import Article
+from embeddings.errors import ArticleNotFoundError, InvalidArticleError, InvalidRequestError, QAError
 from embeddings.readers import parse_record
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.service import QAService, open_service
@@ -9,7 +10,11 @@ from qa.settings import Settings
 __all__ = [
     "Answer",
     "Article",
+    "ArticleNotFoundError",
     "Hit",
+    "InvalidArticleError",
+    "InvalidRequestError",
+    "QAError",
     "QAService",
     "RelatedArticle",
     "Settings",

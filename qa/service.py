@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ from qa.retrieval.query import without_time
 from qa.retrieval.ranking import inside
 from qa.retrieval.related import related_and_copies
 from qa.settings import Settings
-from qa.validation import check_dates, check_k, check_question, check_text
+from qa.validation import check_date, check_dates, check_k, check_many, check_question, check_text
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,8 @@ class QAService:
 
     Args:
         index: the backend holding the index, or a directory for the `local` backend.
-        max_k, max_question_chars: limits every caller (Python, CLI, HTTP) is held to.
+        max_k, max_question_chars, max_article_chars: limits every caller (Python, CLI, HTTP) is
+            held to.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class QAService:
         progress: ProgressMode = "off",
         max_k: int = 100,
         max_question_chars: int = 1000,
+        max_article_chars: int | None = 2_000_000,
     ) -> None:
         self.backend: Backend = (
             create_backend("local", root=Path(index)) if isinstance(index, (str, Path)) else index
@@ -95,6 +97,7 @@ class QAService:
             title_context=title_context,
             lock_timeout=lock_timeout,
             progress=progress,
+            max_article_chars=max_article_chars,
         )
         self._reader: IndexReader | None = None
         self._current: str | None = None
@@ -203,15 +206,15 @@ class QAService:
         (`Answer.interpreted` says which).
 
         Raises:
-            InvalidRequestError: an empty or too long question, k out of range, since after until.
+            InvalidRequestError: an empty or too long question, k out of range, since after until,
+                an argument of the wrong type (one string for `sources`, a string for a date).
         """
         question = check_question(question, self.max_question_chars)
         check_k(k, self.max_k)
-        check_dates(since, until)
-        for source in sources or ():
-            check_text(source, "a source")
+        since, until = check_dates(since, until)
+        as_of = check_date(as_of, "as_of")
         # Names as a form sends them: spaces around one are not part of it, an empty one asks nothing.
-        sources = [s.strip() for s in sources or () if s.strip()]
+        sources = [s.strip() for s in check_many(sources, "sources") if s.strip()]
         reader = self.reader()
         request = self._request(reader, question, since, until, sources, as_of, interpret)
         hits = retrieve(reader, k=k, config=self.retrieval, reranker=self.reranker, **request.arguments)
@@ -297,7 +300,7 @@ class QAService:
         """Answer many questions; their embeddings are computed in one batch. A question the
         service refuses is named by its place (`questions[3]: question must not be empty`)."""
         checked = []
-        for n, question in enumerate(questions):
+        for n, question in enumerate(check_many(questions, "questions")):
             try:
                 checked.append(check_question(question, self.max_question_chars))
             except InvalidRequestError as exc:
@@ -389,14 +392,17 @@ class QAService:
         `total`, the number of articles when known (`embeddings.readers.count_articles`), gives
         the progress bar its percentage and ETA.
         """
+        if isinstance(articles, (Article, str, bytes, Mapping)):
+            got = type(articles).__name__
+            raise InvalidRequestError(f"articles must be an iterable of Article, got one {got}")
         report = self.indexer.upsert(articles, prune=prune, rebuild=rebuild, total=total)
         self._refresh()
         return report
 
     def delete(self, ids: Sequence[str]) -> IndexReport:
-        for article_id in ids:
-            check_text(article_id, "an article id")
-        report = self.indexer.delete(ids)
+        """Remove articles by id (a list: one string on its own is refused, not read as its
+        characters); unknown ids are listed in the report's `missing`."""
+        report = self.indexer.delete(check_many(ids, "ids"))
         self._refresh()
         return report
 
@@ -530,5 +536,6 @@ def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QASer
         lock_timeout=settings.lock_timeout,
         progress=progress,
         max_k=settings.max_k,
+        max_article_chars=settings.max_article_chars,
         max_question_chars=settings.max_question_chars,
     )

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -34,7 +34,9 @@ def is_loopback(host: str) -> bool:
 class Settings(BaseSettings):
     """Every knob of the service. Build with `Settings()` (environment) or `Settings(**mapping)`."""
 
-    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+    # A misspelt keyword (`Settings(recency_wieght=0)`) is an error, not a knob silently left as
+    # it was; environment variables are read field by field, so other QA_ names are not refused.
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="forbid")
 
     index_dir: Path = Field(Path(".qa-index"), description="Index directory (QA_INDEX_DIR).")
     model_dir: Path | None = Field(None, description="Local sentence-transformers model; default: bundled.")
@@ -165,6 +167,16 @@ class Settings(BaseSettings):
         """Retrieval knobs given flat (`Settings.model_validate({"recency_weight": 0})`) go into
         `retrieval`; knobs given there take precedence. (`Settings(...)` nests each source first.)"""
         return nest_retrieval(data) if isinstance(data, dict) else data
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_within_size(cls, value: int, info: ValidationInfo) -> int:
+        """Checked with the rest of the configuration (a usage error, exit 2), not when the
+        first article is chunked."""
+        size = info.data.get("chunk_size")
+        if size is not None and value >= size:
+            raise ValueError(f"the overlap ({value}) must be smaller than the chunk size ({size})")
+        return value
 
     def backend_options(self) -> dict[str, object]:
         """The keyword options of the configured backend (see `embeddings.backends`)."""

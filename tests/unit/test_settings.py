@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from qa.cli import main
 from qa.retrieval.config import RetrievalConfig
 from qa.settings import Settings
 
@@ -192,3 +193,23 @@ def test_backend_options_copy_the_store_options() -> None:
 
 def test_another_backend_gets_no_local_options() -> None:
     assert Settings(backend="elsewhere").backend_options() == {}
+
+
+def test_a_misspelt_keyword_is_an_error_not_ignored() -> None:
+    with pytest.raises(ValidationError, match="recency_wieght"):
+        Settings(recency_wieght=0)
+    with pytest.raises(ValidationError, match="index_dri"):
+        Settings(index_dri="x")
+
+
+def test_an_unknown_qa_variable_is_not_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_SOMETHING_ELSE", "1")  # another tool's, or an old release's
+    assert Settings().index_dir == Path(".qa-index")
+
+
+def test_an_overlap_as_long_as_the_chunk_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match=r"overlap \(40\) must be smaller than the chunk size \(40\)"):
+        Settings(chunk_size=40, chunk_overlap=40)
+    monkeypatch.setenv("QA_CHUNK_SIZE", "40")
+    monkeypatch.setenv("QA_CHUNK_OVERLAP", "40")
+    assert main(["stats"]) == 2

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from embeddings.articles import Article
 from embeddings.errors import InvalidRequestError, QAError
 from qa.service import QAService, open_service
 from qa.settings import Settings
@@ -109,3 +110,65 @@ def test_open_service_takes_the_limits_from_settings(
     qa = open_service(settings)
 
     assert (qa.max_k, qa.max_question_chars) == (7, 9)
+
+
+# --- what a script passes: the wrong type is an InvalidRequestError, never read some other way ---
+
+
+@pytest.mark.parametrize(
+    ("options", "mentions"),
+    [
+        ({"k": "3"}, "k must be a whole number, got str"),
+        ({"k": 2.5}, "k must be a whole number, got float"),
+        ({"k": True}, "k must be a whole number, got bool"),
+        ({"k": None}, "k must be a whole number, got NoneType"),
+        ({"sources": "News.Az"}, "sources must be a list of strings, got the string 'News.Az'"),
+        ({"sources": ["a", 5]}, r"sources\[1\] must be a string, got int"),
+        ({"since": "2023-01-01"}, "since must be a datetime.date, got str"),
+        ({"until": 20230101}, "until must be a datetime.date, got int"),
+        ({"as_of": "2023-06-01"}, "as_of must be a datetime.date, got str"),
+    ],
+)
+def test_an_argument_of_the_wrong_type_is_invalid(
+    service: QAService, options: dict[str, Any], mentions: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=mentions):
+        service.ask("metro", **options)
+
+
+@pytest.mark.parametrize("question", [None, 123, b"metro"])
+def test_a_question_that_is_not_a_string_is_invalid(service: QAService, question: object) -> None:
+    with pytest.raises(InvalidRequestError, match="question must be a string"):
+        service.ask(question)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="must be a string"):
+        service.related(question)  # type: ignore[arg-type]
+
+
+def test_datetimes_are_read_as_their_days(service: QAService) -> None:
+    days = service.ask(
+        "metro", since=dt.date(2023, 1, 1), until=dt.date(2024, 12, 31), as_of=dt.date(2024, 6, 1)
+    )
+    times = service.ask(
+        "metro",
+        since=dt.datetime(2023, 1, 1, 9),
+        until=dt.datetime(2024, 12, 31, 23, 59),
+        as_of=dt.datetime(2024, 6, 1, 12),
+    )
+    assert times.as_of == dt.date(2024, 6, 1) and type(times.as_of) is dt.date
+    assert [(h.article_id, h.position) for h in times.hits] == [(h.article_id, h.position) for h in days.hits]
+
+
+def test_one_string_of_ids_is_refused_not_deleted_letter_by_letter(service: QAService) -> None:
+    service.add([Article(i, f"Story {i}", f"The story {i} about the harbour.") for i in ("a", "b", "ab")])
+
+    with pytest.raises(InvalidRequestError, match="ids must be a list of strings, got the string 'ab'"):
+        service.delete("ab")
+    assert all(service.article(i) for i in ("a", "b", "ab"))  # nothing deleted
+    with pytest.raises(InvalidRequestError, match="questions must be a list of strings"):
+        service.ask_batch("metro")
+    assert service.delete(["ab"]).deleted == ["ab"]
+
+
+def test_one_article_outside_a_list_is_refused(service: QAService) -> None:
+    with pytest.raises(InvalidRequestError, match="an iterable of Article, got one Article"):
+        service.add(Article("solo", "Solo", "One article."))  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from embeddings.backends.local.columns import ColumnFiles
 from embeddings.backends.local.reader import LocalReader
 from embeddings.backends.local.rows import MetadataStore
 from embeddings.chunking import ChunkingConfig
-from embeddings.errors import IndexLockedError, IndexMismatchError, IndexNotFoundError
+from embeddings.errors import IndexLockedError, IndexMismatchError, IndexNotFoundError, InvalidArticleError
 from embeddings.writer import Indexer, passage_context
 from tests.support.damage import make_legacy
 from tests.support.fakes import FakeEncoder
@@ -499,3 +499,65 @@ def test_column_files_stay_true_to_the_rows_across_many_writes(
     with _live(root) as snap:
         texts = snap.column_files.passage_groups()[2]
         assert snap.text_copies(texts).max() > 1  # syndicated copies share a text number
+
+
+# --- articles as a script builds them --------------------------------------------------------------
+
+
+def test_an_article_dated_with_a_datetime_is_stored_as_its_day(root: Path) -> None:
+    timed = dataclasses.replace(_article(1), date=dt.datetime(2024, 1, 5, 10, 30))  # type: ignore[arg-type]
+    _indexer(root).upsert([timed, _article(2)])
+
+    with _live(root) as reader:  # the next open reads it (a datetime's isoformat would not)
+        assert reader.article("a1").date == dt.date(2024, 1, 5)
+    _indexer(root).upsert([_article(3)])  # and the index takes further writes
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"text": ""}, "text is empty"),
+        ({"text": " \n\t "}, "text is empty"),
+        ({"title": ""}, "title is empty"),
+        ({"title": None}, "title is not a string"),
+        ({"id": 5}, "id is not a string"),
+        ({"date": "2024-01-01"}, "date is not a datetime.date"),
+        ({"source": 7}, "source is not a string"),
+        ({"text": "nul \x00 here"}, "NUL"),
+    ],
+)
+def test_an_article_a_reader_would_refuse_is_refused_and_nothing_is_written(
+    root: Path, fields: dict[str, object], reason: str
+) -> None:
+    _indexer(root).upsert([_article(1)])
+    bad = dataclasses.replace(_article(2), **fields)  # type: ignore[arg-type]
+
+    with pytest.raises(InvalidArticleError, match=reason):
+        _indexer(root).upsert([_article(3), bad])
+    with _live(root) as reader:
+        assert reader.article("a3") is None and reader.article("a1") is not None
+
+
+def test_something_that_is_not_an_article_is_refused(root: Path) -> None:
+    with pytest.raises(InvalidArticleError, match="not an Article \\(got dict\\)"):
+        _indexer(root).upsert([{"id": "x", "title": "X", "text": "x"}])  # type: ignore[list-item]
+
+
+def test_a_text_over_the_limit_is_refused(root: Path) -> None:
+    indexer = Indexer(LocalBackend(root), FakeEncoder(), CHUNKING, max_article_chars=100)
+    with pytest.raises(InvalidArticleError, match="text longer than 100 characters"):
+        indexer.upsert([_article(1, text="word " * 30)])
+
+
+def test_ids_given_again_in_one_call_are_reported_not_written(root: Path) -> None:
+    again = _article(1, title="A later version")
+    report = _indexer(root).upsert([_article(1), _article(2), again, again])
+
+    assert report.added == ["a1", "a2"] and report.repeated == ["a1", "a1"]
+    with _live(root) as reader:
+        assert reader.article("a1").title == _article(1).title  # the first is written
+
+
+def test_an_empty_source_or_url_is_none() -> None:
+    article = Article("x", "X", "Some text.", None, " ", "")
+    assert (article.source, article.url) == (None, None)
