@@ -99,6 +99,8 @@ def article_problem(article: Article, max_chars: int | None = None) -> str | Non
             return f"{name} is not a string (got {type(value).__name__})"
         if not value or value.isspace():
             return f"{name} is empty"
+    if not any(c.isalnum() for c in article.text):  # only marks, spaces or invisible characters
+        return "text has no letters or digits"
     if "\x00" in article.text:
         return "text contains NUL characters"
     if max_chars is not None and len(article.text) > max_chars:

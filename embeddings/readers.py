@@ -223,7 +223,19 @@ def parse_text_article(
     if source is None:
         credit = _CREDIT_RE.search(text)
         source = _canonical_source(credit.group(0), whole=False) if credit else None
-    return Article(id=article_id, title=derive_title(text), text=text, date=date, source=source, path=path)
+    article = Article(id=article_id, title=derive_title(text), text=text, date=date, source=source, path=path)
+    if (problem := article_problem(article)) is not None:  # a file name that is no id, say
+        raise InvalidArticleError(location, problem)
+    return article
+
+
+def derived_id(title: str, text: str, source: str | None, url: str | None) -> str:
+    """The id of a record that has none: from its title and text, and its source and url where
+    it has them, so that syndicated copies (one text, other sources) are articles of their own.
+    The date is left out: a corrected date updates the article. (Records with neither source nor
+    url keep the ids of releases before source and url counted.)"""
+    key = f"{title}\n{text}" + (f"\n{source or ''}\n{url or ''}" if source or url else "")
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 def parse_record(
@@ -283,15 +295,15 @@ def parse_record(
     article_id = str(raw_id) if raw_id is not None else ""  # as given: " x" is refused, not made "x"
     if not (is_text(title) and is_text(text)):
         raise InvalidArticleError(location, "title or text holds a lone surrogate, which is not text")
-    if not article_id:
-        article_id = hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16]
+    source = _canonical_source(source, whole=True) if source else None
+    url = _optional_str(record, "url", location)
     article = Article(
-        id=article_id,
+        id=article_id or derived_id(title, text, source, url),
         title=title,
         text=text,
         date=date,
-        source=_canonical_source(source, whole=True) if source else None,
-        url=_optional_str(record, "url", location),
+        source=source,
+        url=url,
         path=path,
     )
     if (problem := article_problem(article)) is not None:
@@ -478,17 +490,30 @@ def _walk(folder: Path, report: Callable[[Problem], None]) -> Iterator[Path]:
     """Article files under `folder`, depth first, in the order of their sorted relative paths."""
     try:
         with os.scandir(folder) as scan:
-            entries = sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in scan)
+            entries = sorted((e.name, e.is_dir(follow_symlinks=False), e.is_file()) for e in scan)
     except OSError as exc:
         report(Problem(str(folder), f"cannot list folder: {exc.strerror or exc}"))
         return
-    for name, is_dir in entries:
+    for name, is_dir, is_file in entries:
         if name.startswith("."):
             continue
         if is_dir:
+            if _is_index(folder / name):  # `qa index corpus/ --index-dir corpus/index`: not articles
+                logger.info("skipped %s: an index, not articles", folder / name)
+                continue
             yield from _walk(folder / name, report)
         elif Path(name).suffix.lower() in SUFFIXES:
-            yield folder / name
+            if is_file:
+                yield folder / name
+            elif (folder / name).exists():  # a pipe or a device would block the run, waiting
+                report(Problem(str(folder / name), "not a regular file"))
+            else:
+                report(Problem(str(folder / name), "cannot read file: a link to nothing"))
+
+
+def _is_index(folder: Path) -> bool:
+    """Whether `folder` holds an index of this project (its `CURRENT` pointer and `versions/`)."""
+    return (folder / "CURRENT").is_file() and (folder / "versions").is_dir()
 
 
 def _normalise(text: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
+from tqdm import tqdm
 
 from embeddings.backends import Backend, VersionCheck, create_backend
 from embeddings.errors import IndexCorruptError, InvalidRequestError, QAError
@@ -25,11 +26,11 @@ from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
 from qa.batch_file import BatchFileError, BatchQuestion, read_batch
 from qa.cli_args import build_parser
-from qa.console import console, progress_mode
+from qa.console import console, escaped, escaping_stdout, progress_mode
 from qa.date_notes import DateNotes
 from qa.evaluation import check_benchmark
 from qa.settings import Settings
-from qa.validation import check_k, check_question
+from qa.validation import check_dates, check_k, check_question
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        with console(args.verbose):
+        with console(args.verbose), escaping_stdout():
             return _run(args)
     except BrokenPipeError:
         _silence_stdout()
@@ -114,7 +115,8 @@ def _print_json(data: Any) -> None:
 
 
 def _report_problem(problem: Problem) -> None:
-    print(f"qa: skipped {problem.location}: {problem.reason}", file=sys.stderr)
+    # through tqdm: a line of its own above the progress bar, not run on after it
+    tqdm.write(escaped(f"qa: skipped {problem.location}: {problem.reason}"), file=sys.stderr)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -170,6 +172,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if (args.question is None) == (args.batch is None):
         print("qa ask: give a QUESTION or --batch FILE", file=sys.stderr)
         return 2
+    check_dates(args.since, args.until)  # once, before the model loads (a batch: not per question)
     # The file is read before the model loads: a typo in its name fails at once.
     batch = (
         read_batch(args.batch, args.as_of, args.as_of_from_date, _report_problem)
@@ -198,11 +201,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             print(f"   {hit.url}")
     if not answer.hits:
         newest = qa.newest() if args.since else None
-        late = (
-            f" (--since {args.since}: the newest article is from {newest})"
-            if newest and newest < args.since
-            else ""
-        )
+        if newest and newest < args.since:
+            late = f" (--since {args.since}: the newest article is from {newest})"
+        elif args.since and args.as_of and args.since > args.as_of:
+            late = f" (--since {args.since} is after --as-of {args.as_of})"
+        else:
+            late = ""
         print(f"no passages found{late}")
     elif all(h.weak for h in answer.hits):
         print("(every hit matches the question only weakly: the archive may not hold the answer)")

@@ -28,7 +28,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("--index-dir", type=Path, help="index directory (default: $QA_INDEX_DIR or .qa-index)")
+        where = "index directory (default: $QA_INDEX_DIR or .qa-index)"
+        p.add_argument("--index-dir", type=_folder, help=where)
         # Also after the command (`qa index -v`); SUPPRESS keeps a `qa -v` given before it.
         p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=verbose)
         p.set_defaults(run=commands[name])
@@ -200,6 +201,12 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _folder(value: str) -> Path:
+    if not value.strip():  # an unset shell variable: "" would be this folder, among the user's files
+        raise argparse.ArgumentTypeError("empty: name a folder ('.' for this one)")
+    return Path(value)
 
 
 def _port(value: str) -> int:

@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -74,3 +75,40 @@ def console(verbosity: int = 0) -> Iterator[None]:
 def progress_mode() -> ProgressMode:
     """A bar on a terminal; log lines when stderr goes to a file or a pipe."""
     return "bar" if sys.stderr.isatty() else "log"
+
+
+# Control characters other than the line breaks and tabs of our own output, written as \u escapes:
+# an article's title or source holding ESC sequences would otherwise set the terminal's title,
+# clear the screen or hide text. Inside JSON an escape is the same string (json.dumps writes the
+# C0 ones so already; DEL and C1 it writes raw).
+CONTROLS = {c: f"\\u{c:04x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\n\t"}
+
+
+def escaped(text: str) -> str:
+    """`text` with its control characters written out (`CONTROLS`)."""
+    return text.translate(CONTROLS)
+
+
+class EscapingStream:
+    """A text stream that writes through `escaped`; otherwise the stream it wraps."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(escaped(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:  # flush, fileno, isatty, encoding, ...
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def escaping_stdout() -> Iterator[None]:
+    """Everything printed to stdout in the block goes through `escaped`."""
+    saved = sys.stdout
+    sys.stdout = EscapingStream(saved)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = saved

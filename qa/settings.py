@@ -141,6 +141,14 @@ class Settings(BaseSettings):
     def chunking(self, max_tokens: int) -> ChunkingConfig:
         return ChunkingConfig(self.chunk_size, self.chunk_overlap, max_tokens)
 
+    @field_validator("index_dir", mode="before")
+    @classmethod
+    def _named_folder(cls, value: Any) -> Any:
+        """`QA_INDEX_DIR=` (an unset shell variable) is refused, not read as this folder."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty: name a folder ('.' for this one)")
+        return value
+
     @field_validator("encoder")
     @classmethod
     def _known_encoder(cls, value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -674,3 +675,105 @@ def test_a_repeated_id_does_not_keep_prune_from_deleting(
 
     assert code == 0 and "deleted 1" in out and "--prune deleted nothing" not in err
     assert "id 'r1' was already read" in err
+
+
+# --- from a review of the command line as an analyst uses it -------------------------------------
+
+
+def test_a_file_name_that_is_no_id_is_skipped_and_the_rest_indexed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(" date 2024-03-01\nThe harbour reopened after the storm.\n")
+    (corpus / "report .txt").write_text(" date 2024-03-02\nThe mayor spoke about the bridge.\n")
+    code, out, err = run(capsys, "index", str(corpus), "--index-dir", str(tmp_path / "idx"))
+
+    assert code == 0 and "added 1" in out
+    assert "qa: skipped" in err and "report .txt" in err and "surrounding whitespace" in err
+
+
+def test_a_pipe_among_the_articles_is_reported_not_waited_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_feed(corpus / "feed.jsonl")
+    os.mkfifo(corpus / "zz.txt")
+    code, out, err = run(capsys, "index", str(corpus), "--index-dir", str(tmp_path / "idx"))
+
+    assert code == 0 and "added 3" in out and "zz.txt: not a regular file" in err
+
+
+def test_an_index_kept_inside_the_corpus_is_not_read_as_articles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_feed(corpus / "feed.jsonl")
+    for _ in range(2):
+        code, out, err = run(capsys, "index", str(corpus), "--index-dir", str(corpus / "idx"), "--prune")
+        assert code == 0 and "qa: skipped" not in err, err
+    write_feed(corpus / "feed.jsonl", n=2)  # one record gone: prune deletes it, nothing holds it back
+    code, out, err = run(capsys, "index", str(corpus), "--index-dir", str(corpus / "idx"), "--prune")
+    assert code == 0 and "deleted 1" in out, out + err
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_an_empty_index_dir_is_refused_not_read_as_this_folder(
+    how: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if how == "option":
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(["stats", "--index-dir", ""])
+        code, err = int(exit_.value.code or 0), capsys.readouterr().err
+    else:
+        monkeypatch.setenv("QA_INDEX_DIR", "")
+        code, _, err = run(capsys, "stats")
+    assert code == 2 and "empty: name a folder" in err
+    assert list(tmp_path.iterdir()) == []  # nothing written here
+
+
+def test_titles_and_sources_cannot_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = {
+        "id": "esc",
+        "title": "Harmless \x1b]0;pwned\x07\x1b[2J title",
+        "text": "The copper mine reopened. \x9b31m Workers returned.",
+        "source": "Wire\x1b[1m",
+    }
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(record) + "\n")
+    run(capsys, "index", str(feed), "--index-dir", str(tmp_path / "idx"))
+    code, out, _ = run(capsys, "ask", "copper mine", "--index-dir", str(tmp_path / "idx"))
+
+    assert code == 0 and not any(c in out for c in "\x1b\x07\x9b")
+    assert "Harmless \\u001b]0;pwned\\u0007\\u001b[2J title" in out and "Wire\\u001b[1m" in out
+    code, out, _ = run(capsys, "ask", "copper mine", "--json", "--index-dir", str(tmp_path / "idx"))
+    assert json.loads(out)["hits"][0]["title"] == record["title"]  # JSON: the same string, escaped
+
+
+def test_a_batch_asked_since_after_until_is_one_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "index", str(write_feed(tmp_path / "feed.jsonl")), "--index-dir", str(tmp_path / "idx"))
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"question": "storm"}\n{"question": "coast"}\n')
+    code, _, err = run(
+        capsys, "ask", "--batch", str(batch), "--since", "2024-03-05", "--until", "2024-03-01",
+        "--index-dir", str(tmp_path / "idx"),
+    )  # fmt: skip
+    assert code == 2 and one_line(err) == "qa: error: since (2024-03-05) is after until (2024-03-01)"
+
+
+def test_no_passages_since_a_day_after_as_of_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "index", str(write_feed(tmp_path / "feed.jsonl")), "--index-dir", str(tmp_path / "idx"))
+    code, out, _ = run(
+        capsys, "ask", "storm", "--since", "2024-03-21", "--as-of", "2024-03-01",
+        "--index-dir", str(tmp_path / "idx"),
+    )  # fmt: skip
+    assert code == 0 and out.strip() == "no passages found (--since 2024-03-21 is after --as-of 2024-03-01)"

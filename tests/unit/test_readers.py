@@ -517,3 +517,24 @@ def test_benchmark_corpus_reads_completely() -> None:
     assert len({article.id for article in articles}) == 2450
     assert all(article.title and article.text for article in articles)
     assert sum(article.date is None for article in articles) == 44
+
+
+def test_records_without_an_id_keep_syndicated_copies_apart() -> None:
+    text = "The central bank raised rates by half a point on Tuesday."
+    reuters = parse_record({"title": "Rates up", "text": text, "source": "Reuters"}, location="a")
+    ap = parse_record({"title": "Rates up", "text": text, "source": "AP"}, location="b")
+    linked = parse_record({"title": "Rates up", "text": text, "url": "https://example.org/x"}, location="c")
+    bare = parse_record({"title": "Rates up", "text": text}, location="d")
+    redated = parse_record(
+        {"title": "Rates up", "text": text, "source": "AP", "date": "2024-01-02"}, location="e"
+    )
+
+    assert len({reuters.id, ap.id, linked.id, bare.id}) == 4  # one article each
+    assert redated.id == ap.id  # a corrected date updates the article
+    assert bare.id == hashlib.sha1(f"Rates up\n{text}".encode()).hexdigest()[:16]  # as before
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\u0001\u0002", "\u202e", "— … —"])
+def test_a_text_without_a_letter_or_digit_is_refused(text: str) -> None:
+    with pytest.raises(InvalidArticleError, match="no letters or digits"):
+        parse_record({"id": "x", "title": "X", "text": text}, location="x")
