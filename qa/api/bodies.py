@@ -6,9 +6,10 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_SOURCES = 1000  # names one request may filter by
 
 
 def _written_date(value: object) -> object:
@@ -28,12 +29,17 @@ WrittenDate = Annotated[dt.date, BeforeValidator(_written_date)]
 
 
 class AnswerOptions(BaseModel):
-    """How many passages, and which articles may answer: shared by /ask and /ask/batch."""
+    """How many passages, and which articles may answer: shared by /ask and /ask/batch. A field
+    it does not know (`"sorces"`) is a 422, not a filter silently left out."""
+
+    model_config = ConfigDict(extra="forbid")
 
     k: StrictInt = Field(5, description="Number of passages to return (1..100).")
     since: WrittenDate | None = Field(None, description="Only articles published on or after this date.")
     until: WrittenDate | None = Field(None, description="Only articles published on or before this date.")
-    sources: list[str] | None = Field(None, description="Only articles from these sources.")
+    sources: list[str] | None = Field(
+        None, max_length=MAX_SOURCES, description=f"Only articles from these sources (at most {MAX_SOURCES})."
+    )
     as_of: WrittenDate | None = Field(None, description="Answer as of this date (default today).")
     interpret: StrictBool = Field(
         True,
@@ -47,6 +53,8 @@ class AskRequest(AnswerOptions):
 
 
 class BatchQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     id: str | None = None
     question: str
 
@@ -56,7 +64,7 @@ class BatchRequest(AnswerOptions):
 
 
 class ArticleRecord(BaseModel):
-    id: str | int | None = None
+    id: str | StrictInt | None = None  # `true` and `1.0` are not ids
     title: str | None = None
     text: str | None = None
     body: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Header, HTTPException, Request
 
@@ -43,17 +44,42 @@ def may_write(settings: Settings, authorization: str | None) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(sent, token.encode("utf-8"))
 
 
-def authorise(settings: AppSettings, authorization: Annotated[str | None, Header()] = None) -> None:
+def authorise(
+    request: Request, settings: AppSettings, authorization: Annotated[str | None, Header()] = None
+) -> None:
     """Writes need the bearer token when one is set, and are refused beyond loopback when none is.
+    Without a token, a write a browser sends from another origin is refused too: any page the user
+    opens could otherwise post to a server on loopback (a request it need not see the answer of).
 
     A route that takes a body (`StrictJSONRoute`) calls this again before it reads the body, so a
     client that may not write learns that first, not what is wrong with its body (415, 422)."""
     if may_write(settings, authorization):
+        if not has_token(settings) and (origin := cross_origin(request)) is not None:
+            raise HTTPException(403, f"writes from another origin are refused ({origin})")
         return
-    if settings.api_token and settings.api_token.get_secret_value():
+    if has_token(settings):
         raise HTTPException(
             401, "a valid bearer token is required for writes", headers={"WWW-Authenticate": "Bearer"}
         )
     raise HTTPException(
         403, "writes are disabled: the server listens beyond loopback and no QA_API_TOKEN is configured"
     )
+
+
+def has_token(settings: Settings) -> bool:
+    return bool(settings.api_token and settings.api_token.get_secret_value())
+
+
+def cross_origin(request: Request) -> str | None:
+    """Why a request comes from a page of another origin (None when it does not, or says nothing:
+    curl and scripts send neither header). Browsers send `Sec-Fetch-Site` and, with a POST or a
+    DELETE, `Origin`; `null` is a sandboxed or local-file page."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return f"Sec-Fetch-Site: {site}"
+    origin = request.headers.get("origin")
+    if origin is None:
+        return None
+    if origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+        return f"Origin: {origin}"
+    return None

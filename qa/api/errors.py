@@ -83,19 +83,39 @@ async def qa_error(request: Request, exc: QAError) -> JSONResponse:
     return JSONResponse({"detail": _safe(public_message(exc, settings))}, status_code=status)
 
 
+MAX_ERRORS = 20  # listed in a 422: a body with 100,000 bad items gets their first ones, and a count
+MAX_INPUT = 200  # characters of the offending value echoed back, not the whole body
+
+
 async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    shown = errors[:MAX_ERRORS]
     messages = [
         f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
         + (f" ({e['ctx']['error']})" if e["type"] == "json_invalid" else "")
-        for e in exc.errors()
+        for e in shown
     ]
-    return JSONResponse(
-        {"detail": _safe("; ".join(messages)), "errors": _jsonable(exc.errors())}, status_code=422
-    )
+    if len(errors) > len(shown):
+        messages.append(f"and {len(errors) - len(shown)} more errors")
+    return JSONResponse({"detail": _safe("; ".join(messages)), "errors": _jsonable(shown)}, status_code=422)
 
 
 def _jsonable(errors: Any) -> Any:
-    return [{k: _plain(v) for k, v in e.items()} for e in errors]
+    return [{k: _plain(_brief(v) if k == "input" else v) for k, v in e.items()} for e in errors]
+
+
+def _brief(value: Any, depth: int = 0) -> Any:
+    """`value` cut short for echoing: long strings to MAX_INPUT characters, long or deep lists and
+    objects to a count of their items."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_INPUT else value[:MAX_INPUT] + "…"
+    if isinstance(value, (list, tuple, dict)):
+        if len(value) > MAX_ERRORS or depth >= 3:
+            return f"<{type(value).__name__} of {len(value)} items>"
+        if isinstance(value, dict):
+            return {k: _brief(v, depth + 1) for k, v in value.items()}
+        return [_brief(v, depth + 1) for v in value]
+    return value
 
 
 def _plain(value: Any) -> Any:

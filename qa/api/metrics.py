@@ -145,6 +145,10 @@ def _template(scope: Scope, root: str) -> str:
     route = getattr(scope.get("route"), "path", None)
     if route:
         return str(route)
+    endpoint = scope.get("endpoint")  # a plain Starlette route (`/openapi.json`) records only this
+    for candidate in getattr(scope.get("app"), "routes", ()) if endpoint is not None else ():
+        if getattr(candidate, "endpoint", None) is endpoint:
+            return str(candidate.path)
     mounted = scope.get("root_path", "")
     if mounted != root and mounted.startswith(root):
         return f"{mounted[len(root) :]}/{{path}}"

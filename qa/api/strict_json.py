@@ -33,11 +33,14 @@ def parse_strict(body: bytes) -> Any:
     def refuse(name: str) -> Any:
         raise json.JSONDecodeError(f"{name} is not a JSON number", text, max(0, text.find(name)))
 
-    value = json.loads(text, parse_constant=refuse)
-    if (match := _SURROGATE_ESCAPE.search(text)) and _has_lone_surrogate(value):
-        raise json.JSONDecodeError(
-            "a string holds a lone UTF-16 surrogate, which is not text", text, match.start()
-        )
+    try:
+        value = json.loads(text, parse_constant=refuse)
+        if (match := _SURROGATE_ESCAPE.search(text)) and _has_lone_surrogate(value):
+            raise json.JSONDecodeError(
+                "a string holds a lone UTF-16 surrogate, which is not text", text, match.start()
+            )
+    except RecursionError:  # `[[[[…` a hundred thousand deep: a reason, as for other bad JSON
+        raise json.JSONDecodeError("arrays or objects nested too deeply", text, 0) from None
     return value
 
 
@@ -87,7 +90,7 @@ class StrictJSONRoute(APIRoute):
         async def strict(request: Request) -> Response:
             scope = request.scope
             if guarded:  # who may write before what the body holds: 401/403 before 415/422
-                authorise(request.app.state.settings, request.headers.get("authorization"))
+                authorise(request, request.app.state.settings, request.headers.get("authorization"))
             if request.method in ("POST", "PUT", "PATCH"):
                 if problem := unsupported(request.headers):
                     raise HTTPException(415, problem)

@@ -478,6 +478,26 @@ def _range(question: str, first: _Atom, ctx: _Context, second: _Atom, as_of: dt.
     return since, until, question[ctx.span_start : second.end], second.kind in _ANCHORED
 
 
+_YEAR_WORDS = re.compile(r"(?:last|this)\s+year", re.IGNORECASE)
+_MONTH_YEAR_GAP = re.compile(r"\s*(?:,|of)?\s*", re.IGNORECASE)
+
+
+def _named_year(question: str, month: _Atom, after: _Atom, as_of: dt.date) -> int | None:
+    """The year "last year" or "this year" right after a month without one names ("in May last
+    year", "January of this year"), or None."""
+    if month.kind != "bare_month" or after.kind != "relative":
+        return None
+    if not _YEAR_WORDS.fullmatch(question[after.start : after.end]):
+        return None
+    if not _MONTH_YEAR_GAP.fullmatch(question[month.end : after.start]):
+        return None
+    try:
+        window = after.resolve(as_of)
+    except (ValueError, OverflowError):
+        return None
+    return window[0].year if window is not None and window[0] is not None else None
+
+
 def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
     """Find explicit time expressions in a question and turn them into one date window.
 
@@ -521,7 +541,10 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
             last_end >= 0 and _LIST_GAP.fullmatch(question[last_end : atom.start]) is not None
         )
         if strong and i + 1 < len(atoms):
-            ranged = _range(question, atom, ctx, atoms[i + 1], as_of)
+            try:
+                ranged = _range(question, atom, ctx, atoms[i + 1], as_of)
+            except (ValueError, OverflowError):  # near year 1 or 9999: no such date to read
+                ranged = None
             if ranged is not None:
                 windows.append(ranged)
                 last_end = atoms[i + 1].end
@@ -531,10 +554,22 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
         if not strong:
             continue
         resolver = _bare_month_resolver(atom, ctx.prep) if atom.kind == "bare_month" else atom.resolve
-        resolved = resolver(as_of)
+        end = atom.end
+        anchor = as_of
+        if (
+            atom.kind == "bare_month"
+            and i < len(atoms)
+            and (year := _named_year(question, atom, atoms[i], as_of))
+        ):
+            anchor, end = dt.date(year, 12, 31), atoms[i].end  # "in May last year": May of that year
+            i += 1
+        try:
+            resolved = resolver(anchor)
+        except (ValueError, OverflowError):  # "in November" as of 0001-01-01: no such November
+            continue
         if resolved is None:
             continue
-        text = question[ctx.span_start : atom.end]
+        text = question[ctx.span_start : end]
         prep = "" if atom.day_range and ctx.prep == "from" else ctx.prep  # "from 1 to 3 May" is closed
         windows.append((*_modified(prep, *resolved), text, atom.kind in _ANCHORED))
         last_end = atom.end if atom.kind != "relative" else -1

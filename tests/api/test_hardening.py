@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from embeddings.errors import IndexWriteError
 from qa.service import QAService
 from tests.support.damage import flip_middle, live_version
-from tests.support.services import ClientFactory
+from tests.support.services import LOCAL, ClientFactory
 
 NEW = {"id": "zeppelin", "title": "Zeppelin lands", "text": "A zeppelin landed in Ganja."}
 
@@ -218,3 +218,77 @@ def _local_files(service: QAService) -> None:
     """These tests damage files of the local backend; Milvus keeps its own storage sound."""
     if not hasattr(service.backend, "root"):
         pytest.skip("damages the local backend's files")
+
+
+# --- from a review of the API as an integrator (7 December, session 22) ---------------------------
+
+WRITE = {"articles": [{"id": "csrf", "title": "Replaced", "text": "Replaced by a page of another origin."}]}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://localhost:9999"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ],
+)
+def test_a_page_of_another_origin_cannot_write_to_a_loopback_server(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    response = client.post("/articles", json=WRITE, headers=headers)
+    assert response.status_code == 403 and "another origin" in response.json()["detail"]
+    assert client.delete("/articles/metro-opening", headers=headers).status_code == 403
+    assert client.get("/articles/csrf").status_code == 404  # nothing written
+
+
+def test_the_servers_own_origin_and_scripts_may_write(client: TestClient) -> None:
+    assert client.post("/articles", json=WRITE, headers={"Origin": LOCAL}).status_code == 200
+    assert client.post("/articles", json=WRITE, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert client.post("/articles", json=WRITE).status_code == 200  # curl sends neither header
+
+
+def test_with_a_token_another_origin_may_write(make_client: ClientFactory) -> None:
+    client = make_client(api_token="s3cret", host="0.0.0.0")  # a browser cannot forge the token
+    headers = {"Authorization": "Bearer s3cret", "Origin": "https://dashboard.example"}
+    assert client.post("/articles", json=WRITE, headers=headers).status_code == 200
+
+
+def test_a_misspelt_field_is_a_422_not_a_filter_left_out(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "metro", "sorces": ["Trend"]})
+    assert response.status_code == 422 and "sorces" in response.json()["detail"]
+    assert client.post("/ask/batch", json={"questions": [{"question": "x", "idd": 1}]}).status_code == 422
+
+
+def test_many_sources_are_refused_and_never_taken_for_damage(client: TestClient) -> None:
+    many = client.post("/ask", json={"question": "metro", "sources": ["Trend"] * 1001})
+    assert many.status_code == 422 and "1000" in many.json()["detail"]
+    distinct = client.post("/ask", json={"question": "metro", "sources": [f"s{n}" for n in range(1000)]})
+    assert distinct.status_code == 200  # over SQLite's 999 bound variables, in chunks
+    assert client.get("/health").json()["status"] == "ok"
+
+
+def test_a_422_echoes_a_bounded_part_of_the_body(client: TestClient) -> None:
+    response = client.post("/ask/batch", json={"questions": [{"id": 1, "question": "x" * 300}] * 100})
+    body = response.json()
+    assert response.status_code == 422 and len(body["errors"]) == 20
+    assert body["detail"].endswith("and 180 more errors") and len(response.content) < 20_000
+    long = client.post("/ask", json={"question": "metro", "k": "x" * 100_000})
+    assert long.status_code == 422 and len(long.content) < 2_000
+
+
+def test_json_nested_too_deeply_is_a_422_with_a_reason(client: TestClient) -> None:
+    response = client.post("/ask", content=b"[" * 100_000, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("value", [True, 1.0])
+def test_a_boolean_or_a_float_is_not_an_id(client: TestClient, value: object) -> None:
+    response = client.post("/articles", json={"articles": [{"id": value, "text": "abc def"}]})
+    assert response.status_code == 422
+
+
+def test_a_month_without_a_year_as_of_year_one_is_answered(client: TestClient) -> None:
+    response = client.get("/search", params={"question": "news in November", "as_of": "0001-01-01"})
+    assert response.status_code == 200

@@ -376,3 +376,33 @@ def test_question_without_time_returns_none() -> None:
 def test_relative_says_whether_the_window_depends_on_the_anchor(question: str, relative: bool) -> None:
     found = interpret_time(question, AS_OF)
     assert found is not None and found.relative is relative
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What happened in May last year?", D(2022, 5, 1), D(2022, 5, 31)),
+        ("in May of last year", D(2022, 5, 1), D(2022, 5, 31)),
+        ("in May, last year", D(2022, 5, 1), D(2022, 5, 31)),
+        ("What happened in January this year?", D(2023, 1, 1), D(2023, 1, 31)),
+    ],
+)
+def test_a_month_with_last_or_this_year_is_that_month(question: str, since: dt.date, until: dt.date) -> None:
+    window = interpret_time(question, AS_OF)
+    assert window is not None and (window.since, window.until) == (since, until)  # not Jan 2022-May 2023
+    assert window.relative  # read against the clock
+
+
+def test_a_month_and_last_year_apart_are_both_kept() -> None:
+    window = interpret_time("in May and last year", AS_OF)
+    assert window is not None and (window.since, window.until) == (D(2022, 1, 1), D(2023, 5, 31))
+
+
+@pytest.mark.parametrize(
+    "question", ["news in November", "between November and December", "since November", "late November"]
+)
+@pytest.mark.parametrize("as_of", [D(1, 1, 1), D(1, 6, 1), D(9999, 12, 31)])
+def test_a_month_with_no_year_at_the_ends_of_the_calendar_reads_nothing_or_a_window(
+    question: str, as_of: dt.date
+) -> None:
+    interpret_time(question, as_of)  # no ValueError from a year 0 or 10000 (a 500 over HTTP)

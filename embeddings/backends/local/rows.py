@@ -219,18 +219,19 @@ class MetadataStore:
         backends and `Filters.admits` match them (`str.lower` on both sides). SQLite's NOCASE index
         folds ASCII only, so a name with other letters ("élysée wire" for "Élysée Wire") is first
         found among the archive's source names."""
-        names = [s for s in sources if s.isascii()]
+        names = sorted({s.lower() for s in sources if s.isascii()})
         other = {s.lower() for s in sources if not s.isascii()}
         if other:
             names += [name for name, _ in self.sources() if name.lower() in other]
-        if not names:
-            return np.empty(0, dtype=np.int64)
-        rows = self._all(
-            "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
-            f" WHERE a.source COLLATE NOCASE IN ({','.join('?' * len(names))})",
-            names,
-        )
-        return np.array([r[0] for r in rows], dtype=np.int64)
+        ids: list[int] = []
+        for chunk in _chunks(names):  # within SQLite's limit on bound variables, however many asked
+            rows = self._all(
+                "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
+                f" WHERE a.source COLLATE NOCASE IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            ids += [r[0] for r in rows]
+        return np.array(sorted(ids), dtype=np.int64)
 
     def first_passages_of_texts(self, text_hashes: Sequence[str], below: int) -> list[tuple[str, int]]:
         """`(text hash, smallest passage id below `below` carrying it)` for the stored ones."""
