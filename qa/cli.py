@@ -199,6 +199,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"   {hit.highlight or hit.text[:300]}")
         if hit.url:
             print(f"   {hit.url}")
+        if hit.copies:
+            print(f"   also published by {_published(hit.copies)}")
     if not answer.hits:
         newest = qa.newest() if args.since else None
         if newest and newest < args.since:

@@ -777,3 +777,19 @@ def test_no_passages_since_a_day_after_as_of_says_why(
         "--index-dir", str(tmp_path / "idx"),
     )  # fmt: skip
     assert code == 0 and out.strip() == "no passages found (--since 2024-03-21 is after --as-of 2024-03-01)"
+
+
+def test_ask_says_who_else_published_a_hit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "The central bank cut its rate by a quarter point on Wednesday."
+    records = [
+        {"id": "ap", "title": "Fed cuts", "text": text, "date": "2024-12-18", "source": "AP"},
+        {"id": "wp", "title": "Fed cuts", "text": text, "date": "2024-12-18", "source": "Washington Post"},
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    run(capsys, "index", str(feed), "--index-dir", str(tmp_path / "idx"))
+    code, out, _ = run(capsys, "ask", "Did the Fed cut rates?", "--index-dir", str(tmp_path / "idx"))
+
+    shown = "AP" if "] AP —" in out else "Washington Post"
+    other = "Washington Post" if shown == "AP" else "AP"
+    assert code == 0 and f"   also published by {other} (2024-12-18)" in out
