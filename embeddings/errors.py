@@ -40,13 +40,11 @@ class IndexCorruptError(QAError):
         self.problems = tuple(problems) or (message,)
 
     @classmethod
-    def of(cls, problems: Sequence[str]) -> IndexCorruptError:
-        """One line for a damaged version: its first problem, how many more, and the way out."""
+    def of(cls, problems: Sequence[str], way_out: str = "`qa repair` recovers") -> IndexCorruptError:
+        """One line for a damaged version: its first problem, how many more, and the way out
+        (`way_out`: what recovers this backend's index)."""
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return cls(
-            f"index damaged: {problems[0]}{more}; `qa check` lists every problem, `qa repair` recovers",
-            problems,
-        )
+        return cls(f"index damaged: {problems[0]}{more}; `qa check` lists every problem, {way_out}", problems)
 
 
 class IndexWriteError(QAError):

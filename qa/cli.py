@@ -58,7 +58,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            (f"{_variable(e['loc'])}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
         print(f"qa: error: bad configuration: {problems}", file=sys.stderr)
         return 2
     except SettingsError as exc:  # a variable holding JSON that is not JSON

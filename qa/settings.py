@@ -19,6 +19,9 @@ from qa.retrieval.config import RetrievalConfig
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 # Dense-vector indexes Milvus builds for float vectors (Milvus Lite 3.2 accepted each of them).
 MILVUS_INDEXES = ("HNSW", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "SCANN", "DISKANN", "AUTOINDEX")
+# Of those, the ones Milvus Lite 3.2 takes at creation but cannot load: every later open fails.
+LITE_UNBUILT = ("IVF_PQ", "SCANN", "DISKANN")
+MILVUS_CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")
 
 
 def is_loopback(host: str) -> bool:
@@ -168,6 +171,26 @@ class Settings(BaseSettings):
                 f"not a Milvus index of float vectors: {value!r} (one of {', '.join(MILVUS_INDEXES)})"
             )
         return value.upper()
+
+    @field_validator("milvus_consistency")
+    @classmethod
+    def _known_consistency(cls, value: str) -> str:
+        """One of Milvus's levels, in any case (a usage error, exit 2, not a failure at first use)."""
+        for level in MILVUS_CONSISTENCY:
+            if value.lower() == level.lower():
+                return level
+        raise ValueError(f"unknown consistency level {value!r} (one of {', '.join(MILVUS_CONSISTENCY)})")
+
+    @model_validator(mode="after")
+    def _index_lite_can_load(self) -> Settings:
+        """An index type Milvus Lite creates but cannot load would leave an index no command opens."""
+        lite = self.backend == "milvus" and not is_server(self.milvus_uri or "milvus.db")
+        if lite and self.milvus_index in LITE_UNBUILT:
+            raise ValueError(
+                f"QA_MILVUS_INDEX={self.milvus_index}: Milvus Lite cannot load it (use HNSW, FLAT,"
+                " IVF_FLAT, IVF_SQ8 or AUTOINDEX; the others need a Milvus server)"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -565,3 +565,29 @@ def test_equal_scores_under_a_restrictive_filter_keep_the_lowest_passage_ids(
         found = reader.candidates(vectors[TIED[0]][0], None, 5, Filters(sources=("Copies",)))
     assert found.dense_ids.tolist() == copies[:5].tolist()
     np.testing.assert_allclose(found.dense_scores, 1.0, atol=1e-6)
+
+
+def test_a_lite_database_whose_rows_are_gone_is_refused_and_takes_no_write(
+    tmp_path: Path, fake_encoder: FakeEncoder
+) -> None:
+    path = tmp_path / "milvus.db"
+    built = MilvusBackend(path, collection="unit")
+    QAService(built, fake_encoder, reload_interval=0).add(ARTICLES)
+    built.close()
+    lost = list(path.glob("collections/unit_passages/**/*.parquet"))
+    assert lost, sorted(str(p.relative_to(path)) for p in path.rglob("*"))[:20]
+    for file in lost:  # the passages' files removed under a closed database
+        file.unlink()
+
+    backend = MilvusBackend(path, collection="unit")
+    try:
+        qa = QAService(backend, fake_encoder, reload_interval=0)
+        with pytest.raises(IndexCorruptError, match=r"passage rows.*qa index --rebuild"):
+            qa.ask("metro")  # not "no passages found"
+        assert qa.verify() and "passage rows" in qa.verify()[0]
+        with pytest.raises(IndexCorruptError):
+            qa.add([ARTICLES[0]])  # a write would bury the loss
+        qa.add(ARTICLES, rebuild=True)  # the way out the message names
+        assert qa.ask("metro").hits
+    finally:
+        backend.close()

@@ -213,3 +213,17 @@ def test_an_overlap_as_long_as_the_chunk_is_a_configuration_error(monkeypatch: p
     monkeypatch.setenv("QA_CHUNK_SIZE", "40")
     monkeypatch.setenv("QA_CHUNK_OVERLAP", "40")
     assert main(["stats"]) == 2
+
+
+@pytest.mark.parametrize("index", ["DISKANN", "SCANN", "IVF_PQ"])
+def test_an_index_milvus_lite_cannot_load_is_a_configuration_error(index: str) -> None:
+    with pytest.raises(ValidationError, match=f"{index}: Milvus Lite cannot load it"):
+        Settings(backend="milvus", milvus_index=index)
+    server = Settings(backend="milvus", milvus_index=index, milvus_uri="http://milvus:19530")
+    assert server.milvus_index == index
+
+
+def test_a_consistency_level_is_read_in_any_case_and_an_unknown_one_refused() -> None:
+    assert Settings(milvus_consistency="bounded").milvus_consistency == "Bounded"
+    with pytest.raises(ValidationError, match="unknown consistency level 'Wrong'"):
+        Settings(milvus_consistency="Wrong")

@@ -18,7 +18,7 @@ from pymilvus import MilvusClient, MilvusException
 from pymilvus.client import entity_helper
 
 from embeddings.backends.base import Embed, IndexSpec, VersionCheck
-from embeddings.backends.milvus import log, schema, upkeep
+from embeddings.backends.milvus import audit, log, schema, upkeep
 from embeddings.backends.milvus.reader import EXACT_FILTER_LIMIT, MilvusReader
 from embeddings.backends.milvus.schema import Collections, DenseIndex
 from embeddings.backends.milvus.transaction import MilvusTransaction
@@ -33,6 +33,10 @@ from embeddings.errors import (
 )
 
 CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")
+LITE_UNBUILT = ("IVF_PQ", "SCANN", "DISKANN")  # created by Milvus Lite 3.2, then never loaded
+# Milvus keeps no earlier version to fall back to (`repair` has nothing to rebuild from): an index
+# whose rows are gone is built again from its articles.
+WAY_OUT = "`qa index --rebuild PATH...` builds it again from the articles"
 LITE_LOCK = "LOCK"  # the file in a Milvus Lite data directory that its one process holds (flock)
 
 
@@ -114,6 +118,12 @@ class MilvusBackend:
             raise ConfigurationError(
                 f"unknown consistency level {consistency!r}; choices: {', '.join(CONSISTENCY)}"
             )
+        if self.lite and index_type.upper() in LITE_UNBUILT:
+            raise ConfigurationError(
+                f"Milvus Lite cannot load a {index_type} index (HNSW, FLAT, IVF_FLAT, IVF_SQ8 or AUTOINDEX)"
+            )
+        if self.lite:  # Lite answers from its own files: the server's timestamp it asks for means nothing
+            logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
         self.token, self.consistency, self.names = token, consistency, Collections.named(collection)
         default_params = DenseIndex().params if index_type == "HNSW" else ()
         params = tuple(sorted(index_params.items())) if index_params is not None else default_params
@@ -191,6 +201,8 @@ class MilvusBackend:
             raise IndexNotFoundError(f"no index in Milvus at {self.describe()}")
         if encoder is not None and snapshot.commit.info.encoder != encoder:
             raise self._mismatch(snapshot.commit.info.encoder, encoder)
+        if problems := audit.counts(self.client, self.names, snapshot, self.consistency):
+            raise IndexCorruptError.of(problems, WAY_OUT)
         lite_path = Path(self.uri) if self.lite else None
         return MilvusReader(
             self.client,
@@ -232,6 +244,14 @@ class MilvusBackend:
         upkeep.clear_leftovers(self.client, self.names, base.version if base else 0)
         if base is not None:
             upkeep.purge(self.client, self.names, rows, base)
+        # A write over rows the commit does not find would build on the damage and hide it;
+        # a rebuild (`fresh`) is the way out, so it may go ahead.
+        if (
+            base is not None
+            and not fresh
+            and (problems := audit.counts(self.client, self.names, base, "Strong"))
+        ):
+            raise IndexCorruptError.of(problems, WAY_OUT)
         store = f"milvus-{schema.built_index(self.client, self.names, self.dense_index).type.lower()}"
         return MilvusTransaction(
             self.client, self.names, spec, base, fresh=fresh, store=store, lite=self.lite
@@ -239,7 +259,10 @@ class MilvusBackend:
 
     def verify(self, *, structure: bool = True) -> list[str]:
         """Milvus checks its own segments; `structure` audits the live version's rows."""
-        reader = self.open()
+        try:
+            reader = self.open()
+        except IndexCorruptError as exc:  # its rows are not what the commit counts
+            return list(exc.problems)
         try:
             return reader.check(full=structure)
         finally:
@@ -256,7 +279,7 @@ class MilvusBackend:
         are cleared when the next write begins. Says what the audit found."""
         problems = self.verify()
         if problems:
-            raise IndexCorruptError.of(problems)
+            raise IndexCorruptError.of(problems, WAY_OUT)
         return [f"{self.describe()}: version {self.live_version()} is sound; nothing to repair"]
 
     def _mismatch(self, built: str, configured: str) -> IndexMismatchError:
