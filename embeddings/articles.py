@@ -10,6 +10,8 @@ from dataclasses import dataclass
 # printable: the same id is accepted by `qa index`, `POST /articles`, get, related and delete.
 MAX_ID_CHARS = 256
 MAX_SOURCE_CHARS = 500  # a source is a name: every count by source keeps it, in JSON rows of Milvus's log too
+MAX_TITLE_CHARS = 2_000  # a headline; what a Milvus field holds (64 KiB) with room, for every backend alike
+MAX_URL_CHARS = 8_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,4 +119,8 @@ def article_problem(article: Article, max_chars: int | None = None) -> str | Non
         return f"{bad[0]} holds a lone surrogate, which is not text"
     if article.source is not None and len(article.source) > MAX_SOURCE_CHARS:
         return f"source is longer than {MAX_SOURCE_CHARS} characters"  # a name, not a text
+    if len(article.title) > MAX_TITLE_CHARS:
+        return f"title is longer than {MAX_TITLE_CHARS} characters"
+    if article.url is not None and len(article.url) > MAX_URL_CHARS:
+        return f"url is longer than {MAX_URL_CHARS} characters"
     return None

@@ -15,6 +15,9 @@ from tqdm import tqdm
 from embeddings.progress import ProgressMode
 
 OWN = ("qa", "embeddings")  # loggers of this project; everything else is a library's
+# Libraries that log the tracebacks of the errors they raise, which this project reports in one
+# line of its own: shown from -v on.
+LOUD = ("pymilvus", "milvus_lite")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -22,13 +25,15 @@ class _Levels(logging.Filter):
     """Lets a record through at `own` level and above for this project's loggers, at `others`
     and above for the rest (some libraries set their own loggers to DEBUG, e.g. bm25s)."""
 
-    def __init__(self, own: int, others: int) -> None:
+    def __init__(self, own: int, others: int, loud: int | None = None) -> None:
         super().__init__()
         self.own, self.others = own, others
+        self.loud = others if loud is None else loud
 
     def filter(self, record: logging.LogRecord) -> bool:
-        ours = record.name.split(".", 1)[0] in OWN
-        return record.levelno >= (self.own if ours else self.others)
+        top = record.name.split(".", 1)[0]
+        least = self.own if top in OWN else self.loud if top in LOUD else self.others
+        return record.levelno >= least
 
 
 def levels(verbosity: int) -> tuple[int, int]:
@@ -52,7 +57,7 @@ def console(verbosity: int = 0) -> Iterator[None]:
     own, others = levels(verbosity)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT, "%H:%M:%S"))
-    handler.addFilter(_Levels(own, others))
+    handler.addFilter(_Levels(own, others, logging.CRITICAL if verbosity <= 0 else None))
     root = logging.getLogger()
     saved_level = root.level
     root.addHandler(handler)

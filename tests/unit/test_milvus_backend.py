@@ -28,7 +28,13 @@ from embeddings.backends.milvus import log as milvus_log
 from embeddings.backends.milvus.reader import MilvusReader
 from embeddings.backends.milvus.scan import scan
 from embeddings.backends.milvus.schema import BODY_PART_CHARS, FILTERED_EF, DenseIndex
-from embeddings.errors import ConfigurationError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
+from embeddings.errors import (
+    ConfigurationError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexUnavailableError,
+)
 from embeddings.text import split_sentences
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
@@ -591,3 +597,20 @@ def test_a_lite_database_whose_rows_are_gone_is_refused_and_takes_no_write(
         assert qa.ask("metro").hits
     finally:
         backend.close()
+
+
+def test_a_word_longer_than_a_key_is_indexed_uncounted(milvus: QAService) -> None:
+    run_on = "港口" * 600  # 1,200 characters without a space: one BM25 term of 3,600 bytes
+    report = milvus.add([Article("cjk", "港口", f"{run_on} harbour news.", dt.date(2024, 1, 2), "Wire")])
+    assert report.added == ["cjk"]
+    assert "cjk" in {h.article_id for h in milvus.ask("harbour news", k=10).hits}
+
+
+def test_reading_a_lite_database_that_is_not_there_creates_nothing(tmp_path: Path) -> None:
+    backend = MilvusBackend(tmp_path / "typo" / "milvus.db", collection="unit")
+    assert not backend.exists()
+    with pytest.raises(IndexNotFoundError):
+        backend.open()
+    with pytest.raises(IndexNotFoundError):
+        backend.live_version()
+    assert list(tmp_path.iterdir()) == []  # no empty database, no lock file

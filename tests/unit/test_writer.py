@@ -561,3 +561,14 @@ def test_ids_given_again_in_one_call_are_reported_not_written(root: Path) -> Non
 def test_an_empty_source_or_url_is_none() -> None:
     article = Article("x", "X", "Some text.", None, " ", "")
     assert (article.source, article.url) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [("title", "t" * 2001, "title is longer than 2000"), ("url", "u" * 8001, "url is longer than 8000")],
+)
+def test_a_title_or_url_longer_than_any_backend_keeps_is_refused(
+    root: Path, field: str, value: str, reason: str
+) -> None:
+    with pytest.raises(InvalidArticleError, match=reason):
+        _indexer(root).upsert([dataclasses.replace(_article(1), **{field: value})])

@@ -185,15 +185,26 @@ class MilvusBackend:
         return f"{self.uri} (collections {self.names.passages.removesuffix('_passages')}_*)"
 
     def exists(self) -> bool:
+        if self._absent():
+            return False
         return self.client.has_collection(self.names.log) and bool(self._committed())
 
+    def _absent(self) -> bool:
+        """A Lite database not created yet: reading it must not create it (a mistyped
+        `--index-dir` would get an empty database and a lock file, as no local index does)."""
+        return self.lite and self._client is None and not Path(self.uri).exists()
+
     def live_version(self) -> str:
-        versions = self._committed() if self.client.has_collection(self.names.log) else []
+        versions = (
+            self._committed() if not self._absent() and self.client.has_collection(self.names.log) else []
+        )
         if not versions:
             raise IndexNotFoundError(f"no index in Milvus at {self.describe()}")
         return str(versions[-1])
 
     def open(self, encoder: str | None = None) -> MilvusReader:
+        if self._absent():
+            raise IndexNotFoundError(f"no index in Milvus at {self.describe()}")
         snapshot = (
             log.snapshot(log.rows(self.client, self.names, self.consistency)) if self._has_log() else None
         )

@@ -15,7 +15,7 @@ from pymilvus import MilvusClient
 
 from embeddings.backends.milvus import expr
 from embeddings.backends.milvus.log import LIMIT
-from embeddings.backends.milvus.schema import PAD, Collections
+from embeddings.backends.milvus.schema import KEY_MAX, PAD, Collections
 
 
 def frequencies(
@@ -23,7 +23,8 @@ def frequencies(
 ) -> dict[str, int]:
     """Each stored term's passage count in the newest row among `versions` (an expression)."""
     newest: dict[str, tuple[int, int]] = {}
-    for part in expr.chunks(sorted(set(terms))):
+    kept = sorted({t for t in terms if len(t.encode()) <= KEY_MAX})  # longer ones are never stored
+    for part in expr.chunks(kept):
         rows = client.query(
             names.terms,
             filter=f"{versions} and term in {expr.strings(part)}",
@@ -43,7 +44,9 @@ def write(
 ) -> list[str]:
     """Rows of version `version` for every term `changes` moves: the count among the `base`
     versions (an expression; None for an empty base) plus the change. Returns those terms."""
-    terms = sorted(t for t, change in changes.items() if change)
+    # A "word" longer than a key holds (a run of text without spaces) is left uncounted: BM25 still
+    # matches it in the passages' own terms; only its rarity is unknown, as for a word never seen.
+    terms = sorted(t for t, change in changes.items() if change and len(t.encode()) <= KEY_MAX)
     stored = frequencies(client, names, base, terms) if base is not None and terms else {}
     rows = [
         {"key": f"{version}:{t}", "term": t, "df": max(0, stored.get(t, 0) + changes[t]), "version": version}
