@@ -273,7 +273,45 @@ def _absolute_atoms(question: str) -> list[tuple[int, _Atom]]:
             add(4, m, _fixed(dt.date(first, 1, 1), dt.date(last, 12, 31)), "year")
     for m in _BARE_MONTH.finditer(question):
         add(6, m, _bare_month(_month_of(m)), "bare_month")
+    for m in _PART_OF_YEAR.finditer(question):
+        # "fall" is a verb too ("prices fall 2024"): a season only after in/of/the/during/...
+        verb = (m["season"] or "").lower() == "fall" and not _FALL_CONTEXT.search(question, 0, m.start())
+        if _year_ok(m["y"]) and not verb:
+            add(2, m, _part_of_year(m, int(m["y"])), "month")
     return found
+
+
+# Parts of a year named with it: quarters ("Q3 2024", "the third quarter of 2024"), halves ("H1
+# 2024", "the first half of 2024") and seasons ("spring 2023", "summer of 2024"; northern ones,
+# as meteorologists count them: winter 2024 is December 2023 to February 2024).
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_FALL_CONTEXT = re.compile(
+    r"\b(?:in|of|the|during|by|since|until|through|this|last|next|early|late)\s+$", re.IGNORECASE
+)
+_SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
+_PART_OF_YEAR = re.compile(
+    r"(?<![\w-])(?:q(?P<q>[1-4])|h(?P<h>[12])"
+    r"|(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th)\s+(?P<unit>quarter|half)"
+    r"|(?P<season>spring|summer|autumn|fall|winter))"
+    r",?\s+(?:of\s+)?(?P<y>\d{4})(?![\w%]|[.,/]\d)",
+    re.IGNORECASE,
+)
+
+
+def _part_of_year(m: re.Match[str], year: int) -> _Resolver | None:
+    if m["season"]:
+        first, last = _SEASONS[m["season"].lower()]
+        start = dt.date(year - 1 if first > last else year, first, 1)
+        return _fixed(start, _month_end(year, last)) if year - 1 >= _YEAR_MIN or first <= last else None
+    if m["q"] or (m["unit"] or "").lower() == "quarter":
+        number = int(m["q"]) if m["q"] else _ORDINALS[m["nth"].lower()]
+        first, last = 3 * number - 2, 3 * number
+    else:
+        number = int(m["h"]) if m["h"] else _ORDINALS[m["nth"].lower()]
+        if number > 2:
+            return None  # "third half" is no half
+        first, last = 6 * number - 5, 6 * number
+    return _fixed(dt.date(year, first, 1), _month_end(year, last))
 
 
 def _month_of(match: re.Match[str]) -> int:
@@ -502,9 +540,12 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
     """Find explicit time expressions in a question and turn them into one date window.
 
     Absolute forms: "2021-12-01", "December 1st, 2021", "1 December 2021", "November 2023",
-    "in 2019", "2023's", "the 1990s", "on November 1" / "in November" (no year: the most recent
-    one not after `as_of`), days of one month ("November 1-3, 2023", "between 1 and 3 November",
-    "from November 1 to 3"; ascending days only, so a score "won 3-1 in November" stays a month).
+    "in 2019", "2023's", "the 1990s", "Q3 2024" / "the third quarter of 2024", "H1 2024" / "the
+    first half of 2024", "spring 2023" (northern seasons; winter 2024 is Dec 2023-Feb 2024; "fall"
+    only after in/of/the/...), "on November 1" / "in November" (no year: the most recent one not
+    after `as_of`; "in May last year" / "January this year": that month of that year), days of
+    one month ("November 1-3, 2023", "between 1 and 3 November", "from November 1 to 3";
+    ascending days only, so a score "won 3-1 in November" stays a month).
     Modifiers: "since X" and "from X" (open end; not for a day range: "from 1-3 May" is closed),
     "after X", "before X" / "prior to X" (open start), "until/through X", "between X and Y",
     "from X to Y". Relative forms (against `as_of`): today; yesterday (as_of-1..as_of); this week

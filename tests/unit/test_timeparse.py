@@ -406,3 +406,30 @@ def test_a_month_with_no_year_at_the_ends_of_the_calendar_reads_nothing_or_a_win
     question: str, as_of: dt.date
 ) -> None:
     interpret_time(question, as_of)  # no ValueError from a year 0 or 10000 (a 500 over HTTP)
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What did Apple report in Q3 2024?", D(2024, 7, 1), D(2024, 9, 30)),
+        ("results for the third quarter of 2024", D(2024, 7, 1), D(2024, 9, 30)),
+        ("the 4th quarter of 2023", D(2023, 10, 1), D(2023, 12, 31)),
+        ("in the first half of 2024", D(2024, 1, 1), D(2024, 6, 30)),
+        ("H2 2023 sales", D(2023, 7, 1), D(2023, 12, 31)),
+        ("What happened in spring 2023?", D(2023, 3, 1), D(2023, 5, 31)),
+        ("the summer of 2024 floods", D(2024, 6, 1), D(2024, 8, 31)),
+        ("in fall, 2022", D(2022, 9, 1), D(2022, 11, 30)),
+        ("winter 2024 storms", D(2023, 12, 1), D(2024, 2, 29)),
+    ],
+)
+def test_quarters_halves_and_seasons_of_a_named_year(question: str, since: dt.date, until: dt.date) -> None:
+    window = interpret_time(question, AS_OF)
+    assert window is not None and (window.since, window.until) == (since, until) and not window.relative
+
+
+@pytest.mark.parametrize(
+    "question", ["Will prices fall 2024 levels?", "Q5 2024 plans", "the fourth half of 2024"]
+)
+def test_what_is_no_part_of_a_year_is_not_read_as_one(question: str) -> None:
+    window = interpret_time(question, AS_OF)
+    assert window is None or (window.since, window.until) == (D(2024, 1, 1), D(2024, 12, 31))
