@@ -509,20 +509,39 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _check_training_data(data_dir: Path, required: tuple[str, ...] = ("question", "gold_ids")) -> None:
-    """The benchmark files are there and every question line reads, before the model loads and
-    the corpus is indexed (minutes): a bad line is one error line at once."""
+def _check_training_data(
+    args: argparse.Namespace, required: tuple[str, ...] = ("question", "gold_ids")
+) -> None:
+    """The benchmark files are there, every question line reads, and the files the command will
+    write can be written, before the model loads and the corpus is indexed (minutes): a bad line
+    or a mistyped `--out` is one error line at once, not a traceback after the work."""
     from qa.ranker_training import read_queries
 
-    check_benchmark(data_dir)
-    read_queries(data_dir / "queries.jsonl", required)
+    check_benchmark(args.data_dir)
+    read_queries(args.data_dir / "queries.jsonl", required)
+    cache = getattr(args, "examples", None)
+    cache = None if cache is not None and cache.is_file() else cache  # one to read back
+    for option, path in (("--out", args.out), ("--examples", cache)):
+        if path is not None and (problem := _unwritable(path)):
+            raise InvalidRequestError(f"{option} {path}: {problem}")
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why a file cannot be written at `path` (None when it can, or already exists as a file)."""
+    if path.is_dir():
+        return "is a folder; name a file"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else "cannot be written (permission)"
+    if not path.parent.is_dir():
+        return f"no folder {path.parent}"
+    return None if os.access(path.parent, os.W_OK) else f"cannot write in {path.parent} (permission)"
 
 
 def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
     from qa.ranker_training import train_ranker, train_related_ranker
     from qa.retrieval.learned import RELATED_SHIPPED, SHIPPED
 
-    _check_training_data(args.data_dir)
+    _check_training_data(args)
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
     # The files being refitted are not loaded: a stale one (features of another release) is what
@@ -549,7 +568,7 @@ def cmd_train_highlighter(args: argparse.Namespace, settings: Settings) -> int:
     from qa.highlighter_training import train_highlighter
     from qa.retrieval.highlighter import SHIPPED
 
-    _check_training_data(args.data_dir, ("question",))
+    _check_training_data(args, ("question",))
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
     # the hits do not depend on the highlighter, and the shipped file may be missing or stale
@@ -570,7 +589,7 @@ def cmd_train_match(args: argparse.Namespace, settings: Settings) -> int:
     from qa.match_training import train_match
     from qa.retrieval.match import SHIPPED
 
-    _check_training_data(args.data_dir)
+    _check_training_data(args)
     if "index_dir" not in settings.model_fields_set:
         settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
     # answered without a match model: the one being fitted may be missing or stale

@@ -46,11 +46,13 @@ def evaluate(
 ) -> dict[str, Any]:
     """Index `data_dir/corpus.jsonl`, answer `data_dir/queries.jsonl`, return the metrics
     (with `related`, also those of related articles, as `related.Hit@10` and `related.Recall@10`)."""
+    from qa.ranker_training import read_queries  # it imports this module
+
     check_benchmark(data_dir)
+    # Read, and every line checked, before the corpus is indexed (minutes): a bad line is one error.
+    queries = read_queries(data_dir / "queries.jsonl", ("id", "question", "gold_ids"))
     corpus = [data_dir / "corpus.jsonl"]
     qa.add(iter_articles(corpus, on_problem=on_problem), total=count_articles(corpus))
-    lines = (data_dir / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    queries = [json.loads(line) for line in lines if line.strip()]
     results = answer_queries(qa, queries, k=k, as_of_from_date=as_of_from_date)
     if results_path is not None:
         results_path.parent.mkdir(parents=True, exist_ok=True)

@@ -92,6 +92,12 @@ def read_queries(path: Path, required: tuple[str, ...] = ("question", "gold_ids"
             raise TrainingError(f"{where}: not JSON ({exc.msg})") from None
         if not isinstance(record, dict) or any(key not in record for key in required):
             raise TrainingError(f"{where}: a question record needs {', '.join(map(repr, required))}")
+        if "question" in record and not isinstance(record["question"], str):
+            raise TrainingError(f"{where}: question is not a string")
+        for key in ("gold_ids", "answers"):  # a string here would be read one letter at a time
+            value = record.get(key)
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise TrainingError(f"{where}: {key} is not a list of strings (got {type(value).__name__})")
         if record.get("date"):
             try:
                 dt.date.fromisoformat(str(record["date"])[:10])

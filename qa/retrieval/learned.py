@@ -79,8 +79,9 @@ def read_ranker(path: Path, features: tuple[str, ...] = FEATURES) -> LinearRanke
     Raises:
         RankerError: unreadable file, or features that differ from `features`.
     """
-    refit = "qa train-ranker" + (" --related" if features == RELATED_FEATURES else "")
-    return read_linear(path, features, what="ranker", refit=refit)
+    related = features == RELATED_FEATURES
+    refit = "qa train-ranker" + (" --related" if related else "")
+    return read_linear(path, features, what="related ranker" if related else "ranker", refit=refit)
 
 
 def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str) -> LinearRanker:
@@ -96,10 +97,16 @@ def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str)
         arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "weights")]
         bounds = [np.asarray(data[key], dtype=np.float64) for key in ("low", "high") if key in data]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RankerError(f"cannot read {what} {path}: {exc}") from exc
+        reason = f"no {exc.args[0]!r} in it" if isinstance(exc, KeyError) else exc
+        raise RankerError(f"cannot read {what} {path}: {reason}") from exc
     shapes_fit = all(a.shape == (len(names),) for a in (*arrays, *bounds))
     if data.get("kind") != "linear" or names != features or not shapes_fit or len(bounds) == 1:
         raise RankerError(f"{what} {path} does not fit this release's features; refit it (`{refit}`)")
+    if not all(bool(np.isfinite(a).all()) for a in (*arrays, *bounds)) or not bool(np.all(arrays[1] > 0)):
+        # NaN weights would rank at random and print scores JSON cannot carry; a zero scale divides
+        raise RankerError(
+            f"{what} {path}: a number is not finite or a scale not positive; refit it (`{refit}`)"
+        )
     if bounds and bool(np.any(bounds[0] > bounds[1])):
         raise RankerError(f"{what} {path}: a feature's low bound exceeds its high one; refit it (`{refit}`)")
     low, high = bounds or (None, None)

@@ -82,7 +82,8 @@ def read_match(path: Path) -> MatchModel:
         arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "weights")]
         bias, weak_below = float(data["bias"]), float(data["weak_below"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RankerError(f"cannot read match model {path}: {exc}") from exc
+        reason = f"no {exc.args[0]!r} in it" if isinstance(exc, KeyError) else exc
+        raise RankerError(f"cannot read match model {path}: {reason}") from exc
     if (
         data.get("kind") != "logistic"
         or names != MATCH_FEATURES

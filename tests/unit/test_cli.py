@@ -355,6 +355,12 @@ def test_train_match_without_dated_questions_is_a_one_line_error(
             "date '16/01/2024' is not YYYY-MM-DD",
         ),
         ('{"question": "Where?"', "not JSON (Expecting ',' delimiter)"),
+        ('{"question": "Where?", "gold_ids": "r0"}', "gold_ids is not a list of strings (got str)"),
+        (
+            '{"question": "Where?", "gold_ids": ["r0"], "answers": "Baku"}',
+            "answers is not a list of strings (got str)",
+        ),
+        ('{"question": 5, "gold_ids": ["r0"]}', "question is not a string"),
     ],
 )
 @pytest.mark.parametrize("command", ["train-ranker", "train-match"])
@@ -793,3 +799,45 @@ def test_ask_says_who_else_published_a_hit(tmp_path: Path, capsys: pytest.Captur
     shown = "AP" if "] AP —" in out else "Washington Post"
     other = "Washington Post" if shown == "AP" else "AP"
     assert code == 0 and f"   also published by {other} (2024-12-18)" in out
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (
+            '{"question": "Where?", "gold_ids": ["r0"]}',
+            "a question record needs 'id', 'question', 'gold_ids'",
+        ),
+        (
+            '{"id": "q1", "question": "Where?", "gold_ids": ["r0"], "answers": "Baku"}',
+            "answers is not a list",
+        ),
+        ('{"id": "q1"', "not JSON"),
+    ],
+)
+def test_eval_reads_the_questions_before_indexing_and_says_which_line_is_bad(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, why: str
+) -> None:
+    data = bench(tmp_path, [])
+    (data / "queries.jsonl").write_text(line + "\n")
+    code, _, err = run(capsys, "eval", str(data), "--index-dir", str(tmp_path / "i"))
+
+    assert code == 1 and why in one_line(err) and f"{data / 'queries.jsonl'}:1" in err
+    assert not (tmp_path / "i").exists()  # nothing indexed for a file that cannot be answered
+
+
+@pytest.mark.parametrize("command", ["train-ranker", "train-match", "train-highlighter"])
+@pytest.mark.parametrize("option", ["--out", "--examples"])
+@pytest.mark.parametrize("where", ["missing/file", "folder"])
+def test_an_output_that_cannot_be_written_stops_training_before_the_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: str, where: str
+) -> None:
+    data = bench(
+        tmp_path, [{"question": "Where did the storm hit?", "gold_ids": ["r1"], "date": "2024-03-22"}]
+    )
+    (tmp_path / "folder").mkdir()
+    target = tmp_path / where
+    code, _, err = run(capsys, command, str(data), "--index-dir", str(tmp_path / "i"), option, str(target))
+
+    assert code == 2 and one_line(err).startswith(f"qa: error: {option} {target}: ")
+    assert not (tmp_path / "i").exists()

@@ -236,3 +236,26 @@ def test_stats_list_every_learned_file_the_configuration_uses(
     assert [f.name for f in everything.learned] == ["ranker", "highlighter", "match", "related ranker"]
     assert all(f.path is None for f in everything.learned)
     assert hand_set.learned == []
+
+
+@pytest.mark.parametrize("broken", ["a NaN weight", "an infinite mean", "a zero scale"])
+def test_a_ranker_file_with_numbers_that_score_nothing_is_refused(tmp_path: Path, broken: str) -> None:
+    good = json.loads(rrf_ranker().to_json())
+    key, value = {
+        "a NaN weight": ("weights", "NaN"),
+        "an infinite mean": ("mean", "Infinity"),
+        "a zero scale": ("scale", 0),
+    }[broken]
+    good[key][0] = float(value) if isinstance(value, str) else value
+    (tmp_path / "r.json").write_text(json.dumps(good))  # json writes NaN and Infinity as Python reads them
+
+    with pytest.raises(RankerError, match="not finite or a scale not positive"):
+        read_ranker(tmp_path / "r.json")
+
+
+def test_a_ranker_file_missing_a_key_names_it(tmp_path: Path) -> None:
+    data = json.loads(rrf_ranker().to_json())
+    del data["features"]
+    (tmp_path / "r.json").write_text(json.dumps(data))
+    with pytest.raises(RankerError, match="no 'features' in it"):
+        read_ranker(tmp_path / "r.json")
