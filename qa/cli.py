@@ -39,8 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     stops reading, as `| head` does)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    # Article text printed to a terminal is escaped; `serve` prints none, and its access log's
+    # colour codes must reach the terminal as they are.
+    escaping = contextlib.nullcontext() if getattr(args, "run", None) is cmd_serve else escaping_stdout()
     try:
-        with console(args.verbose), escaping_stdout():
+        with console(args.verbose), escaping:
             return _run(args)
     except BrokenPipeError:
         _silence_stdout()

@@ -75,9 +75,11 @@ def cross_origin(request: Request) -> str | None:
     curl and scripts send neither header). Browsers send `Sec-Fetch-Site` and, with a POST or a
     DELETE, `Origin`; `null` is a sandboxed or local-file page."""
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
+    if site in ("same-origin", "none"):  # the browser's own word: behind a proxy, Host is not Origin's
+        return None
+    if site is not None:
         return f"Sec-Fetch-Site: {site}"
-    origin = request.headers.get("origin")
+    origin = request.headers.get("origin")  # browsers without Fetch Metadata
     if origin is None:
         return None
     if origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():

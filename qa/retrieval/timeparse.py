@@ -275,7 +275,9 @@ def _absolute_atoms(question: str) -> list[tuple[int, _Atom]]:
         add(6, m, _bare_month(_month_of(m)), "bare_month")
     for m in _PART_OF_YEAR.finditer(question):
         # "fall" is a verb too ("prices fall 2024"): a season only after in/of/the/during/...
-        verb = (m["season"] or "").lower() == "fall" and not _FALL_CONTEXT.search(question, 0, m.start())
+        verb = (m["season"] or "").lower() == "fall" and not _FALL_CONTEXT.search(
+            question, 0, m.start("season")
+        )
         if _year_ok(m["y"]) and not verb:
             add(2, m, _part_of_year(m, int(m["y"])), "month")
     return found
@@ -286,11 +288,12 @@ def _absolute_atoms(question: str) -> list[tuple[int, _Atom]]:
 # as meteorologists count them: winter 2024 is December 2023 to February 2024).
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 _FALL_CONTEXT = re.compile(
-    r"\b(?:in|of|the|during|by|since|until|through|this|last|next|early|late)\s+$", re.IGNORECASE
+    r"\b(?:in|of|the|during|by|since|until|through|after|before|this|last|next|early|late)\s+$",
+    re.IGNORECASE,
 )
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
 _PART_OF_YEAR = re.compile(
-    r"(?<![\w-])(?:q(?P<q>[1-4])|h(?P<h>[12])"
+    r"(?<![\w-])(?:the\s+)?(?:q(?P<q>[1-4])|h(?P<h>[12])"
     r"|(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th)\s+(?P<unit>quarter|half)"
     r"|(?P<season>spring|summer|autumn|fall|winter))"
     r",?\s+(?:of\s+)?(?P<y>\d{4})(?![\w%]|[.,/]\d)",
@@ -578,9 +581,8 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
     last_end = -1  # end of the previous accepted absolute expression, for "in 2019 and 2020"
     while i < len(atoms):
         atom, ctx = atoms[i], contexts[i]
-        strong = _is_strong(question, atom, ctx) or (
-            last_end >= 0 and _LIST_GAP.fullmatch(question[last_end : atom.start]) is not None
-        )
+        listed = last_end >= 0 and _LIST_GAP.fullmatch(question[last_end : atom.start]) is not None
+        strong = _is_strong(question, atom, ctx) or listed
         if strong and i + 1 < len(atoms):
             try:
                 ranged = _range(question, atom, ctx, atoms[i + 1], as_of)
@@ -600,6 +602,7 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
         if (
             atom.kind == "bare_month"
             and i < len(atoms)
+            and not listed  # "in May and June last year": the list keeps the wider reading
             and (year := _named_year(question, atom, atoms[i], as_of))
         ):
             anchor, end = dt.date(year, 12, 31), atoms[i].end  # "in May last year": May of that year
@@ -613,7 +616,7 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
         text = question[ctx.span_start : end]
         prep = "" if atom.day_range and ctx.prep == "from" else ctx.prep  # "from 1 to 3 May" is closed
         windows.append((*_modified(prep, *resolved), text, atom.kind in _ANCHORED))
-        last_end = atom.end if atom.kind != "relative" else -1
+        last_end = end if atom.kind != "relative" else -1
 
     if not windows:
         return None

@@ -433,3 +433,30 @@ def test_quarters_halves_and_seasons_of_a_named_year(question: str, since: dt.da
 def test_what_is_no_part_of_a_year_is_not_read_as_one(question: str) -> None:
     window = interpret_time(question, AS_OF)
     assert window is None or (window.since, window.until) == (D(2024, 1, 1), D(2024, 12, 31))
+
+
+MARCH_2025 = D(2025, 3, 15)
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("after the summer of 2024", D(2024, 9, 1), None),
+        ("since the summer of 2024", D(2024, 6, 1), None),
+        ("before the first half of 2024", None, D(2023, 12, 31)),
+        ("until the fall of 2024", None, D(2024, 11, 30)),
+        ("since the third quarter of 2024", D(2024, 7, 1), None),
+        ("in May last year and June", D(2024, 5, 1), D(2024, 6, 30)),
+        ("in May last year, June and July", D(2024, 5, 1), D(2024, 7, 31)),
+    ],
+)
+def test_modifiers_and_lists_hold_for_the_new_forms(
+    question: str, since: dt.date | None, until: dt.date | None
+) -> None:
+    window = interpret_time(question, MARCH_2025)
+    assert window is not None and (window.since, window.until) == (since, until)
+
+
+def test_months_listed_before_last_year_keep_the_wider_reading() -> None:
+    window = interpret_time("in May and June last year", D(2025, 7, 1))
+    assert window is not None and window.since <= D(2024, 5, 1) and window.until >= D(2024, 6, 30)
