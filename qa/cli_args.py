@@ -28,7 +28,10 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        where = "index directory (default: $QA_INDEX_DIR or .qa-index)"
+        # eval and the train-* commands index their data directory apart from the served index
+        own = name == "eval" or name.startswith("train-")
+        default = ".qa-eval/NAME_OF_DATA_DIR" if own else "$QA_INDEX_DIR or .qa-index"
+        where = f"index directory (default: {default})"
         p.add_argument("--index-dir", type=_folder, help=where)
         # Also after the command (`qa index -v`); SUPPRESS keeps a `qa -v` given before it.
         p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=verbose)

@@ -104,6 +104,8 @@ def read_queries(path: Path, required: tuple[str, ...] = ("question", "gold_ids"
             except ValueError:
                 raise TrainingError(f"{where}: date {record['date']!r} is not YYYY-MM-DD") from None
         records.append(record)
+    if not records:
+        raise TrainingError(f"no questions in {path}")
     return records
 
 

@@ -17,6 +17,7 @@ from qa.ranker_training import (
     collect,
     collect_related,
     fit,
+    read_queries,
     train_ranker,
     train_related_ranker,
 )
@@ -214,3 +215,9 @@ def test_train_related_ranker_writes_a_ranker_the_service_uses(service: QAServic
     finally:
         service.retrieval = RetrievalConfig()
     assert found[0] == "pipeline-b" and "pipeline-a" not in found
+
+
+def test_a_question_file_without_questions_says_so(tmp_path: Path) -> None:
+    (tmp_path / "queries.jsonl").write_text("\n  \n")
+    with pytest.raises(TrainingError, match="no questions in"):
+        read_queries(tmp_path / "queries.jsonl")
