@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import errno
 import json
 import os
 import re
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -300,6 +302,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     settings = settings.model_copy(update={"host": host, "port": port})
+    if problem := _unbindable(host, port):  # before the index and the model: one line, not uvicorn's exit 3
+        raise QAError(f"cannot listen on {host}:{port}: {problem}")
     from qa.service import load_model_files
 
     load_model_files(settings.retrieval)  # here, not in each worker's start-up
@@ -339,6 +343,28 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     uvicorn.run(create_app(settings, lambda: _service(settings)), host=host, port=port)
     return 0
+
+
+def _unbindable(host: str, port: int) -> str | None:
+    """Why a server could not listen on `host:port` (in use, an address this machine lacks), or
+    None. A test bind, closed at once, as uvicorn binds (SO_REUSEADDR)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return str(exc.strerror or exc)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            hint = (
+                " (another server? `qa serve --port N`, or `make run PORT=N`)"
+                if exc.errno == errno.EADDRINUSE
+                else ""
+            )
+            return f"{exc.strerror or exc}{hint}"
+    return None
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:

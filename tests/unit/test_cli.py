@@ -841,3 +841,18 @@ def test_an_output_that_cannot_be_written_stops_training_before_the_work(
 
     assert code == 2 and one_line(err).startswith(f"qa: error: {option} {target}: ")
     assert not (tmp_path / "i").exists()
+
+
+def test_serve_on_a_port_in_use_is_one_line_before_anything_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run(capsys, "serve", "--index-dir", str(tmp_path / "i"), "--port", str(port))
+
+    assert code == 1 and one_line(err).startswith(f"qa: error: cannot listen on 127.0.0.1:{port}: ")
+    assert "qa serve --port N" in err and not (tmp_path / "i").exists()  # the seeds were not indexed
