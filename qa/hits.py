@@ -116,7 +116,8 @@ class Interpretation:
     the hits (the time filter, or a question about nothing but a time); otherwise articles inside
     it were preferred. `inside`: how many of the answer's hits are dated inside the window (None
     until counted); 0 with hits means the archive answered from other dates only, as it does when
-    it holds nothing of that time.
+    it holds nothing of that time. `set_aside`: the request gave its own since/until, which decide
+    instead: the window was read (and is said) but neither preferred nor a filter.
     """
 
     since: dt.date | None
@@ -126,11 +127,15 @@ class Interpretation:
     clock: Clock | None = None
     filtered: bool = False
     inside: int | None = None
+    set_aside: bool = False
 
     @property
     def description(self) -> str:
         """One line for people, e.g. "reading 'last week' as 2024-03-14 to 2024-03-28, relative to
         2024-03-28, the archive's last day (it ends before today)"."""
+        if self.set_aside:
+            dates = _span(self.since, self.until)
+            return f"not reading {self.text!r} as dates ({dates}): the request's since/until decide"
         line = f"reading {self.text!r} as {_span(self.since, self.until)}"
         if self.anchor is not None and self.clock == "archive":
             line += f", relative to {self.anchor}, the archive's last day (it ends before today)"
@@ -151,6 +156,7 @@ class Interpretation:
             "clock": self.clock,
             "filtered": self.filtered,
             "inside": self.inside,
+            "set_aside": self.set_aside,
             "description": self.description,
         }
 

@@ -89,6 +89,11 @@ class InterpretedOut(BaseModel):
         description="Whether the window restricted the hits (QA_TIME_FILTER, or a question asking for"
         " nothing but news of that time) rather than only being preferred.",
     )
+    set_aside: bool = Field(
+        False,
+        description="The request gave its own since/until, which decide: the window was read but neither"
+        " preferred nor a filter.",
+    )
     inside: int = Field(
         ...,
         ge=0,

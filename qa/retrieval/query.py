@@ -72,11 +72,13 @@ def read_query(
         return Query(question, None, None, words=question)
     rest = _rest(question, found.text)
     window, interpreted, hard = None, None, False
+    anchor, source = (clock.date, clock.source) if found.relative else (None, None)
     if not explicit_dates:
         window = (found.since, found.until)
         hard = time_filter or only_news(rest)
-        anchor, source = (clock.date, clock.source) if found.relative else (None, None)
         interpreted = Interpretation(found.since, found.until, found.text, anchor, source, hard)
+    else:  # said, so that "in 2023" asked with since 2024 is not silently answered from 2024
+        interpreted = Interpretation(found.since, found.until, found.text, anchor, source, set_aside=True)
     # Once a time expression is a date window, its words ("this week") only add noise to matching;
     # a question that is nothing but a time expression keeps them (there is nothing else to match).
     return Query((rest or question) if strip_time else question, window, interpreted, hard, question)

@@ -95,6 +95,7 @@ def test_ask_applies_filters_and_reports_the_interpreted_window(client: TestClie
         "clock": None,
         "filtered": True,  # the question asks for nothing but that month's news
         "inside": 1,  # the one hit is from that month
+        "set_aside": False,
         "description": "reading 'in November 2023' as 2023-11-01 to 2023-11-30;"
         " only articles from that window",
     }

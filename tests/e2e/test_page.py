@@ -292,6 +292,16 @@ def test_ignoring_the_dates_keeps_the_focus_and_holds_for_the_next_question(visi
     assert "interpret=false" in page.url
 
 
+def test_time_words_set_aside_by_the_date_filters_are_said(visit: Visit) -> None:
+    page = visit.open("/?question=Caspian oil exports in 2023&since=2024-03-01")
+    page.wait_for_selector("#interpreted:not([hidden])")
+
+    assert page.text_content("#interpreted") == (
+        "“in 2023” (2023-01-01 to 2023-12-31) is not read as dates: the Since and Until filters decide."
+    )
+    assert page.locator("#interpreted button").count() == 0  # nothing to ignore: they are not used
+
+
 # --- answers that come late, links ---------------------------------------------------------------
 
 SLOW_SEARCH = """

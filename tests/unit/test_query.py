@@ -57,8 +57,12 @@ def test_every_expression_of_several_is_stripped_and_the_window_spans_them() -> 
 
 def test_explicit_dates_give_no_window_but_the_words_are_still_stripped() -> None:
     query = read(NOVEMBER, explicit_dates=True)
+    set_aside = Interpretation(D(2023, 11, 1), D(2023, 11, 30), "in November 2023", set_aside=True)
 
-    assert query == Query("What happened ?", None, None, words=NOVEMBER)
+    assert query == Query("What happened ?", None, set_aside, words=NOVEMBER)  # said, not used
+    assert set_aside.description == (
+        "not reading 'in November 2023' as dates (2023-11-01 to 2023-11-30): the request's since/until decide"
+    )
 
 
 def test_without_strip_time_the_window_is_kept_and_the_text_is_untouched() -> None:
@@ -69,7 +73,9 @@ def test_without_strip_time_the_window_is_kept_and_the_text_is_untouched() -> No
 
 
 def test_explicit_dates_without_strip_time_leave_the_question_as_asked() -> None:
-    assert read(NOVEMBER, explicit_dates=True, strip=False) == Query(NOVEMBER, None, None, words=NOVEMBER)
+    query = read(NOVEMBER, explicit_dates=True, strip=False)
+    assert (query.text, query.window, query.words) == (NOVEMBER, None, NOVEMBER)
+    assert query.interpreted is not None and query.interpreted.set_aside
 
 
 def test_without_interpretation_the_question_is_untouched() -> None:

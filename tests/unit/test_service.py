@@ -172,7 +172,8 @@ def test_explicit_since_until_override_the_questions_time_expression(service: QA
 
     answer = service.ask("What happened in November 2023?", k=2, since=since, until=until, as_of=LATER)
 
-    assert answer.interpreted is None
+    assert answer.interpreted is not None and answer.interpreted.set_aside  # said, not used
+    assert answer.interpreted.inside == 0  # no hit is from November: the explicit dates decided
     assert {h.article_id for h in answer.hits} == {"cotton-harvest", "football-win"}
 
 

@@ -132,7 +132,7 @@ def test_the_time_filter_returns_k_hits_from_the_window_when_k_exist(
     # Explicit dates still win over the question's words, with the filter on too.
     since = dt.date(2024, 1, 1)
     explicit = strict.ask("harbour bridge news last week", k=3, since=since, until=dt.date(2024, 1, 31))
-    assert explicit.interpreted is None
+    assert explicit.interpreted is not None and explicit.interpreted.set_aside
     assert all(h.article_id.startswith("old-") for h in explicit.hits)
 
 

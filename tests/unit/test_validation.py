@@ -172,3 +172,16 @@ def test_one_string_of_ids_is_refused_not_deleted_letter_by_letter(service: QASe
 def test_one_article_outside_a_list_is_refused(service: QAService) -> None:
     with pytest.raises(InvalidRequestError, match="an iterable of Article, got one Article"):
         service.add(Article("solo", "Solo", "One article."))  # type: ignore[arg-type]
+
+
+def test_time_words_set_aside_by_explicit_dates_are_said_not_used(service: QAService) -> None:
+    answer = service.ask("metro news in 2023", since=dt.date(2024, 1, 1), as_of=dt.date(2024, 6, 1))
+    read = answer.interpreted
+
+    assert (
+        read is not None
+        and read.set_aside
+        and (read.since, read.until) == (dt.date(2023, 1, 1), dt.date(2023, 12, 31))
+    )
+    assert read.description.startswith("not reading 'in 2023' as dates")
+    assert all(h.date is None or h.date >= dt.date(2024, 1, 1) for h in answer.hits)  # the since decides

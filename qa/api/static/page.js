@@ -246,6 +246,15 @@ function showInterpretation(answer, params) {
     ask(again);
   };
   const focused = banner.contains(document.activeElement); // its button is about to be replaced
+  if (!ignored && read.set_aside) {
+    // the form's own Since/Until decide: the question's time words are said, not used
+    banner.replaceChildren(
+      el("span", {}, "“", el("strong", {}, read.text), `” (${span(read.since, read.until)}) is not read as dates: `),
+      el("span", {}, "the Since and Until filters decide."),
+    );
+    banner.hidden = false;
+    return;
+  }
   if (ignored) {
     again.delete("interpret");
     banner.replaceChildren(
