@@ -519,8 +519,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from qa.evaluation import evaluate
 
     check_benchmark(args.data_dir)  # before an index directory is made for it
-    if "index_dir" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
+    settings = _data_index(settings, args.data_dir)
     qa = _service(settings, progress=progress_mode())
     metrics = evaluate(
         qa,
@@ -555,6 +554,26 @@ def _check_training_data(
             raise InvalidRequestError(f"{option} {path}: {problem}")
 
 
+def _data_index(settings: Settings, data_dir: Path) -> Settings:
+    """`settings` with the index of `eval` and `train-*` over `data_dir`: `--index-dir` when given,
+    else `.qa-eval/NAME` (NAME: the data folder's). Beside it, `NAME.from` records which folder it
+    indexes, so another folder of the same name is refused rather than added to it."""
+    if "index_dir" in settings.model_fields_set:
+        return settings
+    source = data_dir.resolve()
+    index = Path(".qa-eval") / source.name
+    record = index.with_name(f"{source.name}.from")
+    if record.is_file() and (other := record.read_text(encoding="utf-8").strip()) != str(source):
+        raise InvalidRequestError(
+            f"{index} holds the index of {other}, another folder named {source.name!r}:"
+            " give this one its own --index-dir"
+        )
+    if not record.is_file():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(f"{source}\n", encoding="utf-8")
+    return settings.model_copy(update={"index_dir": index})
+
+
 def _unwritable(path: Path) -> str | None:
     """Why a file cannot be written at `path` (None when it can, or already exists as a file)."""
     if path.is_dir():
@@ -571,8 +590,7 @@ def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
     from qa.retrieval.learned import RELATED_SHIPPED, SHIPPED
 
     _check_training_data(args)
-    if "index_dir" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
+    settings = _data_index(settings, args.data_dir)
     # The files being refitted are not loaded: a stale one (features of another release) is what
     # this command replaces. Fitting reads features, never a fitted model's scores.
     retrieval = settings.retrieval.model_copy(update={"ranking": "weights", "related": "hybrid"})
@@ -598,8 +616,7 @@ def cmd_train_highlighter(args: argparse.Namespace, settings: Settings) -> int:
     from qa.retrieval.highlighter import SHIPPED
 
     _check_training_data(args, ("question",))
-    if "index_dir" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
+    settings = _data_index(settings, args.data_dir)
     # the hits do not depend on the highlighter, and the shipped file may be missing or stale
     lexical = settings.retrieval.model_copy(update={"highlighter": "lexical"})
     qa = _service(settings.model_copy(update={"retrieval": lexical}), progress=sys.stderr.isatty())
@@ -619,8 +636,7 @@ def cmd_train_match(args: argparse.Namespace, settings: Settings) -> int:
     from qa.retrieval.match import SHIPPED
 
     _check_training_data(args)
-    if "index_dir" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"index_dir": Path(".qa-eval") / args.data_dir.resolve().name})
+    settings = _data_index(settings, args.data_dir)
     # answered without a match model: the one being fitted may be missing or stale
     unmatched = settings.retrieval.model_copy(update={"match": False})
     qa = _service(settings.model_copy(update={"retrieval": unmatched}), progress=sys.stderr.isatty())

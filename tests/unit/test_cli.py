@@ -856,3 +856,27 @@ def test_serve_on_a_port_in_use_is_one_line_before_anything_loads(
 
     assert code == 1 and one_line(err).startswith(f"qa: error: cannot listen on 127.0.0.1:{port}: ")
     assert "qa serve --port N" in err and not (tmp_path / "i").exists()  # the seeds were not indexed
+
+
+def test_two_data_folders_of_one_name_do_not_share_an_evaluation_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    questions = [
+        {"id": "q1", "question": "Where did the storm hit?", "gold_ids": ["r1"], "answers": ["coast"]}
+    ]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = bench(tmp_path / "a", questions)
+    second = bench(tmp_path / "b", questions)  # both folders are named "bench"
+    code, _, err = run(capsys, "eval", str(first))
+    assert code == 0, err
+    assert (tmp_path / ".qa-eval" / "bench.from").read_text().strip() == str(first.resolve())
+
+    code, _, err = run(capsys, "eval", str(second))
+    assert code == 2 and one_line(err) == (
+        f"qa: error: {Path('.qa-eval') / 'bench'} holds the index of {first.resolve()}, another folder"
+        " named 'bench': give this one its own --index-dir"
+    )
+    code, _, _ = run(capsys, "eval", str(second), "--index-dir", str(tmp_path / "own"))
+    assert code == 0
