@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from embeddings.backends.milvus.uri import is_server
+from embeddings.backends.milvus.uri import CONSISTENCY, LITE_UNBUILT, is_server
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import ENCODERS
 from qa.retrieval.config import RetrievalConfig
@@ -19,9 +19,7 @@ from qa.retrieval.config import RetrievalConfig
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 # Dense-vector indexes Milvus builds for float vectors (Milvus Lite 3.2 accepted each of them).
 MILVUS_INDEXES = ("HNSW", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "SCANN", "DISKANN", "AUTOINDEX")
-# Of those, the ones Milvus Lite 3.2 takes at creation but cannot load: every later open fails.
-LITE_UNBUILT = ("IVF_PQ", "SCANN", "DISKANN")
-MILVUS_CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")
+# Of those, Milvus Lite cannot load `LITE_UNBUILT` (it creates them; every later open fails).
 
 
 def is_loopback(host: str) -> bool:
@@ -176,10 +174,10 @@ class Settings(BaseSettings):
     @classmethod
     def _known_consistency(cls, value: str) -> str:
         """One of Milvus's levels, in any case (a usage error, exit 2, not a failure at first use)."""
-        for level in MILVUS_CONSISTENCY:
+        for level in CONSISTENCY:
             if value.lower() == level.lower():
                 return level
-        raise ValueError(f"unknown consistency level {value!r} (one of {', '.join(MILVUS_CONSISTENCY)})")
+        raise ValueError(f"unknown consistency level {value!r} (one of {', '.join(CONSISTENCY)})")
 
     @model_validator(mode="after")
     def _index_lite_can_load(self) -> Settings:

@@ -22,7 +22,7 @@ from embeddings.backends.milvus import audit, log, schema, upkeep
 from embeddings.backends.milvus.reader import EXACT_FILTER_LIMIT, MilvusReader
 from embeddings.backends.milvus.schema import Collections, DenseIndex
 from embeddings.backends.milvus.transaction import MilvusTransaction
-from embeddings.backends.milvus.uri import is_server
+from embeddings.backends.milvus.uri import CONSISTENCY, LITE_UNBUILT, is_server
 from embeddings.errors import (
     ConfigurationError,
     IndexCorruptError,
@@ -32,8 +32,6 @@ from embeddings.errors import (
     IndexUnavailableError,
 )
 
-CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")
-LITE_UNBUILT = ("IVF_PQ", "SCANN", "DISKANN")  # created by Milvus Lite 3.2, then never loaded
 # Milvus keeps no earlier version to fall back to (`repair` has nothing to rebuild from): an index
 # whose rows are gone is built again from its articles.
 WAY_OUT = "`qa index --rebuild PATH...` builds it again from the articles"

@@ -1,8 +1,11 @@
-"""Where a Milvus index is: a server's URL, or a Milvus Lite path (no pymilvus needed to tell)."""
+"""Where a Milvus index is: a server's URL, or a Milvus Lite path, and what a configuration may
+ask of either (no pymilvus needed to tell: the settings check these before anything loads)."""
 
 from __future__ import annotations
 
 SERVER_SCHEMES = ("http://", "https://", "tcp://", "unix:")
+CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")  # Milvus's read consistency levels
+LITE_UNBUILT = ("IVF_PQ", "SCANN", "DISKANN")  # index types Milvus Lite 3.2 creates, then never loads
 
 
 def is_server(uri: str) -> bool:
