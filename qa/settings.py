@@ -136,8 +136,11 @@ class Settings(BaseSettings):
         """The Host names requests may carry (None: any); see `allowed_hosts`."""
         if self.allowed_hosts is not None:
             return None if "*" in self.allowed_hosts else list(self.allowed_hosts)
-        token = self.api_token.get_secret_value() if self.api_token else ""
-        return list(LOOPBACK_NAMES) if not token and is_loopback(self.host) else None
+        return list(LOOPBACK_NAMES) if not self.token() and is_loopback(self.host) else None
+
+    def token(self) -> str:
+        """The API token writes need ("" when none is set)."""
+        return self.api_token.get_secret_value() if self.api_token else ""
 
     def chunking(self, max_tokens: int) -> ChunkingConfig:
         return ChunkingConfig(self.chunk_size, self.chunk_overlap, max_tokens)

@@ -31,7 +31,7 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 def may_write(settings: Settings, authorization: str | None) -> bool:
     """Whether a request with this `Authorization` header may write (and see where the index is):
     the right bearer token when one is set, else any request to a server listening on loopback."""
-    token = settings.api_token.get_secret_value() if settings.api_token else None
+    token = settings.token()
     if not token:
         return is_loopback(settings.host)
     scheme, _, given = (authorization or "").strip().partition(" ")
@@ -54,20 +54,16 @@ def authorise(
     A route that takes a body (`StrictJSONRoute`) calls this again before it reads the body, so a
     client that may not write learns that first, not what is wrong with its body (415, 422)."""
     if may_write(settings, authorization):
-        if not has_token(settings) and (origin := cross_origin(request)) is not None:
+        if not settings.token() and (origin := cross_origin(request)) is not None:
             raise HTTPException(403, f"writes from another origin are refused ({origin})")
         return
-    if has_token(settings):
+    if settings.token():
         raise HTTPException(
             401, "a valid bearer token is required for writes", headers={"WWW-Authenticate": "Bearer"}
         )
     raise HTTPException(
         403, "writes are disabled: the server listens beyond loopback and no QA_API_TOKEN is configured"
     )
-
-
-def has_token(settings: Settings) -> bool:
-    return bool(settings.api_token and settings.api_token.get_secret_value())
 
 
 def cross_origin(request: Request) -> str | None:
