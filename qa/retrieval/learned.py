@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -97,13 +97,11 @@ def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str)
         arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "weights")]
         bounds = [np.asarray(data[key], dtype=np.float64) for key in ("low", "high") if key in data]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        reason = f"no {exc.args[0]!r} in it" if isinstance(exc, KeyError) else exc
-        raise RankerError(f"cannot read {what} {path}: {reason}") from exc
+        raise unreadable(what, path, exc) from exc
     shapes_fit = all(a.shape == (len(names),) for a in (*arrays, *bounds))
     if data.get("kind") != "linear" or names != features or not shapes_fit or len(bounds) == 1:
         raise RankerError(f"{what} {path} does not fit this release's features; refit it (`{refit}`)")
-    if not all(bool(np.isfinite(a).all()) for a in (*arrays, *bounds)) or not bool(np.all(arrays[1] > 0)):
-        # NaN weights would rank at random and print scores JSON cannot carry; a zero scale divides
+    if not numbers_sound([*arrays, *bounds], scale=arrays[1]):
         raise RankerError(
             f"{what} {path}: a number is not finite or a scale not positive; refit it (`{refit}`)"
         )
@@ -111,6 +109,18 @@ def read_linear(path: Path, features: tuple[str, ...], *, what: str, refit: str)
         raise RankerError(f"{what} {path}: a feature's low bound exceeds its high one; refit it (`{refit}`)")
     low, high = bounds or (None, None)
     return LinearRanker(names, *arrays, about=dict(data.get("about") or {}), low=low, high=high)
+
+
+def unreadable(what: str, path: Path, exc: Exception) -> RankerError:
+    """The error for a learned file that does not read as JSON with every key it needs."""
+    reason = f"no {exc.args[0]!r} in it" if isinstance(exc, KeyError) else exc
+    return RankerError(f"cannot read {what} {path}: {reason}")
+
+
+def numbers_sound(arrays: Sequence[np.ndarray], *, scale: np.ndarray) -> bool:
+    """Whether a learned file's numbers can score: all finite (NaN weights would rank at random and
+    print scores JSON cannot carry) and every scale positive (a zero one divides)."""
+    return all(bool(np.isfinite(a).all()) for a in arrays) and bool(np.all(scale > 0))
 
 
 def fitted_encoder(about: Mapping[str, Any]) -> str | None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.backends import IndexReader
-from qa.retrieval.learned import RankerError
+from qa.retrieval.learned import RankerError, numbers_sound, unreadable
 
 SHIPPED = Path(__file__).with_name("match.json")
 MATCH_FEATURES: tuple[str, ...] = ("dense", "coverage", "bigrams")
@@ -82,8 +82,7 @@ def read_match(path: Path) -> MatchModel:
         arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "weights")]
         bias, weak_below = float(data["bias"]), float(data["weak_below"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        reason = f"no {exc.args[0]!r} in it" if isinstance(exc, KeyError) else exc
-        raise RankerError(f"cannot read match model {path}: {reason}") from exc
+        raise unreadable("match model", path, exc) from exc
     if (
         data.get("kind") != "logistic"
         or names != MATCH_FEATURES
@@ -92,8 +91,7 @@ def read_match(path: Path) -> MatchModel:
         raise RankerError(
             f"match model {path} does not fit this release's inputs; refit it (`qa train-match`)"
         )
-    finite = all(np.isfinite(a).all() for a in arrays) and np.isfinite(bias)
-    if not finite or bool((arrays[1] <= 0).any()):
+    if not numbers_sound([*arrays, np.asarray(bias)], scale=arrays[1]):
         raise RankerError(f"match model {path}: a value is not finite or a scale is not positive")
     if not 0.0 <= weak_below <= 1.0:
         raise RankerError(f"match model {path}: weak_below {weak_below} is not a probability")
