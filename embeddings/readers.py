@@ -218,13 +218,12 @@ def parse_text_article(
     text = _normalise("\n".join(kept))
     if not text:
         raise InvalidArticleError(location, "no article text")
-    if max_chars is not None and len(text) > max_chars:
-        raise InvalidArticleError(location, f"text longer than {max_chars} characters ({len(text)})")
     if source is None:
         credit = _CREDIT_RE.search(text)
         source = _canonical_source(credit.group(0), whole=False) if credit else None
     article = Article(id=article_id, title=derive_title(text), text=text, date=date, source=source, path=path)
-    if (problem := article_problem(article)) is not None:  # a file name that is no id, say
+    # a file name that is no id, a text over `max_chars`, ...: the checks every article passes
+    if (problem := article_problem(article, max_chars)) is not None:
         raise InvalidArticleError(location, problem)
     return article
 
@@ -272,10 +271,6 @@ def parse_record(
     text = body.strip()
     if not text:
         raise InvalidArticleError(location, "empty text")
-    if "\x00" in text:
-        raise InvalidArticleError(location, "text contains NUL characters")
-    if max_chars is not None and len(text) > max_chars:
-        raise InvalidArticleError(location, f"text longer than {max_chars} characters ({len(text)})")
 
     title = _optional_str(record, "title", location) or derive_title(text)
     raw_date = record.get("date")
@@ -306,7 +301,7 @@ def parse_record(
         url=url,
         path=path,
     )
-    if (problem := article_problem(article)) is not None:
+    if (problem := article_problem(article, max_chars)) is not None:  # NUL characters, its length, ...
         raise InvalidArticleError(location, problem)
     return article
 
