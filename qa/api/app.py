@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import tqdm
 from fastapi import FastAPI
 
 from qa.api.errors import add_exception_handlers, error_responses
@@ -29,6 +31,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # bm25s makes a (disabled) tqdm bar per question, and tqdm's first bar creates a
+        # multiprocessing lock: a worker stopped by a signal left it to the resource tracker, which
+        # warned of "leaked semaphore objects" at every stop of `qa serve`. Bars share a thread lock.
+        tqdm.tqdm.set_lock(threading.RLock())
         app.state.service = service = service_factory()
         warn_unfitted(service.learned, service.encoder.identity)  # once per worker, in its log
         if settings.verify_on_start:
