@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import itertools
 import math
+import sqlite3
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -413,6 +416,26 @@ def test_writes_by_another_service_are_seen(service: QAService, fake_encoder: Fa
     other.delete(["cotton-harvest"])
 
     assert "cotton-harvest" not in {h.article_id for h in service.ask("cotton", k=20, as_of=LATER).hits}
+
+
+def test_a_superseded_version_is_released_when_no_request_holds_it(service: QAService) -> None:
+    """Without waiting for the cycle collector: a server that publishes a version per write would
+    otherwise keep old versions' files (deleted from disk) mapped, its memory growing between collections."""
+    service.ask("cotton harvest", k=3, as_of=LATER)
+    old = service.reader()
+    parts = [weakref.ref(part) for part in (old, old.lexical, old.rows, old.store)]
+    connection = old.rows._conn
+    del old
+    gc.disable()
+    try:
+        service.delete(["cotton-harvest"])
+        service.ask("cotton harvest", k=3, as_of=LATER)
+
+        assert [part() for part in parts] == [None] * 4
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection.execute("SELECT 1")
+    finally:
+        gc.enable()
 
 
 def test_stats_and_check_describe_the_index(service: QAService) -> None:

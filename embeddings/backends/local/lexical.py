@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import bm25s
 import numpy as np
+import Stemmer
 
 from embeddings.backends.local import npy
 from embeddings.backends.local.bm25_build import ArrayBM25, FlatTokens, gather_runs
@@ -50,11 +51,10 @@ class LexicalIndex:
         # Passage ids arrive in ascending order, so a position is a binary search, not a dict.
         self._sorted = bool(np.all(ids[1:] > ids[:-1])) if len(ids) > 1 else True
         self._order = None if self._sorted else np.argsort(ids, kind="stable")
-        # search and overlap cut the same question: once (bm25s's tokenizer costs ~0.2 ms a call)
-        self.query_tokens = lru_cache(maxsize=1024)(self._cut)
-
-    def _cut(self, query: str) -> tuple[str, ...]:
-        return tuple(bm25_query_tokens(query, self._stemmer))
+        # search and overlap cut the same question: once (bm25s's tokenizer costs ~0.2 ms a call).
+        # Over a function of the stemmer, not a bound method: a cycle through `self` would keep a
+        # superseded version's arrays mapped until the cycle collector happened to run.
+        self.query_tokens = lru_cache(maxsize=1024)(partial(_query_tokens, stemmer=self._stemmer))
 
     @classmethod
     def build(cls, ids: np.ndarray, texts: Sequence[str], *, stem: bool = True) -> LexicalIndex:
@@ -301,3 +301,7 @@ def _shape(array: np.ndarray) -> str:
 def _token_ids(docs: list[list[str]], vocab: dict[str, int]) -> list[list[int]]:
     """Each document's tokens as vocabulary positions; new words are appended to `vocab`."""
     return [[vocab.setdefault(token, len(vocab)) for token in doc] for doc in docs]
+
+
+def _query_tokens(query: str, stemmer: Stemmer.Stemmer | None) -> tuple[str, ...]:
+    return tuple(bm25_query_tokens(query, stemmer))

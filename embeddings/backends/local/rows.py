@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,10 @@ class MetadataStore:
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._conn.executescript(_SCHEMA)
             self._upgrade()
+        # Closed when this store goes, not when the connection does: a connection is freed only by
+        # the cycle collector (its statement cache refers back to it), and until then it keeps a
+        # superseded version's file, deleted from disk, open.
+        weakref.finalize(self, self._conn.close)
         # sqlite3 connections are not safe for concurrent use from several threads.
         self._lock = threading.Lock()
         self.readonly = readonly
