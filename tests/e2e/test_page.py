@@ -564,6 +564,20 @@ def test_large_text_still_fits_a_phone_screen(browser: object, server: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/?question=metro&k=" + "9" * 120, "#error:not([hidden])"),  # the link's value, said back
+        (f"/?question={PIPELINE}&sources=Trend&sources=" + "A" * 300, "#status:has-text('AAAA')"),
+    ],
+)
+def test_a_long_unbroken_value_said_back_wraps_on_a_phone(phone: Visit, path: str, shown: str) -> None:
+    page = phone.open(path)
+    page.wait_for_selector(shown)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.parametrize(
     ("path", "rendered"), [("/docs", ".swagger-ui .opblock"), ("/redoc", "[role=menuitem]")]
 )
 def test_the_api_docs_render_offline(visit: Visit, path: str, rendered: str) -> None:
