@@ -511,6 +511,18 @@ def test_since_after_until_and_bad_passages_are_marked_before_asking(visit: Visi
     assert page.eval_on_selector_all("[aria-invalid]", "fields => fields.length") == 0
 
 
+def test_a_problem_in_a_folded_filter_unfolds_the_filters_and_focuses_it(phone: Visit) -> None:
+    page = phone.open()
+    page.click("#filters summary")
+    page.fill("#since", "2024-01-01")
+    page.fill("#until", "2023-01-01")
+    page.click("#filters summary")  # folded again, as on a phone
+    phone.ask(MUNIR)
+
+    assert page.text_content("#error") == "Since (2024-01-01) is after Until (2023-01-01)."
+    assert page.evaluate("document.activeElement.id") == "since" and page.is_visible("#since")
+
+
 def test_the_servers_own_refusal_is_shown(visit: Visit) -> None:
     page = visit.open("/?question=" + "x" * 1001)  # longer than the API takes (the field stops typing)
     page.wait_for_selector("#error:not([hidden])")

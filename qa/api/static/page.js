@@ -529,7 +529,9 @@ form.addEventListener("submit", (event) => {
   markInvalid(problems.map(([field]) => field));
   if (problems.length) {
     showError(problems.map(([, message]) => message).join(" "));
-    problems[0][0].focus();
+    const [field] = problems[0];
+    if (input("filters").contains(field)) input("filters").open = true; // a folded field takes no focus
+    field.focus();
     return;
   }
   ask(formParams());
