@@ -292,6 +292,27 @@ def test_ignoring_the_dates_keeps_the_focus_and_holds_for_the_next_question(visi
     assert "interpret=false" in page.url
 
 
+@pytest.mark.parametrize(
+    ("path", "then"),
+    [  # no time words to read: the banner goes; the date filters set the words aside: no button
+        (f"/?question={PIPELINE}&interpret=false", "#interpreted[hidden]"),
+        (
+            "/?question=Caspian oil exports in 2023&since=2024-03-01&interpret=false",
+            "#interpreted:has-text('decide')",
+        ),
+    ],
+)
+def test_reading_time_words_again_from_the_keyboard_leaves_the_focus_on_the_question(
+    visit: Visit, path: str, then: str
+) -> None:
+    page = visit.open(path)
+    page.focus("#interpreted button")  # "Read them as dates"
+    page.keyboard.press("Enter")
+    page.wait_for_selector(then, state="attached")
+
+    assert page.evaluate("document.activeElement.id") == "question"  # not lost to the page
+
+
 def test_time_words_set_aside_by_the_date_filters_are_said(visit: Visit) -> None:
     page = visit.open("/?question=Caspian oil exports in 2023&since=2024-03-01")
     page.wait_for_selector("#interpreted:not([hidden])")

@@ -185,7 +185,7 @@ async function ask(params, { push = true } = {}) {
   } catch (error) {
     if (error.name === "AbortError" || controller.signal.aborted) return; // a newer question took over
     results.replaceChildren();
-    banner.hidden = true;
+    hideBanner();
     statusLine.textContent = "";
     showError(error.message);
   } finally {
@@ -233,6 +233,20 @@ function unknownSources(answer) {
 }
 
 function showInterpretation(answer, params) {
+  const focused = banner.contains(document.activeElement); // its button is about to be replaced
+  fillBanner(answer, params);
+  // The focus stays on the banner's new button; where there is none now, the question takes it
+  // rather than leave it nowhere (the start of the page, for the next Tab).
+  if (focused) ((!banner.hidden && banner.querySelector("button")) || question).focus();
+}
+
+/** Hide the time-words banner, moving the focus to the question when it was in the banner. */
+function hideBanner() {
+  if (banner.contains(document.activeElement)) question.focus();
+  banner.hidden = true;
+}
+
+function fillBanner(answer, params) {
   const ignored = params.get("interpret") === "false";
   const read = answer.interpreted;
   if (!ignored && !read) {
@@ -245,17 +259,13 @@ function showInterpretation(answer, params) {
     showActive();
     ask(again);
   };
-  const focused = banner.contains(document.activeElement); // its button is about to be replaced
   if (!ignored && read.set_aside) {
     // the form's own Since/Until decide: the question's time words are said, not used
     banner.replaceChildren(
       el("span", {}, "“", el("strong", {}, read.text), `” (${span(read.since, read.until)}) is not read as dates: `),
       el("span", {}, "the Since and Until filters decide."),
     );
-    banner.hidden = false;
-    return;
-  }
-  if (ignored) {
+  } else if (ignored) {
     again.delete("interpret");
     banner.replaceChildren(
       el("span", {}, "Time words in the question are not read as dates. "),
@@ -270,7 +280,6 @@ function showInterpretation(answer, params) {
     );
   }
   banner.hidden = false;
-  if (focused) banner.querySelector("button").focus();
 }
 
 function outside(read, count) {
@@ -551,7 +560,7 @@ function fromAddress() {
   inFlight = null;
   results.removeAttribute("aria-busy");
   results.replaceChildren();
-  banner.hidden = true;
+  hideBanner();
   statusLine.textContent = "";
   document.title = "News QA";
   showError(problems.length ? problems.join(" ") : null);
