@@ -526,10 +526,27 @@ def test_since_after_until_and_bad_passages_are_marked_before_asking(visit: Visi
     assert page.evaluate("document.activeElement.id") == "since"
     invalid = page.eval_on_selector_all("[aria-invalid=true]", "fields => fields.map(f => f.id)")
     assert invalid == ["since", "k"] and asked == []
+    # the focused field says why it is invalid, whether or not the alert was heard over the focus
+    sync_api.expect(page.locator("#since")).to_have_accessible_description(page.text_content("#error") or "")
     page.fill("#since", "")
     page.fill("#k", "3")
     assert len(cards(visit.ask(MUNIR))) == 3
     assert page.eval_on_selector_all("[aria-invalid]", "fields => fields.length") == 0
+    sync_api.expect(page.locator("#since")).to_have_accessible_description("")
+
+
+def test_an_invalid_as_of_keeps_its_help_besides_the_error(visit: Visit) -> None:
+    page = visit.open()
+    page.focus("#as_of")
+    page.keyboard.type("03")  # a date typed only in part
+    visit.ask(MUNIR)
+
+    assert page.evaluate("document.activeElement.id") == "as_of"
+    assert page.get_attribute("#as_of", "aria-describedby") == "error as-of-help"
+    page.fill("#as_of", "2024-03-25")
+    visit.ask(PIPELINE)
+    page.wait_for_selector("#results .card")
+    assert page.get_attribute("#as_of", "aria-describedby") == "as-of-help"
 
 
 def test_a_problem_in_a_folded_filter_unfolds_the_filters_and_focuses_it(phone: Visit) -> None:

@@ -154,8 +154,23 @@ function formProblems() {
 }
 
 function markInvalid(fields) {
-  for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
-  for (const field of fields) field.setAttribute("aria-invalid", "true");
+  for (const field of form.querySelectorAll("[aria-invalid]")) {
+    field.removeAttribute("aria-invalid");
+    describeByError(field, false);
+  }
+  for (const field of fields) {
+    field.setAttribute("aria-invalid", "true");
+    describeByError(field, true);
+  }
+}
+
+/** Make the error box (not) part of the field's description: a screen reader says why when the
+ * field takes the focus, which may cut the alert short. Other ids it names (help) are kept. */
+function describeByError(field, on) {
+  const ids = (field.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== errorBox.id);
+  if (on) ids.unshift(errorBox.id);
+  if (ids.length) field.setAttribute("aria-describedby", ids.join(" "));
+  else field.removeAttribute("aria-describedby");
 }
 
 // --- asking ----------------------------------------------------------------------------------------
