@@ -535,6 +535,22 @@ def test_since_after_until_and_bad_passages_are_marked_before_asking(visit: Visi
     sync_api.expect(page.locator("#since")).to_have_accessible_description("")
 
 
+def test_the_error_and_an_invalid_field_stand_out_in_forced_colours(browser: object, server: str) -> None:
+    """Forced colours (Windows' contrast themes) drop backgrounds and shadows and recolour edges."""
+    forced = Visit(browser, server, DESKTOP, forced_colors="active")
+    try:
+        page = forced.open()
+        page.fill("#k", "0")
+        forced.ask(MUNIR)
+        edge = "e => [getComputedStyle(e).borderTopStyle, getComputedStyle(e).borderTopColor]"
+        error_style, error_color = page.eval_on_selector("#error", edge)
+        assert error_style == "solid" and error_color != "rgba(0, 0, 0, 0)"  # a frame, not just text
+        assert page.eval_on_selector("#k", edge)[0] == "dashed"  # its red edge alone would be lost
+        assert page.eval_on_selector("#since", edge)[0] == "solid"
+    finally:
+        forced.close()
+
+
 def test_an_invalid_as_of_keeps_its_help_besides_the_error(visit: Visit) -> None:
     page = visit.open()
     page.focus("#as_of")
