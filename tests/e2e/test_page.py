@@ -686,6 +686,8 @@ def test_a_long_hit_is_folded_around_its_answer_and_unfolds(visit: Visit, server
     assert card.locator(".passage mark").text_content() == hit["highlight"]
     assert button.get_attribute("aria-expanded") == "false"
     assert button.get_attribute("aria-controls") == text.get_attribute("id")
+    # which article's text it shows, for a screen reader going from button to button
+    assert button.get_attribute("aria-describedby") == card.locator("h2").get_attribute("id")
     assert button.text_content() == f"Show all {len(hit['text'].split())} words"
     button.click()
     assert text.text_content() == hit["text"] and button.get_attribute("aria-expanded") == "true"

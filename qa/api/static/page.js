@@ -348,7 +348,7 @@ function card(hit, n) {
         weak(hit) ? " · " : null,
         weak(hit) ? el("span", { class: "weak" }, "weak match") : null,
       ),
-      ...passage(hit, `hit-${n}-text`),
+      ...passage(hit, `hit-${n}-text`, titleId),
       hit.copies.length ? copies(hit.copies) : null,
       toggle,
       related,
@@ -359,7 +359,7 @@ function card(hit, n) {
 /** The passage with its answering sentence marked; spans count code points, as Python does. A
  * long one (neighbouring passages of an article shown as one hit) is folded to an excerpt around
  * the marked sentence, with a button that shows the whole text and folds it again. */
-function passage(hit, id) {
+function passage(hit, id, titleId) {
   const chars = Array.from(hit.text);
   const [start, end] = hit.highlight_span ?? [0, 0];
   const marked = Boolean(hit.highlight) && 0 <= start && start < end && end <= chars.length;
@@ -382,7 +382,11 @@ function passage(hit, id) {
     words >= chars.length / 20
       ? `Show all ${NUMBER.format(words)} words`
       : `Show all ${NUMBER.format(chars.length)} characters`;
-  const button = el("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": id }, more);
+  const button = el(
+    "button",
+    { type: "button", class: "more", "aria-expanded": "false", "aria-controls": id, "aria-describedby": titleId },
+    more,
+  );
   button.addEventListener("click", () => {
     const open = button.getAttribute("aria-expanded") !== "true";
     if (open) show(0, chars.length);
