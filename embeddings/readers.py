@@ -56,7 +56,12 @@ _TITLE_CREDIT_RE = re.compile(
 )
 _AUTHOR_BYLINE_RE = re.compile(r"^By[ \t]+[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,4}$")
 _WIDGET_RE = re.compile(r"^\+[ \t]*↺?[ \t]*[−–-][ \t]*\d{1,3}[ \t]*px$")
-_DATE_LINE_RE = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{1,2}-\d{1,2})(?![\w-])[ \t]*(.*)$", re.IGNORECASE)
+# "date 2024-01-05", "Date: 2024-1-5": a date line; one whose date is written otherwise ("date 2024/01/05",
+# "Date: 05.01.2024") is still one, refused for its date rather than read as the headline of an undated page.
+_DATE_LINE_RE = re.compile(
+    r"^[ \t]*date(?:[ \t]*:[ \t]*|[ \t]+)(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})(?![\w-])[ \t]*(.*)$", re.IGNORECASE
+)
+_DATE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _ISO_RE = re.compile(
     r"^(?P<y>\d{4})(?P<sep>-?)(?P<m>\d{2})(?P=sep)(?P<d>\d{2})"
     r"(?:[T ](?P<H>\d{2}):?(?P<M>\d{2})(?::?(?P<S>\d{2})(?:[.,]\d+)?)?"
@@ -199,6 +204,9 @@ def parse_text_article(
     date: dt.date | None = None
     match = _DATE_LINE_RE.match(lines[0])
     if match:
+        if not _DATE_RE.fullmatch(match.group(1)):
+            reason = f"invalid date {match.group(1)!r} (expected YYYY-MM-DD)"
+            raise InvalidArticleError(f"{location}:1", reason)
         try:
             date = dt.date.fromisoformat(_pad_date(match.group(1)))
         except ValueError as exc:

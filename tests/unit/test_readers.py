@@ -165,6 +165,23 @@ def test_invalid_date_line_raises_with_line_location() -> None:
     assert "2023-13-45" in caught.value.reason
 
 
+@pytest.mark.parametrize("line", ["Date: 2024-01-05", "date:2024-1-5", "\tdate 2024-01-05"])
+def test_date_line_spellings_give_the_date_not_the_title(line: str) -> None:
+    raw = f"{line}\nMayor resigns in Naples\nThe mayor resigned on Friday."
+    article = parse_text_article(raw, article_id="a")
+    assert article.date == dt.date(2024, 1, 5)
+    assert article.title == "Mayor resigns in Naples"
+
+
+@pytest.mark.parametrize("written", ["2024/01/05", "05.01.2024", "5-1-2024"])
+def test_date_line_with_a_date_not_in_iso_form_is_refused(written: str) -> None:
+    with pytest.raises(InvalidArticleError) as caught:
+        parse_text_article(f"date {written}\nMayor resigns.\nBody.", article_id="a", path="x.txt")
+    assert caught.value.location == "x.txt:1"
+    assert written in caught.value.reason
+    assert "YYYY-MM-DD" in caught.value.reason
+
+
 def test_text_with_only_debris_raises() -> None:
     with pytest.raises(InvalidArticleError, match="no article text"):
         parse_text_article(" date 2023-11-01 + ↺ − 16 px\n\nNews.Az\n", article_id="a")
