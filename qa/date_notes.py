@@ -13,8 +13,8 @@ SHOWN = 3  # articles named in a note; the rest are counted
 class DateNotes:
     """What `qa index` and `POST /articles` say of the dates they read: articles with none (a
     `.txt` file without its ` date` line), which no date filter or window finds, and articles dated
-    after today, which make the archive's last day a future one. It keeps counts and the first few
-    names, not every id."""
+    after today, which answers leave out until that day and which make the archive's last day a
+    future one. It keeps counts and the first few names, not every id."""
 
     def __init__(self, today: dt.date | None = None) -> None:
         self.today = today or dt.date.today()
@@ -43,7 +43,10 @@ class DateNotes:
             )
         if self.future:
             named = _examples(self.future_named, self.future)
-            out.append(f"{_articles(self.future)} dated after today ({named}): check those dates")
+            out.append(
+                f"{_articles(self.future)} dated after today ({named}): answers leave them out until that day"
+                " (or an as-of after it); check those dates"
+            )
         return out
 
 

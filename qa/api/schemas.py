@@ -207,8 +207,8 @@ class IndexReportOut(BaseModel):
     notes: list[str] = Field(
         default_factory=list,
         description="POST /articles: what to check in the dates sent (articles without a date, which"
-        " date filters never find; articles dated after today, which move the archive's last day"
-        " and with it what relative time words mean).",
+        " date filters never find; articles dated after today, which answers leave out until that day"
+        " and which move the archive's last day and with it what relative time words mean).",
     )
 
     @classmethod

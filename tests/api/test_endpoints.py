@@ -366,7 +366,8 @@ def test_post_articles_notes_undated_and_future_dated_articles_and_indexes_them(
     assert summary["added"] == 3
     assert summary["notes"] == [
         "1 article without a date (nodate): date filters and time words never find them",
-        "1 article dated after today (typo 2204-03-01): check those dates",
+        "1 article dated after today (typo 2204-03-01): answers leave them out until that day"
+        " (or an as-of after it); check those dates",
     ]
     assert ok(client.post("/articles", json={"articles": [NEW_ARTICLE]}))["notes"] == []
 

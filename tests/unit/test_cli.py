@@ -668,8 +668,15 @@ def test_index_notes_articles_without_a_date_or_dated_after_today(
     notes = [line for line in err.splitlines() if line.startswith("qa: note:")]
     assert notes == [
         "qa: note: 1 article without a date (nodate): date filters and time words never find them",
-        "qa: note: 1 article dated after today (typo 2204-03-20): check those dates",
+        "qa: note: 1 article dated after today (typo 2204-03-20): answers leave them out until that day"
+        " (or an as-of after it); check those dates",
     ]
+    index = str(tmp_path / "i")
+    assert "typo" not in run(capsys, "ask", "storm port", "-k", "3", "--json", "--index-dir", index)[1]
+    later = run(
+        capsys, "ask", "storm port", "-k", "3", "--json", "--as-of", "2204-03-20", "--index-dir", index
+    )
+    assert "typo" in later[1]
 
 
 def test_a_repeated_id_does_not_keep_prune_from_deleting(
