@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 import json
@@ -62,6 +63,8 @@ _DATE_LINE_RE = re.compile(
     r"^[ \t]*date(?:[ \t]*:[ \t]*|[ \t]+)(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})(?![\w-])[ \t]*(.*)$", re.IGNORECASE
 )
 _DATE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_UTF16 = "UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8"
 _ISO_RE = re.compile(
     r"^(?P<y>\d{4})(?P<sep>-?)(?P<m>\d{2})(?P=sep)(?P<d>\d{2})"
     r"(?:[T ](?P<H>\d{2}):?(?P<M>\d{2})(?::?(?P<S>\d{2})(?:[.,]\d+)?)?"
@@ -400,6 +403,11 @@ def _read_jsonl(
     path: Path, *, max_chars: int, report: Callable[[Problem], None]
 ) -> Iterator[tuple[str, Article]]:
     with path.open("rb") as stream:
+        # Read line by line, UTF-16 would be a problem on every line: say it once, for the file.
+        if stream.read(2) in _UTF16_BOMS:
+            report(Problem(str(path), _UTF16))
+            return
+        stream.seek(0)
         for lineno, data in _lines(stream, limit=12 * max_chars + 65_536):
             location = f"{path}:{lineno}"
             if data is None:
@@ -476,6 +484,9 @@ def _lines(stream: BinaryIO, *, limit: int) -> Iterator[tuple[int, bytes | None]
 def _decode(
     data: bytes, location: str, report: Callable[[Problem], None], *, number_lines: bool
 ) -> str | None:
+    if data.startswith(_UTF16_BOMS):
+        report(Problem(location, _UTF16))
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

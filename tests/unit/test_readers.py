@@ -473,7 +473,8 @@ def test_missing_path_and_unsupported_file_are_problems(tmp_path: Path) -> None:
     ("data", "reason"),
     [
         ("Line one.\nCafé au lait.".encode("latin-1"), "not valid UTF-8"),
-        ("Hello there.".encode("utf-16"), "not valid UTF-8"),
+        ("Hello there.".encode("utf-16"), "UTF-16 text"),
+        ("Hello there.".encode("utf-16-be"), "NUL"),
         ("Hello there.".encode("utf-16-le"), "NUL"),
     ],
 )
@@ -486,6 +487,21 @@ def test_wrongly_encoded_text_file_is_reported(tmp_path: Path, data: bytes, reas
     assert len(problems) == 1
     assert problems[0].location.startswith(str(bad))
     assert reason in problems[0].reason
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".json", ".jsonl"])
+def test_a_utf16_file_with_a_byte_order_mark_is_one_problem_that_names_utf16(
+    tmp_path: Path, suffix: str
+) -> None:
+    lines = [json.dumps({"id": f"r{n}", "text": "Storm hits the coast."}) for n in range(3)]
+    bad = tmp_path / f"feed{suffix}"
+    bad.write_bytes(("\n".join(lines) if suffix == ".jsonl" else lines[0]).encode("utf-16"))
+    (tmp_path / "good.txt").write_text("Good.", encoding="utf-8")
+    articles, problems = read_articles([tmp_path])
+    assert [article.id for article in articles] == ["good"]
+    assert problems == [
+        Problem(str(bad), "UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8")
+    ]
 
 
 def test_latin1_error_names_the_line(tmp_path: Path) -> None:
