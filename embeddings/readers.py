@@ -70,6 +70,8 @@ _ISO_RE = re.compile(
     r"(?:[T ](?P<H>\d{2}):?(?P<M>\d{2})(?::?(?P<S>\d{2})(?:[.,]\d+)?)?"
     r"(?:Z|[+-](?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?)?$"
 )
+# Han, kana and Hangul: scripts written without spaces, where a headline is one "word".
+_UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?(\w))")
 # fmt: off
 _ABBREVIATIONS = frozenset({
@@ -562,10 +564,11 @@ def _pad_date(value: str) -> str:
 
 def _is_headline(line: str, following: str) -> bool:
     # A wrapped sentence continues on a line that starts in lower case; a headline does not.
+    words = len(line.split())
     return (
-        2 <= len(line.split()) <= 25
+        (2 <= words <= 25 or (words == 1 and _UNSPACED_RE.search(line) is not None))
         and len(line) <= TITLE_MAX_CHARS
-        and not line.endswith((".", ",", ";", ":", "…"))
+        and not line.endswith((".", ",", ";", ":", "…", "。", "，", "；", "：", "！", "？"))
         and not following[:1].islower()
     )
 

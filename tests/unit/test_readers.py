@@ -182,6 +182,23 @@ def test_date_line_with_a_date_not_in_iso_form_is_refused(written: str) -> None:
     assert "YYYY-MM-DD" in caught.value.reason
 
 
+@pytest.mark.parametrize(
+    ("headline", "body"),
+    [
+        ("上海举办国际汽车展", "上海国际汽车展览会周二开幕，吸引了一千多家参展商。"),
+        ("東京で地震", "東京で火曜日に地震があった。"),
+    ],
+)
+def test_a_headline_in_a_script_without_spaces_is_the_title(headline: str, body: str) -> None:
+    article = parse_text_article(f" date 2024-03-03\n{headline}\n{body}", article_id="a")
+    assert article.title == headline
+
+
+def test_an_unspaced_line_ending_a_sentence_is_no_headline() -> None:
+    article = parse_text_article("東京で火曜日に地震があった。\n被害はなかった。", article_id="a")
+    assert article.title.startswith("東京で火曜日に地震があった。")
+
+
 def test_text_with_only_debris_raises() -> None:
     with pytest.raises(InvalidArticleError, match="no article text"):
         parse_text_article(" date 2023-11-01 + ↺ − 16 px\n\nNews.Az\n", article_id="a")
