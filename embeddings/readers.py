@@ -72,7 +72,8 @@ _ISO_RE = re.compile(
 )
 # Han, kana and Hangul: scripts written without spaces, where a headline is one "word".
 _UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?(\w))")
+# From the start of a run of punctuation only, as text.py's _BOUNDARY (linear in a run of dots).
+_SENTENCE_END_RE = re.compile(r"(?<![.!?…])[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?(\w))")
 # fmt: off
 _ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "maj", "sgt", "capt", "adm", "gov", "sen", "rep",
@@ -577,7 +578,7 @@ def _first_sentence(paragraph: str) -> str:
     for match in _SENTENCE_END_RE.finditer(paragraph):
         if not (match.group(1).isupper() or match.group(1).isdigit()):
             continue  # a sentence starts with a capital letter or a number
-        word = (paragraph[: match.start()].split() or [""])[-1]
+        word = _word_before(paragraph, match.start())
         parts = word.lstrip('("“‘').split(".")
         if paragraph[match.start()] == "." and (
             word.lower().lstrip('("“‘') in _ABBREVIATIONS or all(len(part) <= 1 for part in parts)
@@ -585,6 +586,18 @@ def _first_sentence(paragraph: str) -> str:
             continue  # "Gen. Munir", "A. Munir", "U.S. forces": not the end of a sentence
         return paragraph[: match.end()]
     return paragraph
+
+
+def _word_before(text: str, end: int) -> str:
+    """The last word of `text[:end]`, as `text[:end].split()[-1]` ("" when none), without copying
+    `text[:end]`: once per sentence end, that was quadratic in a paragraph of initials ("A. B. ...")."""
+    stop = end
+    while stop > 0 and text[stop - 1].isspace():
+        stop -= 1
+    start = stop
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    return text[start:stop]
 
 
 def _shorten(text: str) -> str:

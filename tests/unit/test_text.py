@@ -17,6 +17,7 @@ from embeddings.text import (
     split_sentences,
     terms,
 )
+from tests.support.timing import growth
 
 
 def _sentences(text: str) -> list[str]:
@@ -162,6 +163,17 @@ def test_empty_and_whitespace_text_has_no_sentences() -> None:
 
 def test_text_without_boundary_is_one_stripped_sentence() -> None:
     assert split_sentences("  no boundary here at all  ") == [(2, 25)]
+
+
+@pytest.mark.parametrize("run", [".", "?", "…", ".!"])
+def test_a_long_run_of_punctuation_is_split_in_linear_time(run: str) -> None:
+    # An article is up to 2,000,000 characters: 40,000 dots took a minute when every dot of the run
+    # was tried as a boundary again (quadratic: x64 for 8 times the dots, x8 now).
+    def text(n: int) -> str:
+        return "word " + run * (n // len(run)) + "word"
+
+    assert split_sentences(text(20_000)) == [(0, len(text(20_000)))]
+    assert growth(lambda n: split_sentences(text(n)), 2_500) < 24
 
 
 @settings(max_examples=200, deadline=None)
