@@ -28,7 +28,7 @@ from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
 from qa.batch_file import BatchFileError, BatchQuestion, read_batch
 from qa.cli_args import build_parser
-from qa.console import console, escaped, escaping_stdout, progress_mode
+from qa.console import console, escaped_line, escaping_stdout, progress_mode
 from qa.date_notes import DateNotes
 from qa.evaluation import check_benchmark
 from qa.settings import Settings
@@ -124,7 +124,7 @@ def _print_json(data: Any) -> None:
 
 def _report_problem(problem: Problem) -> None:
     # through tqdm: a line of its own above the progress bar, not run on after it
-    tqdm.write(escaped(f"qa: skipped {problem.location}: {problem.reason}"), file=sys.stderr)
+    tqdm.write(escaped_line(f"qa: skipped {problem.location}: {problem.reason}"), file=sys.stderr)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:

@@ -89,9 +89,18 @@ def progress_mode() -> ProgressMode:
 CONTROLS = {c: f"\\u{c:04x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\n\t"}
 
 
+# ... and for a line that must stay one line: a file name may hold a newline or a tab too.
+LINE_CONTROLS = CONTROLS | {ord("\n"): "\\u000a", ord("\t"): "\\u0009"}
+
+
 def escaped(text: str) -> str:
     """`text` with its control characters written out (`CONTROLS`)."""
     return text.translate(CONTROLS)
+
+
+def escaped_line(text: str) -> str:
+    """`text` as one line: every control character written out, newlines and tabs too."""
+    return text.translate(LINE_CONTROLS)
 
 
 class EscapingStream:

@@ -768,6 +768,23 @@ def test_titles_and_sources_cannot_drive_the_terminal(
     assert json.loads(out)["hits"][0]["title"] == record["title"]  # JSON: the same string, escaped
 
 
+def test_a_file_named_with_a_newline_is_reported_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ok.txt").write_text("The copper mine reopened on Monday.")
+    (corpus / "evil\nqa: note:\tall good.txt").write_text("A forged line.")
+    code, _, err = run(capsys, "index", str(corpus), "--index-dir", str(tmp_path / "idx"))
+
+    assert code == 0
+    skipped = [line for line in err.splitlines() if "skipped" in line]
+    assert skipped == [
+        f"qa: skipped {corpus}/evil\\u000aqa: note:\\u0009all good.txt: id holds a control character"
+    ]
+    assert all(line.startswith("qa: skipped") for line in err.splitlines() if "all good" in line)
+
+
 def test_a_batch_asked_since_after_until_is_one_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
