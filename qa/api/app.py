@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from qa.api.errors import add_exception_handlers, error_responses
 from qa.api.metrics import Metrics, RequestMetrics
-from qa.api.middleware import BodyLimit, HeadAsGet, HostCheck
+from qa.api.middleware import BodyLimit, HeadAsGet, HostCheck, SecurityHeaders
 from qa.api.routes import ROUTERS
 from qa.api.routes import metrics as metrics_route
 from qa.service import QAService, warn_unfitted
@@ -57,6 +57,7 @@ def create_app(
     app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(HostCheck, hosts=settings.served_hosts())
+    app.add_middleware(SecurityHeaders)  # outside the checks: their refusals carry the headers too
     for router in ROUTERS:
         app.include_router(router)
     if settings.metrics:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 ASSET = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
@@ -36,3 +37,33 @@ def test_the_page_may_load_and_run_only_what_this_server_sends(client: TestClien
 def test_files_outside_the_static_folder_are_not_served(client: TestClient) -> None:
     for path in ("/static/../routes/page.py", "/static/%2e%2e/routes/page.py", "/static/missing.js"):
         assert client.get(path).status_code == 404, path
+
+
+BIG = {"content-length": "21000000"}  # refused by the body limit before any route runs
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("GET", "/", {}, 200),
+        ("GET", "/static/page.js", {}, 200),
+        ("GET", "/static/missing.js", {}, 404),
+        ("GET", "/docs", {}, 200),
+        ("GET", "/redoc", {}, 200),
+        ("GET", "/docs/assets/swagger-ui.css", {}, 200),
+        ("GET", "/openapi.json", {}, 200),
+        ("GET", "/articles/%3Cscript%3E", {}, 404),
+        ("GET", "/search?question=", {}, 422),
+        ("GET", "/health", {"host": "rebound.example"}, 400),
+        ("HEAD", "/health", {}, 200),
+        ("POST", "/ask", BIG, 413),
+    ],
+)
+def test_every_response_forbids_sniffing_and_framing(
+    client: TestClient, method: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    response = client.request(method, path, headers=headers)
+
+    assert response.status_code == status
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
