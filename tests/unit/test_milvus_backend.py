@@ -254,6 +254,17 @@ def test_a_lite_uri_naming_a_file_is_one_line(tmp_path: Path) -> None:
         MilvusBackend(str(plain), lock_path=tmp_path / "w.lock").client  # noqa: B018
 
 
+def test_a_servers_credentials_in_its_url_never_show_in_messages(tmp_path: Path) -> None:
+    # pymilvus takes `user:password@` in the URL as credentials; an error about the server can
+    # reach any client of the API in a 503's detail.
+    backend = MilvusBackend("http://editor:s3cret@127.0.0.1:1", lock_path=tmp_path / "w.lock")
+
+    assert backend.describe().startswith("http://***@127.0.0.1:1 ")
+    with pytest.raises(IndexUnavailableError) as refused:
+        backend.client  # noqa: B018  # nothing listens on port 1
+    assert "s3cret" not in str(refused.value) and "Milvus at http://***@127.0.0.1:1:" in str(refused.value)
+
+
 def test_the_index_type_is_the_one_the_collections_were_built_with(tmp_path: Path) -> None:
     """`QA_MILVUS_INDEX` applies when the collections are made: a later write under another
     setting keeps the built index, and says so."""

@@ -22,7 +22,7 @@ from embeddings.backends.milvus import audit, log, schema, upkeep
 from embeddings.backends.milvus.reader import EXACT_FILTER_LIMIT, MilvusReader
 from embeddings.backends.milvus.schema import Collections, DenseIndex
 from embeddings.backends.milvus.transaction import MilvusTransaction
-from embeddings.backends.milvus.uri import CONSISTENCY, LITE_UNBUILT, is_server
+from embeddings.backends.milvus.uri import CONSISTENCY, LITE_UNBUILT, is_server, shown
 from embeddings.errors import (
     ConfigurationError,
     IndexCorruptError,
@@ -160,8 +160,8 @@ class MilvusBackend:
                 try:
                     client = MilvusClient(self.uri, token=self.token or "")
                 except MilvusException as exc:
-                    raise IndexUnavailableError(f"Milvus at {self.uri}: {exc.message}") from exc
-                self._client = cast(MilvusClient, _Guarded(client, self.uri))
+                    raise IndexUnavailableError(f"Milvus at {shown(self.uri)}: {exc.message}") from exc
+                self._client = cast(MilvusClient, _Guarded(client, shown(self.uri)))
                 # A server keeps collections loaded; Milvus Lite starts every process with them released.
                 for name in (*self.names.data, self.names.log):
                     if self._client.has_collection(name):
@@ -180,7 +180,7 @@ class MilvusBackend:
                 server_manager_instance.release_server(self.uri)
 
     def describe(self) -> str:
-        return f"{self.uri} (collections {self.names.passages.removesuffix('_passages')}_*)"
+        return f"{shown(self.uri)} (collections {self.names.passages.removesuffix('_passages')}_*)"
 
     def exists(self) -> bool:
         if self._absent():
