@@ -28,12 +28,13 @@ Service = Annotated[QAService, Depends(_service)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 
 
-def may_write(settings: Settings, authorization: str | None) -> bool:
+def may_write(settings: Settings, authorization: str | None, request: Request) -> bool:
     """Whether a request with this `Authorization` header may write (and see where the index is):
-    the right bearer token when one is set, else any request to a server listening on loopback."""
+    the right bearer token when one is set, else any request to a server listening on loopback that
+    no proxy forwarded for another machine."""
     token = settings.token()
     if not token:
-        return is_loopback(settings.host)
+        return is_loopback(settings.host) and forwarded_for(request) is None
     scheme, _, given = (authorization or "").strip().partition(" ")
     # Starlette decodes header bytes as latin-1: encoding back gives the bytes sent, which a client
     # sends as UTF-8; compared in constant time against the token's UTF-8 bytes.
@@ -53,13 +54,19 @@ def authorise(
 
     A route that takes a body (`StrictJSONRoute`) calls this again before it reads the body, so a
     client that may not write learns that first, not what is wrong with its body (415, 422)."""
-    if may_write(settings, authorization):
+    if may_write(settings, authorization, request):
         if not settings.token() and (origin := cross_origin(request)) is not None:
             raise HTTPException(403, f"writes from another origin are refused ({origin})")
         return
     if settings.token():
         raise HTTPException(
             401, "a valid bearer token is required for writes", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if is_loopback(settings.host):
+        raise HTTPException(
+            403,
+            f"writes forwarded by a proxy for another machine ({forwarded_for(request)}) need"
+            " QA_API_TOKEN: without a token only this machine may write",
         )
     raise HTTPException(
         403, "writes are disabled: the server listens beyond loopback and no QA_API_TOKEN is configured"
@@ -81,3 +88,28 @@ def cross_origin(request: Request) -> str | None:
     if origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
         return f"Origin: {origin}"
     return None
+
+
+def forwarded_for(request: Request) -> str | None:
+    """The first client a proxy names (`X-Forwarded-For`, `Forwarded`, `X-Real-IP`) that is not this
+    machine, cut to 100 characters; None when no proxy names one. A server on loopback without a
+    token takes writes from this machine only, and a proxy in front of it brings other machines in."""
+    named = [part for value in request.headers.getlist("x-forwarded-for") for part in value.split(",")]
+    for value in request.headers.getlist("forwarded"):  # RFC 7239: for=192.0.2.60;proto=http, for="[::1]"
+        for pair in value.replace(",", ";").split(";"):
+            key, _, client = pair.strip().partition("=")
+            if key.lower() == "for":
+                named.append(client)
+    named += request.headers.getlist("x-real-ip")
+    for client in named:
+        if not is_loopback(_bare_host(client)):
+            return client.strip()[:100]
+    return None
+
+
+def _bare_host(client: str) -> str:
+    """`192.0.2.60:4711` or `"[2001:db8::1]:4711"` as the address alone ("unknown" stays as it is)."""
+    host = client.strip().strip('"')
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.partition(":")[0] if host.count(":") == 1 else host

@@ -253,6 +253,37 @@ def test_the_servers_own_origin_and_scripts_may_write(client: TestClient) -> Non
     assert client.post("/articles", json=WRITE, headers=proxied).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Forwarded-For": "10.1.2.3"},
+        {"X-Forwarded-For": "127.0.0.1, 203.0.113.9"},
+        {"Forwarded": 'for="[2001:db8::7]:4711";proto=https'},
+        {"Forwarded": "for=unknown"},
+        {"X-Real-IP": "192.0.2.60"},
+    ],
+)
+def test_a_proxy_in_front_of_a_loopback_server_without_a_token_brings_no_other_machine_in(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    # Without a token a loopback server takes writes from this machine only; a proxy forwarding
+    # another machine's request would let anyone it serves replace or delete articles.
+    response = client.post("/articles", json=WRITE, headers=headers)
+    assert response.status_code == 403 and "QA_API_TOKEN" in response.json()["detail"]
+    assert client.delete("/articles/metro-opening", headers=headers).status_code == 403
+    assert client.get("/articles/csrf").status_code == 404  # nothing written
+    assert client.get("/articles/metro-opening").status_code == 200  # nothing deleted
+    assert "index_dir" not in client.get("/stats", headers=headers).json()
+
+
+def test_a_proxy_forwarding_for_this_machine_or_a_token_may_write(make_client: ClientFactory) -> None:
+    local = {"X-Forwarded-For": "127.0.0.1", "Forwarded": 'for="[::1]:5000"', "X-Real-IP": "localhost"}
+    assert make_client().post("/articles", json=WRITE, headers=local).status_code == 200
+    with_token = make_client(api_token="s3cret")
+    remote = {"X-Forwarded-For": "10.1.2.3", "Authorization": "Bearer s3cret"}
+    assert with_token.post("/articles", json=WRITE, headers=remote).status_code == 200
+
+
 def test_with_a_token_another_origin_may_write(make_client: ClientFactory) -> None:
     client = make_client(api_token="s3cret", host="0.0.0.0")  # a browser cannot forge the token
     headers = {"Authorization": "Bearer s3cret", "Origin": "https://dashboard.example"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 
 from embeddings.errors import IndexCorruptError, IndexUnavailableError
 from qa.api.deps import AppSettings, Service, may_write
@@ -45,9 +45,12 @@ def health(qa: Service, settings: AppSettings, response: Response) -> HealthOut:
     summary="Counts of articles and passages, model, index size",
 )
 def stats(
-    qa: Service, settings: AppSettings, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    qa: Service,
+    settings: AppSettings,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> StatsOut:
     body = qa.stats()
-    if not may_write(settings, authorization):  # where the index lives is for those who may write
+    if not may_write(settings, authorization, request):  # where the index lives is for those who may write
         body.pop("index_dir", None)
     return StatsOut.model_validate(body)
