@@ -386,7 +386,10 @@ _RelativeRule = tuple[re.Pattern[str], Callable[[re.Match[str], dt.date], tuple[
 _RELATIVE: list[_RelativeRule] = [
     (re.compile(r"\b(?:today|tonight|this\s+morning|this\s+afternoon|this\s+evening)\b", _FLAGS),
      lambda _m, d: (d, d)),
-    # Yesterday's events are reported today as much as yesterday: keep both days.
+    # Yesterday's events are reported today as much as yesterday: keep both days. The day before
+    # it likewise keeps the day after ("before yesterday" on its own would open the start).
+    (re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b", _FLAGS),
+     lambda _m, d: (d - dt.timedelta(days=2), d - dt.timedelta(days=1))),
     (re.compile(r"\b(?:yesterday|last\s+night)\b", _FLAGS),
      lambda _m, d: (d - dt.timedelta(days=1), d)),
     (re.compile(r"\b(?:earlier\s+)?this\s+(?:past\s+)?week(?:end)?\b", _FLAGS),

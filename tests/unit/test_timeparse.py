@@ -222,6 +222,12 @@ def test_relative_expressions_use_as_of(question: str, since: dt.date, until: dt
     assert window(question) == (since, until)
 
 
+def test_the_day_before_yesterday_is_that_day_not_everything_before_it() -> None:
+    found = interpret_time("What happened the day before yesterday?", AS_OF)
+    assert found == TimeWindow(D(2023, 11, 18), D(2023, 11, 19), "the day before yesterday", relative=True)
+    assert window("What happened since the day before yesterday?") == (D(2023, 11, 18), None)
+
+
 def test_last_month_in_january_is_december_of_previous_year() -> None:
     assert window("Who resigned last month?", D(2024, 1, 15)) == (D(2023, 12, 1), D(2023, 12, 31))
 
