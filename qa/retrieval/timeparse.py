@@ -148,7 +148,8 @@ class _Atom:
     resolve: _Resolver
     kind: str  # "date", "month", "year", "bare_month", "relative"
     month_word: str = ""  # the month as written, for the may/march check
-    day_range: bool = False  # "1-3 November": a range in itself, so "from" in front opens nothing
+    # "1-3 November", "2019-2021": a range in itself, so "from" in front opens nothing
+    day_range: bool = False
 
 
 def _nothing(_anchor: dt.date) -> None:
@@ -270,7 +271,7 @@ def _absolute_atoms(question: str) -> list[tuple[int, _Atom]]:
         if last < 100:  # "2019-20"
             last += first - first % 100
         if _year_ok(m["y"]) and first < last <= _YEAR_MAX:
-            add(4, m, _fixed(dt.date(first, 1, 1), dt.date(last, 12, 31)), "year")
+            add(4, m, _fixed(dt.date(first, 1, 1), dt.date(last, 12, 31)), "year", day_range=True)
     for m in _BARE_MONTH.finditer(question):
         add(6, m, _bare_month(_month_of(m)), "bare_month")
     for m in _PART_OF_YEAR.finditer(question):
@@ -552,7 +553,7 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
     after `as_of`; "in May last year" / "January this year": that month of that year), days of
     one month ("November 1-3, 2023", "between 1 and 3 November", "from November 1 to 3";
     ascending days only, so a score "won 3-1 in November" stays a month).
-    Modifiers: "since X" and "from X" (open end; not for a day range: "from 1-3 May" is closed),
+    Modifiers: "since X" and "from X" (open end; not for a range: "from 1-3 May", "from 2019-21"),
     "after X", "before X" / "prior to X" (open start), "until/through X", "between X and Y",
     "from X to Y". Relative forms (against `as_of`): today; yesterday (as_of-1..as_of); this week
     (as_of-7..as_of); last week (as_of-14..as_of, generous on purpose); this/last month and year

@@ -175,6 +175,12 @@ def test_no_window_from_impossible_or_unsupported_day_ranges(question: str) -> N
     assert interpret_time(question, AS_OF) is None
 
 
+def test_from_a_year_range_stays_closed() -> None:
+    found = interpret_time("What happened from 2019-2021?", AS_OF)
+    assert found == TimeWindow(D(2019, 1, 1), D(2021, 12, 31), "from 2019-2021")  # not 2019 onwards
+    assert window("Who won from 2019–20?") == (D(2019, 1, 1), D(2020, 12, 31))
+
+
 def test_range_text_covers_the_whole_expression() -> None:
     found = interpret_time("Who ruled between 2019 and 2021 in Chile?", AS_OF)
     assert found is not None and found.text == "between 2019 and 2021"
