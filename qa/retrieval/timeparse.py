@@ -73,10 +73,11 @@ _COUNT_NOUNS = (
     r"migrants|students|children|patients|km|miles|meters|metres|feet|words|pages|points"
 )
 
-# Context in front of an atom: an optional preposition, then an optional qualifier.
+# Context in front of an atom: an optional preposition, "the", then an optional qualifier.
 _PREFIX = re.compile(
     r"(?P<prep>\b(?:in|on|during|since|after|before|until|till|through|throughout|from|between|"
     r"around|circa|prior\s+to|as\s+of|of|and|to|last|this|year)\s+)?"
+    r"(?P<the>\bthe\s+)?"
     r"(?P<qual>\b(?:early|late|mid)[\s-]+|"
     r"\bthe\s+(?:end|start|beginning|middle|first\s+half|second\s+half|spring|summer|autumn|fall|"
     r"winter)\s+of\s+)?$",
@@ -95,7 +96,7 @@ _SPAN_PREPS = frozenset(
     {"in", "on", "during", "since", "after", "before", "until", "till", "through", "throughout",
      "from", "between", "around", "circa", "prior to", "as of", "last", "this"}
 )  # fmt: skip
-_RANGE_GAP = re.compile(r"\s*(?:and|to|until|till|through|-|–|—)\s*", re.IGNORECASE)
+_RANGE_GAP = re.compile(r"\s*(?:and|to|until|till|through|-|–|—)\s*(?:the\s+)?", re.IGNORECASE)
 # Two days of one month ("1-3 November", "November 1 to 3"): a dash always joins them, a word only
 # after the preposition that goes with it ("between 1 and 3", "from 1 to 3").
 _DAY_GAP = r"(?P<gap>\s*[-–—]\s*|\s+(?:and|to|through|until|till)\s+)"
@@ -437,12 +438,19 @@ class _Context:
     span_start: int  # where the expression's text starts (preposition/qualifier included)
 
 
+# Expressions that are dates whatever precedes them keep a preposition across "the" ("before the
+# 1990s", "since the 5th of March"); a year or a month alone would turn a name into a date.
+_AFTER_THE = frozenset({"date", "day_no_year", "month", "decade"})
+
+
 def _context(question: str, atom: _Atom) -> _Context:
     window_start = max(0, atom.start - 40)
     m = _PREFIX.search(question, window_start, atom.start)
     if m is None:  # pragma: no cover - the pattern matches the empty string
         return _Context("", False, atom.start)
     prep = " ".join((m["prep"] or "").lower().split())
+    if m["the"] is not None and atom.kind not in _AFTER_THE:
+        prep = ""  # "in the 2020 election", "in the March rally": no time context
     qualified = m["qual"] is not None
     if prep in _SPAN_PREPS:
         span_start = m.start("prep")

@@ -88,6 +88,30 @@ def test_modifiers_open_one_side(question: str, since: dt.date | None, until: dt
 @pytest.mark.parametrize(
     ("question", "since", "until"),
     [
+        ("What happened before the 1990s?", None, D(1989, 12, 31)),
+        ("What happened after the 1990s?", D(2000, 1, 1), None),
+        ("What changed since the early 2000s?", D(2000, 1, 1), None),
+        ("What happened before the 5th of November?", None, D(2023, 11, 4)),
+        ("What changed since the 5th of March 2023?", D(2023, 3, 5), None),
+        ("What changed since the March 5 vote?", D(2023, 3, 5), None),
+        ("What happened from the 1980s to the 1990s?", D(1980, 1, 1), D(1999, 12, 31)),
+    ],
+)
+def test_a_modifier_before_the_counts(question: str, since: dt.date | None, until: dt.date | None) -> None:
+    assert window(question) == (since, until)  # not the 1990s themselves, or one day
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What happened in the 2020 election?", "Since the 2020 vote?", "In the March rally, who spoke?"],
+)
+def test_a_year_or_month_after_the_stays_a_name(question: str) -> None:
+    assert interpret_time(question, AS_OF) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
         ("Who ruled between 2019 and 2021?", D(2019, 1, 1), D(2021, 12, 31)),
         ("Who ruled from 2019 to 2021?", D(2019, 1, 1), D(2021, 12, 31)),
         ("Who ruled from 2019 through 2021?", D(2019, 1, 1), D(2021, 12, 31)),
