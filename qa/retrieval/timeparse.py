@@ -575,7 +575,8 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
 
     When several expressions appear, the result is the widest window covering them all (an open
     side anywhere stays open), so that filtering by it never drops an article one of them asks
-    about; `text` joins the matched expressions with "; ".
+    about; but open starts and open ends alone ("after 2020 but before 2022") bound one window
+    when the starts come before the ends. `text` joins the matched expressions with "; ".
 
     Args:
         question: The user's question.
@@ -632,11 +633,19 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
 
     if not windows:
         return None
+    since, until = _bounds(windows)
+    return TimeWindow(since, until, "; ".join(w[2] for w in windows), any(w[3] for w in windows))
+
+
+def _bounds(windows: list[_Window]) -> tuple[dt.date | None, dt.date | None]:
+    """The widest window covering every one; but a start and an end said apart ("after 2020 but
+    before 2022", "since March 2023 until today") bound one window, when they leave one."""
     sinces = [w[0] for w in windows]
     untils = [w[1] for w in windows]
-    return TimeWindow(
-        since=None if None in sinces else min(s for s in sinces if s is not None),
-        until=None if None in untils else max(u for u in untils if u is not None),
-        text="; ".join(w[2] for w in windows),
-        relative=any(w[3] for w in windows),
-    )
+    starts = [w[0] for w in windows if w[0] is not None and w[1] is None]
+    ends = [w[1] for w in windows if w[1] is not None and w[0] is None]
+    if starts and ends and len(starts) + len(ends) == len(windows) and min(starts) <= max(ends):
+        return min(starts), max(ends)
+    since = None if None in sinces else min(s for s in sinces if s is not None)
+    until = None if None in untils else max(u for u in untils if u is not None)
+    return since, until

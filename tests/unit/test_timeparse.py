@@ -388,6 +388,24 @@ def test_an_open_side_stays_open_when_combined() -> None:
     assert window("What happened since 2020, especially in 2022?") == (D(2020, 1, 1), None)
 
 
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What happened after 2020 but before 2022?", D(2021, 1, 1), D(2021, 12, 31)),
+        ("What happened since 2020 and until 2022?", D(2020, 1, 1), D(2022, 12, 31)),
+        ("What happened from March 2023 until today?", D(2023, 3, 1), AS_OF),
+    ],
+)
+def test_a_start_and_an_end_said_apart_bound_one_window(
+    question: str, since: dt.date, until: dt.date
+) -> None:
+    assert window(question) == (since, until)  # not any date at all
+
+
+def test_a_start_after_the_end_leaves_both_sides_open() -> None:
+    assert window("What happened before 2000 or after 2020?") == (None, None)
+
+
 def test_the_longest_expression_wins_over_its_parts() -> None:
     found = interpret_time("on December 1, 2021", AS_OF)
     assert found == TimeWindow(D(2021, 12, 1), D(2021, 12, 1), "on December 1, 2021")
