@@ -551,6 +551,22 @@ def _named_year(question: str, month: _Atom, after: _Atom, as_of: dt.date) -> in
     return window[0].year if window is not None and window[0] is not None else None
 
 
+def _listed_month_end(question: str, atoms: list[_Atom], i: int, as_of: dt.date) -> dt.date | None:
+    """The last day of the month with a year that ends a list of months from `atoms[i]` on ("in
+    March and April 2023", "May, June and July 2024"), which the months before it belong to; or None."""
+    before = atoms[i - 1]
+    for after in atoms[i:]:
+        if _LIST_GAP.fullmatch(question[before.end : after.start]) is None:
+            return None
+        if after.kind == "month" and after.month_word:
+            window = after.resolve(as_of)
+            return None if window is None else window[1]
+        if after.kind != "bare_month":
+            return None
+        before = after
+    return None
+
+
 def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
     """Find explicit time expressions in a question and turn them into one date window.
 
@@ -558,7 +574,8 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
     "in 2019", "2023's", "the 1990s", "Q3 2024" / "the third quarter of 2024", "H1 2024" / "the
     first half of 2024", "spring 2023" (northern seasons; winter 2024 is Dec 2023-Feb 2024; "fall"
     only after in/of/the/...), "on November 1" / "in November" (no year: the most recent one not
-    after `as_of`; "in May last year" / "January this year": that month of that year), days of
+    after `as_of`; "in May last year" / "January this year": that month of that year; "in March
+    and April 2023": the months listed before a month with a year end by it), days of
     one month ("November 1-3, 2023", "between 1 and 3 November", "from November 1 to 3";
     ascending days only, so a score "won 3-1 in November" stays a month).
     Modifiers: "since X" and "from X" (open end; not for a range: "from 1-3 May", "from 2019-21"),
@@ -612,6 +629,7 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
         resolver = _bare_month_resolver(atom, ctx.prep) if atom.kind == "bare_month" else atom.resolve
         end = atom.end
         anchor = as_of
+        relative = atom.kind in _ANCHORED
         if (
             atom.kind == "bare_month"
             and i < len(atoms)
@@ -620,6 +638,9 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
         ):
             anchor, end = dt.date(year, 12, 31), atoms[i].end  # "in May last year": May of that year
             i += 1
+        elif atom.kind == "bare_month" and ctx.prep not in ("last", "this"):
+            listed_end = _listed_month_end(question, atoms, i, as_of)
+            anchor, relative = (listed_end, False) if listed_end else (as_of, True)
         try:
             resolved = resolver(anchor)
         except (ValueError, OverflowError):  # "in November" as of 0001-01-01: no such November
@@ -628,7 +649,7 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
             continue
         text = question[ctx.span_start : end]
         prep = "" if atom.day_range and ctx.prep == "from" else ctx.prep  # "from 1 to 3 May" is closed
-        windows.append((*_modified(prep, *resolved), text, atom.kind in _ANCHORED))
+        windows.append((*_modified(prep, *resolved), text, relative))
         last_end = end if atom.kind != "relative" else -1
 
     if not windows:

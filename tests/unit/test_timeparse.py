@@ -511,6 +511,23 @@ def test_modifiers_and_lists_hold_for_the_new_forms(
     assert window is not None and (window.since, window.until) == (since, until)
 
 
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What happened in March and April 2023?", D(2023, 3, 1), D(2023, 4, 30)),
+        ("in March or April 2023", D(2023, 3, 1), D(2023, 4, 30)),
+        ("in May, June and July 2024", D(2024, 5, 1), D(2024, 7, 31)),
+        ("in November and February 2024", D(2023, 11, 1), D(2024, 2, 29)),  # as "between" reads it
+    ],
+)
+def test_months_listed_before_a_month_with_a_year_are_of_that_year(
+    question: str, since: dt.date, until: dt.date
+) -> None:
+    window = interpret_time(question, MARCH_2025)
+    assert window is not None and (window.since, window.until) == (since, until)  # not March 2025
+    assert not window.relative
+
+
 def test_months_listed_before_last_year_keep_the_wider_reading() -> None:
     window = interpret_time("in May and June last year", D(2025, 7, 1))
     assert window is not None and window.since <= D(2024, 5, 1) and window.until >= D(2024, 6, 30)
