@@ -181,6 +181,17 @@ def _month_window(year: int, month: int) -> _Resolver | None:
     return _fixed(dt.date(year, month, 1), _month_end(year, month))
 
 
+def _short_year_month(yy: int, month: int) -> _Resolver:
+    """A month of a year written with two digits ("March '23"): the latest such year at most one
+    after the anchor's."""
+
+    def resolve(anchor: dt.date) -> tuple[dt.date, dt.date] | None:
+        year = anchor.year + 1 - (anchor.year + 1 - yy) % 100
+        return _month_window(year, month)(anchor) if _YEAR_MIN <= year <= _YEAR_MAX else None
+
+    return resolve
+
+
 def _no_year_day(month: int, day: int) -> _Resolver | None:
     try:
         dt.date(2000, month, day)  # a leap year: Feb 29 is valid without a year
@@ -255,6 +266,8 @@ def _absolute_atoms(question: str) -> list[tuple[int, _Atom]]:
         add(1, m, _day_window(int(m["y"]), _month_of(m), int(m["d"])), "date")
     for m in _MY.finditer(question):
         add(2, m, _month_window(int(m["y"]), _month_of(m)), "month")
+    for m in _MY_SHORT.finditer(question):
+        add(2, m, _short_year_month(int(m["yy"]), _month_of(m)), "month")
     for m in _MD.finditer(question):
         add(3, m, _no_year_day(_month_of(m), int(m["d"])), "day_no_year")
     for m in _DM.finditer(question):
@@ -330,6 +343,7 @@ _DMY = re.compile(
     rf"(?<![\w.,$])(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?{_MON},?\s+(?P<y>\d{{4}})(?![\w%]|[.,]\d)", _FLAGS
 )
 _MY = re.compile(rf"(?<!\w){_MON},?\s+(?:of\s+)?(?P<y>\d{{4}})(?![\w%]|[.,]\d)", _FLAGS)
+_MY_SHORT = re.compile(rf"(?<!\w){_MON},?\s+['’](?P<yy>\d{{2}})(?![\w%]|[.,]\d)", _FLAGS)
 _MD = re.compile(rf"(?<!\w){_MON}\s+(?P<d>\d{{1,2}}){_ORD}(?![\w%-]|[.,:]\d)", _FLAGS)
 _DM = re.compile(rf"(?<![\w.,$])(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?{_MON}", _FLAGS)
 _DECADE = re.compile(r"(?<![\w$€£.,])(?P<y>\d{3}0)['’]?s\b", _FLAGS)
@@ -571,6 +585,7 @@ def interpret_time(question: str, as_of: dt.date) -> TimeWindow | None:
     """Find explicit time expressions in a question and turn them into one date window.
 
     Absolute forms: "2021-12-01", "December 1st, 2021", "1 December 2021", "November 2023",
+    "March '23" (the latest such year at most one after `as_of`'s),
     "in 2019", "2023's", "the 1990s", "Q3 2024" / "the third quarter of 2024", "H1 2024" / "the
     first half of 2024", "spring 2023" (northern seasons; winter 2024 is Dec 2023-Feb 2024; "fall"
     only after in/of/the/...), "on November 1" / "in November" (no year: the most recent one not

@@ -528,6 +528,23 @@ def test_months_listed_before_a_month_with_a_year_are_of_that_year(
     assert not window.relative
 
 
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What happened in March '23?", D(2023, 3, 1), D(2023, 3, 31)),  # not March 2025
+        ("What happened in Nov. ’24?", D(2024, 11, 1), D(2024, 11, 30)),
+        ("plans for December '26", D(2026, 12, 1), D(2026, 12, 31)),
+        ("What happened in May '68?", D(1968, 5, 1), D(1968, 5, 31)),
+        ("since March '23", D(2023, 3, 1), None),
+    ],
+)
+def test_a_month_with_a_two_digit_year_is_of_that_year(
+    question: str, since: dt.date, until: dt.date | None
+) -> None:
+    window = interpret_time(question, MARCH_2025)
+    assert window is not None and (window.since, window.until) == (since, until)
+
+
 def test_months_listed_before_last_year_keep_the_wider_reading() -> None:
     window = interpret_time("in May and June last year", D(2025, 7, 1))
     assert window is not None and window.since <= D(2024, 5, 1) and window.until >= D(2024, 6, 30)
