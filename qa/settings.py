@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from embeddings.backends import BACKENDS
+from embeddings.backends.local.stores import BACKENDS as STORES
 from embeddings.backends.milvus.uri import CONSISTENCY, LITE_UNBUILT, is_server
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import ENCODERS
@@ -160,6 +162,23 @@ class Settings(BaseSettings):
         when the model loads."""
         if value not in ENCODERS:
             raise ValueError(f"unknown encoder backend {value!r} (one of {', '.join(ENCODERS)})")
+        return value
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        """A usage error (exit 2) naming `QA_BACKEND`, not a failure when the index opens."""
+        if value not in BACKENDS:
+            raise ValueError(f"unknown index backend {value!r} (one of {', '.join(BACKENDS)})")
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        """Checked here: an index that exists is read with the store it was built with, so a
+        wrong name would otherwise pass unnoticed until the next fresh build."""
+        if value not in STORES:
+            raise ValueError(f"unknown vector store {value!r} (one of {', '.join(STORES)})")
         return value
 
     @field_validator("milvus_index")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from embeddings.backends import BACKENDS
 from qa.cli import main
 from qa.retrieval.config import RetrievalConfig
 from qa.settings import Settings
@@ -191,8 +192,28 @@ def test_backend_options_copy_the_store_options() -> None:
     assert settings.store_options == {"exact_threshold": 5000}
 
 
-def test_another_backend_gets_no_local_options() -> None:
+def test_another_backend_gets_no_local_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(BACKENDS, "elsewhere", ("elsewhere", "Elsewhere", "elsewhere"))
     assert Settings(backend="elsewhere").backend_options() == {}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("QA_BACKEND", "torch", "QA_BACKEND: unknown index backend 'torch' (one of local, milvus)"),
+        ("QA_STORE", "hnsw", "QA_STORE: unknown vector store 'hnsw' (one of faiss)"),
+    ],
+)
+def test_an_unknown_backend_or_store_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["stats", "--index-dir", "nowhere"]) == 2
+    assert capsys.readouterr().err == f"qa: error: bad configuration: {message}\n"
 
 
 def test_a_misspelt_keyword_is_an_error_not_ignored() -> None:
