@@ -65,8 +65,9 @@ class OnnxEncoder:
         info = inspect_model(model_dir)
         if info.pooling != "mean" or info.other_modules:
             raise ConfigurationError(
-                f"the onnx backends support Transformer + mean Pooling (+ Normalize) models; {info.path} "
-                f"has {info.pooling} pooling and modules {list(info.other_modules)}: use backend 'torch'"
+                f"the onnx encoders support Transformer + mean Pooling (+ Normalize) models; {info.path} "
+                f"has {info.pooling} pooling and modules {list(info.other_modules)}: use the torch"
+                " encoder (QA_ENCODER=torch)"
             )
         tokenizer_file = info.transformer_dir / "tokenizer.json"
         if not tokenizer_file.is_file():

@@ -205,7 +205,7 @@ def test_onnx_backend_refuses_pooling_it_does_not_implement(tmp_path: Path) -> N
     model = _fake_model(
         tmp_path / "m", pooling={"word_embedding_dimension": 8, "pooling_mode_cls_token": True}
     )
-    with pytest.raises(ConfigurationError, match="use backend 'torch'"):
+    with pytest.raises(ConfigurationError, match=r"use the torch encoder \(QA_ENCODER=torch\)"):
         OnnxEncoder(model, quantize=False, cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
 
