@@ -147,12 +147,21 @@ class Settings(BaseSettings):
     def chunking(self, max_tokens: int) -> ChunkingConfig:
         return ChunkingConfig(self.chunk_size, self.chunk_overlap, max_tokens)
 
-    @field_validator("index_dir", mode="before")
+    @field_validator("index_dir", "model_dir", "encoder_cache_dir", "seeds_dir", mode="before")
     @classmethod
     def _named_folder(cls, value: Any) -> Any:
-        """`QA_INDEX_DIR=` (an unset shell variable) is refused, not read as this folder."""
+        """`QA_INDEX_DIR=` (an unset shell variable) is refused, not read as this folder: the
+        model looked for here, graphs exported here, `qa serve` indexing this folder as seeds."""
         if isinstance(value, str) and not value.strip():
             raise ValueError("empty: name a folder ('.' for this one)")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _named_host(cls, value: str) -> str:
+        """`QA_HOST=` is refused here, naming the variable, not when `qa serve` looks the name up."""
+        if not value.strip():
+            raise ValueError("empty: name an address (127.0.0.1; 0.0.0.0 for every interface)")
         return value
 
     @field_validator("encoder")

@@ -248,3 +248,12 @@ def test_a_consistency_level_is_read_in_any_case_and_an_unknown_one_refused() ->
     assert Settings(milvus_consistency="bounded").milvus_consistency == "Bounded"
     with pytest.raises(ValidationError, match="unknown consistency level 'Wrong'"):
         Settings(milvus_consistency="Wrong")
+
+
+@pytest.mark.parametrize("variable", ["QA_MODEL_DIR", "QA_ENCODER_CACHE_DIR", "QA_SEEDS_DIR", "QA_HOST"])
+def test_an_empty_folder_or_host_variable_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str
+) -> None:
+    monkeypatch.setenv(variable, "")  # an unset shell variable: never this folder, nor every address
+    assert main(["stats", "--index-dir", "nowhere"]) == 2
+    assert capsys.readouterr().err.startswith(f"qa: error: bad configuration: {variable}: empty: name ")
