@@ -20,6 +20,7 @@ from embeddings.encoders import Encoder, load_encoder
 from embeddings.errors import (
     ArticleNotFoundError,
     IndexCorruptError,
+    IndexMismatchError,
     IndexNotFoundError,
     InvalidRequestError,
     QAError,
@@ -502,6 +503,17 @@ def warn_unfitted(files: Sequence[LearnedFile], encoder: str) -> None:
                 effect,
                 file.refit,
             )
+
+
+def warn_mismatched(service: QAService) -> None:
+    """Log that the index was built with another model than the service's: a server still starts
+    (the index may be rebuilt under it), but answers nothing, and its log should say why."""
+    try:
+        service.reader()
+    except IndexMismatchError as exc:
+        logger.error("%s; until then every request that reads the index is refused (503)", exc)
+    except QAError:
+        pass  # no index yet, or a damaged one: `/health` and every request say so
 
 
 def unknown_sources(reader: IndexReader, asked: Sequence[str]) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from qa.api.metrics import Metrics, RequestMetrics
 from qa.api.middleware import BodyLimit, HeadAsGet, HostCheck, SecurityHeaders
 from qa.api.routes import ROUTERS
 from qa.api.routes import metrics as metrics_route
-from qa.service import QAService, warn_unfitted
+from qa.service import QAService, warn_mismatched, warn_unfitted
 from qa.settings import Settings
 
 
@@ -39,6 +39,7 @@ def create_app(
         warn_unfitted(service.learned, service.encoder.identity)  # once per worker, in its log
         if settings.verify_on_start:
             app.state.service.verify()  # a damaged live version is refused (503) from the start
+        warn_mismatched(service)
         yield
 
     app = FastAPI(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -679,3 +681,23 @@ def test_writes_are_open_on_loopback_without_a_token(make_client: ClientFactory,
     client = make_client(host=host)
 
     assert [r.status_code for r in writes(client, {})] == [200, 200]
+
+
+def test_an_index_of_another_model_is_unavailable_and_the_log_says_why(
+    tmp_path: Any, _built_index: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from qa.api import create_app
+    from qa.settings import Settings
+    from tests.support.fakes import FakeEncoder
+    from tests.support.services import build_service
+
+    shutil.copytree(_built_index, tmp_path / "index")
+    other = build_service(tmp_path / "index", FakeEncoder(identity="other@1:test"))
+    app = create_app(Settings(index_dir=tmp_path / "index"), lambda: other)
+    with caplog.at_level(logging.ERROR), TestClient(app, base_url="http://localhost") as c:
+        health = c.get("/health")
+        assert health.status_code == 503
+        assert health.json()["status"] == "unavailable"
+        assert "another model" in health.json()["detail"]
+    [logged] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert "'fake@0:test'" in logged and "'other@1:test'" in logged and "refused (503)" in logged

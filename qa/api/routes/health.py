@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 
-from embeddings.errors import IndexCorruptError, IndexUnavailableError
+from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexUnavailableError
 from qa.api.deps import AppSettings, Service, may_write
 from qa.api.errors import public_message
 from qa.api.schemas import HealthOut, StatsOut
@@ -32,7 +32,9 @@ def health(qa: Service, settings: AppSettings, response: Response) -> HealthOut:
     except IndexCorruptError as exc:  # a load balancer takes a server answering 503 out of rotation
         response.status_code = 503
         return HealthOut(status="damaged", index=True, detail=public_message(exc, settings))
-    except IndexUnavailableError as exc:  # nothing damaged, but no answers until it can be read
+    # Nothing damaged, but no answers until it can be read (or, built with another model than
+    # the configured one, until either changes).
+    except (IndexUnavailableError, IndexMismatchError) as exc:
         response.status_code = 503
         return HealthOut(status="unavailable", index=True, detail=public_message(exc, settings))
     return HealthOut(status="ok", index=True, version=version)
