@@ -46,7 +46,7 @@ PUBLIC: dict[type[QAError], str] = {
     IndexNotFoundError: "no index to answer from yet: build one with `qa index PATH`",
     IndexLockedError: "another write holds the index; try again later",
     IndexMismatchError: "the index was built with another model than the one configured:"
-    " rebuild it with `qa index --rebuild PATH...`",
+    " configure that model (QA_MODEL_DIR, QA_ENCODER), or rebuild it with `qa index --rebuild PATH...`",
     IndexUnavailableError: "the index cannot be read right now; try again later",
 }
 

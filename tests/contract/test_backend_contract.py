@@ -310,7 +310,9 @@ def test_a_fresh_transaction_starts_from_an_empty_index(backend: Backend, filled
 
 
 def test_an_index_refuses_another_encoder(backend: Backend, filled: IndexReader) -> None:
-    with pytest.raises(IndexMismatchError):
+    with pytest.raises(
+        IndexMismatchError, match=r"'other@1:model': configure that model \(QA_MODEL_DIR, QA_ENCODER\)"
+    ):
         backend.open("other@1:model")
 
 

@@ -81,7 +81,7 @@ class LocalBackend:
             reader.close()
             raise IndexMismatchError(
                 f"index at {self.root} was built with {reader.info.encoder!r} but the configured"
-                f" encoder is {encoder!r}: configure that model,"
+                f" encoder is {encoder!r}: configure that model (QA_MODEL_DIR, QA_ENCODER),"
                 " or rebuild with `qa index --rebuild PATH...`"
             )
         return reader

@@ -302,7 +302,8 @@ class MilvusBackend:
     def _mismatch(self, built: str, configured: str) -> IndexMismatchError:
         return IndexMismatchError(
             f"index at {self.describe()} was built with {built!r} but the configured encoder is"
-            f" {configured!r}: configure that model, or rebuild with `qa index --rebuild PATH...`"
+            f" {configured!r}: configure that model (QA_MODEL_DIR, QA_ENCODER), or rebuild with"
+            " `qa index --rebuild PATH...`"
         )
 
     def _has_log(self) -> bool:
