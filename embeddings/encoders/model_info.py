@@ -80,6 +80,21 @@ def model_fingerprint(model_dir: Path, transformer_dir: Path | None = None) -> s
     return digest.hexdigest()[:12]
 
 
+def _max_tokens(transformer_dir: Path, st_config: dict[str, Any], config: dict[str, Any]) -> int:
+    """The longest input the model takes, as sentence-transformers reads it: `max_seq_length`, or
+    (sentence-transformers 6 saves it nowhere else) the tokenizer's `model_max_length`, within the
+    model's positions."""
+    if st_config.get("max_seq_length"):
+        return int(st_config["max_seq_length"])
+    positions = int(config.get("max_position_embeddings") or 512)
+    tokenizer_path = transformer_dir / "tokenizer_config.json"
+    tokenizer = _read_json(tokenizer_path) if tokenizer_path.is_file() else {}
+    limit = tokenizer.get("model_max_length")
+    if isinstance(limit, (int, float)) and 0 < limit < positions:  # unset: transformers' 1e30
+        return int(limit)
+    return positions
+
+
 def inspect_model(model_dir: Path) -> ModelInfo:
     """Validate a sentence-transformers directory and read what the encoders need from it.
 
@@ -120,7 +135,7 @@ def inspect_model(model_dir: Path) -> ModelInfo:
         transformer_dir=transformer_dir,
         pooling=pooling,
         other_modules=tuple(m for m in modules if m not in ("Transformer", "Pooling", "Normalize")),
-        max_tokens=int(st_config.get("max_seq_length") or config.get("max_position_embeddings", 512)),
+        max_tokens=_max_tokens(transformer_dir, st_config, config),
         dim=dim,
         lowercase=bool(st_config.get("do_lower_case", False)),
     )

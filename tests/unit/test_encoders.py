@@ -147,6 +147,15 @@ def test_inspect_model_reads_name_limits_and_pooling(tmp_path: Path) -> None:
     assert len(info.fingerprint) == 12
 
 
+def test_a_model_saved_by_sentence_transformers_6_keeps_its_max_seq_length(tmp_path: Path) -> None:
+    model = _fake_model(tmp_path / "short")  # version 6 writes the limit to the tokenizer's config only
+    (model / "sentence_bert_config.json").write_text(json.dumps({"transformer_task": "feature-extraction"}))
+    (model / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 64}))
+    assert inspect_model(model).max_tokens == 64
+    (model / "tokenizer_config.json").write_text(json.dumps({"model_max_length": int(1e30)}))  # unset
+    assert inspect_model(model).max_tokens == 512
+
+
 def test_generic_directory_names_borrow_the_owner_name(tmp_path: Path) -> None:
     assert inspect_model(_fake_model(tmp_path / "pkg" / "model")).name == "pkg"
     snapshot = tmp_path / "models--org--tiny-lm" / "snapshots" / ("ab" * 20)
