@@ -102,6 +102,8 @@ def inspect_model(model_dir: Path) -> ModelInfo:
         ConfigurationError: the directory is missing or is not a sentence-transformers model.
     """
     model_dir = Path(model_dir).expanduser().resolve()
+    if model_dir.exists() and not model_dir.is_dir():
+        raise ConfigurationError(f"model directory {model_dir} is a file: name the model's folder")
     if not model_dir.is_dir():
         raise ConfigurationError(f"model directory {model_dir} does not exist")
     if not (model_dir / "modules.json").is_file():

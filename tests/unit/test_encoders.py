@@ -156,6 +156,12 @@ def test_a_model_saved_by_sentence_transformers_6_keeps_its_max_seq_length(tmp_p
     assert inspect_model(model).max_tokens == 512
 
 
+def test_a_file_named_as_the_model_directory_is_not_said_to_be_missing(tmp_path: Path) -> None:
+    model = _fake_model(tmp_path / "m")
+    with pytest.raises(ConfigurationError, match=r"m/model.safetensors is a file: name the model's folder"):
+        inspect_model(model / "model.safetensors")
+
+
 def test_generic_directory_names_borrow_the_owner_name(tmp_path: Path) -> None:
     assert inspect_model(_fake_model(tmp_path / "pkg" / "model")).name == "pkg"
     snapshot = tmp_path / "models--org--tiny-lm" / "snapshots" / ("ab" * 20)
