@@ -31,7 +31,7 @@ from qa.cli_args import build_parser
 from qa.console import console, escaped_line, escaping_stdout, progress_mode
 from qa.date_notes import DateNotes
 from qa.evaluation import check_benchmark
-from qa.settings import Settings
+from qa.settings import Settings, misspelt_variables
 from qa.validation import check_dates, check_k, check_question
 
 
@@ -72,6 +72,8 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as exc:  # a variable holding JSON that is not JSON
         print(f"qa: error: bad configuration: {_unparsed(exc)}", file=sys.stderr)
         return 2
+    for name, setting in misspelt_variables(os.environ):
+        print(f"qa: warning: {name} is not a setting (ignored); did you mean {setting}?", file=sys.stderr)
     try:
         return int(args.run(args, settings) or 0)
     except InvalidRequestError as exc:  # what was asked cannot be answered: a usage error

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +292,27 @@ class Settings(BaseSettings):
             dotenv_settings,
             file_secret_settings,
         )
+
+
+def variable_names() -> set[str]:
+    """Every `QA_*` variable a setting is read from, the retrieval knobs' own included."""
+    fields = [*Settings.model_fields, *RetrievalConfig.model_fields]
+    return {f"QA_{name.upper()}" for name in fields}
+
+
+def misspelt_variables(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """`(name, setting)` for each `QA_*` name in `environ` that is no setting's variable but close
+    to one: a typo that would leave the knob as it was. Other names are left alone (another tool's,
+    an old release's)."""
+    known = sorted(variable_names())
+    found = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("QA_") or upper in known:
+            continue
+        if close := difflib.get_close_matches(upper, known, n=1, cutoff=0.8):
+            found.append((name, close[0]))
+    return found
 
 
 def nest_retrieval(values: dict[str, Any]) -> dict[str, Any]:

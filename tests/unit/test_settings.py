@@ -257,3 +257,17 @@ def test_an_empty_folder_or_host_variable_is_a_configuration_error(
     monkeypatch.setenv(variable, "")  # an unset shell variable: never this folder, nor every address
     assert main(["stats", "--index-dir", "nowhere"]) == 2
     assert capsys.readouterr().err.startswith(f"qa: error: bad configuration: {variable}: empty: name ")
+
+
+def test_a_misspelt_variable_is_named_with_the_setting_it_is_close_to(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("QA_RECENCY_WIEGHT", "0")
+    monkeypatch.setenv("QA_SOMETHING_ELSE", "1")  # close to no setting: another tool's, said nothing of
+    assert main(["check", "--index-dir", str(tmp_path / "none")]) == 1
+    warning, error = capsys.readouterr().err.splitlines()
+    assert (
+        warning
+        == "qa: warning: QA_RECENCY_WIEGHT is not a setting (ignored); did you mean QA_RECENCY_WEIGHT?"
+    )
+    assert error.startswith("qa: error: no index at ")
