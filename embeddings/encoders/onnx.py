@@ -75,11 +75,24 @@ class OnnxEncoder:
         ort = require("onnxruntime", "onnxruntime")
         tokenizers = require("tokenizers", "tokenizers")
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(info.path, info.fingerprint)
+        try:  # before an export, which takes seconds, finds it cannot write there
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot keep the model's ONNX graphs in {cache}: {exc.strerror or exc}"
+                " (set QA_ENCODER_CACHE_DIR to another folder)"
+            ) from exc
         self.path = ensure_onnx(info.transformer_dir, cache, info.fingerprint, quantize=quantize)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or _available_cpus()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        try:
+            self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's own classes (InvalidProtobuf, Fail, ...), no common base
+            raise ConfigurationError(
+                f"cannot load the cached ONNX graph {self.path} ({str(exc).splitlines()[0]}):"
+                " delete it, and the model is exported again"
+            ) from exc
         self._inputs = [i.name for i in self._session.get_inputs()]
         self._tokenizer = tokenizers.Tokenizer.from_file(str(tokenizer_file))
         self._pad_id = int((self._tokenizer.padding or {}).get("pad_id", 0))

