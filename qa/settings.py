@@ -15,9 +15,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from embeddings.backends import BACKENDS
 from embeddings.backends.local.stores import BACKENDS as STORES
+from embeddings.backends.local.stores import check_options
 from embeddings.backends.milvus.uri import CONSISTENCY, LITE_UNBUILT, is_server
 from embeddings.chunking import ChunkingConfig
 from embeddings.encoders import ENCODERS
+from embeddings.errors import ConfigurationError
 from qa.retrieval.config import RetrievalConfig
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -221,6 +223,17 @@ class Settings(BaseSettings):
                 f"QA_MILVUS_INDEX={self.milvus_index}: Milvus Lite cannot load it (use HNSW, FLAT,"
                 " IVF_FLAT, IVF_SQ8 or AUTOINDEX; the others need a Milvus server)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _usable_store_options(self) -> Settings:
+        """Options the store refuses are a usage error (exit 2) naming QA_STORE_OPTIONS, not a
+        failure when the index first opens. Only these import the store's engine here."""
+        if self.backend == "local" and self.store_options:
+            try:
+                check_options(self.store, dict(self.store_options))
+            except ConfigurationError as exc:
+                raise ValueError(f"QA_STORE_OPTIONS: {exc}") from None
         return self
 
     @model_validator(mode="before")

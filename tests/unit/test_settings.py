@@ -271,3 +271,18 @@ def test_a_misspelt_variable_is_named_with_the_setting_it_is_close_to(
         == "qa: warning: QA_RECENCY_WIEGHT is not a setting (ignored); did you mean QA_RECENCY_WEIGHT?"
     )
     assert error.startswith("qa: error: no index at ")
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ('{"nprobe": -1}', "faiss store option nprobe=-1: expected an integer >= 1"),
+        ('{"nprobes": 8}', "unknown faiss store option(s) nprobes; choices: "),
+    ],
+)
+def test_store_options_the_store_refuses_are_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], options: str, problem: str
+) -> None:
+    monkeypatch.setenv("QA_STORE_OPTIONS", options)
+    assert main(["stats", "--index-dir", "nowhere"]) == 2
+    assert capsys.readouterr().err.startswith(f"qa: error: bad configuration: QA_STORE_OPTIONS: {problem}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from embeddings.backends.local.stores.base import VectorStore
 from embeddings.errors import ConfigurationError
 
-__all__ = ["BACKENDS", "VectorStore", "create_store", "load_store"]
+__all__ = ["BACKENDS", "VectorStore", "check_options", "create_store", "load_store"]
 
 # name -> (module, class, pip package that provides the engine)
 BACKENDS: dict[str, tuple[str, str, str]] = {
@@ -37,3 +37,8 @@ def create_store(name: str, dim: int, options: dict[str, object] | None = None) 
 def load_store(name: str, directory: Path, options: dict[str, object] | None = None) -> VectorStore:
     """Open the store that backend `name` saved in `directory`."""
     return _backend_class(name).load(directory, options or {})
+
+
+def check_options(name: str, options: dict[str, object]) -> None:
+    """Refuse (`ConfigurationError`) the options backend `name` would refuse when opened."""
+    _backend_class(name).check_options(options)

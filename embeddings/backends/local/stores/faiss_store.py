@@ -143,6 +143,10 @@ class FaissStore:
         self.dim: int = index.d
 
     @classmethod
+    def check_options(cls, options: Mapping[str, object]) -> None:
+        FaissOptions.parse(options)
+
+    @classmethod
     def create(cls, dim: int, options: Mapping[str, object]) -> FaissStore:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)), FaissOptions.parse(options))
 
