@@ -106,7 +106,20 @@ def test_index_with_nothing_readable_fails_and_creates_no_index(
     assert not (tmp_path / "i").exists()
 
 
-@pytest.mark.parametrize("command", [["index", "FEED"], ["ask", "storm"], ["stats"]])
+COMMANDS_ON_AN_INDEX = [
+    ["index", "FEED"],
+    ["ask", "storm"],
+    ["related", "r0"],
+    ["stats"],
+    ["check"],
+    ["check", "--all"],
+    ["delete", "r0"],
+    ["optimize"],
+    ["repair"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS_ON_AN_INDEX)
 def test_an_index_dir_that_is_a_file_is_a_one_line_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
@@ -118,6 +131,24 @@ def test_an_index_dir_that_is_a_file_is_a_one_line_error(
 
     assert code == 1
     assert one_line(err) == f"qa: error: {plain} is a file, not an index directory"
+
+
+@pytest.mark.parametrize("command", COMMANDS_ON_AN_INDEX)
+def test_an_index_dir_that_is_a_dangling_link_is_a_one_line_error_naming_its_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    link = tmp_path / "idx"
+    link.symlink_to(tmp_path / "unmounted" / "idx")
+    argv = [str(write_feed(tmp_path / "feed.jsonl")) if a == "FEED" else a for a in command]
+
+    code, _, err = run(capsys, *argv, "--index-dir", str(link))
+
+    assert code == 1
+    assert one_line(err) == (
+        f"qa: error: {link} is a link to {tmp_path / 'unmounted' / 'idx'}, which does not exist"
+        " (create it, or point the link elsewhere)"
+    )
+    assert not (tmp_path / "unmounted").exists()
 
 
 def test_an_index_dir_below_a_file_is_a_one_line_error(

@@ -187,9 +187,20 @@ class IndexDirectory:
 
     def check_root(self) -> None:
         """Raise NotADirectoryIndexError when `root`, or the nearest of its parents that exists,
-        is something other than a folder."""
+        is something other than a folder, or when a link on the way leads nowhere (a folder
+        cannot be made there, and the index it named may be on a disk not mounted)."""
         path = self.root
         while not path.exists() and path != path.parent:
+            if path.is_symlink():
+                where = (
+                    f"{self.root} is"
+                    if path == self.root
+                    else f"{self.root} cannot be an index directory: {path} is"
+                )
+                raise NotADirectoryIndexError(
+                    f"{where} a link to {os.readlink(path)}, which does not exist"
+                    " (create it, or point the link elsewhere)"
+                )
             path = path.parent
         if path.exists() and not path.is_dir():
             if path == self.root:
@@ -200,12 +211,14 @@ class IndexDirectory:
         try:
             name = (self.root / CURRENT).read_bytes().decode("ascii").strip()
         except FileNotFoundError:
+            self.check_root()
             if names := self.version_names():
                 raise IndexCorruptError(
                     f"{CURRENT}: missing, though versions/ holds {', '.join(names[-3:])}"
                 ) from None
             raise IndexNotFoundError(f"no index at {self.root} (build one with `qa index PATH`)") from None
         except (OSError, UnicodeDecodeError) as exc:
+            self.check_root()  # `root` a file: say so rather than call CURRENT damaged
             raise IndexCorruptError(f"{CURRENT}: unreadable ({type(exc).__name__})") from exc
         if not _VERSION_NAME.fullmatch(name):
             raise IndexCorruptError(f"{CURRENT}: names {name[:40]!r}, not a version")
