@@ -34,6 +34,7 @@ from embeddings.errors import (
     IndexMismatchError,
     IndexNotFoundError,
     IndexUnavailableError,
+    NotADirectoryIndexError,
 )
 from embeddings.text import split_sentences
 from qa.retrieval import RetrievalConfig
@@ -263,6 +264,26 @@ def test_a_servers_credentials_in_its_url_never_show_in_messages(tmp_path: Path)
     with pytest.raises(IndexUnavailableError) as refused:
         backend.client  # noqa: B018  # nothing listens on port 1
     assert "s3cret" not in str(refused.value) and "Milvus at http://***@127.0.0.1:1:" in str(refused.value)
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling link"])
+def test_an_index_dir_that_cannot_be_a_folder_is_one_line_for_reads_and_writes(
+    tmp_path: Path, kind: str
+) -> None:
+    """As with the local backend: not a traceback from `mkdir` when writing, nor "no index"."""
+    index_dir = tmp_path / "idx"
+    if kind == "file":
+        index_dir.write_text("hi")
+    else:
+        index_dir.symlink_to(tmp_path / "unmounted")
+    settings = Settings(backend="milvus", index_dir=index_dir)
+    backend = create_backend("milvus", **settings.backend_options())
+    qa = build_service(backend, FakeEncoder())
+
+    for call in (qa.exists, lambda: qa.add(ARTICLES)):
+        with pytest.raises(NotADirectoryIndexError, match=f"^{index_dir} is a (file|link)"):
+            call()
+    assert not (tmp_path / "unmounted").exists()
 
 
 def test_the_index_type_is_the_one_the_collections_were_built_with(tmp_path: Path) -> None:

@@ -38,8 +38,9 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from embeddings.backends.folders import check_folder
 from embeddings.backends.local.integrity import ALGORITHM, CHANGED, FileRecord, digest_bytes
-from embeddings.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, NotADirectoryIndexError
+from embeddings.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -186,26 +187,8 @@ class IndexDirectory:
         return current.exists() or current.is_symlink() or bool(self.version_names())
 
     def check_root(self) -> None:
-        """Raise NotADirectoryIndexError when `root`, or the nearest of its parents that exists,
-        is something other than a folder, or when a link on the way leads nowhere (a folder
-        cannot be made there, and the index it named may be on a disk not mounted)."""
-        path = self.root
-        while not path.exists() and path != path.parent:
-            if path.is_symlink():
-                where = (
-                    f"{self.root} is"
-                    if path == self.root
-                    else f"{self.root} cannot be an index directory: {path} is"
-                )
-                raise NotADirectoryIndexError(
-                    f"{where} a link to {os.readlink(path)}, which does not exist"
-                    " (create it, or point the link elsewhere)"
-                )
-            path = path.parent
-        if path.exists() and not path.is_dir():
-            if path == self.root:
-                raise NotADirectoryIndexError(f"{self.root} is a file, not an index directory")
-            raise NotADirectoryIndexError(f"{self.root} cannot be an index directory: {path} is a file")
+        """Raise NotADirectoryIndexError when no index directory can be at `root` (`check_folder`)."""
+        check_folder(self.root)
 
     def current_name(self) -> str:
         try:

@@ -18,6 +18,7 @@ from pymilvus import MilvusClient, MilvusException
 from pymilvus.client import entity_helper
 
 from embeddings.backends.base import Embed, IndexSpec, VersionCheck
+from embeddings.backends.folders import check_folder
 from embeddings.backends.milvus import audit, log, schema, upkeep
 from embeddings.backends.milvus.reader import EXACT_FILTER_LIMIT, MilvusReader
 from embeddings.backends.milvus.schema import Collections, DenseIndex
@@ -142,6 +143,7 @@ class MilvusBackend:
         with self._connecting:
             if self._client is None:
                 if self.lite:
+                    check_folder(Path(self.uri).parent)
                     Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
                     if Path(self.uri).is_file():  # Milvus Lite 3 keeps its data in a folder of that name
                         raise IndexUnavailableError(
@@ -190,7 +192,10 @@ class MilvusBackend:
     def _absent(self) -> bool:
         """A Lite database not created yet: reading it must not create it (a mistyped
         `--index-dir` would get an empty database and a lock file, as no local index does)."""
-        return self.lite and self._client is None and not Path(self.uri).exists()
+        if not self.lite or self._client is not None:
+            return False
+        check_folder(Path(self.uri).parent)
+        return not Path(self.uri).exists()
 
     def live_version(self) -> str:
         versions = (
@@ -233,6 +238,7 @@ class MilvusBackend:
 
     @contextmanager
     def writer(self, timeout: float) -> Iterator[None]:
+        check_folder(self.lock_path.parent)
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.lock_path), timeout=timeout)
         try:
