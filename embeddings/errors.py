@@ -31,20 +31,25 @@ class IndexMismatchError(QAError):
     """The index was built with another model (or encoder variant) than the one configured."""
 
 
+REPAIR = "`qa repair` recovers"  # the way out of a damaged local index
+
+
 class IndexCorruptError(QAError):
     """An index exists but is damaged or fails its consistency check; `problems`, one line each,
-    name the files (relative to the index, never an absolute path)."""
+    name the files (relative to the index, never an absolute path); `way_out`, what recovers it."""
 
-    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+    def __init__(self, message: str, problems: Sequence[str] = (), way_out: str = REPAIR) -> None:
         super().__init__(message)
         self.problems = tuple(problems) or (message,)
+        self.way_out = way_out
 
     @classmethod
-    def of(cls, problems: Sequence[str], way_out: str = "`qa repair` recovers") -> IndexCorruptError:
+    def of(cls, problems: Sequence[str], way_out: str = REPAIR) -> IndexCorruptError:
         """One line for a damaged version: its first problem, how many more, and the way out
-        (`way_out`: what recovers this backend's index)."""
+        (`way_out`: what recovers this backend's index, `Backend.way_out`)."""
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return cls(f"index damaged: {problems[0]}{more}; `qa check` lists every problem, {way_out}", problems)
+        message = f"index damaged: {problems[0]}{more}; `qa check` lists every problem, {way_out}"
+        return cls(message, problems, way_out)
 
 
 class IndexWriteError(QAError):

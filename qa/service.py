@@ -135,22 +135,26 @@ class QAService:
             raise IndexNotFoundError(
                 f"no index at {self.backend.describe()} (build one with `qa index PATH`)"
             )
-        name = self.backend.live_version()
+        way_out = self.backend.way_out
+        try:
+            name = self.backend.live_version()
+        except IndexCorruptError as exc:  # CURRENT itself names no version
+            raise IndexCorruptError.of(exc.problems, way_out) from exc
         if name in self._damaged:
-            raise IndexCorruptError.of(self._damaged[name])
+            raise IndexCorruptError.of(self._damaged[name], way_out)
         if name != self._current or self._reader is None:
             self._reader, self._current = None, None
             try:
                 reader = self.backend.open(self.encoder.identity)
             except IndexCorruptError as exc:
                 self._damaged[name] = exc.problems
-                raise
+                raise IndexCorruptError.of(exc.problems, way_out) from exc
             # Requests that hold the old reader keep using it; it closes when unreferenced.
             self._reader, self._current = reader, name
         elif (problems := self._reader.check(full=False)) and self.backend.live_version() == name:
             self._reader, self._current = None, None
             self._damaged[name] = tuple(problems)
-            raise IndexCorruptError.of(problems)
+            raise IndexCorruptError.of(problems, way_out)
         return self._reader
 
     def verify(self, *, structure: bool = False) -> list[str]:

@@ -276,6 +276,7 @@ class Backend(Protocol):
     """Where an index lives: opens read views, serialises writers, starts transactions."""
 
     name: ClassVar[str]
+    way_out: ClassVar[str]  # what recovers a damaged index, for messages ("`qa repair` recovers")
 
     def exists(self) -> bool:
         """Whether a published version exists."""

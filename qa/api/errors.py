@@ -66,7 +66,7 @@ def public_message(exc: QAError, settings: Settings | None) -> str:
     if isinstance(exc, IndexCorruptError):
         files = sorted({line.split(":", 1)[0] for line in exc.problems})
         named = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        return f"the index is damaged ({named}): answers are refused until an operator runs `qa repair`"
+        return f"the index is damaged ({named}): answers are refused; {exc.way_out}"
     for cls, message in PUBLIC.items():
         if isinstance(exc, cls):
             return message

@@ -97,7 +97,7 @@ def test_a_damaged_live_version_exits_1_whatever_the_fall_backs(
     assert code == 1
     assert out.splitlines()[0] == "v00000002 (live): 1 problem"
     assert err.splitlines() == [
-        "qa: the live version is damaged: `qa repair` recovers it",
+        "qa: the live version is damaged: `qa repair` recovers",
         "qa: warning: damaged fall-back version v00000001: `qa repair` cannot use it",
     ]
 

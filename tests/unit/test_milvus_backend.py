@@ -37,6 +37,8 @@ from embeddings.errors import (
     NotADirectoryIndexError,
 )
 from embeddings.text import split_sentences
+from qa import cli
+from qa.api.errors import public_message
 from qa.retrieval import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
@@ -629,6 +631,40 @@ def test_a_lite_database_whose_rows_are_gone_is_refused_and_takes_no_write(
         assert qa.ask("metro").hits
     finally:
         backend.close()
+
+
+def test_every_refusal_of_a_damaged_lite_index_names_the_rebuild_not_qa_repair(
+    tmp_path: Path,
+    fake_encoder: FakeEncoder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`qa repair` has nothing to fall back to with Milvus: the second refusal of the service, the
+    API's 503 and `qa check` name the way out the first refusal names."""
+    settings = Settings(backend="milvus", index_dir=tmp_path / "idx")
+    built = create_backend("milvus", **settings.backend_options())
+    QAService(built, fake_encoder, reload_interval=0).add(ARTICLES)
+    built.close()
+    for file in (tmp_path / "idx").glob("milvus.db/collections/*_passages/**/*.parquet"):
+        file.unlink()
+
+    backend = create_backend("milvus", **settings.backend_options())
+    try:
+        qa = QAService(backend, fake_encoder, reload_interval=0)
+        for _ in range(2):  # the second from the service's record of the damage
+            with pytest.raises(IndexCorruptError, match=r"passage rows.*qa index --rebuild") as caught:
+                qa.search("metro")
+        assert public_message(caught.value, settings).endswith(
+            "answers are refused; `qa index --rebuild PATH...` builds it again from the articles"
+        )
+    finally:
+        backend.close()
+    monkeypatch.setenv("QA_BACKEND", "milvus")
+
+    assert cli.main(["check", "--index-dir", str(tmp_path / "idx")]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "qa: the live version is damaged: `qa index --rebuild PATH...` builds it again from the articles"
+    )
 
 
 def test_a_word_longer_than_a_key_is_indexed_uncounted(milvus: QAService) -> None:

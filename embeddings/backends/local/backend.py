@@ -16,7 +16,7 @@ from embeddings.backends.local.repair import repair_index
 from embeddings.backends.local.stores import create_store, load_store
 from embeddings.backends.local.transaction import LocalTransaction, storage_errors
 from embeddings.backends.local.versions import CURRENT, MANIFEST, PUBLISHED, IndexDirectory
-from embeddings.errors import IndexCorruptError, IndexMismatchError
+from embeddings.errors import REPAIR, IndexCorruptError, IndexMismatchError
 
 OPEN_ATTEMPTS = 5  # reopen when the version CURRENT named was removed while we opened it
 
@@ -33,6 +33,7 @@ class LocalBackend:
     """
 
     name: ClassVar[str] = "local"
+    way_out: ClassVar[str] = REPAIR
 
     def __init__(
         self,

@@ -93,6 +93,7 @@ class MilvusBackend:
     """
 
     name: ClassVar[str] = "milvus"
+    way_out: ClassVar[str] = WAY_OUT
 
     def __init__(
         self,
