@@ -533,8 +533,13 @@ def unknown_sources(reader: IndexReader, asked: Sequence[str]) -> tuple[str, ...
     return tuple(unknown.values())
 
 
-def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QAService:
-    """A service configured entirely from `settings` (the edge of the program builds them)."""
+def open_service(settings: Settings, *, progress: ProgressMode = "off", verify: bool = True) -> QAService:
+    """A service configured entirely from `settings` (the edge of the program builds them).
+
+    With `verify` and `settings.verify_on_start`, every checksum of the live version is checked
+    before the first answer, as `qa serve` does: a script never answers from a damaged index. The
+    CLI and the app pass False and check at their own moment (`qa ask`, the app's start-up).
+    """
     encoder = load_encoder(
         settings.model_dir,
         settings.encoder,
@@ -542,7 +547,7 @@ def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QASer
         batch_size=settings.batch_size,
         threads=settings.encoder_threads,
     )
-    return QAService(
+    service = QAService(
         create_backend(settings.backend, **settings.backend_options()),
         encoder,
         chunking=settings.chunking(encoder.max_tokens),
@@ -555,3 +560,6 @@ def open_service(settings: Settings, *, progress: ProgressMode = "off") -> QASer
         max_article_chars=settings.max_article_chars,
         max_question_chars=settings.max_question_chars,
     )
+    if verify and settings.verify_on_start:
+        service.verify()  # a damaged version is refused by every read from then on
+    return service

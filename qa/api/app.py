@@ -76,4 +76,6 @@ def app_from_environment() -> FastAPI:
     settings = Settings()
     # prometheus-client's own switch for multiprocess mode, set by `qa serve` for its workers.
     shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    return create_app(settings, lambda: open_service(settings), metrics_dir=Path(shared) if shared else None)
+    return create_app(  # the app verifies at its start-up (`verify_on_start`)
+        settings, lambda: open_service(settings, verify=False), metrics_dir=Path(shared) if shared else None
+    )

@@ -14,7 +14,8 @@ from embeddings.articles import Article
 from embeddings.backends.local import LocalBackend, integrity
 from embeddings.backends.local import versions as versions_module
 from embeddings.errors import IndexCorruptError
-from qa.service import QAService
+from qa.service import QAService, open_service
+from qa.settings import Settings
 from tests.support.articles import make_articles
 from tests.support.damage import (
     cut_half,
@@ -103,6 +104,28 @@ def test_a_writer_refuses_to_carry_damage_into_a_new_version(
 
     assert live_version(service.backend.root) == version
     assert not list(service.backend.root.glob("tmp-*"))
+
+
+@pytest.mark.parametrize("verify_on_start", [True, False])
+def test_a_scripts_service_refuses_a_damaged_index_before_its_first_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verify_on_start: bool
+) -> None:
+    """`open_service` checks every checksum, as `qa serve` does, unless the setting says not to."""
+    encoder = FakeEncoder()
+    build_service(tmp_path / "index", encoder).add(make_articles())
+    monkeypatch.setattr(integrity, "SMALL_FILE", 0)  # as for a big file: checked by size at open
+    flip_middle(live_version(tmp_path / "index") / "vectors.faiss")
+    monkeypatch.setattr("qa.service.load_encoder", lambda *args, **kwargs: encoder)
+    # encoder="torch": open_service then leaves FAISS's process-wide thread count alone.
+    settings = Settings(index_dir=tmp_path / "index", encoder="torch", verify_on_start=verify_on_start)
+
+    qa = open_service(settings)
+
+    if verify_on_start:
+        with pytest.raises(IndexCorruptError, match=r"vectors\.faiss: checksum mismatch.*`qa repair`"):
+            qa.search("metro", k=1)
+    else:
+        assert qa.search("metro", k=1)
 
 
 def test_a_version_without_checksums_opens_and_is_checked_for_structure(service: QAService) -> None:
