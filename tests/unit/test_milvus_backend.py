@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import fcntl
 import json
 import logging
@@ -34,6 +35,7 @@ from embeddings.errors import (
     IndexMismatchError,
     IndexNotFoundError,
     IndexUnavailableError,
+    IndexWriteError,
     NotADirectoryIndexError,
 )
 from embeddings.text import split_sentences
@@ -286,6 +288,23 @@ def test_an_index_dir_that_cannot_be_a_folder_is_one_line_for_reads_and_writes(
         with pytest.raises(NotADirectoryIndexError, match=f"^{index_dir} is a (file|link)"):
             call()
     assert not (tmp_path / "unmounted").exists()
+
+
+def test_a_writer_lock_that_cannot_be_made_is_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only index dir (where the lock lives): an `IndexWriteError`, not a traceback."""
+
+    class ReadOnlyLock(milvus_backend.FileLock):
+        def acquire(self, *args: object, **kwargs: object) -> None:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), self.lock_file)
+
+    monkeypatch.setattr(milvus_backend, "FileLock", ReadOnlyLock)
+    backend = MilvusBackend(tmp_path / "milvus.db", lock_path=tmp_path / "w.lock")
+
+    with pytest.raises(IndexWriteError, match=r"writer lock .*w\.lock \(Read-only file system\); nothing"):
+        build_service(backend, FakeEncoder()).add(ARTICLES)
+    assert not backend.exists()
 
 
 def test_the_index_type_is_the_one_the_collections_were_built_with(tmp_path: Path) -> None:

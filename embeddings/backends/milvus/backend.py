@@ -31,6 +31,7 @@ from embeddings.errors import (
     IndexMismatchError,
     IndexNotFoundError,
     IndexUnavailableError,
+    IndexWriteError,
 )
 
 # Milvus keeps no earlier version to fall back to (`repair` has nothing to rebuild from): an index
@@ -240,12 +241,17 @@ class MilvusBackend:
     @contextmanager
     def writer(self, timeout: float) -> Iterator[None]:
         check_folder(self.lock_path.parent)
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.lock_path), timeout=timeout)
         try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
-        except Timeout:
+        except Timeout:  # before OSError: filelock's Timeout is a TimeoutError
             raise IndexLockedError(f"another writer holds {self.lock_path} (waited {timeout:g}s)") from None
+        except OSError as exc:  # a read-only or full disk: no lock file, so nothing is written
+            reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+            raise IndexWriteError(
+                f"could not take the writer lock {self.lock_path} ({reason}); nothing was written"
+            ) from exc
         try:
             yield
         finally:
