@@ -168,6 +168,14 @@ class Settings(BaseSettings):
             raise ValueError("empty: name an address (127.0.0.1; 0.0.0.0 for every interface)")
         return value
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _some_host(cls, value: list[str] | None) -> list[str] | None:
+        """`QA_ALLOWED_HOSTS='[]'` (or only empty names) would answer every request 400: refused."""
+        if value is not None and not [host for host in value if host.strip()]:
+            raise ValueError('no host named: list the Host names to answer (["*"] for any)')
+        return value
+
     @field_validator("encoder")
     @classmethod
     def _known_encoder(cls, value: str) -> str:

@@ -286,3 +286,13 @@ def test_store_options_the_store_refuses_are_a_configuration_error(
     monkeypatch.setenv("QA_STORE_OPTIONS", options)
     assert main(["stats", "--index-dir", "nowhere"]) == 2
     assert capsys.readouterr().err.startswith(f"qa: error: bad configuration: QA_STORE_OPTIONS: {problem}")
+
+
+@pytest.mark.parametrize("value", ["[]", '[""]', '["  "]'])
+def test_allowed_hosts_naming_no_host_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    monkeypatch.setenv("QA_ALLOWED_HOSTS", value)  # a server that would answer every request 400
+    assert main(["stats", "--index-dir", "nowhere"]) == 2
+    assert capsys.readouterr().err.startswith("qa: error: bad configuration: QA_ALLOWED_HOSTS: no host named")
+    assert Settings(allowed_hosts=["*"]).served_hosts() is None
