@@ -16,6 +16,7 @@ from qa.api.metrics import Metrics, RequestMetrics
 from qa.api.middleware import BodyLimit, HeadAsGet, HostCheck, SecurityHeaders
 from qa.api.routes import ROUTERS
 from qa.api.routes import metrics as metrics_route
+from qa.api.supervision import stop_when_parent_dies
 from qa.service import QAService, warn_mismatched, warn_unfitted
 from qa.settings import Settings
 
@@ -35,6 +36,7 @@ def create_app(
         # multiprocessing lock: a worker stopped by a signal left it to the resource tracker, which
         # warned of "leaked semaphore objects" at every stop of `qa serve`. Bars share a thread lock.
         tqdm.tqdm.set_lock(threading.RLock())
+        stop_when_parent_dies()
         app.state.service = service = service_factory()
         warn_unfitted(service.learned, service.encoder.identity)  # once per worker, in its log
         if settings.verify_on_start:
