@@ -267,6 +267,9 @@ def test_related_articles_open_in_place_and_close_again(visit: Visit, server: st
 
     assert toggle.get_attribute("aria-expanded") == "true" and items.count() == len(related) > 0
     assert items.first.locator("a, span").first.text_content() == related[0]["title"]
+    said = card.locator(".related [role=status]")  # announced, in a region that was there before its words
+    assert said.text_content() == f"{len(related)} related article{'' if len(related) == 1 else 's'}"
+    assert (said.bounding_box() or {}).get("width", 0) <= 1  # not shown
     for n, r in enumerate(related):  # a related article's syndicated copies: "also published by"
         also = items.nth(n).locator(".also")
         assert also.count() == bool(r["copies"])

@@ -483,10 +483,16 @@ async function toggleRelated(button, panel, hit) {
   panel.hidden = open;
   if (open || panel.dataset.state) return;
   panel.dataset.state = "loading";
-  panel.replaceChildren(el("p", { class: "status", role: "status" }, "Looking for related articles…"));
+  // An empty live region first, its words later: a region inserted with its words is often not read.
+  const said = el("p", { class: "sr-only", role: "status" });
+  const body = el("div", {}, el("p", { class: "status" }, "Looking for related articles…"));
+  panel.replaceChildren(said, body);
   try {
     const { related, copies: own = [] } = await getJson(`articles/${encodeURIComponent(id)}/related?k=5`);
-    panel.replaceChildren(
+    said.textContent = related.length
+      ? `${related.length} related article${related.length === 1 ? "" : "s"}`
+      : "No related articles.";
+    body.replaceChildren(
       ...unnamed(own, hit).map((more) => copies(more, "The same story was also published by ")),
       related.length
         ? el(
@@ -506,7 +512,7 @@ async function toggleRelated(button, panel, hit) {
     );
     panel.dataset.state = "loaded";
   } catch (error) {
-    panel.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+    body.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
     delete panel.dataset.state; // a later click tries again
   }
 }
