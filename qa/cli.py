@@ -374,14 +374,14 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(stats)
     else:
-        for key, value in stats.items():
-            if key == "learned":
-                continue
+        rows = [(key, value) for key, value in stats.items() if key != "learned"]
+        # "ranker          the package's file, fitted on realtimeqa-train ..."
+        rows += [(file["name"], _learned_line(file)) for file in stats["learned"]]
+        width = max(len(key) for key, _ in rows)
+        for key, value in rows:
             if isinstance(value, dict):  # sources: "News.Az 3, Azernews 2"
                 value = ", ".join(f"{name} {count}" for name, count in value.items()) or "none"
-            print(f"{key:12} {value}")
-        for file in stats["learned"]:  # "ranker       the package's file, fitted on realtimeqa-train ..."
-            print(f"{file['name']:12} {_learned_line(file)}")
+            print(f"{key:{width}} {value}")
     return 0
 
 

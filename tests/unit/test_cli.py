@@ -305,7 +305,7 @@ def test_train_ranker_refits_over_a_ranker_file_of_another_release(
     monkeypatch.setenv("QA_RANKER_PATH", str(out))
     code, printed, _ = run(capsys, "stats", "--index-dir", str(tmp_path / "i"))
     assert (
-        "ranker       a file of your own, fitted on bench with this model's vectors" in printed.splitlines()
+        "ranker         a file of your own, fitted on bench with this model's vectors" in printed.splitlines()
     )
 
 
@@ -452,7 +452,11 @@ def test_stats_names_the_sources_in_words_and_version_says_which_release(
     with pytest.raises(SystemExit) as exited:
         cli.main(["--version"])
 
-    assert code == 0 and "sources      Wire 2, Post 1" in out.splitlines()
+    lines = out.splitlines()
+    assert code == 0 and "sources        Wire 2, Post 1" in lines
+    # one column of values, the learned files' longest name ("related ranker") included
+    assert len({line.index(" ", len("related ranker")) for line in lines}) == 1
+    assert any(line.startswith("related ranker ") for line in lines)
     assert exited.value.code == 0 and capsys.readouterr().out.startswith("qa ")
 
 
