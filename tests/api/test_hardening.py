@@ -304,6 +304,14 @@ def test_many_sources_are_refused_and_never_taken_for_damage(client: TestClient)
     assert client.get("/health").json()["status"] == "ok"
 
 
+@pytest.mark.parametrize("name", ["sources", "source"])
+def test_search_filters_by_at_most_as_many_sources_as_ask(client: TestClient, name: str) -> None:
+    many = client.get("/search", params={"question": "metro", name: [f"s{n}" for n in range(1001)]})
+    assert many.status_code == 422 and "1000" in many.json()["detail"]
+    enough = client.get("/search", params={"question": "metro", name: [f"s{n}" for n in range(1000)]})
+    assert enough.status_code == 200
+
+
 def test_a_422_echoes_a_bounded_part_of_the_body(client: TestClient) -> None:
     response = client.post("/ask/batch", json={"questions": [{"id": 1, "question": "x" * 300}] * 100})
     body = response.json()

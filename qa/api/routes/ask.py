@@ -7,7 +7,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
-from qa.api.bodies import AskRequest, BatchQuestion, BatchRequest, WrittenDate
+from qa.api.bodies import MAX_SOURCES, AskRequest, BatchQuestion, BatchRequest, WrittenDate
 from qa.api.deps import AppSettings, Service
 from qa.api.errors import error_responses
 from qa.api.schemas import AnswerOut, BatchOut
@@ -60,13 +60,20 @@ async def search(
     k: int = 5,
     since: WrittenDate | None = None,
     until: WrittenDate | None = None,
-    sources: Annotated[list[str] | None, Query(description="Only articles from these sources.")] = None,
+    sources: Annotated[
+        list[str] | None,
+        Query(
+            max_length=MAX_SOURCES, description=f"Only articles from these sources (at most {MAX_SOURCES})."
+        ),
+    ] = None,
     as_of: WrittenDate | None = None,
     interpret: Annotated[
         bool, Query(description="Read time expressions as a date window; false ignores them.")
     ] = True,
     q: Annotated[str | None, Query(description="Old name of `question`.", deprecated=True)] = None,
-    source: Annotated[list[str] | None, Query(description="Old name of `sources`.", deprecated=True)] = None,
+    source: Annotated[
+        list[str] | None, Query(max_length=MAX_SOURCES, description="Old name of `sources`.", deprecated=True)
+    ] = None,
 ) -> AnswerOut:
     question = _renamed("question", question, "q", q)
     if question is None:
