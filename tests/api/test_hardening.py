@@ -196,6 +196,14 @@ def test_after_repair_the_server_answers_again(client: TestClient, service: QASe
     assert client.get("/health").json()["status"] == "ok"
 
 
+def test_the_openapi_schema_declares_507_on_every_write(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+
+    for path, method in (("/articles", "post"), ("/articles/{article_id}", "delete")):
+        declared = paths[path][method]["responses"]
+        assert "507" in declared and declared["507"]["content"], (path, method)
+
+
 def test_a_write_the_disk_cannot_hold_is_507_and_changes_nothing(
     client: TestClient, service: QAService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -43,7 +43,7 @@ def related(article_id: str, qa: Service, k: int = 5) -> RelatedOut:
     response_model=IndexReportOut,
     summary="Add or update articles",
     dependencies=[Depends(authorise)],
-    responses=error_responses(401, 403, 415),
+    responses=error_responses(401, 403, 415, 507),
 )
 def add_articles(body: ArticlesRequest, qa: Service, settings: AppSettings) -> IndexReportOut:
     articles = _parsed(body, settings)
@@ -57,7 +57,7 @@ def add_articles(body: ArticlesRequest, qa: Service, settings: AppSettings) -> I
     response_model=IndexReportOut,
     summary="Delete an article",
     dependencies=[Depends(authorise)],
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 507),
 )
 def delete_article(article_id: str, qa: Service) -> IndexReportOut:
     report = qa.delete([article_id])
