@@ -41,3 +41,9 @@ def _is_declared(path: Path, declared: dict[str, list[str]]) -> bool:
 @pytest.mark.parametrize("path", _data_files(), ids=str)
 def test_every_data_file_of_the_packages_is_installed_with_them(path: Path) -> None:
     assert _is_declared(path, _declared()), f"{path} is not in [tool.setuptools.package-data]"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_packages_tell_type_checkers_they_are_typed(package: str) -> None:
+    assert (ROOT / package / "py.typed").is_file()
+    assert _is_declared(Path(package, "py.typed"), _declared())
