@@ -49,7 +49,7 @@ from qa.retrieval.query import without_time
 from qa.retrieval.ranking import inside
 from qa.retrieval.related import related_and_copies
 from qa.settings import Settings
-from qa.validation import check_date, check_dates, check_k, check_many, check_question, check_text
+from qa.validation import check_date, check_dates, check_flag, check_k, check_many, check_question, check_text
 
 logger = logging.getLogger(__name__)
 
@@ -212,12 +212,14 @@ class QAService:
 
         Raises:
             InvalidRequestError: an empty or too long question, k out of range, since after until,
-                an argument of the wrong type (one string for `sources`, a string for a date).
+                an argument of the wrong type (one string for `sources`, a string for a date or
+                for `interpret`).
         """
         question = check_question(question, self.max_question_chars)
         check_k(k, self.max_k)
         since, until = check_dates(since, until)
         as_of = check_date(as_of, "as_of")
+        interpret = check_flag(interpret, "interpret")
         # Names as a form sends them: spaces around one are not part of it, an empty one asks nothing.
         sources = [s.strip() for s in check_many(sources, "sources") if s.strip()]
         reader = self.reader()

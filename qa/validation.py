@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from numbers import Integral
 
+import numpy as np
+
 from embeddings.articles import is_text
 from embeddings.errors import InvalidRequestError
 
@@ -37,6 +39,14 @@ def check_k(k: int, max_k: int) -> int:
     if not 1 <= k <= max_k:
         raise InvalidRequestError(f"k must be between 1 and {max_k}, got {k}")
     return int(k)
+
+
+def check_flag(value: bool, what: str) -> bool:
+    """`value` when it is a bool (numpy's too); anything else raises: a string such as "false"
+    would be read as true."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise InvalidRequestError(f"{what} must be True or False, got {type(value).__name__} {value!r}")
 
 
 def check_date(value: dt.date | None, what: str) -> dt.date | None:

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from embeddings.articles import Article
@@ -127,6 +128,9 @@ def test_open_service_takes_the_limits_from_settings(
         ({"since": "2023-01-01"}, "since must be a datetime.date, got str"),
         ({"until": 20230101}, "until must be a datetime.date, got int"),
         ({"as_of": "2023-06-01"}, "as_of must be a datetime.date, got str"),
+        ({"interpret": "false"}, "interpret must be True or False, got str 'false'"),
+        ({"interpret": 0}, "interpret must be True or False, got int"),
+        ({"interpret": None}, "interpret must be True or False, got NoneType"),
     ],
 )
 def test_an_argument_of_the_wrong_type_is_invalid(
@@ -185,3 +189,7 @@ def test_time_words_set_aside_by_explicit_dates_are_said_not_used(service: QASer
     )
     assert read.description.startswith("not reading 'in 2023' as dates")
     assert all(h.date is None or h.date >= dt.date(2024, 1, 1) for h in answer.hits)  # the since decides
+
+
+def test_a_numpy_bool_is_a_flag(service: QAService) -> None:
+    assert service.ask("metro news in 2023", interpret=np.False_).interpreted is None  # type: ignore[arg-type]
