@@ -289,9 +289,22 @@ class QAService:
         facts = QueryFacts(a["window"], a["as_of"], a["dated"], a["present"])
         return candidate_features(reader, candidates, facts, lexical)
 
-    def search(self, question: str, k: int = 5, **filters: object) -> list[Hit]:
-        """Similarity search for scripts: just the hits of `ask`."""
-        return self.ask(question, k, **filters).hits  # type: ignore[arg-type]
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        as_of: dt.date | None = None,
+        interpret: bool = True,
+    ) -> list[Hit]:
+        """Similarity search for scripts: just the hits of `ask`, which takes the same filters."""
+        answer = self.ask(
+            question, k, since=since, until=until, sources=sources, as_of=as_of, interpret=interpret
+        )
+        return answer.hits
 
     def match_inputs(self, question: str, ids: Sequence[int]) -> np.ndarray:
         """The inputs of `qa.retrieval.match` for the passages `ids`, as `ask` computes them for
@@ -303,9 +316,20 @@ class QAService:
         a = request.arguments
         return match.inputs(reader, a["match_vector"], a["match_words"], np.asarray(ids, dtype=np.int64))
 
-    def ask_batch(self, questions: Sequence[str], k: int = 5, **filters: object) -> list[Answer]:
-        """Answer many questions; their embeddings are computed in one batch. A question the
-        service refuses is named by its place (`questions[3]: question must not be empty`)."""
+    def ask_batch(
+        self,
+        questions: Sequence[str],
+        k: int = 5,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        as_of: dt.date | None = None,
+        interpret: bool = True,
+    ) -> list[Answer]:
+        """Answer many questions under the same filters as `ask`; their embeddings are computed
+        ahead, before the first is answered. A question the service refuses is named by its place
+        (`questions[3]: question must not be empty`)."""
         checked = []
         for n, question in enumerate(check_many(questions, "questions")):
             try:
@@ -314,7 +338,10 @@ class QAService:
                 raise InvalidRequestError(f"questions[{n}]: {exc}") from None
         questions = checked
         self.prepare(questions)
-        return [self.ask(q, k, **filters) for q in questions]  # type: ignore[arg-type]
+        return [
+            self.ask(q, k, since=since, until=until, sources=sources, as_of=as_of, interpret=interpret)
+            for q in questions
+        ]
 
     def prepare(self, questions: Sequence[str]) -> None:
         """Embed questions ahead of asking them, in one batch (the cache keeps the vectors)."""

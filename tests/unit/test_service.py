@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import inspect
 import itertools
 import math
 import sqlite3
@@ -73,6 +74,23 @@ def test_ask_defaults_as_of_to_today(service: QAService) -> None:
 def test_search_returns_the_hits_of_ask(service: QAService) -> None:
     question = "cotton harvest farmers"
     assert service.search(question, 3, as_of=LATER) == service.ask(question, 3, as_of=LATER).hits
+
+
+@pytest.mark.parametrize("method", [QAService.search, QAService.ask_batch])
+def test_search_and_ask_batch_name_the_filters_of_ask(method: object) -> None:
+    """Named, not passed through as **filters: a type checker checks a script's filters, and a
+    misspelt one is refused by the method called."""
+
+    def keywords(function: object) -> dict[str, object]:
+        parameters = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
+        return {p.name: p.annotation for p in parameters if p.kind is p.KEYWORD_ONLY}
+
+    assert keywords(method) == keywords(QAService.ask)
+
+
+def test_a_misspelt_filter_is_refused_by_search(service: QAService) -> None:
+    with pytest.raises(TypeError, match="search"):
+        service.search("metro", 3, sorces=["Wire"])  # type: ignore[call-arg]
 
 
 def test_since_and_until_are_hard_filters(service: QAService) -> None:
