@@ -1,7 +1,19 @@
 """Question answering over a news archive: retrieval, the Python API, HTTP API and CLI."""
 
 from embeddings.articles import Article
-from embeddings.errors import ArticleNotFoundError, InvalidArticleError, InvalidRequestError, QAError
+from embeddings.errors import (
+    ArticleNotFoundError,
+    ConfigurationError,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexUnavailableError,
+    IndexWriteError,
+    InvalidArticleError,
+    InvalidRequestError,
+    QAError,
+)
 from embeddings.readers import parse_record
 from qa.hits import Answer, Hit, RelatedArticle
 from qa.service import QAService, open_service
@@ -11,7 +23,14 @@ __all__ = [
     "Answer",
     "Article",
     "ArticleNotFoundError",
+    "ConfigurationError",
     "Hit",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "IndexUnavailableError",
+    "IndexWriteError",
     "InvalidArticleError",
     "InvalidRequestError",
     "QAError",
