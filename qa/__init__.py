@@ -15,7 +15,8 @@ from embeddings.errors import (
     QAError,
 )
 from embeddings.readers import parse_record
-from qa.hits import Answer, Hit, RelatedArticle
+from embeddings.writer import IndexReport
+from qa.hits import Answer, Hit, Interpretation, RelatedArticle, RelatedCopy
 from qa.service import QAService, open_service
 from qa.settings import Settings
 
@@ -29,13 +30,16 @@ __all__ = [
     "IndexLockedError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexReport",
     "IndexUnavailableError",
     "IndexWriteError",
+    "Interpretation",
     "InvalidArticleError",
     "InvalidRequestError",
     "QAError",
     "QAService",
     "RelatedArticle",
+    "RelatedCopy",
     "Settings",
     "open_service",
     "parse_record",
