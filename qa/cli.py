@@ -28,7 +28,7 @@ from embeddings.progress import ProgressMode
 from embeddings.readers import Problem, count_articles, iter_articles
 from qa.batch_file import BatchFileError, BatchQuestion, read_batch
 from qa.cli_args import build_parser
-from qa.console import console, escaped_line, escaping_stdout, progress_mode
+from qa.console import OutputError, console, escaped_line, escaping_stdout, progress_mode
 from qa.date_notes import DateNotes
 from qa.evaluation import check_benchmark
 from qa.settings import Settings, misspelt_variables
@@ -46,10 +46,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     escaping = contextlib.nullcontext() if getattr(args, "run", None) is cmd_serve else escaping_stdout()
     try:
         with console(args.verbose), escaping:
-            return _run(args)
+            code = _run(args)
+            if sys.stdout is not None:  # what is still buffered fails here, not unreported at exit
+                sys.stdout.flush()
+            return code
     except BrokenPipeError:
         _silence_stdout()
         return 141
+    except OutputError as exc:
+        _silence_stdout()
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _silence_stdout() -> None:

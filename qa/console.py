@@ -103,24 +103,48 @@ def escaped_line(text: str) -> str:
     return text.translate(LINE_CONTROLS)
 
 
+class OutputError(Exception):
+    """Stdout could not be written (a full disk, a device error): the command's output is lost."""
+
+
 class EscapingStream:
-    """A text stream that writes through `escaped`; otherwise the stream it wraps."""
+    """A text stream that writes through `escaped`; otherwise the stream it wraps. A failed write
+    or flush raises `OutputError` (a closed pipe stays a `BrokenPipeError`)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
     def write(self, text: str) -> int:
-        self.stream.write(escaped(text))
+        with _output_errors():
+            self.stream.write(escaped(text))
         return len(text)
+
+    def flush(self) -> None:
+        with _output_errors():
+            self.stream.flush()
 
     def __getattr__(self, name: str) -> object:  # flush, fileno, isatty, encoding, ...
         return getattr(self.stream, name)
 
 
 @contextmanager
+def _output_errors() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}") from exc
+
+
+@contextmanager
 def escaping_stdout() -> Iterator[None]:
-    """Everything printed to stdout in the block goes through `escaped`."""
+    """Everything printed to stdout in the block goes through `escaped` (no stdout, as under
+    `>&-`: nothing to wrap, and print writes nothing)."""
     saved = sys.stdout
+    if saved is None:
+        yield
+        return
     sys.stdout = EscapingStream(saved)  # type: ignore[assignment]
     try:
         yield

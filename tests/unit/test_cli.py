@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -655,6 +658,38 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(
     monkeypatch.setattr(cli, "_run", closed_pipe)
 
     assert cli.main(["stats"]) == 141
+    assert capsys.readouterr().err == ""
+
+
+class _FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("argv", [["stats"], ["ask", "storm"], ["ask", "storm", "--json"]])
+def test_output_that_cannot_be_written_is_one_error_line(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`qa ask ... > file` on a full disk: exit 1 and one line saying so, not a traceback."""
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(write_feed(tmp_path / "feed.jsonl")), "--index-dir", index)[0] == 0
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+
+    code = cli.main([*argv, "--index-dir", index])
+
+    assert code == 1
+    assert one_line(capsys.readouterr().err) == "qa: error: cannot write the output: No space left on device"
+
+
+def test_a_closed_stdout_is_written_nothing_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`qa ask ... >&-` (no stdout at all): the command runs, as print does without a stdout."""
+    index = str(tmp_path / "i")
+    assert run(capsys, "index", str(write_feed(tmp_path / "feed.jsonl")), "--index-dir", index)[0] == 0
+    monkeypatch.setattr(sys, "stdout", None)
+
+    assert cli.main(["ask", "storm", "--index-dir", index]) == 0
     assert capsys.readouterr().err == ""
 
 
