@@ -131,10 +131,7 @@ class QAService:
 
     def _live_reader(self) -> IndexReader:
         """`reader`'s checks and (re)opening (lock held)."""
-        if not self.backend.exists():
-            raise IndexNotFoundError(
-                f"no index at {self.backend.describe()} (build one with `qa index PATH`)"
-            )
+        self._require_index()
         way_out = self.backend.way_out
         try:
             name = self.backend.live_version()
@@ -442,9 +439,16 @@ class QAService:
 
     def repair(self) -> list[str]:
         """Recover a damaged live version (see `Indexer.repair`); what was done, one line each."""
+        self._require_index()  # a mistyped --index-dir gets no folder and lock file made for it
         lines = self.indexer.repair()
         self._refresh()
         return lines
+
+    def _require_index(self) -> None:
+        if not self.backend.exists():
+            raise IndexNotFoundError(
+                f"no index at {self.backend.describe()} (build one with `qa index PATH`)"
+            )
 
     def migrate(self, source: Backend) -> IndexReport:
         """Replace this service's index with a copy of `source`'s (another backend's index of this

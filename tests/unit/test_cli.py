@@ -154,6 +154,20 @@ def test_an_index_dir_that_is_a_dangling_link_is_a_one_line_error_naming_its_tar
     assert not (tmp_path / "unmounted").exists()
 
 
+@pytest.mark.parametrize("command", [["repair"], ["optimize"], ["delete", "x"], ["stats"], ["check"]])
+def test_a_command_over_a_missing_index_says_so_and_creates_no_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """A mistyped `--index-dir`: one line, and no empty index folder (with a lock file) left there."""
+    missing = tmp_path / "typo"
+
+    code, _, err = run(capsys, *command, "--index-dir", str(missing))
+
+    assert code == 1
+    assert one_line(err) == f"qa: error: no index at {missing} (build one with `qa index PATH`)"
+    assert not missing.exists()
+
+
 def test_an_index_dir_below_a_file_is_a_one_line_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
