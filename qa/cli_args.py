@@ -16,11 +16,28 @@ from typing import Any
 from embeddings.backends import BACKENDS
 
 PORTS = (1, 65535)
+JSON = "print JSON instead of lines for people"
+K = "how many to show (default %(default)s)"
+EXAMPLES = """examples:
+  qa index seeds/ FEED.jsonl        index articles (folders, .txt, .jsonl)
+  qa ask "Pakistan army chief visit" -k 3 --since 2023-01-01 --source News.Az
+  qa ask --batch QUESTIONS.jsonl --json > results.jsonl
+  qa related ARTICLE_ID             the articles closest to one
+  qa serve --port 8001              the page and the HTTP API
+
+`qa COMMAND --help` describes each command. Exit status: 0 done, 1 failed,
+2 bad arguments or a request the service refuses, 3 a damaged fall-back version
+(`qa check --all`), 130 interrupted, 141 when the reader of the output stops."""
 
 
 def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.ArgumentParser:
     """The parser of every command; each command's namespace has `run`, its entry in `commands`."""
-    parser = argparse.ArgumentParser(prog="qa", description="Ask a news archive questions.")
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Ask a news archive questions.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verbose = "show more: -v this project's debug lines and libraries' warnings, -vv everything"
     parser.add_argument("-v", "--verbose", action="count", default=0, help=verbose)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -39,23 +56,32 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
         return p
 
     p = command("index", "index article files or folders (.txt, .json, .jsonl)")
-    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="an article file or a folder of them (recursed)"
+    )
     p.add_argument("--prune", action="store_true", help="delete indexed articles not found in PATHS")
     p.add_argument(
         "--rebuild", action="store_true", help="start from an empty index (e.g. after a model change)"
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command("ask", "ask a question (or a batch of them)")
-    p.add_argument("question", nargs="?")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--since", type=_date)
-    p.add_argument("--until", type=_date)
-    p.add_argument("--source", action="append", dest="sources", help="restrict to a source (repeatable)")
-    p.add_argument("--as-of", type=_date, help="answer as of this date (default today)")
+    p.add_argument("question", nargs="?", help="the question, in plain language (quote it)")
+    p.add_argument("-k", type=int, default=5, metavar="N", help=K.replace("how many", "hits"))
+    p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only articles from this day on")
+    p.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="only articles up to this day")
+    p.add_argument(
+        "--source",
+        action="append",
+        dest="sources",
+        metavar="SOURCE",
+        help="restrict to a source, in any case (repeatable)",
+    )
+    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="answer as of this date (default today)")
     p.add_argument(
         "--batch",
         type=Path,
+        metavar="FILE",
         help="JSON lines with `question` and an optional `id` (default: the line number);"
         " one result line each",
     )
@@ -68,15 +94,15 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
         action="store_false",
         help='do not read time words in the question ("last week") as a date window',
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command("related", "articles most similar to an indexed article")
-    p.add_argument("article_id")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("article_id", help="the id of an indexed article (as `qa ask --json` gives it)")
+    p.add_argument("-k", type=int, default=5, metavar="N", help=K.replace("how many", "related articles"))
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command("serve", "serve the HTTP API (indexes seeds/ first when there is no index)")
-    p.add_argument("--host")
+    p.add_argument("--host", help="address to listen on (default $QA_HOST or 127.0.0.1)")
     p.add_argument("--port", type=_port, help="port to listen on, 1-65535 (default $QA_PORT or 8000)")
     p.add_argument(
         "--workers",
@@ -85,18 +111,18 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     )
 
     p = command("stats", "counts of articles and passages, model, index size")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command("delete", "delete articles by id")
-    p.add_argument("ids", nargs="+")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("ids", nargs="+", metavar="ARTICLE_ID", help="the id of an indexed article")
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command(
         "optimize",
         "rewrite the index in this release's layout and the vector index kind its size calls for"
         " (nothing is re-embedded)",
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command(
         "migrate",
@@ -106,7 +132,7 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     p.add_argument(
         "--from", dest="source", choices=sorted(BACKENDS), help="the backend to copy (default: $QA_BACKEND)"
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command(
         "check",
@@ -119,7 +145,7 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
         help="also check every other version kept, those `qa repair` falls back to (exit 3 when the live"
         " version is sound but one of those is not)",
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command(
         "repair",
@@ -128,8 +154,8 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     )
 
     p = command("eval", "index a benchmark directory (corpus.jsonl + queries.jsonl) and score it")
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("data_dir", type=Path, help="the benchmark directory")
+    p.add_argument("-k", type=int, default=10, metavar="N", help="hits per question (default %(default)s)")
     p.add_argument(
         "--as-of-from-date", action="store_true", help="use each question's date as its as-of date"
     )
@@ -137,7 +163,7 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     p.add_argument(
         "--related", action="store_true", help="also score related articles (articles sharing a question)"
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON)
 
     p = command(
         "train-ranker",
@@ -172,7 +198,7 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
 def _fitting(p: argparse.ArgumentParser, fitted: str, collected: str) -> None:
     """The arguments every `qa train-*` command takes: the question set, where the fitted file goes,
     its L2 strength, and a cache of the examples it collects."""
-    p.add_argument("data_dir", type=Path)
+    p.add_argument("data_dir", type=Path, help="the question set's directory")
     p.add_argument("--out", type=Path, default=None, help=f"{fitted} (default: the shipped one)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 regularisation of the weights")
     p.add_argument(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import io
 import json
@@ -587,6 +588,21 @@ def test_serve_refuses_a_port_or_worker_count_out_of_range(
 
     assert raised.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == f"qa serve: error: {message}"
+
+
+def test_help_describes_every_argument_of_every_command_and_gives_examples() -> None:
+    parser = cli._parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+
+    undescribed = [
+        f"qa {name} {action.dest}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        if not action.help
+    ]
+
+    assert undescribed == []
+    assert "examples:" in parser.format_help() and "Exit status" in parser.format_help()
 
 
 def test_serve_accepts_the_ends_of_the_port_range() -> None:
