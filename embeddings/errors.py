@@ -32,6 +32,7 @@ class IndexMismatchError(QAError):
 
 
 REPAIR = "`qa repair` recovers"  # the way out of a damaged local index
+REBUILD = "`qa index --rebuild PATH...` builds it again from the articles"  # when nothing else can
 
 
 class IndexCorruptError(QAError):

@@ -282,6 +282,10 @@ class Backend(Protocol):
         """Whether a published version exists."""
         ...
 
+    def way_out_of(self, problems: Sequence[str]) -> str:
+        """What recovers a live version with these problems (`way_out`, or what can when that cannot)."""
+        ...
+
     def live_version(self) -> str:
         """A cheap token naming the live version: it changes whenever a writer publishes
         (raises `IndexNotFoundError` when there is no index)."""

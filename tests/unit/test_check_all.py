@@ -181,3 +181,35 @@ def test_the_live_version_named_is_the_one_checked_when_a_write_lands_meanwhile(
 
     assert checked == ["v00000002", "v00000003"]
     assert code == 0 and out.startswith("v00000003 (live): ok\n")
+
+
+@pytest.mark.parametrize(
+    ("damaged", "way_out"),
+    [
+        ("vectors.faiss", "`qa repair` recovers"),  # rebuilt from the intact rows, fall-back or not
+        ("meta.sqlite", "no intact earlier version is kept to fall back to: `qa index --rebuild"),
+    ],
+)
+def test_check_names_the_way_out_that_works_when_no_version_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damaged: str, way_out: str
+) -> None:
+    # One write: the live version alone. Damaged rows cannot be rebuilt, and nothing is kept to fall
+    # back to, so `qa repair` would only say it cannot: check names the rebuild instead.
+    qa = build_service(tmp_path / "index", FakeEncoder())
+    qa.add(make_articles())
+    root = qa.backend.root  # type: ignore[attr-defined]
+    flip_middle(live_version(root) / damaged)
+
+    code, _, err = _check(capsys, root)
+
+    assert code == 1 and err.startswith(f"qa: the live version is damaged: {way_out}")
+
+
+def test_damaged_rows_with_an_intact_fall_back_are_repaired(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flip_middle(live_version(root) / "meta.sqlite")
+
+    code, _, err = _check(capsys, root)
+
+    assert code == 1 and err == "qa: the live version is damaged: `qa repair` recovers\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
@@ -12,11 +12,11 @@ from typing import ClassVar
 from embeddings.backends.base import Embed, IndexInfo, IndexSpec, VersionCheck
 from embeddings.backends.local.integrity import CHANGED, copy_verified, file_problems
 from embeddings.backends.local.reader import LocalReader, check_version
-from embeddings.backends.local.repair import repair_index
+from embeddings.backends.local.repair import DERIVED, part_of, repair_index
 from embeddings.backends.local.stores import create_store, load_store
 from embeddings.backends.local.transaction import LocalTransaction, storage_errors
 from embeddings.backends.local.versions import CURRENT, MANIFEST, PUBLISHED, IndexDirectory
-from embeddings.errors import REPAIR, IndexCorruptError, IndexMismatchError
+from embeddings.errors import REBUILD, REPAIR, IndexCorruptError, IndexMismatchError
 
 OPEN_ATTEMPTS = 5  # reopen when the version CURRENT named was removed while we opened it
 
@@ -107,6 +107,13 @@ class LocalBackend:
         if not path.is_dir():
             return [f"{CURRENT} names {name}, which is not in versions/"]
         return list(check_version(path, self.store_options, live=True, structure=structure).problems)
+
+    def way_out_of(self, problems: Sequence[str]) -> str:
+        """What recovers a live version with these problems: `qa repair` when it can rebuild the
+        damaged parts from intact rows or fall back to an intact kept version; else a rebuild."""
+        if {part_of(line) for line in problems} <= DERIVED or any(c.ok for c in self.verify_kept()):
+            return self.way_out
+        return "no intact earlier version is kept to fall back to: " + REBUILD
 
     def verify_kept(self, *, structure: bool = True) -> list[VersionCheck]:
         """`verify` of every other version in `versions/`, newest first: the ones `repair` falls back

@@ -8,7 +8,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -25,6 +25,7 @@ from embeddings.backends.milvus.schema import Collections, DenseIndex
 from embeddings.backends.milvus.transaction import MilvusTransaction
 from embeddings.backends.milvus.uri import CONSISTENCY, LITE_UNBUILT, is_server, shown
 from embeddings.errors import (
+    REBUILD,
     ConfigurationError,
     IndexCorruptError,
     IndexLockedError,
@@ -36,7 +37,7 @@ from embeddings.errors import (
 
 # Milvus keeps no earlier version to fall back to (`repair` has nothing to rebuild from): an index
 # whose rows are gone is built again from its articles.
-WAY_OUT = "`qa index --rebuild PATH...` builds it again from the articles"
+WAY_OUT = REBUILD
 LITE_LOCK = "LOCK"  # the file in a Milvus Lite data directory that its one process holds (flock)
 
 
@@ -297,6 +298,10 @@ class MilvusBackend:
             return reader.check(full=structure)
         finally:
             reader.close()
+
+    def way_out_of(self, problems: Sequence[str]) -> str:
+        """A rebuild, whatever the problems: nothing is kept to repair from."""
+        return self.way_out
 
     def verify_kept(self, *, structure: bool = True) -> list[VersionCheck]:
         """None: Milvus keeps no earlier version to check or fall back to. A commit retires the rows
