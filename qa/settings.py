@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,13 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 # Dense-vector indexes Milvus builds for float vectors (Milvus Lite 3.2 accepted each of them).
 MILVUS_INDEXES = ("HNSW", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "SCANN", "DISKANN", "AUTOINDEX")
 # Of those, Milvus Lite cannot load `LITE_UNBUILT` (it creates them; every later open fails).
+# The settings that name one of a few implementations: what each is called in a message, and its
+# registry (read when checked: a backend registered later counts).
+_NAMED: dict[str, tuple[str, Collection[str]]] = {
+    "encoder": ("encoder backend", ENCODERS),
+    "backend": ("index backend", BACKENDS),
+    "store": ("vector store", STORES),
+}
 
 
 def is_loopback(host: str) -> bool:
@@ -176,30 +183,15 @@ class Settings(BaseSettings):
             raise ValueError('no host named: list the Host names to answer (["*"] for any)')
         return value
 
-    @field_validator("encoder")
+    @field_validator("encoder", "backend", "store")
     @classmethod
-    def _known_encoder(cls, value: str) -> str:
-        """Checked with the rest of the configuration (a bad one is a usage error, exit 2), not
-        when the model loads."""
-        if value not in ENCODERS:
-            raise ValueError(f"unknown encoder backend {value!r} (one of {', '.join(ENCODERS)})")
-        return value
-
-    @field_validator("backend")
-    @classmethod
-    def _known_backend(cls, value: str) -> str:
-        """A usage error (exit 2) naming `QA_BACKEND`, not a failure when the index opens."""
-        if value not in BACKENDS:
-            raise ValueError(f"unknown index backend {value!r} (one of {', '.join(BACKENDS)})")
-        return value
-
-    @field_validator("store")
-    @classmethod
-    def _known_store(cls, value: str) -> str:
-        """Checked here: an index that exists is read with the store it was built with, so a
-        wrong name would otherwise pass unnoticed until the next fresh build."""
-        if value not in STORES:
-            raise ValueError(f"unknown vector store {value!r} (one of {', '.join(STORES)})")
+    def _known_name(cls, value: str, info: ValidationInfo) -> str:
+        """Checked with the rest of the configuration, a usage error (exit 2) naming the variable:
+        not when the model loads or the index opens, and for the store not only at the next fresh
+        build (an index that exists is read with the store it was built with)."""
+        what, choices = _NAMED[info.field_name or ""]
+        if value not in choices:
+            raise ValueError(f"unknown {what} {value!r} (one of {', '.join(choices)})")
         return value
 
     @field_validator("milvus_index")
