@@ -394,6 +394,18 @@ def test_a_link_with_several_sources_asks_for_all_of_them(visit: Visit, server: 
     )
 
 
+def test_a_link_naming_a_source_in_another_case_chooses_the_archives_own(visit: Visit) -> None:
+    # the API matches sources without regard to case; the list shows the archive's name once
+    page = visit.open(f"/?question={MUNIR}&sources=news.az")
+    page.wait_for_selector("#results .card")
+    page.wait_for_selector("#source option[value='News.Az']", state="attached")  # the archive's list
+    listed = page.eval_on_selector_all("#source option", "os => os.map(o => o.value)")
+    chosen = page.eval_on_selector_all("#source option:checked", "os => os.map(o => o.value)")
+
+    assert chosen == ["News.Az"] and "news.az" not in listed
+    assert {c["source"] for c in cards(page)} == {"News.Az"}
+
+
 def test_an_old_link_with_q_still_asks(visit: Visit) -> None:
     page = visit.open(f"/?q={MUNIR}")
     page.wait_for_selector("#results .card")

@@ -92,19 +92,21 @@ function chosenSources() {
 }
 
 /** Choose `sources` in the source list, adding any it lacks (the list may still be loading); a
- * link with several sources makes the list a multiple choice, so none is dropped. */
+ * link with several sources makes the list a multiple choice, so none is dropped. A name is matched
+ * without regard to case, as the API matches it: "usa today" chooses the archive's "USA Today". */
 function chooseSources(sources) {
   const select = input("source");
-  for (const source of sources) {
-    if (![...select.options].some((option) => option.value === source)) {
-      select.append(el("option", { value: source }, source));
-    }
-  }
+  const listed = (name) =>
+    [...select.options].find((option) => option.value && option.value.toLowerCase() === name.toLowerCase());
+  const chosen = sources.map((source) => {
+    const option = listed(source) ?? select.appendChild(el("option", { value: source }, source));
+    return option.value;
+  });
   if (sources.length > 1) {
     select.multiple = true;
     select.size = Math.min(select.options.length, 6);
   }
-  for (const option of select.options) option.selected = sources.includes(option.value);
+  for (const option of select.options) option.selected = chosen.includes(option.value);
   if (!sources.length) select.value = "";
 }
 
