@@ -715,6 +715,23 @@ def test_a_long_hit_is_folded_around_its_answer_and_unfolds(visit: Visit, server
         assert page.locator("#results .card").nth(n).locator("button.more").count() == 0
 
 
+def test_folding_a_long_hit_again_keeps_its_button_where_it_was(phone: Visit, server: str) -> None:
+    # on a phone the unfolded text is many screens long: folding it must not leave the reader
+    # far down the page, in other cards, with the button (and the focus) off screen above
+    hits = api(server, question=MUNIR, k=10)["hits"]
+    long = next(n for n, h in enumerate(hits) if len(h["text"]) > 1500)  # type: ignore[index,union-attr]
+    page = phone.open(f"/?question={MUNIR}&k=10")
+    page.wait_for_selector("#results .card")
+    button = page.locator("#results .card").nth(long).locator("button.more")
+    button.click()
+    page.evaluate("y => window.scrollBy(0, y)", (button.bounding_box() or {"y": 0})["y"] - 600)
+    before = (button.bounding_box() or {})["y"]
+    button.click()
+
+    assert button.get_attribute("aria-expanded") == "false"
+    assert abs((button.bounding_box() or {})["y"] - before) < 2
+
+
 def excerpt(page: Page, text: str, start: int, end: int) -> str:
     """The page's fold of `text` with the mark at `[start, end)` (code points), as shown."""
     lo, hi = page.evaluate(

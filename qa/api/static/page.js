@@ -391,8 +391,14 @@ function passage(hit, id, titleId) {
   );
   button.addEventListener("click", () => {
     const open = button.getAttribute("aria-expanded") !== "true";
+    const before = button.getBoundingClientRect().top;
     if (open) show(0, chars.length);
-    else show(lo, hi);
+    else {
+      show(lo, hi);
+      // The text above the button shrank: scroll back by as much, so the button stays under the
+      // pointer rather than leave the reader thousands of pixels further on, in other cards.
+      window.scrollBy(0, button.getBoundingClientRect().top - before);
+    }
     button.setAttribute("aria-expanded", String(open));
     button.textContent = open ? "Show less" : more;
   });
