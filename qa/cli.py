@@ -298,6 +298,8 @@ def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
         )
         if r.copies:
             print(f"        also published by {_published(r.copies)}")
+    if not related:
+        print("no other article is related" + (" besides its copies" if copies else ""))
     return 0
 
 

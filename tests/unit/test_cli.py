@@ -1004,3 +1004,26 @@ def test_two_data_folders_of_one_name_do_not_share_an_evaluation_index(
     )
     code, _, _ = run(capsys, "eval", str(second), "--index-dir", str(tmp_path / "own"))
     assert code == 0
+
+
+def test_related_says_so_when_no_other_article_is_related(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"id": f"w{i}", "title": "Storm", "text": "A storm hit the coast.", "source": source}
+        for i, source in enumerate(["Wire", "Gazette"])
+    ]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    copies, alone = str(tmp_path / "copies"), str(tmp_path / "alone")
+    assert run(capsys, "index", str(feed), "--index-dir", copies)[0] == 0
+    feed.write_text(json.dumps(records[0]) + "\n")
+    assert run(capsys, "index", str(feed), "--index-dir", alone)[0] == 0
+
+    assert run(capsys, "related", "w0", "--index-dir", alone)[:2] == (0, "no other article is related\n")
+    code, out, _ = run(capsys, "related", "w0", "--index-dir", copies)
+    assert code == 0
+    assert out.splitlines() == [
+        "the same story, also published by Gazette (undated)",
+        "no other article is related besides its copies",
+    ]
