@@ -5,6 +5,7 @@ usage: python -m benchmarks.compare_answers BEFORE.jsonl AFTER.jsonl   (exit 1 w
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,11 @@ def same_hit(a: dict[str, Any], b: dict[str, Any], tolerance: float = 1e-6) -> b
 
 
 def main(argv: list[str]) -> int:
-    before, after = read_jsonl(Path(argv[0])), read_jsonl(Path(argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path, help="`qa ask --batch --json` output")
+    parser.add_argument("after", type=Path)
+    args = parser.parse_args(argv)
+    before, after = read_jsonl(args.before), read_jsonl(args.after)
     if [x["id"] for x in before] != [x["id"] for x in after]:
         print("the two files answer different questions (or in another order)")
         return 1

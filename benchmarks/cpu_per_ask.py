@@ -6,6 +6,7 @@ Run it alternately for two checkouts (PYTHONPATH picks the code under test) and 
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -17,10 +18,14 @@ from qa.settings import Settings
 
 
 def main(argv: list[str]) -> None:
-    label, data_dir, index_dir = argv[:3]
-    lines = (Path(data_dir) / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("label", help="printed before the figures")
+    parser.add_argument("data_dir", type=Path, help="a split: queries.jsonl")
+    parser.add_argument("index_dir", type=Path)
+    args = parser.parse_args(argv)
+    lines = (args.data_dir / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["question"] for line in lines if line.strip()]
-    qa = open_service(Settings(index_dir=Path(index_dir)))
+    qa = open_service(Settings(index_dir=args.index_dir))
     for question in questions:  # opens the index, fills the question cache
         qa.ask(question, 10)
     spent = []
@@ -29,7 +34,8 @@ def main(argv: list[str]) -> None:
             started = time.process_time()
             qa.ask(question, 10)
             spent.append((time.process_time() - started) * 1000)
-    print(f"{label} cpu ms per ask: median {statistics.median(spent):.3f} mean {statistics.mean(spent):.3f}")
+    median, mean = statistics.median(spent), statistics.mean(spent)
+    print(f"{args.label} cpu ms per ask: median {median:.3f} mean {mean:.3f}")
 
 
 if __name__ == "__main__":
