@@ -331,7 +331,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         except IndexCorruptError as exc:  # CURRENT itself names no version
             problems = list(exc.problems)
         if problems:
-            raise IndexCorruptError.of(problems, backend.way_out)
+            raise IndexCorruptError.of(problems, backend.way_out_of(problems))
     # Two processes answer concurrent requests on two cores (one is bound by the GIL): with 8
     # clients 323 vs 238 requests/s and p99 39 vs 60 ms (docs/BENCHMARKS.md).
     workers = args.workers or settings.workers or min(2, os.cpu_count() or 1)
@@ -523,7 +523,7 @@ def _refuse_damage(qa: Any, settings: Settings) -> None:
     """Check every checksum of the live version before answering from it (setting
     verify_on_start); a damaged one stops the command with one line naming the file."""
     if settings.verify_on_start and (problems := qa.verify()):
-        raise IndexCorruptError.of(problems, qa.backend.way_out)
+        raise IndexCorruptError.of(problems, qa.backend.way_out_of(problems))
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -103,6 +103,7 @@ class QAService:
         self._reader: IndexReader | None = None
         self._current: str | None = None
         self._damaged: dict[str, tuple[str, ...]] = {}  # version token -> its problems
+        self._ways_out: dict[tuple[str, ...], str] = {}  # problems -> what recovers from them
         self._checked = 0.0
         self._lock = threading.Lock()
         self.queries = QueryVectors(encoder)
@@ -132,27 +133,35 @@ class QAService:
     def _live_reader(self) -> IndexReader:
         """`reader`'s checks and (re)opening (lock held)."""
         self._require_index()
-        way_out = self.backend.way_out
         try:
             name = self.backend.live_version()
         except IndexCorruptError as exc:  # CURRENT itself names no version
-            raise IndexCorruptError.of(exc.problems, way_out) from exc
+            raise self._refusal(exc.problems) from exc
         if name in self._damaged:
-            raise IndexCorruptError.of(self._damaged[name], way_out)
+            raise self._refusal(self._damaged[name])
         if name != self._current or self._reader is None:
             self._reader, self._current = None, None
             try:
                 reader = self.backend.open(self.encoder.identity)
             except IndexCorruptError as exc:
                 self._damaged[name] = exc.problems
-                raise IndexCorruptError.of(exc.problems, way_out) from exc
+                raise self._refusal(exc.problems) from exc
             # Requests that hold the old reader keep using it; it closes when unreferenced.
             self._reader, self._current = reader, name
         elif (problems := self._reader.check(full=False)) and self.backend.live_version() == name:
             self._reader, self._current = None, None
             self._damaged[name] = tuple(problems)
-            raise IndexCorruptError.of(problems, way_out)
+            raise self._refusal(problems)
         return self._reader
+
+    def _refusal(self, problems: Sequence[str]) -> IndexCorruptError:
+        """The error refusing a damaged live version, naming the way out that works for its
+        problems (`qa repair`, or a rebuild when repair has nothing to recover from): worked out
+        once for each set of problems, since it checks the versions kept to fall back to."""
+        key = tuple(problems)
+        if key not in self._ways_out:
+            self._ways_out[key] = self.backend.way_out_of(key)
+        return IndexCorruptError.of(key, self._ways_out[key])
 
     def verify(self, *, structure: bool = False) -> list[str]:
         """Check the live version in full (every checksum; with `structure`, the invariants between

@@ -3,7 +3,8 @@
 One case damages one file of a copy of an index one way (`tests/support/damage.py`), then asks:
 
 - `qa check`: exit 1, one line per problem, one of them naming the file, no traceback;
-- `qa serve`: refuses to start (exit 1, one line naming `qa repair`), uvicorn never called;
+- `qa serve`: refuses to start (exit 1, one line naming the way out: `qa repair`, or `qa index
+  --rebuild` where repair has nothing to recover from), uvicorn never called;
 - `qa ask`: the same refusal;
 - an app started on the damaged copy: every read 503, `/health` 503;
 - an app started on the intact copy and damaged while it runs: every read 503, or a 200 equal to
@@ -156,10 +157,10 @@ class Campaign:
             code, _, err = self._cli("serve")
         finally:
             uvicorn.run = original  # type: ignore[assignment]
-        result.serve_refused = code == 1 and not started and _one_line_naming_repair(err)
+        result.serve_refused = code == 1 and not started and _one_line_naming_a_way_out(err)
         result.tracebacks += "Traceback" in err
         code, out, err = self._cli("ask", "anything at all")
-        result.ask_refused = code == 1 and _one_line_naming_repair(err) and not out
+        result.ask_refused = code == 1 and _one_line_naming_a_way_out(err) and not out
         result.tracebacks += "Traceback" in err
 
     def _cli(self, *argv: str) -> tuple[int, str, str]:
@@ -213,9 +214,10 @@ class Campaign:
                 result.leaks.append(f"{result.file} {result.damage}: {needle!r} in {text[:120]!r}")
 
 
-def _one_line_naming_repair(err: str) -> bool:
+def _one_line_naming_a_way_out(err: str) -> bool:
     lines = [line for line in err.splitlines() if line.strip()]
-    return len(lines) == 1 and "qa repair" in lines[0] and "Traceback" not in err
+    way_out = "qa repair" in lines[0] or "qa index --rebuild" in lines[0] if lines else False
+    return len(lines) == 1 and way_out and "Traceback" not in err
 
 
 def summarise(results: list[CaseResult]) -> dict[str, object]:

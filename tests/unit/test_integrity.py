@@ -533,3 +533,19 @@ def test_qa_repair_prints_what_it_did_and_qa_check_is_clean_after(
     assert "passage_days.npy" in out[0] and "(cut or extended)" in out[0]
     assert any(line.startswith("rebuilt the per-passage column files") for line in out)
     assert out[-1] == "ok"
+
+
+def test_a_refusal_names_the_way_out_that_works_for_its_damage(
+    tmp_path: Path, two_versions: tuple[QAService, FakeEncoder]
+) -> None:
+    # One version, its rows damaged: nothing to rebuild them from, nothing kept to fall back to.
+    one = build_service(tmp_path / "one", FakeEncoder())
+    one.add(make_articles())
+    cut_half(live_version(one.backend.root) / "meta.sqlite")
+    with pytest.raises(IndexCorruptError, match=r"no intact earlier version is kept .*`qa index --rebuild"):
+        one.ask("metro")
+    # The same damage with the version before kept: `qa repair` falls back to it.
+    qa, _ = two_versions
+    cut_half(live_version(qa.backend.root) / "meta.sqlite")
+    with pytest.raises(IndexCorruptError, match=r"`qa repair` recovers$"):
+        qa.ask("metro")

@@ -146,7 +146,9 @@ def test_qa_ask_check_and_the_api_refuse_a_swap_without_a_traceback(
     out, _ = capsys.readouterr()
     client = make_client()
 
-    assert asked == 1 and len(err.splitlines()) == 1 and "`qa repair` recovers" in err, err
+    # the way out that works: `qa repair`, or a rebuild where the rows are swapped and no version is kept
+    way_out = "`qa repair` recovers" in err or "`qa index --rebuild PATH...`" in err
+    assert asked == 1 and len(err.splitlines()) == 1 and way_out, err
     assert checked == 1 and f"{version.name}/{named}" in out, out
     assert client.post("/ask", json={"question": "metro station"}).status_code == 503
     assert client.get("/articles/pipeline-a/related").status_code == 503
