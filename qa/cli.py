@@ -490,7 +490,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("ok" + note if not problems else "\n".join(problems))
     if problems:
-        print(f"qa: the live version is damaged: {backend.way_out_of(problems)}", file=sys.stderr)
+        way_out = backend.way_out_of(problems, kept if args.all else None)  # kept: checked once
+        print(f"qa: the live version is damaged: {way_out}", file=sys.stderr)
     if damaged := [c.version for c in kept if not c.ok]:
         which = "version" if len(damaged) == 1 else "versions"
         them = "it" if len(damaged) == 1 else "them"

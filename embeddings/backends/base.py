@@ -282,8 +282,9 @@ class Backend(Protocol):
         """Whether a published version exists."""
         ...
 
-    def way_out_of(self, problems: Sequence[str]) -> str:
-        """What recovers a live version with these problems (`way_out`, or what can when that cannot)."""
+    def way_out_of(self, problems: Sequence[str], kept: Sequence[VersionCheck] | None = None) -> str:
+        """What recovers a live version with these problems (`way_out`, or what can when that cannot);
+        `kept`: `verify_kept()`'s checks when the caller has them."""
         ...
 
     def live_version(self) -> str:

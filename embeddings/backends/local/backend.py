@@ -108,10 +108,13 @@ class LocalBackend:
             return [f"{CURRENT} names {name}, which is not in versions/"]
         return list(check_version(path, self.store_options, live=True, structure=structure).problems)
 
-    def way_out_of(self, problems: Sequence[str]) -> str:
+    def way_out_of(self, problems: Sequence[str], kept: Sequence[VersionCheck] | None = None) -> str:
         """What recovers a live version with these problems: `qa repair` when it can rebuild the
-        damaged parts from intact rows or fall back to an intact kept version; else a rebuild."""
-        if {part_of(line) for line in problems} <= DERIVED or any(c.ok for c in self.verify_kept()):
+        damaged parts from intact rows or fall back to an intact kept version; else a rebuild.
+        `kept`: the kept versions' checks when the caller made them (`verify_kept`), else made here."""
+        if {part_of(line) for line in problems} <= DERIVED:
+            return self.way_out
+        if any(c.ok for c in (self.verify_kept() if kept is None else kept)):
             return self.way_out
         return "no intact earlier version is kept to fall back to: " + REBUILD
 

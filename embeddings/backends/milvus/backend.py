@@ -35,9 +35,6 @@ from embeddings.errors import (
     IndexWriteError,
 )
 
-# Milvus keeps no earlier version to fall back to (`repair` has nothing to rebuild from): an index
-# whose rows are gone is built again from its articles.
-WAY_OUT = REBUILD
 LITE_LOCK = "LOCK"  # the file in a Milvus Lite data directory that its one process holds (flock)
 
 
@@ -95,7 +92,9 @@ class MilvusBackend:
     """
 
     name: ClassVar[str] = "milvus"
-    way_out: ClassVar[str] = WAY_OUT
+    # Milvus keeps no earlier version to fall back to (`repair` has nothing to rebuild from): an
+    # index whose rows are gone is built again from its articles.
+    way_out: ClassVar[str] = REBUILD
 
     def __init__(
         self,
@@ -227,7 +226,7 @@ class MilvusBackend:
                 break
             snapshot = newer
         if problems:
-            raise IndexCorruptError.of(problems, WAY_OUT)
+            raise IndexCorruptError.of(problems, REBUILD)
         lite_path = Path(self.uri) if self.lite else None
         return MilvusReader(
             self.client,
@@ -282,7 +281,7 @@ class MilvusBackend:
             and not fresh
             and (problems := audit.counts(self.client, self.names, base, "Strong"))
         ):
-            raise IndexCorruptError.of(problems, WAY_OUT)
+            raise IndexCorruptError.of(problems, REBUILD)
         store = f"milvus-{schema.built_index(self.client, self.names, self.dense_index).type.lower()}"
         return MilvusTransaction(
             self.client, self.names, spec, base, fresh=fresh, store=store, lite=self.lite
@@ -299,7 +298,7 @@ class MilvusBackend:
         finally:
             reader.close()
 
-    def way_out_of(self, problems: Sequence[str]) -> str:
+    def way_out_of(self, problems: Sequence[str], kept: Sequence[VersionCheck] | None = None) -> str:
         """A rebuild, whatever the problems: nothing is kept to repair from."""
         return self.way_out
 
@@ -314,7 +313,7 @@ class MilvusBackend:
         are cleared when the next write begins. Says what the audit found."""
         problems = self.verify()
         if problems:
-            raise IndexCorruptError.of(problems, WAY_OUT)
+            raise IndexCorruptError.of(problems, REBUILD)
         return [f"{self.describe()}: version {self.live_version()} is sound; nothing to repair"]
 
     def _mismatch(self, built: str, configured: str) -> IndexMismatchError:
