@@ -30,6 +30,15 @@ class NotADirectoryIndexError(IndexNotFoundError):
 class IndexMismatchError(QAError):
     """The index was built with another model (or encoder variant) than the one configured."""
 
+    @classmethod
+    def of(cls, where: str, built: str, configured: str) -> IndexMismatchError:
+        """The error for the index at `where` (as the backend describes it), naming both models and
+        the two ways out."""
+        return cls(
+            f"index at {where} was built with {built!r} but the configured encoder is {configured!r}:"
+            " configure that model (QA_MODEL_DIR, QA_ENCODER), or rebuild with `qa index --rebuild PATH...`"
+        )
+
 
 REPAIR = "`qa repair` recovers"  # the way out of a damaged local index
 REBUILD = "`qa index --rebuild PATH...` builds it again from the articles"  # when nothing else can

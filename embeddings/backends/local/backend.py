@@ -80,11 +80,7 @@ class LocalBackend:
                     raise
         if encoder is not None and reader.info.encoder != encoder:
             reader.close()
-            raise IndexMismatchError(
-                f"index at {self.root} was built with {reader.info.encoder!r} but the configured"
-                f" encoder is {encoder!r}: configure that model (QA_MODEL_DIR, QA_ENCODER),"
-                " or rebuild with `qa index --rebuild PATH...`"
-            )
+            raise IndexMismatchError.of(str(self.root), reader.info.encoder, encoder)
         return reader
 
     @contextmanager

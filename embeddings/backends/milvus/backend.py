@@ -216,7 +216,7 @@ class MilvusBackend:
         if snapshot is None:
             raise IndexNotFoundError(f"no index in Milvus at {self.describe()}")
         if encoder is not None and snapshot.commit.info.encoder != encoder:
-            raise self._mismatch(snapshot.commit.info.encoder, encoder)
+            raise IndexMismatchError.of(self.describe(), snapshot.commit.info.encoder, encoder)
         for _ in range(3):
             problems = audit.counts(self.client, self.names, snapshot, self.consistency)
             # Rows a newer commit retired and its writer purged after this snapshot was read are
@@ -270,7 +270,7 @@ class MilvusBackend:
         rows = log.rows(self.client, self.names, "Strong")
         base = log.snapshot(rows)
         if base is not None and not fresh and base.commit.info.encoder != spec.encoder:
-            raise self._mismatch(base.commit.info.encoder, spec.encoder)
+            raise IndexMismatchError.of(self.describe(), base.commit.info.encoder, spec.encoder)
         upkeep.clear_leftovers(self.client, self.names, base.version if base else 0)
         if base is not None:
             upkeep.purge(self.client, self.names, rows, base)
@@ -315,13 +315,6 @@ class MilvusBackend:
         if problems:
             raise IndexCorruptError.of(problems, REBUILD)
         return [f"{self.describe()}: version {self.live_version()} is sound; nothing to repair"]
-
-    def _mismatch(self, built: str, configured: str) -> IndexMismatchError:
-        return IndexMismatchError(
-            f"index at {self.describe()} was built with {built!r} but the configured encoder is"
-            f" {configured!r}: configure that model (QA_MODEL_DIR, QA_ENCODER), or rebuild with"
-            " `qa index --rebuild PATH...`"
-        )
 
     def _has_log(self) -> bool:
         return bool(self.client.has_collection(self.names.log))
